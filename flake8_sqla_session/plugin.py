@@ -1,0 +1,107 @@
+"""The flake8 adapter: flake8 options -> `Settings`, findings -> flake8's 4-tuples."""
+from __future__ import annotations
+
+import argparse
+import ast
+from typing import Any, ClassVar, Iterator
+
+from . import __version__
+from .checker import check
+from .rules import OPT_IN_CODES
+from .settings import (
+    DEFAULT_MAX_POOL_RECYCLE,
+    DEFAULT_POOL_RECYCLE,
+    DEFAULT_SESSION_NAMES,
+    Settings,
+    SettingsError,
+)
+
+ISSUES_URL = "https://github.com/flake8-sqla-session/flake8-sqla-session/issues"
+
+
+def _checked(option: str, **build: object) -> Any:
+    try:
+        Settings.build(**build)  # type: ignore[arg-type]
+    except SettingsError as exc:
+        raise argparse.ArgumentTypeError(str(exc).partition(": ")[2]) from None
+
+
+def session_names_type(value: str) -> str:
+    _checked("--sqla-session-names", session_names=value)
+    return value
+
+
+def seconds_type(value: str) -> int:
+    _checked("--sqla-max-pool-recycle", max_pool_recycle=value)
+    return int(value)
+
+
+class Plugin:
+    """flake8 entry point for the SQS codes."""
+
+    name = "flake8-sqla-session"
+    version = __version__
+    settings: ClassVar[Settings] = Settings()
+
+    def __init__(self, tree: ast.Module, filename: str = "") -> None:
+        self._tree = tree
+        self._filename = filename
+
+    @classmethod
+    def add_options(cls, option_manager: Any) -> None:
+        option_manager.add_option(
+            "--sqla-session-names",
+            default=DEFAULT_SESSION_NAMES,
+            type=session_names_type,
+            parse_from_config=True,
+            help="Regular expression (full match) for names that hold a SQLAlchemy session, "
+            "used by SQS301. (Default: %(default)s)",
+        )
+        option_manager.add_option(
+            "--sqla-session-factories",
+            default="",
+            comma_separated_list=True,
+            parse_from_config=True,
+            help="Comma-separated dotted names of callables that return a SQLAlchemy session, "
+            "e.g. app.db.SessionLocal.",
+        )
+        option_manager.add_option(
+            "--sqla-max-pool-recycle",
+            default=DEFAULT_MAX_POOL_RECYCLE,
+            type=seconds_type,
+            parse_from_config=True,
+            help="The server's idle timeout in seconds; SQS202 reports pool_recycle at or "
+            "above it. (Default: %(default)s)",
+        )
+        option_manager.add_option(
+            "--sqla-pool-recycle",
+            default=DEFAULT_POOL_RECYCLE,
+            type=seconds_type,
+            parse_from_config=True,
+            help="The pool_recycle value that the SQS202 fix sets. (Default: %(default)s)",
+        )
+        option_manager.extend_default_ignore(list(OPT_IN_CODES))
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        cls.settings = Settings.build(
+            session_names=options.sqla_session_names,
+            session_factories=options.sqla_session_factories,
+            max_pool_recycle=options.sqla_max_pool_recycle,
+            pool_recycle=options.sqla_pool_recycle,
+        )
+
+    def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
+        try:
+            findings = check(self._tree, self.settings, self._filename)
+        except Exception as exc:  # an editor must never see a traceback
+            yield (
+                1,
+                0,
+                f"SQS999 flake8-sqla-session could not check this file ({type(exc).__name__}: {exc}); "
+                f"please report it at {ISSUES_URL}",
+                type(self),
+            )
+            return
+        for finding in findings:
+            yield finding.line, finding.col, finding.message, type(self)

@@ -1,0 +1,78 @@
+"""SQS4xx (opt-in): SQLAlchemy set up where Django already owns the connection."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..checker import ENGINES, FACTORIES, REGISTRIES, SESSIONS, Context
+from ..finding import Finding
+from .base import Invalid, Rule, Valid
+
+DJANGO_DOCS = "https://docs.djangoproject.com/en/stable/topics/db/sql/#executing-custom-sql-directly"
+_BUILT = ENGINES | FACTORIES | REGISTRIES | SESSIONS
+
+
+def is_django_settings(context: Context) -> bool:
+    """A file named settings.py, or inside a settings/ package, that defines DATABASES."""
+    parts = context.filename.replace("\\", "/").split("/")
+    if parts[-1] != "settings.py" and "settings" not in parts[:-1]:
+        return False
+    return "DATABASES" in context.module.names
+
+
+class EngineInDjangoSettings(Rule):
+    """## What it does
+    Finds a SQLAlchemy engine, session factory or session built in a Django
+    settings module (`settings.py`, or a module in a `settings/` package, that
+    defines `DATABASES`). Off by default: enable it with
+    `--extend-select SQS401`.
+
+    ## Why is this bad?
+    Settings run once per process, at import, so whatever they build is shared
+    by every request, and Django's own connection handling (`CONN_MAX_AGE`,
+    `CONN_HEALTH_CHECKS`, closing connections at the end of each request) does
+    not reach it. Use Django's connection (`django.db.connections["default"]`)
+    or build the engine in application code with `pool_pre_ping=True`.
+    """
+
+    code = "SQS401"
+    message = (
+        "SQLAlchemy {what} built in a Django settings module bypasses Django's connection handling; "
+        "use django.db.connections[...] or build it per unit of work in application code"
+    )
+    references = (DJANGO_DOCS,)
+    opt_in = True
+    valid = [
+        Valid(
+            "from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=True)\n",
+            filename="app/db.py",
+        ),
+        Valid(
+            "from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=True)\n",
+            filename="app/settings.py",
+        ),
+        Valid("DATABASES = {'default': {}}\nDEBUG = True\n", filename="app/settings.py"),
+    ]
+    invalid = [
+        Invalid(
+            "from sqlalchemy import create_engine\nDATABASES = {'default': {}}\n"
+            "engine = create_engine(url, pool_pre_ping=True)\n",
+            at=(3, 9),
+            filename="app/settings.py",
+        ),
+        Invalid(
+            "from sqlalchemy.orm import sessionmaker\nDATABASES = {}\nSessionLocal = sessionmaker()\n",
+            at=(3, 15),
+            filename="project/settings/production.py",
+        ),
+    ]
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        if not context.calls or not is_django_settings(context):
+            return
+        for call, scope in context.calls:
+            kind = context.classify(call, scope)
+            if kind in _BUILT:
+                assert kind is not None
+                what = "engine" if kind in ENGINES else "session factory" if kind in FACTORIES or kind in REGISTRIES else "session"
+                yield self.finding(call, what=what)
+

@@ -1,0 +1,246 @@
+"""SQS2xx: engines whose pooled connections outlive the server's idle timeout."""
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from ..checker import ENGINES, Context
+from ..finding import Finding, Fix, SetKeyword, Span
+from ..names import Scope, sa_name
+from .base import Invalid, Rule, Valid
+
+DISCONNECT_DOCS = "https://docs.sqlalchemy.org/en/20/core/pooling.html#dealing-with-disconnects"
+RECYCLE_DOCS = "https://docs.sqlalchemy.org/en/20/core/pooling.html#setting-pool-recycle"
+MYSQL_DOCS = "https://docs.sqlalchemy.org/en/20/dialects/mysql.html#connection-timeouts-and-disconnects"
+
+# Pools that hold no idle connection the server could close under them.
+NON_POOLING = frozenset({"NullPool", "StaticPool", "SingletonThreadPool", "AssertionPool"})
+_ENGINE_FUNCTIONS = frozenset({"create_engine", "create_async_engine"})
+
+
+def engine_calls(context: Context) -> Iterator[tuple[ast.Call, Scope]]:
+    """`create_engine(...)` / `create_async_engine(...)` calls whose arguments can all be seen."""
+    for call, scope in context.calls:
+        if sa_name(context.qualified(call.func, scope)) not in _ENGINE_FUNCTIONS:
+            continue
+        if context.classify(call, scope) not in ENGINES:
+            continue
+        if any(k.arg is None for k in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
+            continue
+        yield call, scope
+
+
+def keyword(call: ast.Call, name: str) -> ast.expr | None:
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    return None
+
+
+def literal_number(expr: ast.expr) -> float | None:
+    """The value of a numeric literal or constant arithmetic (`8 * 3600`), else None."""
+    if isinstance(expr, ast.Constant) and type(expr.value) in (int, float):
+        return float(expr.value)
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
+        value = literal_number(expr.operand)
+        if value is None:
+            return None
+        return -value if isinstance(expr.op, ast.USub) else value
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Sub, ast.Mult)):
+        left, right = literal_number(expr.left), literal_number(expr.right)
+        if left is None or right is None:
+            return None
+        if isinstance(expr.op, ast.Add):
+            return left + right
+        if isinstance(expr.op, ast.Sub):
+            return left - right
+        return left * right
+    return None
+
+
+def string_prefix(expr: ast.expr) -> str | None:
+    """The literal text an expression's string value starts with (`f"sqlite:///{p}"` -> `sqlite:///`)."""
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return expr.value
+    if isinstance(expr, ast.JoinedStr) and expr.values:
+        return string_prefix(expr.values[0])
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+        return string_prefix(expr.left)
+    return None
+
+
+class EngineWithoutPrePing(Rule):
+    """## What it does
+    Finds `create_engine()` / `create_async_engine()` for a pooled server
+    database without `pool_pre_ping=True` and without `pool_recycle`.
+
+    ## Why is this bad?
+    The pool keeps connections open between requests. The server closes the
+    ones that sit idle longer than its timeout (MySQL's `wait_timeout`,
+    PostgreSQL's `idle_session_timeout`), and the pool hands the dead
+    connection to the next request, which fails with
+    `OperationalError (2006, 'MySQL server has gone away')`. With
+    `pool_pre_ping=True` the pool tests each connection on checkout and
+    replaces dead ones transparently.
+    """
+
+    code = "SQS201"
+    message = (
+        "{func}() without pool_pre_ping=True or pool_recycle: pooled connections die when the "
+        "server closes idle ones (MySQL wait_timeout); add pool_pre_ping=True"
+    )
+    fix_title = "Add `pool_pre_ping=True`"
+    references = (DISCONNECT_DOCS, MYSQL_DOCS)
+    valid = [
+        Valid('from sqlalchemy import create_engine\nengine = create_engine("mysql://db/app", pool_pre_ping=True)\n'),
+        Valid("from sqlalchemy import create_engine\nengine = create_engine(url, pool_recycle=3600)\n"),
+        Valid("from sqlalchemy import create_engine\nfrom sqlalchemy.pool import NullPool\nengine = create_engine(url, poolclass=NullPool)\n"),
+        Valid("import sqlalchemy as sa\nengine = sa.create_engine(url, poolclass=sa.pool.StaticPool)\n"),
+        Valid('from sqlalchemy import create_engine\nengine = create_engine("sqlite:///app.db")\n'),
+        Valid('from sqlalchemy import create_engine\nengine = create_engine(f"sqlite:///{path}")\n'),
+        Valid("from sqlalchemy import create_engine\nengine = create_engine(url, **options)\n"),
+        Valid("from sqlalchemy import create_engine\nengine = create_engine(*args)\n"),
+        Valid("from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=settings.PRE_PING)\n"),
+        Valid("from mylib import create_engine\nengine = create_engine(url)\n"),
+        Valid('from sqlalchemy.ext.asyncio import create_async_engine\nengine = create_async_engine("sqlite+aiosqlite://")\n'),
+    ]
+    invalid = [
+        Invalid(
+            'from sqlalchemy import create_engine\nengine = create_engine("mysql://db/app")\n',
+            at=(2, 9),
+            fixed='from sqlalchemy import create_engine\nengine = create_engine("mysql://db/app", pool_pre_ping=True)\n',
+        ),
+        Invalid(
+            "import sqlalchemy as sa\n\nengine = sa.create_engine(\n    url,\n    echo=True,\n)\n",
+            at=(3, 9),
+            fixed="import sqlalchemy as sa\n\nengine = sa.create_engine(\n    url,\n    echo=True,\n    pool_pre_ping=True,\n)\n",
+        ),
+        Invalid(
+            "from sqlalchemy import create_engine as ce\n\nengine = ce(url,  # primary\n            echo=True)\n",
+            at=(3, 9),
+            fixed="from sqlalchemy import create_engine as ce\n\nengine = ce(url,  # primary\n            echo=True,\n            pool_pre_ping=True)\n",
+        ),
+        Invalid(
+            "from sqlalchemy.ext.asyncio import create_async_engine\n\n"
+            'engine = create_async_engine("postgresql+asyncpg://db/app")\n',
+            at=(3, 9),
+            fixed="from sqlalchemy.ext.asyncio import create_async_engine\n\n"
+            'engine = create_async_engine("postgresql+asyncpg://db/app", pool_pre_ping=True)\n',
+        ),
+        Invalid(
+            "from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=False)\n",
+            at=(2, 9),
+            fixed="from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=True)\n",
+        ),
+        Invalid(
+            "from sqlalchemy import create_engine\nfrom sqlalchemy.pool import QueuePool\n"
+            "engine = create_engine(url, poolclass=QueuePool)\n",
+            at=(3, 9),
+            fixed="from sqlalchemy import create_engine\nfrom sqlalchemy.pool import QueuePool\n"
+            "engine = create_engine(url, poolclass=QueuePool, pool_pre_ping=True)\n",
+        ),
+        Invalid(
+            "def make():\n    from sqlmodel import create_engine\n    return create_engine(url)\n",
+            at=(3, 11),
+            fixed="def make():\n    from sqlmodel import create_engine\n    return create_engine(url, pool_pre_ping=True)\n",
+        ),
+    ]
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        for call, scope in engine_calls(context):
+            if keyword(call, "pool_recycle") is not None:
+                continue
+            pre_ping = keyword(call, "pool_pre_ping")
+            if pre_ping is not None and not (isinstance(pre_ping, ast.Constant) and pre_ping.value in (False, None, 0)):
+                continue
+            poolclass = keyword(call, "poolclass")
+            if poolclass is not None:
+                name = sa_name(context.qualified(poolclass, scope))
+                if name is None or name in NON_POOLING:
+                    continue  # a pool we cannot see, or one that keeps nothing idle
+            url = call.args[0] if call.args else keyword(call, "url")
+            prefix = string_prefix(url) if url is not None else None
+            if prefix is not None and prefix.startswith("sqlite"):
+                continue
+            func = "create_async_engine" if "async" in (_callee_name(call) or "") else "create_engine"
+            fix = Fix(SetKeyword(Span.of(call), "pool_pre_ping", "True"), safe=True)
+            yield self.finding(call, fix, func=func)
+
+
+def _callee_name(call: ast.Call) -> str | None:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+
+
+class PoolRecycleTooLong(Rule):
+    """## What it does
+    Finds `pool_recycle` set to `-1` (recycling disabled) or to a value not
+    below the server's idle timeout (`--sqla-max-pool-recycle`, default
+    28800 seconds, MySQL's default `wait_timeout`).
+
+    ## Why is this bad?
+    `pool_recycle` replaces connections older than the given age before the
+    server can close them. A value at or above the server's timeout never
+    fires in time: the server closes the idle connection first, and the next
+    checkout gets a dead one.
+    """
+
+    code = "SQS202"
+    message = (
+        "pool_recycle={value} {problem}: the server closes idle connections first; "
+        "set it below the server timeout, e.g. pool_recycle={suggested}"
+    )
+    fix_title = "Set `pool_recycle` to `--sqla-pool-recycle` (default 3600)"
+    references = (RECYCLE_DOCS, MYSQL_DOCS)
+    options = ("--sqla-max-pool-recycle", "--sqla-pool-recycle")
+    valid = [
+        Valid("from sqlalchemy import create_engine\nengine = create_engine(url, pool_recycle=3600)\n"),
+        Valid("from sqlalchemy import create_engine\nengine = create_engine(url, pool_recycle=settings.RECYCLE)\n"),
+        Valid("from sqlalchemy import create_engine\nengine = create_engine(url, pool_recycle=7 * 3600)\n"),
+        Valid(
+            "from sqlalchemy import create_engine\nengine = create_engine(url, pool_recycle=30000)\n",
+            options={"max_pool_recycle": "86400"},
+        ),
+    ]
+    invalid = [
+        Invalid(
+            "from sqlalchemy import create_engine\nengine = create_engine(url, pool_recycle=-1)\n",
+            at=(2, 9),
+            fixed="from sqlalchemy import create_engine\nengine = create_engine(url, pool_recycle=3600)\n",
+        ),
+        Invalid(
+            "from sqlalchemy import create_engine\nengine = create_engine(\n    url,\n    pool_recycle=8 * 3600,  # a day's shift\n)\n",
+            at=(2, 9),
+            fixed="from sqlalchemy import create_engine\nengine = create_engine(\n    url,\n    pool_recycle=3600,  # a day's shift\n)\n",
+        ),
+        Invalid(
+            "from sqlalchemy import create_engine\nengine = create_engine(url, pool_recycle=900)\n",
+            at=(2, 9),
+            options={"max_pool_recycle": "600", "pool_recycle": "300"},
+            fixed="from sqlalchemy import create_engine\nengine = create_engine(url, pool_recycle=300)\n",
+        ),
+    ]
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        limit = context.settings.max_pool_recycle
+        suggested = context.settings.pool_recycle
+        for call, _ in engine_calls(context):
+            value_node = keyword(call, "pool_recycle")
+            if value_node is None:
+                continue
+            value = literal_number(value_node)
+            if value is None:
+                continue
+            if value < 0:
+                problem = "disables recycling"
+            elif value >= limit:
+                problem = f"is not below the server's idle timeout ({limit} s)"
+            else:
+                continue
+            fix = (
+                Fix(SetKeyword(Span.of(call), "pool_recycle", str(suggested)), safe=True)
+                if suggested < limit
+                else None
+            )
+            shown = int(value) if value == int(value) else value
+            yield self.finding(call, fix, value=shown, problem=problem, suggested=suggested if suggested < limit else limit // 2)

@@ -1,0 +1,407 @@
+"""SQS1xx: sessions and connections that live longer than one unit of work."""
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from ..checker import ASYNC_KINDS, FACTORIES, SESSIONS, Context, Kind
+from ..finding import Finding, Fix, Import, Span, WrapCall
+from ..names import Scope
+from .base import Invalid, Rule, Valid
+
+SESSION_DOCS = "https://docs.sqlalchemy.org/en/20/orm/session_basics.html#when-do-i-construct-a-session-when-do-i-commit-it-and-when-do-i-close-it"
+CONTEXTUAL_DOCS = "https://docs.sqlalchemy.org/en/20/orm/contextual.html"
+CONNECT_DOCS = "https://docs.sqlalchemy.org/en/20/core/connections.html#basic-usage"
+
+
+def calls_in(expr: ast.AST) -> Iterator[ast.Call]:
+    """Calls evaluated when `expr` is: not those inside lambdas."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.Call):
+            yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def statement_value(stmt: ast.stmt) -> ast.expr | None:
+    if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.Expr)):
+        return stmt.value
+    if isinstance(stmt, ast.AnnAssign):
+        return stmt.value
+    return None
+
+
+def assigned_name(stmt: ast.stmt) -> str | None:
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        return stmt.targets[0].id
+    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+        return stmt.target.id
+    return None
+
+
+class ModuleLevelSession(Rule):
+    """## What it does
+    Finds a SQLAlchemy `Session` (or `AsyncSession`) created at module scope,
+    directly or by calling a `sessionmaker`.
+
+    ## Why is this bad?
+    A module-level session is created once, at import, and then shared by every
+    request and thread of the process. When the server closes its idle
+    connection (MySQL's `wait_timeout`), the next query fails with
+    `OperationalError (2006, 'MySQL server has gone away')`, the session is left
+    in a failed transaction, and every later query fails with
+    `Can't reconnect until invalid transaction is rolled back` until the process
+    restarts. Create a session per unit of work, or make the module-level name a
+    `scoped_session` registry and call its `remove()` when a request ends.
+    """
+
+    code = "SQS101"
+    message = (
+        "{what} created at module scope is shared by every request and thread: "
+        "after a dropped connection it stays in a failed transaction; "
+        "create a session per unit of work or use scoped_session"
+    )
+    fix_title = "Make it a `scoped_session` registry (call `remove()` when a request ends)"
+    fix_safe = False
+    references = (SESSION_DOCS, CONTEXTUAL_DOCS)
+    options = ("--sqla-session-factories",)
+    valid = [
+        Valid("from sqlalchemy.orm import sessionmaker\nSessionLocal = sessionmaker(bind=engine)\n"),
+        Valid("from sqlalchemy.orm import scoped_session, sessionmaker\nSession = scoped_session(sessionmaker(bind=engine))\n"),
+        Valid("from sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker\nimport asyncio\nSession = async_scoped_session(async_sessionmaker(engine), scopefunc=asyncio.current_task)\n"),
+        Valid("from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n"),
+        Valid("import requests\nsession = requests.Session()\n"),
+        Valid("from requests import Session\nsession = Session()\n"),
+        Valid("class Session:\n    pass\nsession = Session()\n"),
+        Valid(
+            "from sqlalchemy.orm import Session\n\n"
+            'if __name__ == "__main__":\n    session = Session(engine)\n    session.execute(query)\n'
+        ),
+        Valid("from sqlalchemy.orm import Session\n\ndef handler():\n    with Session(engine) as session:\n        session.execute(query)\n"),
+        Valid("from sqlalchemy.orm import Session\nmake = lambda: Session(engine)\n"),
+        Valid("from app.db import SessionLocal\nsession = SessionLocal()\n"),
+        Valid("from sqlalchemy.orm import Session\nwith Session(engine) as session:\n    session.execute(query)\n"),
+    ]
+    invalid = [
+        Invalid(
+            "from sqlalchemy import create_engine\n"
+            "from sqlalchemy.orm import sessionmaker\n"
+            "\n"
+            'engine = create_engine("mysql://db/app", pool_pre_ping=True)\n'
+            "BASE_DB_SESSION_MAKER = sessionmaker(bind=engine)\n"
+            "BASE_DB_SESSION = BASE_DB_SESSION_MAKER()\n",
+            at=(6, 18),
+            fixed="from sqlalchemy import create_engine\n"
+            "from sqlalchemy.orm import scoped_session, sessionmaker\n"
+            "\n"
+            'engine = create_engine("mysql://db/app", pool_pre_ping=True)\n'
+            "BASE_DB_SESSION_MAKER = sessionmaker(bind=engine)\n"
+            "# TODO(sqla-session): call BASE_DB_SESSION.remove() when a request ends\n"
+            "BASE_DB_SESSION = scoped_session(BASE_DB_SESSION_MAKER)\n",
+        ),
+        Invalid(
+            "from sqlalchemy.orm import sessionmaker\n\nsession = sessionmaker(bind=engine)()\n",
+            at=(3, 10),
+            fixed="from sqlalchemy.orm import scoped_session, sessionmaker\n\n"
+            "# TODO(sqla-session): call session.remove() when a request ends\n"
+            "session = scoped_session(sessionmaker(bind=engine))\n",
+        ),
+        Invalid(
+            "import sqlalchemy as sa\nimport sqlalchemy.orm\n\nsession = sa.orm.Session(bind=engine)\n",
+            at=(4, 10),
+            fixed="import sqlalchemy as sa\nimport sqlalchemy.orm\n\n"
+            "# TODO(sqla-session): call session.remove() when a request ends\n"
+            "session = sa.orm.scoped_session(sa.orm.sessionmaker(bind=engine))\n",
+        ),
+        Invalid(
+            "from sqlalchemy import orm\n\nif DEBUG:\n    session = orm.Session(engine)\n",
+            at=(4, 14),
+            fixed="from sqlalchemy import orm\n\nif DEBUG:\n"
+            "    # TODO(sqla-session): call session.remove() when a request ends\n"
+            "    session = orm.scoped_session(orm.sessionmaker(engine))\n",
+        ),
+        Invalid(
+            "from sqlalchemy.ext.asyncio import async_sessionmaker\n\n"
+            "session = async_sessionmaker(engine)()\n",
+            at=(3, 10),
+            fixed="import asyncio\nfrom sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker\n\n"
+            "# TODO(sqla-session): call session.remove() when a request ends\n"
+            "session = async_scoped_session(async_sessionmaker(engine), scopefunc=asyncio.current_task)\n",
+        ),
+        Invalid(
+            "from sqlalchemy.orm import scoped_session, sessionmaker\n\n"
+            "registry = scoped_session(sessionmaker(bind=engine))\nsession = registry()\n",
+            at=(4, 10),
+        ),
+        Invalid(
+            "from app.db import SessionLocal\nsession = SessionLocal()\n",
+            at=(2, 10),
+            options={"session_factories": "app.db.SessionLocal"},
+            fixed="from app.db import SessionLocal\nfrom sqlalchemy.orm import scoped_session\n"
+            "# TODO(sqla-session): call session.remove() when a request ends\n"
+            "session = scoped_session(SessionLocal)\n",
+        ),
+        Invalid(
+            "from sqlalchemy.orm import Session\ntry:\n    session = Session(engine)\nexcept ImportError:\n    session = None\n",
+            at=(3, 14),
+            fixed="from sqlalchemy.orm import Session, scoped_session, sessionmaker\ntry:\n"
+            "    # TODO(sqla-session): call session.remove() when a request ends\n"
+            "    session = scoped_session(sessionmaker(engine))\nexcept ImportError:\n    session = None\n",
+        ),
+    ]
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        module = context.module
+        for stmt in context.module_statements:
+            value = statement_value(stmt)
+            if value is None:
+                continue
+            for call in calls_in(value):
+                if context.classify(call, module) in SESSIONS:
+                    name = assigned_name(stmt) if value is call else None
+                    what = f"Session {name!r}" if name else "Session"
+                    fix = scoped_fix(context, call, module, name) if name else None
+                    yield self.finding(call, fix, what=what)
+
+
+def scoped_fix(context: Context, call: ast.Call, scope: Scope, name: str) -> Fix | None:
+    """`NAME = F(...)()`, `NAME = Factory()` or `NAME = Session(...)` as a scoped_session registry."""
+    func = call.func
+    if context.classify(func, scope) in FACTORIES or _is_factory_name(context, func, scope):
+        if call.args or call.keywords:
+            return None  # per-call configuration: no registry takes it
+        is_async = context.classify(func, scope) is Kind.ASYNC_FACTORY or context.classify(call, scope) in ASYNC_KINDS
+        like = _factory_callee(context, func, scope)
+        return _registry_fix(context, call, scope, name, is_async, like, unwrap=True, new_func=None)
+    kind = context.classify(call, scope)
+    if kind in SESSIONS and context.qualified(func, scope) is not None:
+        is_async = kind is Kind.ASYNC_SESSION
+        maker, imports = context.sa_import_for("async_sessionmaker" if is_async else "sessionmaker", func, scope)
+        fix = _registry_fix(context, call, scope, name, is_async, func, unwrap=False, new_func=maker)
+        return Fix(fix.edit, fix.safe, fix.imports + imports, fix.comment)
+    return None
+
+
+def _is_factory_name(context: Context, func: ast.expr, scope: Scope) -> bool:
+    qualified = context.qualified(func, scope)
+    return qualified is not None and context.is_configured_factory(qualified)
+
+
+def _factory_callee(context: Context, func: ast.expr, scope: Scope) -> ast.expr:
+    """The `sessionmaker` callee that built the factory `func`, for spelling the registry alike."""
+    if isinstance(func, ast.Call):
+        return func.func
+    if isinstance(func, ast.Name):
+        for binding in scope.lookup(func.id) or ():
+            if binding.kind == "assign" and isinstance(binding.value, ast.Call):
+                return binding.value.func
+    return ast.Name("sessionmaker")
+
+
+def _registry_fix(
+    context: Context,
+    call: ast.Call,
+    scope: Scope,
+    name: str,
+    is_async: bool,
+    like: ast.expr,
+    unwrap: bool,
+    new_func: str | None,
+) -> Fix:
+    wrapper, imports = context.sa_import_for("async_scoped_session" if is_async else "scoped_session", like, scope)
+    extra: tuple[str, ...] = ()
+    if is_async:
+        extra = ("scopefunc=asyncio.current_task",)
+        imports += (Import("asyncio"),)
+    return Fix(
+        WrapCall(Span.of(call), wrapper, unwrap, new_func, extra),
+        safe=False,
+        imports=imports,
+        comment=f"TODO(sqla-session): call {name}.remove() when a request ends",
+    )
+
+
+class ModuleLevelConnection(Rule):
+    """## What it does
+    Finds a connection opened at module scope: `engine.connect()`,
+    `engine.raw_connection()` or `create_engine(...).connect()`.
+
+    ## Why is this bad?
+    A module-level connection is opened at import and held for the life of the
+    process. It is shared by every request and thread, and it dies for good
+    when the server closes idle connections; the pool cannot replace it.
+    Check a connection out per unit of work: `with engine.connect() as conn:`.
+    """
+
+    code = "SQS102"
+    message = (
+        "connection opened at module scope is held for the life of the process and dies when the "
+        "server closes idle connections; open one per unit of work with 'with engine.connect() as conn:'"
+    )
+    references = (CONNECT_DOCS,)
+    valid = [
+        Valid(
+            "from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=True)\n\n"
+            "def rows():\n    with engine.connect() as conn:\n        return conn.execute(query).all()\n"
+        ),
+        Valid("from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=True)\nwith engine.connect() as conn:\n    conn.execute(query)\n"),
+        Valid("import socket\nsock = socket.socket()\nconn = sock.connect(('localhost', 80))\n"),
+        Valid("import sqlite3\nconn = sqlite3.connect('app.db')\n"),
+        Valid("from app.db import engine\nconn = engine.connect()\n"),
+    ]
+    invalid = [
+        Invalid(
+            "from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=True)\nconn = engine.connect()\n",
+            at=(3, 7),
+        ),
+        Invalid(
+            "import sqlalchemy as sa\nengine = sa.create_engine(url, pool_pre_ping=True)\nraw = engine.raw_connection()\n",
+            at=(3, 6),
+        ),
+        Invalid("from sqlalchemy import create_engine\nconn = create_engine(url, pool_pre_ping=True).connect()\n", at=(2, 7)),
+    ]
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        module = context.module
+        for stmt in context.module_statements:
+            value = statement_value(stmt)
+            if value is None:
+                continue
+            for call in calls_in(value):
+                if context.classify(call, module) is Kind.CONNECTION:
+                    yield self.finding(call)
+
+
+class SharedSessionDefault(Rule):
+    """## What it does
+    Finds a session created as a default argument value or as a class attribute.
+
+    ## Why is this bad?
+    Both are evaluated once, when the `def` or `class` statement runs, so every
+    call or instance shares that one session, with the same failure as a
+    module-level session. Default to `None` and create the session inside.
+    """
+
+    code = "SQS103"
+    message = (
+        "Session created as {where} is shared by every {sharer}: "
+        "after a dropped connection it stays in a failed transaction; "
+        "default to None and create the session per call"
+    )
+    references = (SESSION_DOCS,)
+    valid = [
+        Valid("from sqlalchemy.orm import Session\n\ndef f(session=None):\n    session = session or Session(engine)\n"),
+        Valid("from sqlalchemy.orm import Session\n\nclass Repo:\n    def __init__(self):\n        self.session = Session(engine)\n"),
+        Valid("from sqlalchemy.orm import Session\n\nclass Repo:\n    session_class = Session\n"),
+        Valid("import requests\n\ndef fetch(session=requests.Session()):\n    pass\n"),
+    ]
+    invalid = [
+        Invalid("from sqlalchemy.orm import Session\n\ndef f(session=Session(engine)):\n    pass\n", at=(3, 14)),
+        Invalid(
+            "from sqlalchemy.orm import sessionmaker\nSessionLocal = sessionmaker()\n\n"
+            "async def f(*, session=SessionLocal()):\n    pass\n",
+            at=(4, 23),
+        ),
+        Invalid(
+            "from sqlalchemy.orm import sessionmaker\nSessionLocal = sessionmaker()\n\nclass Repo:\n    session = SessionLocal()\n",
+            at=(5, 14),
+        ),
+    ]
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        for function, scope in context.functions:
+            outer = scope.parent
+            assert outer is not None
+            args = function.args
+            for default in (*args.defaults, *args.kw_defaults):
+                if default is not None and context.classify(default, outer) in SESSIONS:
+                    yield self.finding(default, where="a default argument value", sharer="call")
+        for stmt, scope in context.class_statements:
+            value = statement_value(stmt)
+            if value is None:
+                continue
+            for call in calls_in(value):
+                if context.classify(call, scope) in SESSIONS:
+                    yield self.finding(call, where="a class attribute", sharer="instance")
+
+
+class UnclosedSession(Rule):
+    """## What it does
+    Finds a session created in a function and never closed: not used as a
+    context manager, no `.close()`, and not handed on (returned, yielded,
+    stored, or passed to another function).
+
+    ## Why is this bad?
+    An unclosed session keeps its connection checked out, and its transaction
+    open, until the garbage collector gets to it; under load the pool runs dry
+    (`QueuePool limit ... overflow ... reached`) and the server sees idle
+    transactions. Use `with Session(engine) as session:` or close it in a
+    `finally` block.
+    """
+
+    code = "SQS104"
+    message = (
+        "Session {name!r} is never closed: its connection and transaction stay open until garbage "
+        "collection; use 'with Session(...) as {name}:' or close it in a finally block"
+    )
+    references = (SESSION_DOCS,)
+    valid = [
+        Valid("from sqlalchemy.orm import Session\n\ndef f():\n    with Session(engine) as session:\n        session.execute(q)\n"),
+        Valid(
+            "from sqlalchemy.orm import Session\n\ndef f():\n    session = Session(engine)\n    try:\n"
+            "        session.execute(q)\n    finally:\n        session.close()\n"
+        ),
+        Valid(
+            "from sqlalchemy.orm import sessionmaker\nSessionLocal = sessionmaker()\n\n"
+            "def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n"
+        ),
+        Valid("from sqlalchemy.orm import Session\n\ndef make():\n    session = Session(engine)\n    return session\n"),
+        Valid("from sqlalchemy.orm import Session\n\nclass Repo:\n    def __init__(self):\n        self.session = Session(engine)\n"),
+        Valid("from sqlalchemy.orm import Session\n\ndef f(items):\n    session = Session(engine)\n    items.append(session)\n"),
+        Valid("from sqlalchemy.orm import Session\n\ndef f():\n    session = Session(engine)\n    run(session)\n"),
+        Valid("import requests\n\ndef f():\n    session = requests.Session()\n    session.get(url)\n"),
+    ]
+    invalid = [
+        Invalid(
+            "from sqlalchemy.orm import Session\n\ndef f():\n    session = Session(engine)\n"
+            "    session.add(obj)\n    session.commit()\n",
+            at=(4, 14),
+        ),
+        Invalid(
+            "from sqlalchemy.ext.asyncio import async_sessionmaker\nmaker = async_sessionmaker(engine)\n\n"
+            "async def f():\n    session = maker()\n    await session.execute(q)\n",
+            at=(5, 14),
+        ),
+    ]
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        for function, scope in context.functions:
+            candidates = [
+                (name, binding.value)
+                for name, bindings in scope.names.items()
+                if name not in scope.declared
+                for binding in bindings
+                if binding.kind == "assign" and isinstance(binding.value, ast.Call)
+            ]
+            if not candidates:
+                continue
+            for name, value in candidates:
+                assert isinstance(value, ast.Call)
+                if context.classify(value, scope) in SESSIONS and not _handed_on_or_closed(function, name):
+                    yield self.finding(value, name=name)
+
+
+def _handed_on_or_closed(function: ast.AST, name: str) -> bool:
+    """Whether `name` is closed, or used other than as `name.attr` (so it may be closed elsewhere)."""
+    loads = attribute_bases = 0
+    for node in ast.walk(function):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name:
+            if node.attr == "close":
+                return True
+            attribute_bases += 1
+        elif isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            loads += 1
+    return loads > attribute_bases
