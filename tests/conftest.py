@@ -1,0 +1,82 @@
+"""Shared helpers: every rule example as a pytest param, and a real flake8 run."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator, NamedTuple, Union
+
+import pytest
+
+from flake8_sqla_session.checker import check
+from flake8_sqla_session.rules import RULES, Invalid, Rule, Valid
+from flake8_sqla_session.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Example(NamedTuple):
+    rule: Rule
+    kind: str  # "valid" or "invalid"
+    index: int
+    case: Union[Valid, Invalid]
+
+    @property
+    def id(self) -> str:
+        return f"{self.rule.code}-{self.kind}-{self.index}"
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.build(**self.case.options)
+
+
+def examples() -> Iterator[Example]:
+    for rule in RULES:
+        for index, valid in enumerate(rule.valid):
+            yield Example(rule, "valid", index, valid)
+        for index, invalid in enumerate(rule.invalid):
+            yield Example(rule, "invalid", index, invalid)
+
+
+ALL = list(examples())
+VALID = [e for e in ALL if e.kind == "valid"]
+INVALID = [e for e in ALL if e.kind == "invalid"]
+FIXED = [e for e in INVALID if e.case.fixed is not None]
+
+
+def params(items: list[Example]) -> list:
+    return [pytest.param(e, id=e.id) for e in items]
+
+
+def positions(source: str, code: str, options: dict | None = None, filename: str = "example.py") -> list:
+    """(line, col) of every finding of `code`, from the detection core."""
+    findings = check(ast.parse(source), Settings.build(**(options or {})), filename)
+    return [(f.line, f.col) for f in findings if f.code == code]
+
+
+class Run(NamedTuple):
+    out: str
+    err: str
+    exit_code: int
+
+    @property
+    def lines(self) -> list[str]:
+        return self.out.splitlines()
+
+    def codes(self) -> list[str]:
+        return [line.split(": ", 1)[1].split(" ", 1)[0] for line in self.lines if ": " in line]
+
+
+def flake8(*args: str, cwd: Path | str = ROOT, stdin: str | bytes | None = None, timeout: float = 120) -> Run:
+    """Run the real flake8 (as editors and CI do) in a subprocess."""
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    process = subprocess.run(
+        [sys.executable, "-m", "flake8", *args],
+        cwd=str(cwd),
+        input=data,
+        stdin=None if data is not None else subprocess.DEVNULL,
+        capture_output=True,
+        timeout=timeout,
+    )
+    return Run(process.stdout.decode(errors="replace"), process.stderr.decode(errors="replace"), process.returncode)
