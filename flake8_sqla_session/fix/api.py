@@ -4,18 +4,16 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
-
-import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
-from libcst.metadata import MetadataWrapper, PositionProvider
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from ..checker import check
 from ..finding import Finding, InsertFirstStatement, SetKeyword, WrapCall
 from ..settings import Settings
-from .edits import ApplyEdits, CallEdit
-from .locate import Lines, index_targets
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from .edits import CallEdit
 
 # flake8's own inline noqa syntax: `# noqa`, `# noqa: SQS201`, `# NOQA:SQS201,E501`.
 NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)
@@ -99,6 +97,15 @@ def fix_source(
 
 
 def apply_fixes(source: str, findings: Iterable[Finding], filename: str = "") -> str:
+    # libcst is imported here, not at the top: checking (and flake8) never pays for it.
+    import libcst as cst
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from .edits import ApplyEdits
+    from .locate import Lines, index_targets
+
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:

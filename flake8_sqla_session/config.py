@@ -1,0 +1,103 @@
+"""The fixer's configuration: the same `[flake8]` section the plugin reads, plus pyproject.toml.
+
+flake8 looks for the first of setup.cfg, tox.ini and .flake8 with a `[flake8]`
+section, from the current folder upward; so does this.  `[tool.flake8-sqla-session]`
+in pyproject.toml comes on top of it, and the command line on top of both.
+"""
+from __future__ import annotations
+
+import configparser
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+FLAKE8_FILES = ("setup.cfg", "tox.ini", ".flake8")
+PYPROJECT_TABLE = "flake8-sqla-session"
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be read; the message names it."""
+
+
+@dataclass
+class Config:
+    values: dict[str, str] = field(default_factory=dict)  # option name (dashes) -> raw value
+    root: str = "."  # folder of the flake8 config file: per-file-ignores are relative to it
+    files: list[str] = field(default_factory=list)
+
+
+def _normal(key: str) -> str:
+    return key.strip().lower().replace("_", "-")
+
+
+def find_flake8_config(start: str) -> str | None:
+    folder = os.path.abspath(start)
+    home = os.path.expanduser("~")
+    while True:
+        for name in FLAKE8_FILES:
+            candidate = os.path.join(folder, name)
+            if os.path.isfile(candidate):
+                parser = configparser.RawConfigParser()
+                try:
+                    parser.read(candidate, encoding="utf-8")
+                except (configparser.Error, UnicodeDecodeError) as exc:
+                    raise ConfigError(f"{candidate}: cannot read: {exc}") from None
+                if parser.has_section("flake8"):
+                    return candidate
+        parent = os.path.dirname(folder)
+        if parent == folder or folder == home:
+            return None
+        folder = parent
+
+
+def find_pyproject(start: str) -> str | None:
+    folder = os.path.abspath(start)
+    while True:
+        candidate = os.path.join(folder, "pyproject.toml")
+        if os.path.isfile(candidate):
+            return candidate
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def _load_toml(path: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.9/3.10
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+
+
+def load_config(start: str = ".", config_file: str | None = None) -> Config:
+    config = Config(root=os.path.abspath(start))
+    flake8_file = config_file or find_flake8_config(start)
+    if flake8_file is not None:
+        parser = configparser.RawConfigParser()
+        try:
+            if not parser.read(flake8_file, encoding="utf-8"):
+                raise ConfigError(f"{flake8_file}: cannot read")
+        except (configparser.Error, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{flake8_file}: cannot read: {exc}") from None
+        if parser.has_section("flake8"):
+            config.values.update({_normal(k): v for k, v in parser.items("flake8")})
+        config.root = os.path.dirname(os.path.abspath(flake8_file))
+        config.files.append(flake8_file)
+    pyproject = find_pyproject(start)
+    if pyproject is not None:
+        table = _load_toml(pyproject).get("tool", {}).get(PYPROJECT_TABLE)
+        if isinstance(table, dict):
+            for key, value in table.items():
+                if isinstance(value, list):
+                    value = ",".join(str(v) for v in value)
+                elif isinstance(value, bool):
+                    value = "true" if value else "false"
+                config.values[_normal(key)] = str(value)
+            config.files.append(pyproject)
+    return config
