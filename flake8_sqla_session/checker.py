@@ -159,8 +159,7 @@ class Context:
                         self._bind_target(item.optional_vars, scope, Binding("with", item.context_expr))
                 inner_withs = withs + ((stmt, True),) if scope.kind == "function" else withs
                 self._walk(stmt.body, scope, inner_withs, under_main)
-            elif kind is ast.Try or kind is getattr(ast, "TryStar", None):
-                assert isinstance(stmt, ast.Try)
+            elif kind is ast.Try or kind is getattr(ast, "TryStar", None):  # TryStar: 3.11+
                 self.tries.append(TryRecord(stmt, scope, withs))
                 self._walk(stmt.body, scope, withs, under_main)
                 for handler in stmt.handlers:

@@ -127,7 +127,7 @@ class ModuleLevelSession(Rule):
             "from sqlalchemy.ext.asyncio import async_sessionmaker\n\n"
             "session = async_sessionmaker(engine)()\n",
             at=(3, 10),
-            fixed="import asyncio\nfrom sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker\n\n"
+            fixed="from sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker\nimport asyncio\n\n"
             "# TODO(sqla-session): call session.remove() when a request ends\n"
             "session = async_scoped_session(async_sessionmaker(engine), scopefunc=asyncio.current_task)\n",
         ),
@@ -140,14 +140,14 @@ class ModuleLevelSession(Rule):
             "from app.db import SessionLocal\nsession = SessionLocal()\n",
             at=(2, 10),
             options={"session_factories": "app.db.SessionLocal"},
-            fixed="from app.db import SessionLocal\nfrom sqlalchemy.orm import scoped_session\n"
+            fixed="from app.db import SessionLocal\nfrom sqlalchemy.orm import scoped_session\n\n"
             "# TODO(sqla-session): call session.remove() when a request ends\n"
             "session = scoped_session(SessionLocal)\n",
         ),
         Invalid(
             "from sqlalchemy.orm import Session\ntry:\n    session = Session(engine)\nexcept ImportError:\n    session = None\n",
             at=(3, 14),
-            fixed="from sqlalchemy.orm import Session, scoped_session, sessionmaker\ntry:\n"
+            fixed="from sqlalchemy.orm import scoped_session, sessionmaker, Session\ntry:\n"
             "    # TODO(sqla-session): call session.remove() when a request ends\n"
             "    session = scoped_session(sessionmaker(engine))\nexcept ImportError:\n    session = None\n",
         ),
