@@ -136,13 +136,29 @@ def apply_fixes(source: str, findings: Iterable[Finding], filename: str = "") ->
                 AddImportsVisitor.add_needed_import(context, needed.module, needed.name)
             else:
                 AddImportsVisitor.add_needed_import(context, needed.module)
-    new_module = wrapper.module.visit(ApplyEdits(calls, handlers))
-    if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
-        new_module = AddImportsVisitor(context).transform_module(new_module)
-    new_source = new_module.code
     try:
-        ast.parse(new_source, filename or "<unknown>")
-    except SyntaxError as exc:
-        codes = ", ".join(sorted({f.code for f in findings}))
-        raise FixError(f"the fixed code ({codes}) would not parse: {exc.msg} at line {exc.lineno}; nothing written") from None
+        new_module = wrapper.module.visit(ApplyEdits(calls, handlers))
+        if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
+            new_module = AddImportsVisitor(context).transform_module(new_module)
+        new_source = new_module.code
+    except (cst.ParserSyntaxError, cst.CSTValidationError) as exc:
+        raise FixError(f"cannot build the fix ({_codes(findings)}): {exc}; nothing written") from None
+    problem = _compile_error(new_source, filename)
+    if problem is not None and _compile_error(source, filename) is None:
+        raise FixError(f"the fixed code ({_codes(findings)}) would not compile: {problem}; nothing written")
     return new_source
+
+
+def _codes(findings: Iterable[Finding]) -> str:
+    return ", ".join(sorted({f.code for f in findings}))
+
+
+def _compile_error(source: str, filename: str) -> str | None:
+    """Why `source` does not compile (syntax, `return` outside a function, ...), or None."""
+    try:
+        compile(source, filename or "<unknown>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return f"{exc.msg} at line {exc.lineno}"
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None

@@ -40,15 +40,19 @@ def read_source(path: str) -> SourceFile:
         raise FileError("is a directory") from None
     except OSError as exc:
         raise FileError(f"cannot read: {exc.strerror or exc}") from None
+    hint = "; add a coding cookie (# -*- coding: latin-1 -*-) or save it as UTF-8"
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
+        # detect_encoding already tried UTF-8 on the first lines, or found a bad cookie.
+        if "encoding declaration" in str(exc) and b"coding" not in data[:400]:
+            raise FileError(f"cannot decode as utf-8 (no coding cookie){hint}") from None
         raise FileError(f"cannot decode: {exc}") from None
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
-        hint = "" if encoding not in ("utf-8", "utf-8-sig") else "; add a coding cookie (# -*- coding: latin-1 -*-) or save it as UTF-8"
-        raise FileError(f"cannot decode as {encoding}: {exc.reason if isinstance(exc, UnicodeDecodeError) else exc}{hint}") from None
+        reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
+        raise FileError(f"cannot decode as {encoding}: {reason}{hint if encoding.startswith('utf-8') else ''}") from None
     return SourceFile(path, real_path, data, text, encoding, st.st_mtime_ns, st.st_size)
 
 

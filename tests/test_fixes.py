@@ -1,0 +1,209 @@
+"""Fix shapes beyond the rules' own examples: before/after pairs, each checked for
+exact output, that the output parses, idempotence, and that the finding is gone."""
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from flake8_sqla_session.checker import check
+from flake8_sqla_session.finding import Finding, Fix, InsertFirstStatement, Span
+from flake8_sqla_session.fix.api import FixError, apply_fixes, fix_source
+from flake8_sqla_session.settings import Settings
+
+CE = "from sqlalchemy import create_engine\n"
+
+PAIRS = [
+    pytest.param(
+        CE + "engine = create_engine(\n    url,\n    echo=True\n)\n",
+        CE + "engine = create_engine(\n    url,\n    echo=True,\n    pool_pre_ping=True\n)\n",
+        id="one argument per line, no trailing comma",
+    ),
+    pytest.param(
+        CE + "engine = create_engine(\n    url,\n    echo=True,\n)\n",
+        CE + "engine = create_engine(\n    url,\n    echo=True,\n    pool_pre_ping=True,\n)\n",
+        id="one argument per line, trailing comma",
+    ),
+    pytest.param(
+        CE + "engine = create_engine(\n    url\n)\n",
+        CE + "engine = create_engine(\n    url,\n    pool_pre_ping=True\n)\n",
+        id="a single argument on its own line",
+    ),
+    pytest.param(
+        CE + "engine = create_engine(\n    url,  # primary\n    echo=True,  # loud\n)\n",
+        CE + "engine = create_engine(\n    url,  # primary\n    echo=True,  # loud\n    pool_pre_ping=True,\n)\n",
+        id="comments inside the call stay on their lines",
+    ),
+    pytest.param(
+        CE + "engine = create_engine(\n    url,\n    echo=True  # loud\n)\n",
+        CE + "engine = create_engine(\n    url,\n    echo=True,  # loud\n    pool_pre_ping=True\n)\n",
+        id="comment after the last argument without a comma",
+    ),
+    pytest.param(
+        CE + "engine = create_engine(url,\n                       echo=True)\n",
+        CE + "engine = create_engine(url,\n                       echo=True,\n                       pool_pre_ping=True)\n",
+        id="hanging indent",
+    ),
+    pytest.param(
+        CE + "engine = create_engine(url,echo=True)\n",
+        CE + "engine = create_engine(url,echo=True, pool_pre_ping=True)\n",
+        id="tight one-liner",
+    ),
+    pytest.param(
+        CE + "engines = {'é': create_engine('mysql://é/ü')}\n",
+        CE + "engines = {'é': create_engine('mysql://é/ü', pool_pre_ping=True)}\n",
+        id="non-ASCII before the call (byte vs character columns)",
+    ),
+    pytest.param(
+        CE + "engine = (create_engine(url))\n",
+        CE + "engine = (create_engine(url, pool_pre_ping=True))\n",
+        id="parenthesized call",
+    ),
+    pytest.param(
+        "import sqlalchemy\nengine = sqlalchemy.create_engine(url, pool_recycle=-1, echo=True)\n",
+        "import sqlalchemy\nengine = sqlalchemy.create_engine(url, pool_recycle=3600, echo=True)\n",
+        id="pool_recycle replaced in place",
+    ),
+    pytest.param(
+        "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        pass\n",
+        "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        session.rollback()\n",
+        id="a lone pass gives way",
+    ),
+    pytest.param(
+        "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        pass  # ignore\n",
+        "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        session.rollback()  # ignore\n",
+        id="a lone pass keeps its comment",
+    ),
+    pytest.param(
+        "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        ...\n",
+        "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        session.rollback()\n",
+        id="a lone ellipsis gives way",
+    ),
+    pytest.param(
+        "def f(session):\n    try:\n        session.commit()\n    except Exception: log(); retry()  # why\n",
+        "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        session.rollback()\n        log()\n        retry()  # why\n",
+        id="one-line handler becomes a block",
+    ),
+    pytest.param(
+        "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        # why we carry on\n\n        log()\n",
+        "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        # why we carry on\n\n        session.rollback()\n        log()\n",
+        id="leading comments stay first",
+    ),
+    pytest.param(
+        "def f(session, other_session):\n    try:\n        session.add(x)\n        other_session.commit()\n    except Exception:\n        log()\n",
+        "def f(session, other_session):\n    try:\n        session.add(x)\n        other_session.commit()\n    except Exception:\n"
+        "        session.rollback()\n        other_session.rollback()\n        log()\n",
+        id="two receivers",
+    ),
+    pytest.param(
+        "def f(session):\n    try:\n        try:\n            session.flush()\n        except KeyError:\n            pass\n"
+        "    except Exception:\n        log()\n",
+        "def f(session):\n    try:\n        try:\n            session.flush()\n        except KeyError:\n            pass\n"
+        "    except Exception:\n        session.rollback()\n        log()\n",
+        id="nested handlers: only the database one",
+    ),
+    pytest.param(
+        "async def f(session):\n    try:\n        await session.commit()\n    except Exception:\n        log()\n",
+        "async def f(session):\n    try:\n        await session.commit()\n    except Exception:\n        await session.rollback()\n        log()\n",
+        id="async session is awaited",
+    ),
+    pytest.param(
+        "def f(session):\n    try:\n        session.commit()\n    except* Exception:\n        log()\n",
+        "def f(session):\n    try:\n        session.commit()\n    except* Exception:\n        session.rollback()\n        log()\n",
+        id="except star",
+    ),
+    pytest.param(
+        "from sqlalchemy import orm\nfrom sqlalchemy import create_engine\n\nsession = orm.sessionmaker(bind=create_engine(url))()\n",
+        "from sqlalchemy import orm\nfrom sqlalchemy import create_engine\n\n"
+        "# TODO(sqla-session): call session.remove() when a request ends\n"
+        "session = orm.scoped_session(orm.sessionmaker(bind=create_engine(url, pool_pre_ping=True)))\n",
+        id="nested fixes in one statement, module-style import",
+    ),
+    pytest.param(
+        "import sqlalchemy.orm as so\n\nsession = so.Session(bind=engine)  # shared\n",
+        "import sqlalchemy.orm as so\n\n# TODO(sqla-session): call session.remove() when a request ends\n"
+        "session = so.scoped_session(so.sessionmaker(bind=engine))  # shared\n",
+        id="aliased module, trailing comment kept",
+    ),
+    pytest.param(
+        '"""Settings."""\n# header comment\nfrom sqlalchemy.orm import sessionmaker\n\n\nSession = sessionmaker()\nsession = Session()\n',
+        '"""Settings."""\n# header comment\nfrom sqlalchemy.orm import scoped_session, sessionmaker\n\n\nSession = sessionmaker()\n'
+        "# TODO(sqla-session): call session.remove() when a request ends\nsession = scoped_session(Session)\n",
+        id="docstring, comments and blank lines kept",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "after"), PAIRS)
+def test_fix_shape(before: str, after: str) -> None:
+    settings = Settings()
+    result = fix_source(before, settings, unsafe=True)
+    assert result.source == after
+    ast.parse(result.source)
+    assert fix_source(result.source, settings, unsafe=True).source == result.source
+    fixed_codes = {f.code for f in result.applied}
+    assert fixed_codes
+    assert not [f for f in check(ast.parse(result.source), settings) if f.code in fixed_codes]
+
+
+@pytest.mark.parametrize(
+    ("newline"),
+    [pytest.param("\n", id="LF"), pytest.param("\r\n", id="CRLF")],
+)
+def test_newlines_are_kept(newline: str) -> None:
+    before = CE + "engine = create_engine(\n    url,\n)\n"
+    result = fix_source(before.replace("\n", newline), Settings())
+    assert result.source == (CE + "engine = create_engine(\n    url,\n    pool_pre_ping=True,\n)\n").replace("\n", newline)
+
+
+def test_unsafe_fix_needs_unsafe() -> None:
+    source = "from sqlalchemy.orm import Session\nsession = Session(engine)\n"
+    result = fix_source(source, Settings())
+    assert result.source == source
+    assert [f.code for f in result.findings] == ["SQS101"]
+    assert result.applied == []
+
+
+def test_noqa_suppresses_fix_and_report() -> None:
+    source = CE + "a = create_engine(url)  # noqa: SQS201\nb = create_engine(url)  # noqa\nc = create_engine(url)  # noqa: E501\n"
+    result = fix_source(source, Settings())
+    assert [(f.code, f.line) for f in result.findings] == [("SQS201", 4)]
+    assert result.source == CE + "a = create_engine(url)  # noqa: SQS201\nb = create_engine(url)  # noqa\nc = create_engine(url, pool_pre_ping=True)  # noqa: E501\n"
+
+
+def test_select_limits_fixes() -> None:
+    source = CE + "e = create_engine(url, pool_recycle=-1)\nf = create_engine(url)\n"
+    result = fix_source(source, Settings(), select=lambda code: code == "SQS202")
+    assert result.source == CE + "e = create_engine(url, pool_recycle=3600)\nf = create_engine(url)\n"
+
+
+def test_files_without_fixes_are_not_parsed_by_libcst(monkeypatch: pytest.MonkeyPatch) -> None:
+    import libcst
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise AssertionError("libcst parsed a file with nothing to fix")
+
+    monkeypatch.setattr(libcst, "parse_module", boom)
+    source = "from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=True)\n"
+    assert fix_source(source, Settings(), unsafe=True).source == source
+
+
+def test_output_that_does_not_parse_is_refused() -> None:
+    source = "try:\n    pass\nexcept Exception:\n    pass\n"
+    finding = Finding("SQS301", "SQS301 test", 3, 0, Fix(InsertFirstStatement(Span(3, 0, 4, 8), ("return",)), safe=True))
+    with pytest.raises(FixError, match="would not compile: 'return' outside function"):
+        apply_fixes(source, [finding])
+
+
+def test_a_fix_that_cannot_be_built_is_refused() -> None:
+    source = "try:\n    pass\nexcept Exception:\n    pass\n"
+    finding = Finding("SQS301", "SQS301 test", 3, 0, Fix(InsertFirstStatement(Span(3, 0, 4, 8), ("x = (",)), safe=True))
+    with pytest.raises(FixError, match="cannot build the fix"):
+        apply_fixes(source, [finding])
+
+
+def test_a_fix_that_cannot_be_placed_is_refused() -> None:
+    source = "x = 1\n"
+    finding = Finding("SQS301", "SQS301 test", 1, 0, Fix(InsertFirstStatement(Span(1, 0, 1, 5), ("s.rollback()",)), safe=True))
+    with pytest.raises(FixError, match="cannot find"):
+        apply_fixes(source, [finding])
