@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import enum
-from typing import Iterable, Iterator, Optional
+from typing import Iterable, Iterator, Optional, cast
 
 from .finding import Finding, Import
 from .names import (
@@ -160,6 +160,7 @@ class Context:
                 inner_withs = withs + ((stmt, True),) if scope.kind == "function" else withs
                 self._walk(stmt.body, scope, inner_withs, under_main)
             elif kind is ast.Try or kind is getattr(ast, "TryStar", None):  # TryStar: 3.11+
+                stmt = cast(ast.Try, stmt)  # ast.TryStar has the same fields
                 self.tries.append(TryRecord(stmt, scope, withs))
                 self._walk(stmt.body, scope, withs, under_main)
                 for handler in stmt.handlers:
@@ -221,9 +222,9 @@ class Context:
         args = node.args
         for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
             inner.bind(arg.arg, Binding("param", arg.annotation))
-        for arg in (args.vararg, args.kwarg):
-            if arg is not None:
-                inner.bind(arg.arg, Binding("other"))
+        for star in (args.vararg, args.kwarg):
+            if star is not None:
+                inner.bind(star.arg, Binding("other"))
         self.functions.append((node, inner))
         self.scopes[node] = inner
         self._walk(node.body, inner, (), False)
@@ -252,7 +253,7 @@ class Context:
             node, scope = stack.pop()
             for child in ast.iter_child_nodes(node):
                 if type(child) is ast.Call:
-                    calls.append((child, scope))  # type: ignore[arg-type]
+                    calls.append((child, scope))
                 stack.append((child, scopes.get(child, scope)))
 
     def qualified(self, expr: ast.expr, scope: Scope) -> str | None:

@@ -139,10 +139,12 @@ def run(files: list[str], job: Job, jobs: int, progress: bool) -> list[Outcome]:
     if jobs <= 1 or len(files) < 2 * jobs:
         return [_report_progress(i, len(files), progress, process(f, job)) for i, f in enumerate(files, 1)]
     import multiprocessing
+    import multiprocessing.context
 
+    context: multiprocessing.context.BaseContext
     try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:
+        context = multiprocessing.get_context("fork")  # workers start with the parent's imports
+    except ValueError:  # pragma: no cover - Windows
         context = multiprocessing.get_context()
     outcomes = []
     with context.Pool(jobs) as pool:

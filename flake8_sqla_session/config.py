@@ -70,7 +70,8 @@ def _load_toml(path: str) -> dict[str, Any]:
         import tomli as tomllib
     try:
         with open(path, "rb") as handle:
-            return tomllib.load(handle)
+            data: dict[str, Any] = tomllib.load(handle)
+            return data
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
 

@@ -147,7 +147,7 @@ HandlerT = TypeVar("HandlerT", cst.ExceptHandler, cst.ExceptStarHandler)
 
 def insert_first(handler: HandlerT, code: Sequence[str]) -> HandlerT:
     """Put `code` first in the handler; a lone `pass` or `...` gives way to it."""
-    new = [cst.parse_statement(line) for line in code]
+    new: list[cst.BaseStatement] = [cst.parse_statement(line) for line in code]
     body = handler.body
     if isinstance(body, cst.SimpleStatementSuite):
         # `except X: log()` becomes an indented block, one statement per line.
@@ -161,7 +161,7 @@ def insert_first(handler: HandlerT, code: Sequence[str]) -> HandlerT:
     return handler.with_changes(body=body.with_changes(body=_merge(new, list(body.body))))
 
 
-def _merge(new: list[cst.SimpleStatementLine], old: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+def _merge(new: list[cst.BaseStatement], old: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
     """`new` before `old`; comments that opened the block stay on top; a lone placeholder goes."""
     if not old:
         return list(new)
@@ -176,7 +176,9 @@ def _merge(new: list[cst.SimpleStatementLine], old: list[cst.BaseStatement]) -> 
         if not placeholder.trailing_whitespace.comment:
             return list(new)
         # Keep `pass  # why` as its comment on the last new line.
-        new[-1] = new[-1].with_changes(trailing_whitespace=placeholder.trailing_whitespace)
+        last = new[-1]
+        if isinstance(last, cst.SimpleStatementLine):
+            new[-1] = last.with_changes(trailing_whitespace=placeholder.trailing_whitespace)
         return list(new)
     return [*new, *old]
 

@@ -39,7 +39,7 @@ def keyword(call: ast.Call, name: str) -> ast.expr | None:
 
 def literal_number(expr: ast.expr) -> float | None:
     """The value of a numeric literal or constant arithmetic (`8 * 3600`), else None."""
-    if isinstance(expr, ast.Constant) and type(expr.value) in (int, float):
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool):
         return float(expr.value)
     if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
         value = literal_number(expr.operand)
