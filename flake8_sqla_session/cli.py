@@ -175,12 +175,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find (and fix) the SQLAlchemy session patterns behind 'MySQL server has gone away' "
         "and 'Can't reconnect until invalid transaction is rolled back'.",
     )
-    parser.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or folders (default: .); - reads stdin")
+    parser.add_argument(
+        "paths", nargs="*", default=["."], metavar="PATH", help="files or folders (default: .); - reads stdin"
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--fix", action="store_true", help="rewrite files in place")
     mode.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if anything would change")
-    parser.add_argument("--unsafe-fixes", action="store_true", default=None, help="also apply fixes that change behaviour beyond the bug (SQS101)")
+    parser.add_argument(
+        "--unsafe-fixes", action="store_true", default=None,
+        help="also apply fixes that change behaviour beyond the bug (SQS101)",
+    )
     parser.add_argument("--select", help="codes or prefixes to report (default: SQS)")
     parser.add_argument("--extend-select", help="codes or prefixes to add to the selection, e.g. SQS401")
     parser.add_argument("--ignore", help="codes or prefixes to leave out")
@@ -193,7 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--stdin-display-name", default="stdin", help="the name of the file read from stdin")
     parser.add_argument("--config", help="a flake8 config file to read instead of searching for one")
     parser.add_argument("--sqla-session-names", help="regular expression for names that hold a session (SQS301)")
-    parser.add_argument("--sqla-session-factories", help="comma-separated dotted names of callables that return sessions")
+    parser.add_argument(
+        "--sqla-session-factories", help="comma-separated dotted names of callables that return sessions"
+    )
     parser.add_argument("--sqla-max-pool-recycle", help="the server's idle timeout in seconds (SQS202; default 28800)")
     parser.add_argument("--sqla-pool-recycle", help="the pool_recycle value the SQS202 fix sets (default 3600)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -249,8 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     unsafe = args.unsafe_fixes if args.unsafe_fixes is not None else _truthy(config.values.get("unsafe-fixes"))
     job = Job(mode, unsafe, settings, selection)
 
-    exclude = [p.strip() for p in (_option(args, config, "exclude") or ",".join(DEFAULT_EXCLUDE)).replace("\n", ",").split(",") if p.strip()]
-    exclude += [p.strip() for p in (_option(args, config, "extend-exclude") or "").replace("\n", ",").split(",") if p.strip()]
+    exclude = _patterns(_option(args, config, "exclude") or ",".join(DEFAULT_EXCLUDE))
+    exclude += _patterns(_option(args, config, "extend-exclude") or "")
 
     if args.paths == ["-"]:
         outcomes = [process(args.stdin_display_name, job, sys.stdin.read())]
@@ -261,6 +268,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         outcomes = [Outcome(p, error="no such file or folder") for p in missing]
         outcomes += run(files, job, jobs, progress)
     return report(outcomes, job, output_format)
+
+
+def _patterns(value: str) -> list[str]:
+    return [p.strip() for p in value.replace("\n", ",").split(",") if p.strip()]
 
 
 def _unique(paths: Iterable[str], fixing: bool) -> list[str]:
@@ -303,7 +314,8 @@ def report(outcomes: list[Outcome], job: Job, output_format: str) -> int:
         # stdout carries the fixed code or the diff when there is one: findings go aside.
         stream = sys.stderr if job.mode == "diff" or any(o.fixed_text is not None for o in outcomes) else out
         for outcome, finding in shown:
-            print(f"{outcome.path}:{finding.line}:{finding.col + 1}: {finding.message}{_label(finding, job)}", file=stream)
+            where = f"{outcome.path}:{finding.line}:{finding.col + 1}"
+            print(f"{where}: {finding.message}{_label(finding, job)}", file=stream)
         print(_summary(outcomes, job, remaining, applied_ids), file=sys.stderr)
     would_change = any(o.applied for o in outcomes)
     if errors:

@@ -11,8 +11,6 @@ from ..finding import Finding, InsertFirstStatement, SetKeyword, WrapCall
 from ..settings import Settings
 
 if TYPE_CHECKING:
-    import libcst as cst
-
     from .edits import CallEdit
 
 # flake8's own inline noqa syntax: `# noqa`, `# noqa: SQS201`, `# NOQA:SQS201,E501`.

@@ -53,7 +53,9 @@ class ApplyEdits(cst.CSTTransformer):
                 self._pending[-1].append(comment)
         return result
 
-    def leave_ExceptHandler(self, original_node: cst.ExceptHandler, updated_node: cst.ExceptHandler) -> cst.ExceptHandler:
+    def leave_ExceptHandler(
+        self, original_node: cst.ExceptHandler, updated_node: cst.ExceptHandler
+    ) -> cst.ExceptHandler:
         edit = self.handlers.get(original_node)
         return updated_node if edit is None else insert_first(updated_node, edit.code)
 
@@ -95,7 +97,9 @@ def set_keyword(call: cst.Call, edit: SetKeyword) -> cst.Call:
         args[-1] = last.with_changes(comma=trailing.with_changes(whitespace_after=between))
         new = new.with_changes(comma=trailing.with_changes(whitespace_after=closing))
     else:
-        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=between), whitespace_after_arg=cst.SimpleWhitespace(""))
+        args[-1] = last.with_changes(
+            comma=cst.Comma(whitespace_after=between), whitespace_after_arg=cst.SimpleWhitespace("")
+        )
         new = new.with_changes(whitespace_after_arg=closing)
     args.append(new)
     return call.with_changes(args=args)

@@ -52,7 +52,9 @@ def read_source(path: str) -> SourceFile:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
         reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
-        raise FileError(f"cannot decode as {encoding}: {reason}{hint if encoding.startswith('utf-8') else ''}") from None
+        if not encoding.startswith("utf-8"):
+            hint = ""
+        raise FileError(f"cannot decode as {encoding}: {reason}{hint}") from None
     return SourceFile(path, real_path, data, text, encoding, st.st_mtime_ns, st.st_size)
 
 
@@ -61,7 +63,9 @@ def write_source(source: SourceFile, new_text: str) -> None:
     try:
         data = new_text.encode(source.encoding)
     except UnicodeEncodeError as exc:
-        raise FileError(f"the fixed text cannot be encoded as {source.encoding}: {exc.reason}; nothing written") from None
+        raise FileError(
+            f"the fixed text cannot be encoded as {source.encoding}: {exc.reason}; nothing written"
+        ) from None
     real_path = source.real_path
     try:
         st = os.stat(real_path)

@@ -13,7 +13,6 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 Target = Union[cst.Call, cst.ExceptHandler, cst.ExceptStarHandler]
 
 
-
 class Lines:
     """The source split the way the tokenizer splits it (\\n, \\r\\n and \\r end a line)."""
 
