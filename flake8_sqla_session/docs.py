@@ -173,7 +173,9 @@ def update(readme: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flake8_sqla_session.docs", description="Render the rule docs in README.md.")
+    parser = argparse.ArgumentParser(
+        prog="python -m flake8_sqla_session.docs", description="Render the rule docs in README.md."
+    )
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if the README is out of date")
     parser.add_argument("readme", nargs="?", default="README.md", type=Path, help="(default: README.md)")
     args = parser.parse_args(argv)

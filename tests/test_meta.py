@@ -125,4 +125,3 @@ def test_opt_in_codes_are_default_ignored():
     recorder = Recorder()
     Plugin.add_options(recorder)
     assert sorted(recorder.ignored) == sorted(OPT_IN_CODES)
-

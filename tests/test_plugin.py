@@ -145,7 +145,9 @@ def test_parallel_jobs_same_output(tmp_path):
 
 
 def test_stdin_uses_display_name(tmp_path):
-    result = flake8("--extend-select", "SQS401", "-", "--stdin-display-name=app/settings.py", cwd=tmp_path, stdin=DJANGO_SETTINGS)
+    result = flake8(
+        "--extend-select", "SQS401", "-", "--stdin-display-name=app/settings.py", cwd=tmp_path, stdin=DJANGO_SETTINGS
+    )
     assert result.err == ""
     assert result.lines == [
         "app/settings.py:4:10: SQS401 SQLAlchemy engine built in a Django settings module bypasses Django's "
@@ -248,7 +250,9 @@ def test_option_in_config_file(tmp_path, option, config, spelling):
 def test_session_factories_multiline_in_config(tmp_path):
     case = OPTION_CASES["session-factories"]
     (tmp_path / "app.py").write_text(case[0])
-    (tmp_path / "setup.cfg").write_text("[flake8]\nsqla-session-factories =\n    other.Maker,\n    app.db.SessionLocal\n")
+    (tmp_path / "setup.cfg").write_text(
+        "[flake8]\nsqla-session-factories =\n    other.Maker,\n    app.db.SessionLocal\n"
+    )
     assert option_hits(flake8("app.py", cwd=tmp_path), case)
 
 
@@ -351,7 +355,11 @@ def test_non_ascii_before_finding(tmp_path):
 
 
 MODERN = {
-    "match": (3, 10, "match command:\n    case {'session': session}:\n        session.commit()\n    case _:\n        pass\n"),
+    "match": (
+        3,
+        10,
+        "match command:\n    case {'session': session}:\n        session.commit()\n    case _:\n        pass\n",
+    ),
     "walrus": (3, 8, "if (session := make()) is not None:\n    session.close()\n"),
     "async with": (
         3,
@@ -359,7 +367,11 @@ MODERN = {
         "async def f(session, lock):\n    async with lock:\n        try:\n"
         "            await session.commit()\n        except Exception:\n            log()\n",
     ),
-    "except star": (3, 11, "def f(session):\n    try:\n        session.commit()\n    except* ValueError:\n        pass\n"),
+    "except star": (
+        3,
+        11,
+        "def f(session):\n    try:\n        session.commit()\n    except* ValueError:\n        pass\n",
+    ),
     "type params": (3, 12, "type Pair[T] = tuple[T, T]\n\ndef first[T](session: T) -> T:\n    return session\n"),
     "nested f-strings": (3, 12, "name = 'x'\nmessage = f\"{f\"{f\"{name}\"}\"}\"\n"),
     "positional only": (3, 8, "def f(session, /, *, other=None):\n    return session\n"),
