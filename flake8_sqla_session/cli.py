@@ -17,6 +17,7 @@ from typing import Iterable, Iterator, Sequence
 from . import __version__
 from .config import Config, ConfigError, load_config
 from .finding import Finding
+from .rules import RULES
 from .selection import Selection, build_selection
 from .settings import Settings, SettingsError
 
@@ -242,6 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _option(args, config, "per-file-ignores"),
         root=config.root,
     )
+    if not any(selection.selects(rule.code) for rule in RULES):
+        where = ", ".join(config.files) or "the command line"
+        print(f"flake8-sqla-session: warning: the selection ({where}) selects no SQS code", file=sys.stderr)
     jobs_value = _option(args, config, "jobs") or "auto"
     if jobs_value == "auto":
         jobs = os.cpu_count() or 1

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import stat
 import subprocess
@@ -116,6 +117,14 @@ def test_pyproject_table_is_read_and_beats_flake8_config(tmp_path: Path) -> None
     (tmp_path / "app.py").write_text(ENGINE + HANDLER)
     result = run(".", cwd=tmp_path)
     assert [line.split(": ")[1][:6] for line in result.stdout.splitlines()] == ["SQS201"]
+
+
+def test_a_selection_without_sqs_codes_is_pointed_out(tmp_path: Path) -> None:
+    (tmp_path / "setup.cfg").write_text("[flake8]\nselect = E,F,W\n")
+    (tmp_path / "app.py").write_text(ENGINE)
+    result = run(".", cwd=tmp_path)
+    assert result.returncode == 0  # as flake8 itself would report nothing
+    assert "warning: the selection (" in result.stderr and "setup.cfg) selects no SQS code" in result.stderr
 
 
 def test_command_line_beats_config(tmp_path: Path) -> None:
@@ -274,3 +283,34 @@ def test_file_changed_while_fixing_is_not_written(tmp_path: Path, monkeypatch: p
 def test_version() -> None:
     result = run("--version", cwd=ROOT)
     assert result.returncode == 0 and result.stdout.startswith("flake8-sqla-session ")
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
+    import pty
+
+    for i in range(320):
+        (tmp_path / f"m{i:03}.py").write_text("x = 1\n")
+    leader, follower = pty.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "flake8_sqla_session", "--jobs", "2", "."],
+            cwd=tmp_path, stdout=subprocess.PIPE, stderr=follower, timeout=120,
+        )
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+    terminal = b"".join(chunks).decode()
+    assert result.returncode == 0
+    assert "] 320/320 files" in terminal
+    assert "No findings in 320 files." in terminal
+    piped = run("--jobs", "2", ".", cwd=tmp_path)
+    assert "files\r" not in piped.stderr and "] 320/320" not in piped.stderr
