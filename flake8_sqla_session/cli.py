@@ -331,7 +331,7 @@ def report(outcomes: list[Outcome], job: Job, output_format: str) -> int:
 
 def _label(finding: Finding, job: Job) -> str:
     if finding.fix is None:
-        return ""
+        return " [no autofix]"
     if finding.fix.safe or job.unsafe:
         return " [*]"
     return " [fix available with --unsafe-fixes]"

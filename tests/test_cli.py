@@ -42,6 +42,17 @@ def test_report_on_the_example(project: Path) -> None:
     assert result.stderr.strip() == "Found 3 findings in 2 files (2 fixable with --fix, 1 need --unsafe-fixes, 0 have no autofix)."
 
 
+def test_findings_without_autofix_say_so(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(
+        "from sqlalchemy.orm import Session\n\ndef f():\n    session = Session(engine)\n    session.commit()\n"
+    )
+    result = run("--fix", "app.py", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.startswith("app.py:4:15: SQS104 Session 'session' is never closed")
+    assert result.stdout.rstrip().endswith("[no autofix]")
+    assert result.stderr.strip() == "Fixed 0 findings in 0 files (0 need --unsafe-fixes, 1 have no autofix)."
+
+
 def test_fix_then_unsafe_fix_then_nothing(project: Path) -> None:
     settings_py = project / "examples/seedapp/seedapp/settings.py"
     first = run("--fix", "examples", cwd=project)
