@@ -350,14 +350,21 @@ def _summary(outcomes: list[Outcome], job: Job, remaining: list[tuple[Outcome, F
         fixed_files = sum(1 for o in outcomes if o.applied)
         return (
             f"Fixed {fixed} {_plural(fixed, 'finding')} in {fixed_files} {_plural(fixed_files, 'file')} "
-            f"({unsafe} need --unsafe-fixes, {no_fix} have no autofix){tail}."
+            f"({_needs(unsafe, no_fix)}){tail}."
         )
     if not findings:
         return f"No findings in {len(outcomes)} {_plural(len(outcomes), 'file')}{tail}."
     verb = "would be fixed" if job.mode in ("diff", "check") else "fixable with --fix"
     return (
         f"Found {len(findings)} {_plural(len(findings), 'finding')} in {files_with} {_plural(files_with, 'file')} "
-        f"({fixable} {verb}, {unsafe} need --unsafe-fixes, {no_fix} have no autofix){tail}."
+        f"({fixable} {verb}, {_needs(unsafe, no_fix)}){tail}."
+    )
+
+
+def _needs(unsafe: int, no_fix: int) -> str:
+    return (
+        f"{unsafe} {'needs' if unsafe == 1 else 'need'} --unsafe-fixes, "
+        f"{no_fix} {'has' if no_fix == 1 else 'have'} no autofix"
     )
 
 

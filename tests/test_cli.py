@@ -39,7 +39,7 @@ def test_report_on_the_example(project: Path) -> None:
     assert codes == ["SQS101", "SQS201", "SQS301"]
     assert "examples/seedapp/seedapp/settings.py:17:18: SQS201 create_engine() without pool_pre_ping=True" in result.stdout
     assert "[fix available with --unsafe-fixes]" in result.stdout
-    assert result.stderr.strip() == "Found 3 findings in 2 files (2 fixable with --fix, 1 need --unsafe-fixes, 0 have no autofix)."
+    assert result.stderr.strip() == "Found 3 findings in 2 files (2 fixable with --fix, 1 needs --unsafe-fixes, 0 have no autofix)."
 
 
 def test_findings_without_autofix_say_so(tmp_path: Path) -> None:
@@ -50,14 +50,14 @@ def test_findings_without_autofix_say_so(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stdout.startswith("app.py:4:15: SQS104 Session 'session' is never closed")
     assert result.stdout.rstrip().endswith("[no autofix]")
-    assert result.stderr.strip() == "Fixed 0 findings in 0 files (0 need --unsafe-fixes, 1 have no autofix)."
+    assert result.stderr.strip() == "Fixed 0 findings in 0 files (0 need --unsafe-fixes, 1 has no autofix)."
 
 
 def test_fix_then_unsafe_fix_then_nothing(project: Path) -> None:
     settings_py = project / "examples/seedapp/seedapp/settings.py"
     first = run("--fix", "examples", cwd=project)
     assert first.returncode == 1  # SQS101 is left: it needs --unsafe-fixes
-    assert first.stderr.strip() == "Fixed 2 findings in 2 files (1 need --unsafe-fixes, 0 have no autofix)."
+    assert first.stderr.strip() == "Fixed 2 findings in 2 files (1 needs --unsafe-fixes, 0 have no autofix)."
     assert "pool_pre_ping=True" in settings_py.read_text()
     assert [line.split(": ")[1][:6] for line in first.stdout.splitlines()] == ["SQS101"]
     second = run("--fix", "--unsafe-fixes", "examples", cwd=project)
