@@ -133,8 +133,6 @@ def rule_section(rule: Rule, helps: dict[str, str]) -> list[str]:
     text = sections(rule)
     example = rule.invalid[0]
     lines = [f"### {rule.code} {rule.name()}", ""]
-    if rule.opt_in:
-        lines += [f"Off by default: enable it with `--extend-select {rule.code}`.", ""]
     lines += ["#### What it does", "", text.get("What it does", ""), ""]
     lines += ["#### Why is this bad?", "", text.get("Why is this bad?", ""), ""]
     lines += ["#### Example", "", *_code_block(example, example.code), ""]
