@@ -80,6 +80,19 @@ _LITERALS = (
 )
 _MAX_DEPTH = 8
 
+# SQLAlchemy exceptions raised after the database answered (or before it was asked):
+# catching one does not mean the session's transaction failed.
+NOT_DATABASE_ERRORS = frozenset(
+    {
+        "NoResultFound", "MultipleResultsFound", "ObjectDeletedError", "DetachedInstanceError",
+        "UnmappedInstanceError", "UnmappedClassError", "UnmappedColumnError", "NoInspectionAvailable",
+        "NoSuchModuleError", "ArgumentError", "CompileError", "UnsupportedCompilationError",
+        "NoSuchTableError", "NoSuchColumnError", "NoReferenceError", "NoReferencedTableError",
+        "NoReferencedColumnError", "NoForeignKeysError", "AmbiguousForeignKeysError",
+        "CircularDependencyError", "ObjectNotExecutableError", "UnboundExecutionError",
+    }
+)
+
 
 class TryRecord:
     """A `try` statement, its scope, and the `with` blocks around it in that scope."""
@@ -432,7 +445,9 @@ class Context:
         if qualified in ("builtins.Exception", "builtins.BaseException"):
             return True
         root = root_of(qualified)
-        return root in SA_ROOTS or root in DBAPI_ROOTS
+        if root in SA_ROOTS:
+            return sa_name(qualified) not in NOT_DATABASE_ERRORS
+        return root in DBAPI_ROOTS
 
     def sa_import_for(self, name: str, like: ast.expr, scope: Scope) -> tuple[str, tuple[Import, ...]]:
         """How to spell SQLAlchemy's `name` here, in the style `like` (a callee) is spelled.

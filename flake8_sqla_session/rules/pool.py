@@ -69,6 +69,72 @@ def string_prefix(expr: ast.expr) -> str | None:
     return None
 
 
+# Dialects of servers that close idle connections; a literal URL of any other
+# (`sqlite://`, `duckdb://`, `gsheets://`) keeps no idle server connection in the pool.
+SERVER_DIALECTS = frozenset(
+    {
+        "mysql", "mariadb", "postgresql", "postgres", "psycopg", "psycopg2", "asyncpg", "pg8000",
+        "cockroachdb", "redshift", "mssql", "oracle", "db2", "ibm_db_sa", "sybase", "firebird",
+        "teradatasql", "vertica", "hana", "snowflake", "exa", "clickhouse", "starrocks", "doris",
+        "tidb", "singlestoredb", "yugabytedb", "informix", "sqlanywhere", "access", "mysqldb",
+        "pymysql", "aiomysql", "asyncmy",
+    }
+)
+
+
+def literal_url_prefix(url: ast.expr, scope: Scope) -> str | None:
+    """The literal start of a URL, also through a name bound once to a literal (`DB_URL = "sqlite://"`)."""
+    prefix = string_prefix(url)
+    if prefix is None and isinstance(url, ast.Name):
+        bindings = scope.lookup(url.id)
+        if bindings and len(bindings) == 1 and bindings[0].kind == "assign" and isinstance(bindings[0].value, ast.expr):
+            prefix = string_prefix(bindings[0].value)
+    return prefix
+
+
+def _server_url(prefix: str) -> bool:
+    """Whether a URL's literal start may name a server database (unknown: treated as one)."""
+    scheme, sep, _ = prefix.partition("://")
+    if not sep:
+        scheme, sep, _ = prefix.partition(":")
+        if not sep:
+            return not prefix.startswith("sqlite")  # `"sqlite" + ...` and friends
+    dialect = scheme.partition("+")[0].strip().lower()
+    return dialect in SERVER_DIALECTS
+
+
+def _short_lived(context: Context, call: ast.Call, scope: Scope) -> bool:
+    """An engine bound to a local name in a function and disposed there, or never connected.
+
+    `engine = create_engine(url); ...; engine.dispose()` (a one-off command) and an
+    engine used only for `engine.dialect` / `engine.url` keep no idle pooled connection.
+    """
+    if scope.kind != "function":
+        return False
+    names = [
+        name
+        for name, bindings in scope.names.items()
+        if any(b.kind == "assign" and b.value is call for b in bindings)
+    ]
+    if len(names) != 1:
+        return False
+    name = names[0]
+    uses = 0
+    inert = 0
+    for node in ast.walk(scope.node):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name:
+            if node.attr == "dispose":
+                return True
+            if node.attr in _INERT_ATTRIBUTES:
+                inert += 1
+        elif isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            uses += 1
+    return uses > 0 and uses == inert
+
+
+_INERT_ATTRIBUTES = frozenset({"dialect", "url", "name", "driver"})
+
+
 class EngineWithoutPrePing(Rule):
     """## What it does
     Finds `create_engine()` / `create_async_engine()` for a pooled server
@@ -103,6 +169,19 @@ class EngineWithoutPrePing(Rule):
         Valid("from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=settings.PRE_PING)\n"),
         Valid("from mylib import create_engine\nengine = create_engine(url)\n"),
         Valid('from sqlalchemy.ext.asyncio import create_async_engine\nengine = create_async_engine("sqlite+aiosqlite://")\n'),
+        # Literal URLs of databases that are no server closing idle connections.
+        Valid('from sqlalchemy import create_engine\n\ndef check(info):\n    engine = create_engine("gsheets://", service_account_info=info)\n    return engine.connect()\n'),
+        Valid('from sqlalchemy import create_engine\nDB_URL = "sqlite:///app.db"\nengine = create_engine(DB_URL)\n'),
+        # A one-off engine disposed in the function that made it.
+        Valid(
+            "import sqlalchemy\n\ndef upgrade(url, revision):\n    engine = sqlalchemy.create_engine(url)\n"
+            "    migrate(engine, revision)\n    engine.dispose()\n"
+        ),
+        # An engine only asked about its dialect never opens a connection.
+        Valid(
+            "from sqlalchemy import create_engine\n\ndef needs_escape(uri):\n    engine = create_engine(uri)\n"
+            "    return engine.dialect.identifier_preparer._double_percents\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -159,8 +238,10 @@ class EngineWithoutPrePing(Rule):
                 if name is None or name in NON_POOLING:
                     continue  # a pool we cannot see, or one that keeps nothing idle
             url = call.args[0] if call.args else keyword(call, "url")
-            prefix = string_prefix(url) if url is not None else None
-            if prefix is not None and prefix.startswith("sqlite"):
+            prefix = literal_url_prefix(url, scope) if url is not None else None
+            if prefix is not None and not _server_url(prefix):
+                continue
+            if _short_lived(context, call, scope):
                 continue
             func = "create_async_engine" if "async" in (_callee_name(call) or "") else "create_engine"
             fix = Fix(SetKeyword(Span.of(call), "pool_pre_ping", "True"), safe=True)

@@ -27,15 +27,21 @@ NO_RETURN = frozenset(
 _NESTED_CODE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
+# Session methods that never talk to the database: work made of these alone cannot
+# leave the session in a failed transaction.
+NO_IO_METHODS = frozenset({"add", "add_all"})
+
+
 class Work:
     """Session work on one receiver in a `try` body."""
 
-    __slots__ = ("receiver", "text", "awaited")
+    __slots__ = ("receiver", "text", "awaited", "io")
 
     def __init__(self, receiver: ast.expr, text: str) -> None:
         self.receiver = receiver
         self.text = text
         self.awaited = False
+        self.io = False  # whether any of the work may reach the database
 
 
 class HandlerWithoutRollback(Rule):
@@ -89,6 +95,48 @@ class HandlerWithoutRollback(Rule):
         Valid(
             "def f(db):\n    try:\n        db.commit()\n    except Exception:\n        pass\n",
             options={"session_names": "session"},
+        ),
+        # The `with` block inside the try ends the session before the handler runs
+        # (Airflow's `create_session()`, Prefect's `session_context()`).
+        Valid(
+            "from sqlalchemy.exc import OperationalError\n\ndef beat():\n    try:\n        with create_session() as session:\n            session.merge(job)\n"
+            "            session.commit()\n    except OperationalError:\n        log.exception('heartbeat failed')\n"
+        ),
+        Valid(
+            "async def persist(db, batch):\n    try:\n        async with db.session_context() as session:\n"
+            "            await write(session, batch)\n            await session.commit()\n    except Exception:\n"
+            "        requeue(batch)\n"
+        ),
+        # A savepoint rolled back in the handler.
+        Valid(
+            "from sqlalchemy.exc import IntegrityError\n\ndef f(session):\n    with session.begin_nested() as nested:\n        try:\n            session.add(run)\n"
+            "            session.flush()\n        except IntegrityError:\n            log.info('exists')\n            nested.rollback()\n"
+        ),
+        # Exceptions raised after the query succeeded leave the transaction alone.
+        Valid(
+            "from sqlalchemy.orm.exc import NoResultFound\n\ndef validate(session, model, value):\n    try:\n"
+            "        session.query(model).filter(model.name == value).one()\n    except NoResultFound:\n        pass\n"
+        ),
+        Valid(
+            "from sqlalchemy.exc import MultipleResultsFound\n\ndef find(self, name):\n    try:\n"
+            "        return self.session.query(User).filter_by(name=name).one_or_none()\n"
+            "    except MultipleResultsFound:\n        return None\n"
+        ),
+        # `add()` alone never reaches the database; `x.get("key")` is a mapping's get.
+        Valid(
+            "def f(db, cache):\n    try:\n        cache.set(key, value)\n        db.session.add(CacheKey(key))\n"
+            "    except Exception:\n        log.warning('no cache')\n"
+        ),
+        Valid(
+            "def notebook(sessions, kernel):\n    try:\n        for session in sessions:\n"
+            "            if session.get('kernel', {}).get('id') == kernel:\n                return session.get('path')\n"
+            "    except Exception:\n        pass\n"
+        ),
+        # The handler is the last thing in a `with` block that hands out the session.
+        Valid(
+            "from sqlalchemy.exc import IntegrityError\n\ndef create(self, name):\n    with self.ManagedSessionMaker() as session:\n        try:\n"
+            "            session.add(Model(name=name))\n            session.flush()\n        except IntegrityError:\n"
+            "            already_exists(name)\n"
         ),
     ]
     invalid = [
@@ -184,31 +232,57 @@ class HandlerWithoutRollback(Rule):
 
 
 def _session_work(context: Context, body: list[ast.stmt], scope: Scope) -> dict[str, Work]:
-    """Receivers of session work in `body`, outside blocks that roll back by themselves."""
+    """Receivers of session work in `body`, outside blocks that roll back by themselves.
+
+    Work on a name bound by a `with ... as name:` inside `body` is left out: that
+    block's exit ends the session (Airflow's `create_session()`, a sessionmaker's
+    `begin()`) before any handler runs.  So is work that never reaches the
+    database (`add()` alone) and `session.get("key")`, a dict's `get`.
+    """
     work: dict[str, Work] = {}
     verdicts: dict[str, bool] = {}
     awaited: set[int] = set()
-    stack: list[ast.AST] = list(reversed(body))
+    none: frozenset[str] = frozenset()
+    stack: list[tuple[ast.AST, frozenset[str]]] = [(stmt, none) for stmt in reversed(body)]
     while stack:
-        node = stack.pop()
+        node, scoped = stack.pop()
         if isinstance(node, _NESTED_CODE):
             continue
-        if isinstance(node, (ast.With, ast.AsyncWith)) and _self_cleaning(context, node, scope):
-            continue
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            if _self_cleaning(context, node, scope):
+                continue
+            targets = [item.optional_vars.id for item in node.items if isinstance(item.optional_vars, ast.Name)]
+            if targets:
+                inner = scoped.union(targets)
+                for item in node.items:
+                    stack.append((item.context_expr, scoped))
+                stack.extend((stmt, inner) for stmt in node.body)
+                continue
         if isinstance(node, ast.Await):
             awaited.add(id(node.value))
         elif isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Attribute) and (func.attr in WORK_METHODS or func.attr.startswith("bulk_")):
                 text = dotted(func.value)
-                if text is not None:
+                if text is not None and text.partition(".")[0] not in scoped and not _dict_get(node):
                     if text not in verdicts:
                         verdicts[text] = context.is_receiver(func.value, scope)
                     if verdicts[text]:
                         item = work.setdefault(text, Work(func.value, text))
                         item.awaited = item.awaited or id(node) in awaited
-        stack.extend(ast.iter_child_nodes(node))
-    return work
+                        item.io = item.io or func.attr not in NO_IO_METHODS
+        stack.extend((child, scoped) for child in ast.iter_child_nodes(node))
+    return {text: item for text, item in work.items() if item.io}
+
+
+def _dict_get(call: ast.Call) -> bool:
+    """`x.get("key")`: a mapping's `get`; `Session.get()` takes a mapped class first."""
+    func = call.func
+    assert isinstance(func, ast.Attribute)
+    if func.attr != "get" or not call.args:
+        return False
+    first = call.args[0]
+    return isinstance(first, (ast.Constant, ast.JoinedStr)) and not isinstance(getattr(first, "value", None), bool)
 
 
 def _self_cleaning(context: Context, node: ast.With | ast.AsyncWith, scope: Scope) -> bool:
@@ -240,6 +314,8 @@ def _cleans_up(context: Context, body: list[ast.stmt], scope: Scope, work: dict[
                 text = dotted(func.value)
                 if text in work or (text is not None and context.is_receiver(func.value, scope)):
                     return True
+                if func.attr == "rollback" and text is not None:
+                    return True  # a savepoint or transaction: `nested = session.begin_nested()`
             if context.qualified(func, scope) in NO_RETURN:
                 return True
             if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self" and func.attr in ("fail", "skipTest"):
@@ -262,6 +338,9 @@ def _closed_by_with(context: Context, record: TryRecord, handler: ast.ExceptHand
         for item in with_node.items:
             target = item.optional_vars
             if isinstance(target, ast.Name) and target.id == work.text:
-                if context.classify(item.context_expr, record.scope) in SESSIONS:
+                # `with Session(...) as s:`, or any context manager handing out the
+                # session (`with self.ManagedSessionMaker() as s:`): its exit ends it.
+                kind = context.classify(item.context_expr, record.scope)
+                if kind is None or kind in SESSIONS:
                     return True
     return False

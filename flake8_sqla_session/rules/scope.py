@@ -4,9 +4,9 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..checker import ASYNC_KINDS, FACTORIES, SESSIONS, Context, Kind
+from ..checker import ASYNC_KINDS, FACTORIES, REGISTRIES, SESSIONS, Context, Kind
 from ..finding import Finding, Fix, Import, Span, WrapCall
-from ..names import Scope
+from ..names import Scope, sa_name
 from .base import Invalid, Rule, Valid
 
 SESSION_DOCS = "https://docs.sqlalchemy.org/en/20/orm/session_basics.html#when-do-i-construct-a-session-when-do-i-commit-it-and-when-do-i-close-it"
@@ -363,6 +363,25 @@ class UnclosedSession(Rule):
         Valid("from sqlalchemy.orm import Session\n\ndef f(items):\n    session = Session(engine)\n    items.append(session)\n"),
         Valid("from sqlalchemy.orm import Session\n\ndef f():\n    session = Session(engine)\n    run(session)\n"),
         Valid("import requests\n\ndef f():\n    session = requests.Session()\n    session.get(url)\n"),
+        # A scoped_session registry keeps the session it hands out; remove() ends it elsewhere.
+        Valid(
+            "from sqlalchemy import orm\nSession = orm.scoped_session(orm.sessionmaker())\n\n"
+            "def test_population():\n    session = Session()\n    session.add(user)\n    session.flush()\n"
+        ),
+        # A session joined to Alembic's migration connection: Alembic owns and closes it.
+        Valid(
+            "from alembic import op\nfrom sqlalchemy import orm\n\ndef upgrade():\n    bind = op.get_bind()\n"
+            "    session = orm.Session(bind=bind)\n    session.query(Run).delete()\n    session.commit()\n"
+        ),
+        Valid(
+            "from sqlalchemy.engine import Connection\nfrom sqlalchemy.orm import Session\n\n"
+            "def migrate(connection: Connection):\n    session = Session(connection)\n    session.execute(q)\n"
+        ),
+        # No bind: the session can never check out a connection.
+        Valid(
+            "from sqlalchemy.orm import Session\n\ndef new_instances(instance):\n    session = Session()\n"
+            "    session.add(instance)\n    relations = list(session.new)\n    session.expunge_all()\n    return relations\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -390,8 +409,50 @@ class UnclosedSession(Rule):
                 continue
             for name, value in candidates:
                 assert isinstance(value, ast.Call)
-                if context.classify(value, scope) in SESSIONS and not _handed_on_or_closed(function, name):
-                    yield self.finding(value, name=name)
+                if context.classify(value, scope) not in SESSIONS:
+                    continue
+                if _owned_elsewhere(context, value, scope) or _handed_on_or_closed(function, name):
+                    continue
+                yield self.finding(value, name=name)
+
+
+def _owned_elsewhere(context: Context, call: ast.Call, scope: Scope) -> bool:
+    """Sessions whose connection this function does not own.
+
+    - `registry()`: a `scoped_session` registry hands out its current session and
+      keeps it; `registry.remove()` ends it, elsewhere.
+    - `Session(bind=connection)`, e.g. `Session(bind=op.get_bind())` in an Alembic
+      migration: the session joins a connection that its owner closes.
+    - `Session()` with no arguments: no bind, so no connection to leave open.
+    """
+    func = call.func
+    if context.classify(func, scope) in REGISTRIES:
+        return True
+    name = sa_name(context.qualified(func, scope))
+    if name not in ("Session", "AsyncSession"):
+        return False
+    if not call.args and not call.keywords:
+        return True
+    bind = call.args[0] if call.args else None
+    for kw in call.keywords:
+        if kw.arg == "bind":
+            bind = kw.value
+    return bind is not None and _is_connection(context, bind, scope, 0)
+
+
+def _is_connection(context: Context, expr: ast.expr, scope: Scope, depth: int) -> bool:
+    """`op.get_bind()` (Alembic's connection), a name bound to it, or a known `Connection`."""
+    if isinstance(expr, ast.Call) and context.qualified(expr.func, scope) == "alembic.op.get_bind":
+        return True
+    if context.classify(expr, scope) is Kind.CONNECTION:
+        return True
+    if isinstance(expr, ast.Name) and depth < 2:
+        bindings = scope.lookup(expr.id) or ()
+        return bool(bindings) and all(
+            b.kind == "assign" and isinstance(b.value, ast.expr) and _is_connection(context, b.value, scope, depth + 1)
+            for b in bindings
+        )
+    return False
 
 
 def _handed_on_or_closed(function: ast.AST, name: str) -> bool:
