@@ -1,0 +1,503 @@
+"""flake8-sqla-session benchmark: one command, one table of ratios measured in one run.
+
+    python bench/bench.py [--only plugin,flake8,fixer,memory] [--rounds N] [--jobs N] [--profile]
+
+The corpus is the installed .py files of sqlalchemy, django and alembic (found
+with importlib.util.find_spec, read from site-packages).  Every figure is a
+ratio of two timings taken in the same run on the same machine, so the table
+is comparable across machines; the absolute times are printed beside it.
+
+Parts (all by default):
+  plugin  ast.parse of every file (all parsed first, trees kept), then the
+          plugin's own run, Plugin(tree, filename).run() consumed, with the
+          default Settings, over every tree.  Min of --rounds rounds each.
+          Both timed with the garbage collector off (see timed()).
+          Goal: plugin / ast.parse <= 0.25.
+  flake8  flake8 wall time over the corpus with the plugin / without it,
+          `-j N --isolated` (all of flake8's default checks), run as a
+          subprocess through bench/flake8_entry.py, which hides the plugin's
+          distribution from importlib.metadata for the "without" runs.  Runs
+          are interleaved (with, without, with, without, ...), min of each.
+          Goal: <= 1.05.
+  fixer   the corpus copied to a temporary folder, ~2% of the files (every
+          50th by sorted path) seeded with findings; then the command line
+          `flake8-sqla-session --jobs N PATH` (check) vs
+          `flake8-sqla-session --fix --unsafe-fixes --jobs N PATH` on a fresh
+          copy each time (goal: fix / check <= 1.5), and a naive
+          libcst.parse_module of every file in one process vs the fix run
+          (goal: naive / fix >= 10).
+  memory  peak memory of `flake8-sqla-session --fix --unsafe-fixes --jobs N`
+          on a fresh seeded copy: ru_maxrss of RUSAGE_CHILDREN in a fresh
+          subprocess (the largest single process of the tree) and the sampled
+          peak of the summed RSS of the whole process tree (/proc, every 20 ms;
+          pages shared after fork are counted once per process).
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import gc
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CORPUS_PACKAGES = ("sqlalchemy", "django", "alembic")
+SEED_EVERY = 50  # every 50th file (sorted path index % 50 == 0): 2 %
+PARTS = ("plugin", "flake8", "fixer", "memory")
+
+SEED_SNIPPET = '''
+
+# ---- seeded by bench/bench.py ----
+import sqlalchemy as _sqs_sa
+
+_sqs_engine = _sqs_sa.create_engine("mysql://x/y")
+_sqs_Session = _sqs_sa.orm.sessionmaker(bind=_sqs_engine)
+_sqs_session = _sqs_Session()
+
+
+def _sqs_seeded_work(session, rows):
+    try:
+        for row in rows:
+            session.add(row)
+        session.commit()
+    except Exception:
+        print("could not save", rows)
+'''
+
+
+# ---- the corpus ----------------------------------------------------------------------------
+
+
+@dataclass
+class Corpus:
+    roots: dict[str, Path]  # package -> its folder in site-packages
+    files: list[Path]  # sorted
+    lines: int
+
+    @property
+    def description(self) -> str:
+        names = ", ".join(f"{p} {_version(p)}" for p in self.roots)
+        return f"{len(self.files)} files, {self.lines:,} lines ({names})"
+
+
+def package_root(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise SystemExit(f"bench: {name} is not installed in {sys.executable}")
+    return Path(spec.origin).parent
+
+
+def python_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.py") if p.is_file())
+
+
+def load_corpus(packages: Sequence[str] = CORPUS_PACKAGES) -> Corpus:
+    roots = {name: package_root(name) for name in packages}
+    files = [f for root in roots.values() for f in python_files(root)]
+    lines = sum(f.read_bytes().count(b"\n") for f in files)
+    return Corpus(roots, files, lines)
+
+
+def copy_corpus(corpus: Corpus, dest: Path, seed: bool) -> tuple[Path, int]:
+    """Copy the .py files under dest/<package>/...; seed every SEED_EVERY-th; return (dest, seeded)."""
+    seeded = 0
+    index = 0
+    for name, root in corpus.roots.items():
+        for src in python_files(root):
+            target = dest / name / src.relative_to(root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            data = src.read_bytes()
+            if seed and index % SEED_EVERY == 0:
+                data = data.rstrip(b"\n") + b"\n" + SEED_SNIPPET.encode()
+                seeded += 1
+            target.write_bytes(data)
+            index += 1
+    return dest, seeded
+
+
+# ---- timing helpers ------------------------------------------------------------------------
+
+
+def timed(fn: Callable[[], object]) -> float:
+    """Wall time of fn() with the cyclic garbage collector off.
+
+    Keeping ~1,200 trees alive makes the collector's full passes dominate
+    ast.parse (7-11 s instead of ~1.6 s here), which would flatter the plugin's
+    ratio; flake8 itself parses and drops one tree at a time.  So both sides are
+    timed without collector pauses.
+    """
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+    finally:
+        gc.enable()
+
+
+def run_wall(cmd: Sequence[str], cwd: Path | None = None, ok: Sequence[int] = (0, 1)) -> tuple[float, subprocess.CompletedProcess[bytes]]:
+    start = time.perf_counter()
+    proc = subprocess.run(list(cmd), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in ok:
+        tail = proc.stderr.decode(errors="replace")[-2000:]
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}:\n{tail}")
+    return elapsed, proc
+
+
+def cli_command() -> list[str] | None:
+    """How to run flake8-sqla-session with this interpreter, or None when it is not built yet."""
+    try:
+        from flake8_sqla_session import cli, fix  # noqa: F401
+        from flake8_sqla_session.fix import fix_source  # noqa: F401
+    except Exception:
+        return None
+    probe = subprocess.run(
+        [sys.executable, "-m", "flake8_sqla_session", "--help"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    if probe.returncode != 0 or b"--fix" not in probe.stdout:
+        return None
+    try:  # fix_source must do something other than raise NotImplementedError
+        from flake8_sqla_session.fix import fix_source as fs
+        from flake8_sqla_session.settings import Settings
+
+        fs("x = 1\n", Settings())
+    except NotImplementedError:
+        return None
+    return [sys.executable, "-m", "flake8_sqla_session"]
+
+
+# ---- parts ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    measure: str
+    ratio: float | None
+    goal: str
+    detail: str
+
+    def ok(self) -> str:
+        if self.ratio is None:
+            return "skipped"
+        op, value = self.goal.split()
+        limit = float(value)
+        good = self.ratio <= limit if op == "<=" else self.ratio >= limit
+        return "yes" if good else "NO"
+
+
+def part_plugin(corpus: Corpus, rounds: int, profile: bool) -> list[Row]:
+    from flake8_sqla_session.plugin import Plugin
+    from flake8_sqla_session.settings import Settings
+
+    Plugin.settings = Settings()  # what parse_options gives with the defaults
+    sources = [(str(f), f.read_bytes()) for f in corpus.files]
+    skipped: list[str] = []
+    trees: list[tuple[str, ast.Module]] = []
+
+    def parse_all() -> None:
+        for name, data in sources:
+            try:
+                trees.append((name, ast.parse(data, name)))
+            except (SyntaxError, ValueError):
+                skipped.append(name)
+
+    findings: list[int] = []
+
+    def plugin_all() -> None:
+        findings.clear()
+        total = 0
+        for name, tree in trees:
+            for _ in Plugin(tree, name).run():
+                total += 1
+        findings.append(total)
+
+    parse_times, plugin_times = [], []
+    for _ in range(rounds):
+        trees.clear()  # the previous round's trees are freed outside the timing
+        skipped.clear()
+        parse_times.append(timed(parse_all))
+        plugin_times.append(timed(plugin_all))
+    parse_t, plugin_t = min(parse_times), min(plugin_times)
+    if profile:
+        profile_plugin(plugin_all)
+    detail = (
+        f"plugin {plugin_t * 1000:.0f} ms / ast.parse {parse_t * 1000:.0f} ms over {len(trees)} trees "
+        f"({len(skipped)} did not parse), {findings[0]} findings, min of {rounds}"
+    )
+    return [Row("plugin run / ast.parse", plugin_t / parse_t, "<= 0.25", detail)]
+
+
+def profile_plugin(plugin_all: Callable[[], None]) -> None:
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(plugin_all)
+    stats = pstats.Stats(profiler, stream=sys.stdout)
+    print("\n---- cProfile of the plugin run (by own time) ----")
+    stats.sort_stats("tottime").print_stats(25)
+    print("---- by cumulative time ----")
+    stats.sort_stats("cumulative").print_stats(30)
+
+
+def part_flake8(corpus: Corpus, rounds: int, jobs: int) -> list[Row]:
+    entry = [sys.executable, str(HERE / "flake8_entry.py")]
+    paths = [str(r) for r in corpus.roots.values()]
+    args = ["--isolated", "-j", str(jobs), "--exit-zero", *paths]
+    # sanity: the wrapper really toggles the plugin
+    with_version = subprocess.run([*entry, "--version"], stdout=subprocess.PIPE, text=True).stdout
+    without_version = subprocess.run([*entry, "--without-sqs", "--version"], stdout=subprocess.PIPE, text=True).stdout
+    if "flake8-sqla-session" not in with_version or "flake8-sqla-session" in without_version:
+        raise RuntimeError(f"bench/flake8_entry.py does not toggle the plugin:\n{with_version}\n{without_version}")
+    with_times, without_times = [], []
+    reports: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as cwd:  # no project config is picked up
+        for _ in range(rounds):
+            t, proc = run_wall([*entry, *args], cwd=Path(cwd))
+            with_times.append(t)
+            reports["with"] = proc.stdout.count(b"\n")
+            reports["sqs"] = proc.stdout.count(b": SQS")
+            t, proc = run_wall([*entry, "--without-sqs", *args], cwd=Path(cwd))
+            without_times.append(t)
+            reports["without"] = proc.stdout.count(b"\n")
+    w, wo = min(with_times), min(without_times)
+    detail = (
+        f"with {w:.1f} s / without {wo:.1f} s (-j {jobs}, min of {rounds} interleaved); "
+        f"{reports['with']:,} reports with, {reports['without']:,} without, {reports['sqs']} SQS"
+    )
+    return [Row("flake8 with plugin / without", w / wo, "<= 1.05", detail)]
+
+
+def part_fixer(corpus: Corpus, rounds: int, jobs: int) -> list[Row]:
+    cli = cli_command()
+    if cli is None:
+        print("fixer: skipped - the flake8-sqla-session command / fix_source is not built yet")
+        return [
+            Row("fixer --fix --unsafe-fixes / check", None, "<= 1.5", "skipped: CLI not built yet"),
+            Row("naive libcst parse / fix run", None, ">= 10", "skipped: CLI not built yet"),
+        ]
+    check_times, fix_times = [], []
+    counts: dict[str, object] = {}
+    with tempfile.TemporaryDirectory(prefix="sqs-bench-") as tmp:
+        base = Path(tmp)
+        check_copy, seeded = copy_corpus(corpus, base / "check", seed=True)
+        counts["seeded"] = seeded
+        for i in range(rounds):
+            t, proc = run_wall([*cli, "--jobs", str(jobs), "--format", "json", str(check_copy)])
+            check_times.append(t)
+            counts["check_findings"] = len(json.loads(proc.stdout))
+            fix_copy, _ = copy_corpus(corpus, base / f"fix{i}", seed=True)
+            t, proc = run_wall([*cli, "--fix", "--unsafe-fixes", "--jobs", str(jobs), "--format", "json", str(fix_copy)])
+            fix_times.append(t)
+            records = json.loads(proc.stdout)
+            counts["fixed"] = sum(1 for r in records if r.get("fix_applied"))
+            counts["remaining"] = sum(1 for r in records if not r.get("fix_applied"))
+            shutil.rmtree(fix_copy)
+        naive_t, naive_inner, naive_failed = naive_libcst(check_copy)
+    c, f = min(check_times), min(fix_times)
+    rows = [
+        Row(
+            "fixer --fix --unsafe-fixes / check",
+            f / c,
+            "<= 1.5",
+            f"fix {f:.2f} s / check {c:.2f} s (--jobs {jobs}, min of {rounds}); {seeded} files seeded, "
+            f"{counts['check_findings']} findings, {counts['fixed']} fixed, {counts['remaining']} left",
+        ),
+        Row(
+            "naive libcst parse / fix run",
+            naive_t / f,
+            ">= 10",
+            f"libcst.parse_module of every file in one process {naive_t:.1f} s wall "
+            f"({naive_inner:.1f} s parsing, {naive_failed} failed) / fix {f:.2f} s",
+        ),
+    ]
+    return rows
+
+
+NAIVE_SCRIPT = textwrap.dedent(
+    """
+    import sys, time, pathlib
+    import libcst
+    start = time.perf_counter()
+    failed = 0
+    for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.py")):
+        try:
+            libcst.parse_module(path.read_bytes())
+        except Exception:
+            failed += 1
+    print(time.perf_counter() - start, failed)
+    """
+)
+
+
+def naive_libcst(folder: Path) -> tuple[float, float, int]:
+    t, proc = run_wall([sys.executable, "-c", NAIVE_SCRIPT, str(folder)], ok=(0,))
+    inner, failed = proc.stdout.split()
+    return t, float(inner), int(failed)
+
+
+MEMORY_SCRIPT = textwrap.dedent(
+    """
+    import json, os, resource, subprocess, sys, threading, time
+
+    def tree_rss(root):
+        children = {}
+        rss = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                ppid, pages = int(fields[1]), int(fields[21])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+            rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE")
+        total, todo = 0, [root]
+        while todo:
+            pid = todo.pop()
+            total += rss.get(pid, 0)
+            todo.extend(children.get(pid, ()))
+        return total
+
+    proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    while proc.poll() is None:
+        if os.path.isdir("/proc"):
+            peak = max(peak, tree_rss(proc.pid))
+        time.sleep(0.02)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({"maxrss_kib": usage.ru_maxrss, "tree_peak_bytes": peak, "rc": proc.returncode}))
+    """
+)
+
+
+def part_memory(corpus: Corpus, jobs: int) -> list[Row]:
+    cli = cli_command()
+    if cli is None:
+        print("memory: skipped - the flake8-sqla-session command is not built yet")
+        return [Row("fixer peak memory (MiB)", None, "<= 1e9", "skipped: CLI not built yet")]
+    with tempfile.TemporaryDirectory(prefix="sqs-bench-") as tmp:
+        copy, _ = copy_corpus(corpus, Path(tmp) / "mem", seed=True)
+        _, proc = run_wall(
+            [sys.executable, "-c", MEMORY_SCRIPT, *cli, "--fix", "--unsafe-fixes", "--jobs", str(jobs), str(copy)], ok=(0,)
+        )
+    result = json.loads(proc.stdout)
+    if result["rc"] not in (0, 1):
+        raise RuntimeError(f"fix run for the memory measure exited {result['rc']}")
+    largest = result["maxrss_kib"] / 1024
+    tree = result["tree_peak_bytes"] / 2**20
+    detail = f"largest process {largest:.0f} MiB (ru_maxrss); whole tree sampled peak {tree:.0f} MiB (--jobs {jobs})"
+    return [Row("fixer peak memory (MiB, largest process)", None, "n/a", detail)]
+
+
+# ---- report --------------------------------------------------------------------------------
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
+
+
+def machine_info() -> list[str]:
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    versions = ", ".join(
+        f"{d} {_version(d)}"
+        for d in ("flake8-sqla-session", "flake8", "pyflakes", "pycodestyle", "libcst", "sqlalchemy", "django", "alembic")
+    )
+    return [
+        f"CPU: {cpu}; {os.cpu_count()} cores ({affinity} usable)",
+        f"Python: {platform.python_implementation()} {platform.python_version()} on {platform.platform()}",
+        f"Packages: {versions}",
+    ]
+
+
+def print_table(rows: list[Row], memory_rows: list[Row]) -> None:
+    head = ("measure", "ratio", "goal", "met", "detail")
+    body = [
+        (r.measure, "-" if r.ratio is None else f"{r.ratio:.3f}", r.goal, r.ok(), r.detail) for r in rows
+    ]
+    body += [(r.measure, "-", "-", "-", r.detail) for r in memory_rows]
+    widths = [max(len(str(x[i])) for x in [head, *body]) for i in range(4)]
+    line = "| " + " | ".join(h.ljust(w) for h, w in zip(head[:4], widths)) + " | detail |"
+    print(line)
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|--------|")
+    for row in body:
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row[:4], widths)) + f" | {row[4]} |")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts to run ({','.join(PARTS)})")
+    parser.add_argument("--rounds", type=int, default=None, help="repetitions, min taken (default: 3 for plugin, 2 otherwise)")
+    parser.add_argument("--jobs", type=int, default=None, help="processes for flake8 -j and --jobs (default: usable cores, at most 2)")
+    parser.add_argument("--profile", action="store_true", help="also print a cProfile of the plugin run")
+    args = parser.parse_args(argv)
+    parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        parser.error(f"--only: unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}")
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    jobs = args.jobs or max(1, min(usable, 2))
+
+    print("flake8-sqla-session benchmark")
+    print("Command: " + " ".join([Path(sys.executable).name, "bench/bench.py", *(argv if argv is not None else sys.argv[1:])]))
+    for line in machine_info():
+        print(line)
+    corpus = load_corpus()
+    print(f"Corpus: {corpus.description}")
+    for name, root in corpus.roots.items():
+        print(f"  {name}: {root}")
+    print(f"Parts: {', '.join(parts)}; jobs: {jobs}")
+    sys.stdout.flush()
+
+    rows: list[Row] = []
+    memory_rows: list[Row] = []
+    started = time.perf_counter()
+    if "plugin" in parts:
+        rows += part_plugin(corpus, args.rounds or 3, args.profile)
+        print(f"plugin: done ({rows[-1].detail})", flush=True)
+    if "flake8" in parts:
+        rows += part_flake8(corpus, args.rounds or 2, jobs)
+        print(f"flake8: done ({rows[-1].detail})", flush=True)
+    if "fixer" in parts:
+        rows += part_fixer(corpus, args.rounds or 2, jobs)
+        print("fixer: done", flush=True)
+    if "memory" in parts:
+        memory_rows += part_memory(corpus, jobs)
+        print("memory: done", flush=True)
+    print()
+    print_table(rows, memory_rows)
+    print(f"\n(total bench time {time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
