@@ -126,6 +126,7 @@ class Context:
         self.self_attributes: dict[str, list[tuple[ast.expr, Scope]]] = {}
         self.imports_sqlalchemy = False
         self._calls: list[tuple[ast.Call, Scope]] | None = None
+        self._raisers: dict[tuple[str, str], bool] | None = None
         self._walk(tree.body, self.module, (), False)
 
     # ---- the walk -------------------------------------------------------------------------
@@ -410,6 +411,32 @@ class Context:
                     return True
         return False
 
+    def never_returns(self, func: ast.expr, scope: Scope) -> bool:
+        """Whether `func` names a function of this module (or `self.method`) that always raises.
+
+        `handle_database_error()` defined above as `...; raise X from exc`: its last
+        statement raises and it has no `return`.
+        """
+        if isinstance(func, ast.Name):
+            bindings = scope.lookup(func.id)
+            if not bindings or any(b.kind != "other" for b in bindings):
+                return False
+            name, wanted = func.id, "module"
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
+            name, wanted = func.attr, "class"
+        else:
+            return False
+        if self._raisers is None:
+            self._raisers = {}
+            for node, inner in self.functions:
+                parent = inner.parent
+                assert parent is not None
+                if node.body and isinstance(node.body[-1], ast.Raise) and not _has_return(node):
+                    self._raisers.setdefault((parent.kind, node.name), True)
+                else:
+                    self._raisers[(parent.kind, node.name)] = False
+        return self._raisers.get((wanted, name), False)
+
     def is_receiver(self, expr: ast.expr, scope: Scope) -> bool:
         """Whether `expr` (a name or attribute chain) holds a SQLAlchemy session."""
         if isinstance(expr, ast.Name):
@@ -485,6 +512,18 @@ def _is_main_guard(test: ast.expr) -> bool:
         and isinstance(test.comparators[0], ast.Constant)
         and test.comparators[0].value == "__main__"
     )
+
+
+def _has_return(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _is_none(expr: ast.expr) -> bool:

@@ -82,14 +82,35 @@ SERVER_DIALECTS = frozenset(
 )
 
 
-def literal_url_prefix(url: ast.expr, scope: Scope) -> str | None:
-    """The literal start of a URL, also through a name bound once to a literal (`DB_URL = "sqlite://"`)."""
+def literal_url_prefix(context: Context, url: ast.expr, scope: Scope) -> str | None:
+    """The literal start of a URL, also through a name bound once to a literal
+    (`DB_URL = "sqlite://"`) or a key of a dict literal (`self.config["db_url"]`)."""
     prefix = string_prefix(url)
-    if prefix is None and isinstance(url, ast.Name):
-        bindings = scope.lookup(url.id)
+    if prefix is not None:
+        return prefix
+    if isinstance(url, ast.Name):
+        value = _single_value(context, url, scope)
+        return string_prefix(value) if value is not None else None
+    if isinstance(url, ast.Subscript) and isinstance(url.slice, ast.Constant) and isinstance(url.slice.value, str):
+        mapping = _single_value(context, url.value, scope)
+        if isinstance(mapping, ast.Dict):
+            for key, value in zip(mapping.keys, mapping.values):
+                if isinstance(key, ast.Constant) and key.value == url.slice.value:
+                    return string_prefix(value)
+    return None
+
+
+def _single_value(context: Context, expr: ast.expr, scope: Scope) -> ast.expr | None:
+    """The one value a name (or `self.attr`) is ever assigned in this module, if there is just one."""
+    if isinstance(expr, ast.Name):
+        bindings = scope.lookup(expr.id)
         if bindings and len(bindings) == 1 and bindings[0].kind == "assign" and isinstance(bindings[0].value, ast.expr):
-            prefix = string_prefix(bindings[0].value)
-    return prefix
+            return bindings[0].value
+    elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
+        values = context.self_attributes.get(expr.attr, ())
+        if len(values) == 1:
+            return values[0][0]
+    return None
 
 
 def _server_url(prefix: str) -> bool:
@@ -172,6 +193,11 @@ class EngineWithoutPrePing(Rule):
         # Literal URLs of databases that are no server closing idle connections.
         Valid('from sqlalchemy import create_engine\n\ndef check(info):\n    engine = create_engine("gsheets://", service_account_info=info)\n    return engine.connect()\n'),
         Valid('from sqlalchemy import create_engine\nDB_URL = "sqlite:///app.db"\nengine = create_engine(DB_URL)\n'),
+        Valid(
+            "import sqlalchemy\n\nclass TestMigration:\n    def setUp(self):\n"
+            "        self.config = {'alembic_ini_path': '.', 'db_url': 'sqlite://'}\n"
+            "        self.engine = sqlalchemy.create_engine(self.config['db_url'])\n"
+        ),
         # A one-off engine disposed in the function that made it.
         Valid(
             "import sqlalchemy\n\ndef upgrade(url, revision):\n    engine = sqlalchemy.create_engine(url)\n"
@@ -238,7 +264,7 @@ class EngineWithoutPrePing(Rule):
                 if name is None or name in NON_POOLING:
                     continue  # a pool we cannot see, or one that keeps nothing idle
             url = call.args[0] if call.args else keyword(call, "url")
-            prefix = literal_url_prefix(url, scope) if url is not None else None
+            prefix = literal_url_prefix(context, url, scope) if url is not None else None
             if prefix is not None and not _server_url(prefix):
                 continue
             if _short_lived(context, call, scope):

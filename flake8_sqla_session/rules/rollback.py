@@ -132,6 +132,14 @@ class HandlerWithoutRollback(Rule):
             "            if session.get('kernel', {}).get('id') == kernel:\n                return session.get('path')\n"
             "    except Exception:\n        pass\n"
         ),
+        # The handler calls a function of this module that always raises.
+        Valid(
+            "from sqlalchemy.exc import DatabaseError\n\ndef handle_database_error():\n"
+            "    exc = sys.exc_info()[1]\n    if not exc.orig.pgcode:\n        raise\n    raise ConstraintViolated(exc) from exc\n\n"
+            "class Db:\n    def enforce_constraints(self):\n        try:\n"
+            "            self.session.execute(text('SET CONSTRAINTS ALL IMMEDIATE'))\n        except DatabaseError:\n"
+            "            handle_database_error()\n"
+        ),
         # The handler is the last thing in a `with` block that hands out the session.
         Valid(
             "from sqlalchemy.exc import IntegrityError\n\ndef create(self, name):\n    with self.ManagedSessionMaker() as session:\n        try:\n"
@@ -316,7 +324,7 @@ def _cleans_up(context: Context, body: list[ast.stmt], scope: Scope, work: dict[
                     return True
                 if func.attr == "rollback" and text is not None:
                     return True  # a savepoint or transaction: `nested = session.begin_nested()`
-            if context.qualified(func, scope) in NO_RETURN:
+            if context.qualified(func, scope) in NO_RETURN or context.never_returns(func, scope):
                 return True
             if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self" and func.attr in ("fail", "skipTest"):
                 return True
