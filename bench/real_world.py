@@ -128,16 +128,19 @@ def python_files(directory: Path) -> list[Path]:
 
 
 def run(root: Path, source: Path | None, out: Path | None, jobs: str) -> int:
+    root = root.resolve()
     dirs = corpus_dirs(root)
     if not dirs:
         print(f"nothing installed under {root}: run `install` first", file=sys.stderr)
         return 2
     env = dict(os.environ)
     if source is not None:
-        env["PYTHONPATH"] = str(source) + os.pathsep + env.get("PYTHONPATH", "")
+        env["PYTHONPATH"] = str(source.resolve()) + os.pathsep + env.get("PYTHONPATH", "")
+    # Run from the corpus directory: from a checkout, `python -m` would import the
+    # checkout's package (the current directory comes first on sys.path) whatever --source says.
     check = subprocess.run(
         [sys.executable, "-c", "import flake8_sqla_session; print(flake8_sqla_session.__file__)"],
-        env=env, capture_output=True, text=True, check=True,
+        env=env, capture_output=True, text=True, check=True, cwd=root,
     )
     files: dict[str, list[Path]] = {d.name: python_files(d) for d in dirs}
     started = time.monotonic()
@@ -147,7 +150,7 @@ def run(root: Path, source: Path | None, out: Path | None, jobs: str) -> int:
             "--select", "SQS", "--extend-select", "SQS401",
             *(str(d) for d in dirs),
         ],
-        env=env, capture_output=True, text=True,
+        env=env, capture_output=True, text=True, cwd=root,
     )
     elapsed = time.monotonic() - started
     if result.returncode not in (0, 1) or result.stderr.strip():

@@ -64,8 +64,15 @@ def string_prefix(expr: ast.expr) -> str | None:
         return expr.value
     if isinstance(expr, ast.JoinedStr) and expr.values:
         return string_prefix(expr.values[0])
-    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
-        return string_prefix(expr.left)
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Mod)):
+        return string_prefix(expr.left)  # `"sqlite:///" + p`, `"sqlite:///%s" % p`
+    if (
+        isinstance(expr, ast.Call)
+        and isinstance(expr.func, ast.Attribute)
+        and expr.func.attr == "format"
+        and isinstance(expr.func.value, ast.Constant)
+    ):
+        return string_prefix(expr.func.value)  # `"sqlite:///{}".format(p)`
     return None
 
 
@@ -193,6 +200,8 @@ class EngineWithoutPrePing(Rule):
         # Literal URLs of databases that are no server closing idle connections.
         Valid('from sqlalchemy import create_engine\n\ndef check(info):\n    engine = create_engine("gsheets://", service_account_info=info)\n    return engine.connect()\n'),
         Valid('from sqlalchemy import create_engine\nDB_URL = "sqlite:///app.db"\nengine = create_engine(DB_URL)\n'),
+        Valid('from sqlalchemy import create_engine\nengine = create_engine("sqlite:///%s" % dbfile, echo=True)\n'),
+        Valid('from sqlalchemy import create_engine\nengine = create_engine("sqlite:///{}".format(dbfile))\n'),
         Valid(
             "import sqlalchemy\n\nclass TestMigration:\n    def setUp(self):\n"
             "        self.config = {'alembic_ini_path': '.', 'db_url': 'sqlite://'}\n"
