@@ -456,7 +456,7 @@ def print_table(rows: list[Row], memory_rows: list[Row]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts to run ({','.join(PARTS)})")
-    parser.add_argument("--rounds", type=int, default=None, help="repetitions, min taken (default: 3 for plugin, 2 otherwise)")
+    parser.add_argument("--rounds", type=int, default=None, help="repetitions, min taken (default: 3 for plugin and flake8, 2 for fixer)")
     parser.add_argument("--jobs", type=int, default=None, help="processes for flake8 -j and --jobs (default: usable cores, at most 2)")
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of the plugin run")
     args = parser.parse_args(argv)
@@ -485,7 +485,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows += part_plugin(corpus, args.rounds or 3, args.profile)
         print(f"plugin: done ({rows[-1].detail})", flush=True)
     if "flake8" in parts:
-        rows += part_flake8(corpus, args.rounds or 2, jobs)
+        rows += part_flake8(corpus, args.rounds or 3, jobs)
         print(f"flake8: done ({rows[-1].detail})", flush=True)
     if "fixer" in parts:
         rows += part_fixer(corpus, args.rounds or 2, jobs)
