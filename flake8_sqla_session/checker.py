@@ -127,6 +127,9 @@ class Context:
         self.imports_sqlalchemy = False
         self._calls: list[tuple[ast.Call, Scope]] | None = None
         self._raisers: dict[tuple[str, str], bool] | None = None
+        # id of a call whose result is only used to call a method on it -> that method's
+        # name (filled with `calls`).
+        self.chained_calls: dict[int, str] = {}
         self._walk(tree.body, self.module, (), False)
 
     # ---- the walk -------------------------------------------------------------------------
@@ -262,12 +265,16 @@ class Context:
         calls = self._calls
         assert calls is not None
         scopes = self.scopes
+        chained = self.chained_calls
         stack = [(node, scope)]
         while stack:
             node, scope = stack.pop()
             for child in ast.iter_child_nodes(node):
-                if type(child) is ast.Call:
+                if isinstance(child, ast.Call):
                     calls.append((child, scope))
+                    func = child.func
+                    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+                        chained[id(func.value)] = func.attr  # `create_engine(url).connect()`
                 stack.append((child, scopes.get(child, scope)))
 
     def qualified(self, expr: ast.expr, scope: Scope) -> str | None:

@@ -161,6 +161,7 @@ def _short_lived(context: Context, call: ast.Call, scope: Scope) -> bool:
 
 
 _INERT_ATTRIBUTES = frozenset({"dialect", "url", "name", "driver"})
+_CONNECTING_METHODS = frozenset({"connect", "raw_connection", "begin"})
 
 
 class EngineWithoutPrePing(Rule):
@@ -206,6 +207,11 @@ class EngineWithoutPrePing(Rule):
             "import sqlalchemy\n\nclass TestMigration:\n    def setUp(self):\n"
             "        self.config = {'alembic_ini_path': '.', 'db_url': 'sqlite://'}\n"
             "        self.engine = sqlalchemy.create_engine(self.config['db_url'])\n"
+        ),
+        # A throwaway engine: only its one connection is kept.
+        Valid(
+            "import sqlalchemy\n\ndef read_sql(sql, url):\n    def factory():\n"
+            "        return sqlalchemy.create_engine(url).raw_connection()\n    return ray.data.read_sql(sql, factory)\n"
         ),
         # A one-off engine disposed in the function that made it.
         Valid(
@@ -278,6 +284,8 @@ class EngineWithoutPrePing(Rule):
                 continue
             if _short_lived(context, call, scope):
                 continue
+            if context.chained_calls.get(id(call)) in _CONNECTING_METHODS:
+                continue  # `create_engine(url).raw_connection()`: the engine is thrown away
             func = "create_async_engine" if "async" in (_callee_name(call) or "") else "create_engine"
             fix = Fix(SetKeyword(Span.of(call), "pool_pre_ping", "True"), safe=True)
             yield self.finding(call, fix, func=func)

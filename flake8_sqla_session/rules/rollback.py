@@ -140,6 +140,13 @@ class HandlerWithoutRollback(Rule):
             "            self.session.execute(text('SET CONSTRAINTS ALL IMMEDIATE'))\n        except DatabaseError:\n"
             "            handle_database_error()\n"
         ),
+        # An HTTP client's session: `get(url)`, not `Session.get(Entity, ident)`.
+        Valid(
+            "async def voices(url):\n    try:\n        session = await get_session()\n"
+            "        async with session.get(url, timeout=5) as resp:\n            return await resp.json()\n"
+            "    except Exception:\n        return {}\n"
+        ),
+        Valid("def probe(url):\n    try:\n        session.get(url=url, stream=True)\n    except Exception:\n        pass\n"),
         # The handler is the last thing in a `with` block that hands out the session.
         Valid(
             "from sqlalchemy.exc import IntegrityError\n\ndef create(self, name):\n    with self.ManagedSessionMaker() as session:\n        try:\n"
@@ -245,7 +252,7 @@ def _session_work(context: Context, body: list[ast.stmt], scope: Scope) -> dict[
     Work on a name bound by a `with ... as name:` inside `body` is left out: that
     block's exit ends the session (Airflow's `create_session()`, a sessionmaker's
     `begin()`) before any handler runs.  So is work that never reaches the
-    database (`add()` alone) and `session.get("key")`, a dict's `get`.
+    database (`add()` alone) and a `get` that is not `Session.get()`.
     """
     work: dict[str, Work] = {}
     verdicts: dict[str, bool] = {}
@@ -262,8 +269,8 @@ def _session_work(context: Context, body: list[ast.stmt], scope: Scope) -> dict[
             targets = [item.optional_vars.id for item in node.items if isinstance(item.optional_vars, ast.Name)]
             if targets:
                 inner = scoped.union(targets)
-                for item in node.items:
-                    stack.append((item.context_expr, scoped))
+                for with_item in node.items:
+                    stack.append((with_item.context_expr, scoped))
                 stack.extend((stmt, inner) for stmt in node.body)
                 continue
         if isinstance(node, ast.Await):
@@ -272,7 +279,7 @@ def _session_work(context: Context, body: list[ast.stmt], scope: Scope) -> dict[
             func = node.func
             if isinstance(func, ast.Attribute) and (func.attr in WORK_METHODS or func.attr.startswith("bulk_")):
                 text = dotted(func.value)
-                if text is not None and text.partition(".")[0] not in scoped and not _dict_get(node):
+                if text is not None and text.partition(".")[0] not in scoped and not _foreign_get(node):
                     if text not in verdicts:
                         verdicts[text] = context.is_receiver(func.value, scope)
                     if verdicts[text]:
@@ -283,14 +290,26 @@ def _session_work(context: Context, body: list[ast.stmt], scope: Scope) -> dict[
     return {text: item for text, item in work.items() if item.io}
 
 
-def _dict_get(call: ast.Call) -> bool:
-    """`x.get("key")`: a mapping's `get`; `Session.get()` takes a mapped class first."""
+def _foreign_get(call: ast.Call) -> bool:
+    """A `get` that is not `Session.get(Entity, ident)`.
+
+    `session.get("key")` is a mapping's, `session.get(url)` / `session.get(url=...)`
+    an HTTP client's: SQLAlchemy's takes a mapped class first and the identity
+    second (positionally or as `ident=`).
+    """
     func = call.func
     assert isinstance(func, ast.Attribute)
-    if func.attr != "get" or not call.args:
+    if func.attr != "get":
         return False
-    first = call.args[0]
-    return isinstance(first, (ast.Constant, ast.JoinedStr)) and not isinstance(getattr(first, "value", None), bool)
+    args = call.args
+    if any(isinstance(a, ast.Starred) for a in args) or any(k.arg is None for k in call.keywords):
+        return False  # cannot tell
+    names = {k.arg for k in call.keywords}
+    if args and isinstance(args[0], (ast.Constant, ast.JoinedStr)):
+        return True
+    if len(args) >= 2 or "entity" in names:
+        return False
+    return not (len(args) == 1 and "ident" in names)
 
 
 def _self_cleaning(context: Context, node: ast.With | ast.AsyncWith, scope: Scope) -> bool:

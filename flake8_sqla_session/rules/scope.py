@@ -374,6 +374,11 @@ class UnclosedSession(Rule):
             "    session = orm.Session(bind=bind)\n    session.query(Run).delete()\n    session.commit()\n"
         ),
         Valid(
+            "import sqlalchemy as sa\nfrom alembic import op\n\nSession = sa.orm.sessionmaker(future=True)\n\n"
+            "def upgrade():\n    session = Session(bind=op.get_bind())\n    for job in session.query(Job):\n"
+            "        job.run_id = new_id()\n    session.commit()\n"
+        ),
+        Valid(
             "from sqlalchemy.engine import Connection\nfrom sqlalchemy.orm import Session\n\n"
             "def migrate(connection: Connection):\n    session = Session(connection)\n    session.execute(q)\n"
         ),
@@ -428,12 +433,10 @@ def _owned_elsewhere(context: Context, call: ast.Call, scope: Scope) -> bool:
     func = call.func
     if context.classify(func, scope) in REGISTRIES:
         return True
-    name = sa_name(context.qualified(func, scope))
-    if name not in ("Session", "AsyncSession"):
-        return False
-    if not call.args and not call.keywords:
+    is_class = sa_name(context.qualified(func, scope)) in ("Session", "AsyncSession")
+    if is_class and not call.args and not call.keywords:
         return True
-    bind = call.args[0] if call.args else None
+    bind = call.args[0] if is_class and call.args else None  # a factory takes keywords only
     for kw in call.keywords:
         if kw.arg == "bind":
             bind = kw.value
