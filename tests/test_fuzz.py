@@ -513,10 +513,12 @@ def many_lines(count: int = 50_000) -> str:
 PATHOLOGICAL = {
     "deep-expression-500": lambda: deep_expression(500),
     "deep-parens-500": lambda: deep_parens(500),
-    "deep-if-99": lambda: deep_if(99),
-    "deep-if-100": lambda: deep_if(100),
+    "deep-if-95": lambda: deep_if(95),  # def + 95 ifs + try + body: 98 levels, under the limit of 100
+    "deep-if-100": lambda: deep_if(100),  # over Python's indentation limit: a clear "cannot parse"
     "long-lines": long_lines,
     "50000-lines": many_lines,
+    # ast.parse takes it (up to ~2,900 operands here), pyflakes does not (RecursionError under flake8)
+    "deep-binop-1500": lambda: SA_HEADER + "e2 = sa.create_engine(" + " + ".join(['"mysql://x"'] * 1500) + ")\n",
     "null-bytes": lambda: SA_HEADER + "x = 1\x00\n",
     "unterminated": lambda: SA_HEADER + 'def f(:\n    """never closed\n',
 }
@@ -555,7 +557,17 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
         pytest.fail(f"hang: {' '.join(args)} still running after {CLI_SECONDS} s")
 
 
-@pytest.mark.parametrize("name", list(PATHOLOGICAL))
+RECURSIVE_RULE_HELPERS = pytest.mark.xfail(
+    strict=True,
+    reason="rules/pool.py string_prefix()/literal_number() recurse along BinOp.left: RecursionError -> SQS999 "
+    "(pyflakes fails on this file too); remove this mark when they iterate",
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=RECURSIVE_RULE_HELPERS) if n == "deep-binop-1500" else n for n in PATHOLOGICAL],
+)
 def test_pathological_plugin(name: str, pathological_files: dict[str, Path]) -> None:
     """What flake8 hands over (a tree ast.parse built) the plugin checks without SQS999; else nothing to check."""
     path = pathological_files[name]
