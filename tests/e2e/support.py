@@ -1,0 +1,198 @@
+"""The end-to-end apps as the tests use them: copy, lint, fix, run.
+
+Each app under ``apps/`` is copied (with ``apps/e2e_harness.py``) into a temporary
+folder; the copy is linted with flake8, fixed with ``flake8-sqla-session --fix
+--unsafe-fixes`` (the real command line, in a subprocess) and run with
+``python app_runner.py`` against a real server, which prints one JSON object.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+APPS = Path(__file__).resolve().parent / "apps"
+TIMEOUT = 60
+
+# PendingRollbackError, once a disconnect was raised inside the session's transaction.
+CANT_RECONNECT = "Can't reconnect until invalid transaction is rolled back.  Please rollback() fully before proceeding"
+# PendingRollbackError, once a flush failed and the handler swallowed the error.
+FLUSH_FAILED = (
+    "This Session's transaction has been rolled back due to a previous exception during flush. "
+    "To begin a new transaction with this Session, first issue Session.rollback(). Original exception was: "
+)
+
+
+@dataclass(frozen=True)
+class Driver:
+    """What one DBAPI driver raises when the server has closed the connection."""
+
+    name: str
+    # The first query on a connection that the server closed while the session
+    # held it in a transaction (idle in transaction).
+    gone_in_transaction: tuple[str, str]  # (exception class, regular expression for its first line)
+    # The first query on a pooled connection that the server closed while it was idle.
+    gone_idle: tuple[str, str]
+    duplicate_key: str  # regular expression: the IntegrityError of a duplicate e-mail address
+
+
+_MYSQL_GONE = (
+    "sqlalchemy.exc.OperationalError",
+    r"\(pymysql\.err\.OperationalError\) "
+    r"\((2006, \"MySQL server has gone away \(.*\)\""
+    r"|2013, 'Lost connection to (MySQL|MariaDB) server during query.*')\)",
+)
+_PG_DUPLICATE = r"duplicate key value violates unique constraint \"users_email_key\""
+_PG_GONE_IN_TRANSACTION = (
+    "sqlalchemy.exc.InternalError",
+    r"\(psycopg\.errors\.IdleInTransactionSessionTimeout\) terminating connection due to idle-in-transaction timeout",
+)
+_PG_GONE_IDLE = (
+    "sqlalchemy.exc.OperationalError",
+    r"\(psycopg\.errors\.IdleSessionTimeout\) terminating connection due to idle-session timeout",
+)
+DRIVERS = {
+    "psycopg": Driver(
+        "psycopg",
+        _PG_GONE_IN_TRANSACTION,
+        _PG_GONE_IDLE,
+        r"\(psycopg\.errors\.UniqueViolation\) " + _PG_DUPLICATE,
+    ),
+    "psycopg_async": Driver(
+        "psycopg_async",
+        _PG_GONE_IN_TRANSACTION,
+        _PG_GONE_IDLE,
+        r"\(psycopg\.errors\.UniqueViolation\) " + _PG_DUPLICATE,
+    ),
+    "asyncpg": Driver(
+        "asyncpg",
+        ("sqlalchemy.exc.InterfaceError",
+         r"\(sqlalchemy\.dialects\.postgresql\.asyncpg\.InterfaceError\) "
+         r"(cannot call PreparedStatement\.fetch\(\): the underlying connection is closed|connection is closed)"),
+        ("sqlalchemy.exc.InterfaceError",
+         r"\(sqlalchemy\.dialects\.postgresql\.asyncpg\.InterfaceError\) connection is closed"),
+        r"\(sqlalchemy\.dialects\.postgresql\.asyncpg\.UniqueViolationError\) " + _PG_DUPLICATE,
+    ),
+    "pymysql": Driver(
+        "pymysql",
+        _MYSQL_GONE,
+        _MYSQL_GONE,
+        r"\(pymysql\.err\.IntegrityError\) \(1062, \"Duplicate entry 'ada@example\.com' for key 'email'\"\)",
+    ),
+}
+
+
+def matches(error: dict[str, str] | None, expected: tuple[str, str]) -> bool:
+    """`error` (as the harness describes it) is of the expected class and first line."""
+    if error is None or error["type"] != expected[0]:
+        return False
+    return re.fullmatch(expected[1], error["message"]) is not None
+
+
+def _display(process: subprocess.CompletedProcess[str] | subprocess.Popen[str], out: str, err: str) -> str:
+    return f"command: {process.args}\nexit code: {process.returncode}\nstdout:\n{out}\nstderr:\n{err}"
+
+
+@dataclass
+class App:
+    """A copy of one app, in a folder of its own."""
+
+    path: Path
+
+    @classmethod
+    def copy(cls, name: str, destination: Path) -> "App":
+        target = destination / name
+        shutil.copytree(APPS / name, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copy2(APPS / "e2e_harness.py", target / "e2e_harness.py")
+        return cls(target)
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, *args],
+            cwd=self.path,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def flake8(self) -> list[tuple[str, str]]:
+        """(file, code) of every SQS finding of the real flake8 with the plugin, sorted."""
+        result = self._run("-m", "flake8", "--isolated", "--select", "SQS", ".")
+        problem = result.returncode not in (0, 1) or result.stderr.strip()
+        assert not problem, _display(result, result.stdout, result.stderr)
+        found = []
+        for line in result.stdout.splitlines():
+            path, _line, _col, rest = line.split(":", 3)
+            found.append((os.path.normpath(path), rest.split()[0]))
+        return sorted(found)
+
+    def fix(self) -> list[dict[str, Any]]:
+        """`flake8-sqla-session --fix --unsafe-fixes --format json .`: its findings; it must exit 0."""
+        result = self._run("-m", "flake8_sqla_session", "--fix", "--unsafe-fixes", "--format", "json", ".")
+        assert result.returncode == 0, _display(result, result.stdout, result.stderr)
+        return parse_json_findings(result.stdout)
+
+    def source(self, relative: str) -> str:
+        return (self.path / relative).read_text()
+
+    def start(self, url: str, setup_url: str, *args: str) -> "Run":
+        """Start `python app_runner.py ARGS` against the database at `url`."""
+        env = {**os.environ, "E2E_DATABASE_URL": url, "E2E_SETUP_URL": setup_url}
+        process = subprocess.Popen(
+            [sys.executable, "app_runner.py", *args], cwd=self.path, env=env, text=True,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        return Run(process)
+
+
+@dataclass
+class Run:
+    """One app run in progress."""
+
+    process: subprocess.Popen[str]
+
+    def requests(self) -> list[dict[str, Any]]:
+        """Wait for the run; its requests as the harness reports them."""
+        try:
+            out, err = self.process.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, err = self.process.communicate()
+        assert self.process.returncode == 0, _display(self.process, out, err)
+        try:
+            return json.loads(out)["requests"]
+        except (ValueError, KeyError) as error:
+            raise AssertionError(f"no JSON report ({error}):\n{_display(self.process, out, err)}") from None
+
+
+def parse_json_findings(out: str) -> list[dict[str, Any]]:
+    """`--format json`: a JSON array of findings, or one JSON object per line."""
+    text = out.strip()
+    if not text:
+        return []
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return data if isinstance(data, list) else [data]
+
+
+def fixed_codes(findings: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(file, code) of the findings that the fixer reports as fixed, sorted."""
+    return sorted((os.path.normpath(f["path"]), f["code"]) for f in findings if f.get("fix_applied"))
+
+
+def errors(request: dict[str, Any]) -> list[dict[str, str]]:
+    """What went wrong in one request: the exception it raised and those it logged."""
+    return ([request["raised"]] if request["raised"] else []) + request["logged"]
+
+
+def ok(request: dict[str, Any]) -> bool:
+    return not errors(request)

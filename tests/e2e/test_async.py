@@ -1,0 +1,116 @@
+"""Scenario 4: the same three failures and cures with asyncio (create_async_engine,
+AsyncSession), on PostgreSQL through asyncpg and through psycopg's async mode.
+
+One app (apps/asyncapp) holds the three patterns; the runner's --mode picks the
+request: ``seed`` (the module-level AsyncSession's report), ``rollback`` (a batch
+signup that swallows an IntegrityError) or ``prepping`` (a pooled connection after
+the idle gap)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from .conftest import Server
+from .support import CANT_RECONNECT, DRIVERS, FLUSH_FAILED, App, Run, errors, fixed_codes, matches, ok
+
+pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("driver_name", ["asyncpg", "psycopg_async"])]
+
+CODES = [
+    ("asyncshop/accounts.py", "SQS301"),
+    ("asyncshop/reports.py", "SQS301"),
+    ("asyncshop/settings.py", "SQS101"),
+    ("asyncshop/settings.py", "SQS201"),
+]
+REPORT = ["ada", "bob", "cy"]
+SIGNED_UP = {"registered": ["ada@example.com", "bob@example.com", "cy@example.com"], "users": 3}
+QUANTITY = 7
+
+
+def _apps(tmp_path: Path) -> tuple[App, App]:
+    """The app as written, and a copy fixed by the command line."""
+    unfixed = App.copy("asyncapp", tmp_path / "unfixed")
+    fixed = App.copy("asyncapp", tmp_path / "fixed")
+    assert unfixed.flake8() == CODES
+    assert fixed_codes(fixed.fix()) == CODES
+    assert fixed.flake8() == []
+    return unfixed, fixed
+
+
+def _start(server: Server, driver_name: str, app: App, *args: str) -> Run:
+    database = server.create_database()
+    return app.start(server.url(database, driver_name), server.url(database), *args)
+
+
+def test_async_seed(postgresql: Server, driver_name: str, tmp_path: Path) -> None:
+    driver = DRIVERS[driver_name]
+    unfixed, fixed = _apps(tmp_path)
+    settings = fixed.source("asyncshop/settings.py")
+    assert "SESSION = async_scoped_session(SESSION_MAKER, scopefunc=asyncio.current_task)" in settings
+    assert 'create_async_engine(os.environ["E2E_DATABASE_URL"], pool_pre_ping=True)' in settings
+    assert "await settings.SESSION.rollback()" in fixed.source("asyncshop/reports.py")
+    args = ("--mode", "seed", "--gap", str(postgresql.gap), "--requests", "5")
+    broken_run = _start(postgresql, driver_name, unfixed, *args)
+    fixed_run = _start(postgresql, driver_name, fixed, *args)
+    removed_run = _start(postgresql, driver_name, fixed, *args, "--remove-at-request-end")
+
+    broken = broken_run.requests()
+    assert broken[0]["value"] == REPORT and ok(broken[0])
+    assert broken[1]["value"] == [] and len(errors(broken[1])) == 1
+    assert matches(errors(broken[1])[0], driver.gone_in_transaction), broken[1]
+    for request in broken[2:]:
+        assert request["value"] == []
+        assert [(e["type"], e["message"].startswith(CANT_RECONNECT)) for e in errors(request)] == [
+            ("sqlalchemy.exc.PendingRollbackError", True)
+        ], request
+
+    # Fixed: each request is a task, and async_scoped_session gives each task a
+    # session of its own, whose connection the pool pre-pings: at most the first
+    # request after the gap may fail, the others all work.
+    cured = fixed_run.requests()
+    assert cured[0]["value"] == REPORT and ok(cured[0])
+    if not ok(cured[1]):
+        assert cured[1]["value"] == [] and len(errors(cured[1])) == 1
+        assert matches(errors(cured[1])[0], driver.gone_in_transaction), cured[1]
+    for request in cured[2:]:
+        assert request["value"] == REPORT and ok(request), request
+    for request in removed_run.requests():
+        assert request["value"] == REPORT and ok(request), request
+
+
+def test_async_rollback(postgresql: Server, driver_name: str, tmp_path: Path) -> None:
+    driver = DRIVERS[driver_name]
+    unfixed, fixed = _apps(tmp_path)
+    handler = r"\n    except IntegrityError:\n(        #.*\n)*        await session\.rollback\(\)\n"
+    assert re.search(handler, fixed.source("asyncshop/accounts.py"))
+    broken_run = _start(postgresql, driver_name, unfixed, "--mode", "rollback", "--requests", "1")
+    fixed_run = _start(postgresql, driver_name, fixed, "--mode", "rollback", "--requests", "1")
+
+    [broken] = broken_run.requests()
+    assert broken["value"] is None and broken["logged"] == []
+    assert broken["raised"]["type"] == "sqlalchemy.exc.PendingRollbackError"
+    message = broken["raised"]["message"]
+    assert message.startswith(FLUSH_FAILED), message
+    assert re.fullmatch(driver.duplicate_key, message[len(FLUSH_FAILED):]), message
+
+    [cured] = fixed_run.requests()
+    assert cured["value"] == SIGNED_UP and ok(cured), cured
+
+
+def test_async_prepping(postgresql: Server, driver_name: str, tmp_path: Path) -> None:
+    driver = DRIVERS[driver_name]
+    unfixed, fixed = _apps(tmp_path)
+    args = ("--mode", "prepping", "--gap", str(postgresql.gap), "--requests", "4")
+    broken_run = _start(postgresql, driver_name, unfixed, *args)
+    fixed_run = _start(postgresql, driver_name, fixed, *args)
+
+    broken = broken_run.requests()
+    assert broken[0]["value"] == QUANTITY and ok(broken[0])
+    assert broken[1]["value"] is None and len(errors(broken[1])) == 1
+    assert matches(broken[1]["raised"], driver.gone_idle), broken[1]
+    for request in broken[2:]:
+        assert request["value"] == QUANTITY and ok(request), request
+
+    for request in fixed_run.requests():
+        assert request["value"] == QUANTITY and ok(request), request

@@ -1,0 +1,44 @@
+"""Scenario 3: an engine without pool_pre_ping, used after the idle gap.  Unfixed,
+the first checkout after the gap hands out the connection the server closed and
+the query fails; with SQS201's fix (pool_pre_ping=True) it succeeds."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import Server
+from .support import DRIVERS, App, errors, fixed_codes, matches, ok
+
+pytestmark = pytest.mark.e2e
+
+CODES = [("inventory/db.py", "SQS201")]
+QUANTITY = 7
+
+
+def test_prepping(server: Server, tmp_path: Path) -> None:
+    driver = DRIVERS[server.sync_driver]
+    unfixed = App.copy("prepping", tmp_path / "unfixed")
+    fixed = App.copy("prepping", tmp_path / "fixed")
+
+    def start(app: App):
+        url = server.url(server.create_database())
+        return app.start(url, url, "--gap", str(server.gap), "--requests", "4")
+
+    assert unfixed.flake8() == CODES
+    broken_run = start(unfixed)
+    assert fixed_codes(fixed.fix()) == CODES
+    assert fixed.flake8() == []
+    assert 'create_engine(os.environ["E2E_DATABASE_URL"], pool_pre_ping=True)' in fixed.source("inventory/db.py")
+    fixed_run = start(fixed)
+
+    broken = broken_run.requests()
+    assert broken[0]["value"] == QUANTITY and ok(broken[0])
+    assert broken[1]["value"] is None and len(errors(broken[1])) == 1
+    assert matches(broken[1]["raised"], driver.gone_idle), broken[1]
+    # The failure invalidated the whole pool: the next checkouts connect afresh.
+    for request in broken[2:]:
+        assert request["value"] == QUANTITY and ok(request), request
+
+    for request in fixed_run.requests():
+        assert request["value"] == QUANTITY and ok(request), request
