@@ -84,6 +84,10 @@ def postgresql(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
         for setting in ("idle_session_timeout", "idle_in_transaction_session_timeout"):
             execute(f"ALTER SYSTEM SET {setting} = '{PG_IDLE_TIMEOUT}s'")
+        # A throwaway server: no fsync (its shutdown checkpoint would otherwise sync
+        # thousands of files, some 15 s on a busy disk).
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            execute(f"ALTER SYSTEM SET {setting} = off")
         execute("SELECT pg_reload_conf()")
         with psycopg.connect(admin_uri, autocommit=True) as connection:
             for setting in ("idle_session_timeout", "idle_in_transaction_session_timeout"):
@@ -130,6 +134,7 @@ def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             process = subprocess.Popen(
                 [mariadbd, "--no-defaults", f"--datadir={datadir}", f"--socket={socket}", "--skip-networking",
                  f"--pid-file={folder / 'mariadbd.pid'}", f"--log-error={log}", "--skip-log-bin",
+                 "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0",
                  f"--wait-timeout={MARIADB_IDLE_TIMEOUT}", f"--interactive-timeout={MARIADB_IDLE_TIMEOUT}", *as_root],
                 stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
             )
