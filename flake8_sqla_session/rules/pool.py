@@ -132,10 +132,12 @@ def _server_url(prefix: str) -> bool:
 
 
 def _short_lived(context: Context, call: ast.Call, scope: Scope) -> bool:
-    """An engine bound to a local name in a function and disposed there, or never connected.
+    """An engine that lives no longer than the function that made it.
 
-    `engine = create_engine(url); ...; engine.dispose()` (a one-off command) and an
-    engine used only for `engine.dialect` / `engine.url` keep no idle pooled connection.
+    Bound to a local name that is only used as `engine.<attribute>` (`connect()`,
+    `begin()`, `dialect`, ...) or handed to `sqlalchemy.inspect()`: never returned,
+    stored or passed on, so its pool goes away when the function returns (a CLI
+    command, a connectivity check, a migration helper).  Or disposed there.
     """
     if scope.kind != "function":
         return False
@@ -144,23 +146,28 @@ def _short_lived(context: Context, call: ast.Call, scope: Scope) -> bool:
         for name, bindings in scope.names.items()
         if any(b.kind == "assign" and b.value is call for b in bindings)
     ]
-    if len(names) != 1:
+    if len(names) != 1 or names[0] in scope.declared:
         return False
     name = names[0]
-    uses = 0
-    inert = 0
+    loads = local_uses = 0
     for node in ast.walk(scope.node):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name:
             if node.attr == "dispose":
                 return True
-            if node.attr in _INERT_ATTRIBUTES:
-                inert += 1
+            local_uses += 1
         elif isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
-            uses += 1
-    return uses > 0 and uses == inert
+            loads += 1
+        elif (
+            isinstance(node, ast.Call)
+            and len(node.args) == 1
+            and isinstance(node.args[0], ast.Name)
+            and node.args[0].id == name
+            and sa_name(context.qualified(node.func, scope)) == "inspect"
+        ):
+            local_uses += 1
+    return loads == local_uses
 
 
-_INERT_ATTRIBUTES = frozenset({"dialect", "url", "name", "driver"})
 _CONNECTING_METHODS = frozenset({"connect", "raw_connection", "begin"})
 
 
@@ -212,6 +219,11 @@ class EngineWithoutPrePing(Rule):
         Valid(
             "import sqlalchemy\n\ndef read_sql(sql, url):\n    def factory():\n"
             "        return sqlalchemy.create_engine(url).raw_connection()\n    return ray.data.read_sql(sql, factory)\n"
+        ),
+        # An engine that never leaves the function that made it.
+        Valid(
+            "from sqlalchemy import create_engine, inspect\n\ndef has_config_db(uri):\n    engine = create_engine(uri)\n"
+            "    with engine.connect():\n        return inspect(engine).has_table('server')\n"
         ),
         # A one-off engine disposed in the function that made it.
         Valid(

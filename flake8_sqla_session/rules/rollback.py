@@ -140,6 +140,12 @@ class HandlerWithoutRollback(Rule):
             "            self.session.execute(text('SET CONSTRAINTS ALL IMMEDIATE'))\n        except DatabaseError:\n"
             "            handle_database_error()\n"
         ),
+        # Committing in the handler ends the transaction (or raises): nothing is left pending.
+        Valid(
+            "from sqlalchemy.exc import OperationalError\n\ndef encrypt_fields(session):\n    try:\n"
+            "        session.query(exists().where(Settings.mail_password_e)).scalar()\n    except OperationalError:\n"
+            "        add_columns(session.bind)\n        session.commit()\n"
+        ),
         # An HTTP client's session: `get(url)`, not `Session.get(Entity, ident)`.
         Valid(
             "async def voices(url):\n    try:\n        session = await get_session()\n"
@@ -343,6 +349,8 @@ def _cleans_up(context: Context, body: list[ast.stmt], scope: Scope, work: dict[
                     return True
                 if func.attr == "rollback" and text is not None:
                     return True  # a savepoint or transaction: `nested = session.begin_nested()`
+            if isinstance(func, ast.Attribute) and func.attr == "commit" and dotted(func.value) in work:
+                return True  # ends the transaction, or raises PendingRollbackError: not silent
             if context.qualified(func, scope) in NO_RETURN or context.never_returns(func, scope):
                 return True
             if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self" and func.attr in ("fail", "skipTest"):

@@ -251,6 +251,11 @@ class ModuleLevelConnection(Rule):
         Valid("import socket\nsock = socket.socket()\nconn = sock.connect(('localhost', 80))\n"),
         Valid("import sqlite3\nconn = sqlite3.connect('app.db')\n"),
         Valid("from app.db import engine\nconn = engine.connect()\n"),
+        # A connectivity check at import: the connection is not kept.
+        Valid(
+            "from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=True)\ntry:\n"
+            "    engine.connect()\nexcept Exception:\n    engine.dispose()\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -270,6 +275,9 @@ class ModuleLevelConnection(Rule):
             value = statement_value(stmt)
             if value is None:
                 continue
+            if isinstance(stmt, ast.Expr) and value is not None and isinstance(value, ast.Call):
+                if context.classify(value, module) is Kind.CONNECTION:
+                    continue  # `engine.connect()` alone: a connectivity check, the connection is dropped at once
             for call in calls_in(value):
                 if context.classify(call, module) is Kind.CONNECTION:
                     yield self.finding(call)
@@ -379,6 +387,14 @@ class UnclosedSession(Rule):
             "        job.run_id = new_id()\n    session.commit()\n"
         ),
         Valid(
+            "import sqlalchemy as sa\n\ndef duplicate_quotas(connection):\n    session = sa.orm.Session(bind=connection)\n"
+            "    return session.query(quotas.c.project_id).all()\n"
+        ),
+        Valid(
+            "from sqlalchemy.orm import Session\n\ndef version_for_migration(op):\n    session = Session(bind=op.get_bind())\n"
+            "    return session.query(Version).first()\n"
+        ),
+        Valid(
             "from sqlalchemy.engine import Connection\nfrom sqlalchemy.orm import Session\n\n"
             "def migrate(connection: Connection):\n    session = Session(connection)\n    session.execute(q)\n"
         ),
@@ -443,10 +459,20 @@ def _owned_elsewhere(context: Context, call: ast.Call, scope: Scope) -> bool:
     return bind is not None and _is_connection(context, bind, scope, 0)
 
 
+_CONNECTION_PARAMETERS = frozenset({"conn", "connection", "connectable", "db_conn", "db_connection"})
+
+
 def _is_connection(context: Context, expr: ast.expr, scope: Scope, depth: int) -> bool:
-    """`op.get_bind()` (Alembic's connection), a name bound to it, or a known `Connection`."""
-    if isinstance(expr, ast.Call) and context.qualified(expr.func, scope) == "alembic.op.get_bind":
-        return True
+    """`op.get_bind()` (Alembic's connection), a name bound to it, a known `Connection`,
+    or a parameter named like one (`def check(connection): Session(bind=connection)`)."""
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "get_bind":
+        base = expr.func.value
+        if context.qualified(expr.func, scope) == "alembic.op.get_bind" or (isinstance(base, ast.Name) and base.id == "op"):
+            return True
+    if isinstance(expr, ast.Name) and expr.id in _CONNECTION_PARAMETERS:
+        bindings = scope.lookup(expr.id) or ()
+        if bindings and all(b.kind == "param" and b.value is None for b in bindings):
+            return True
     if context.classify(expr, scope) is Kind.CONNECTION:
         return True
     if isinstance(expr, ast.Name) and depth < 2:
