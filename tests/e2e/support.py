@@ -149,7 +149,8 @@ class App:
             [sys.executable, "app_runner.py", *args], cwd=self.path, env=env, text=True,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
-        return Run(process)
+        driver = url.split("://", 1)[0]
+        return Run(process, f"{self.path.parent.name}/{self.path.name} ({driver}) app_runner.py {' '.join(args)}")
 
 
 @dataclass
@@ -157,6 +158,7 @@ class Run:
     """One app run in progress."""
 
     process: subprocess.Popen[str]
+    label: str
 
     def requests(self) -> list[dict[str, Any]]:
         """Wait for the run; its requests as the harness reports them."""
@@ -167,9 +169,15 @@ class Run:
             out, err = self.process.communicate()
         assert self.process.returncode == 0, _display(self.process, out, err)
         try:
-            return json.loads(out)["requests"]
+            requests: list[dict[str, Any]] = json.loads(out)["requests"]
         except (ValueError, KeyError) as error:
             raise AssertionError(f"no JSON report ({error}):\n{_display(self.process, out, err)}") from None
+        # Shown by pytest when the test fails (and with -s): what the app went through.
+        print(f"$ {self.label}")
+        for request in requests:
+            outcome = [f"{e['type']}: {e['message']}" for e in errors(request)] or [f"ok {request['value']!r}"]
+            print(f"  request {request['request']}: " + "\n    ".join(outcome))
+        return requests
 
 
 def parse_json_findings(out: str) -> list[dict[str, Any]]:
