@@ -25,6 +25,8 @@ from typing import Callable, Iterator
 
 import pytest
 
+from .support import stop_started
+
 PG_IDLE_TIMEOUT = 1  # seconds: idle_session_timeout, idle_in_transaction_session_timeout
 MARIADB_IDLE_TIMEOUT = 2  # seconds: wait_timeout, interactive_timeout
 INSTALL_MARIADB = "install MariaDB to run them: apt-get install mariadb-server (Debian/Ubuntu)"
@@ -188,3 +190,10 @@ def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def server(request: pytest.FixtureRequest) -> Server:
     """Each server in turn (MariaDB's tests skip where mariadbd is missing)."""
     return request.getfixturevalue(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _stop_app_runs() -> Iterator[None]:
+    """No app run outlives its test, even when an assertion stopped the test early."""
+    yield
+    stop_started()

@@ -19,6 +19,7 @@ from typing import Any
 
 APPS = Path(__file__).resolve().parent / "apps"
 TIMEOUT = 60
+STARTED: list[subprocess.Popen[str]] = []  # app runs, stopped after each test (conftest)
 
 # PendingRollbackError, once a disconnect was raised inside the session's transaction.
 CANT_RECONNECT = "Can't reconnect until invalid transaction is rolled back.  Please rollback() fully before proceeding"
@@ -149,6 +150,7 @@ class App:
             [sys.executable, "app_runner.py", *args], cwd=self.path, env=env, text=True,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
+        STARTED.append(process)
         driver = url.split("://", 1)[0]
         return Run(process, f"{self.path.parent.name}/{self.path.name} ({driver}) app_runner.py {' '.join(args)}")
 
@@ -178,6 +180,15 @@ class Run:
             outcome = [f"{e['type']}: {e['message']}" for e in errors(request)] or [f"ok {request['value']!r}"]
             print(f"  request {request['request']}: " + "\n    ".join(outcome))
         return requests
+
+
+def stop_started() -> None:
+    """Kill the app runs that a failed test left running."""
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
 
 
 def parse_json_findings(out: str) -> list[dict[str, Any]]:

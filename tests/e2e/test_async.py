@@ -28,30 +28,30 @@ SIGNED_UP = {"registered": ["ada@example.com", "bob@example.com", "cy@example.co
 QUANTITY = 7
 
 
-def _apps(tmp_path: Path) -> tuple[App, App]:
-    """The app as written, and a copy fixed by the command line."""
-    unfixed = App.copy("asyncapp", tmp_path / "unfixed")
-    fixed = App.copy("asyncapp", tmp_path / "fixed")
-    assert unfixed.flake8() == CODES
-    assert fixed_codes(fixed.fix()) == CODES
-    assert fixed.flake8() == []
-    return unfixed, fixed
-
-
 def _start(server: Server, driver_name: str, app: App, *args: str) -> Run:
     database = server.create_database()
     return app.start(server.url(database, driver_name), server.url(database), *args)
 
 
+def _broken_and_fixed(tmp_path: Path, server: Server, driver_name: str, *args: str) -> tuple[Run, App]:
+    """Start the app as written; meanwhile lint it and fix a copy with the command line."""
+    unfixed = App.copy("asyncapp", tmp_path / "unfixed")
+    fixed = App.copy("asyncapp", tmp_path / "fixed")
+    broken_run = _start(server, driver_name, unfixed, *args)
+    assert unfixed.flake8() == CODES
+    assert fixed_codes(fixed.fix()) == CODES
+    assert fixed.flake8() == []
+    return broken_run, fixed
+
+
 def test_async_seed(postgresql: Server, driver_name: str, tmp_path: Path) -> None:
     driver = DRIVERS[driver_name]
-    unfixed, fixed = _apps(tmp_path)
+    args = ("--mode", "seed", "--gap", str(postgresql.gap), "--requests", "5")
+    broken_run, fixed = _broken_and_fixed(tmp_path, postgresql, driver_name, *args)
     settings = fixed.source("asyncshop/settings.py")
     assert "SESSION = async_scoped_session(SESSION_MAKER, scopefunc=asyncio.current_task)" in settings
     assert 'create_async_engine(os.environ["E2E_DATABASE_URL"], pool_pre_ping=True)' in settings
     assert "await settings.SESSION.rollback()" in fixed.source("asyncshop/reports.py")
-    args = ("--mode", "seed", "--gap", str(postgresql.gap), "--requests", "5")
-    broken_run = _start(postgresql, driver_name, unfixed, *args)
     fixed_run = _start(postgresql, driver_name, fixed, *args)
     removed_run = _start(postgresql, driver_name, fixed, *args, "--remove-at-request-end")
 
@@ -81,10 +81,9 @@ def test_async_seed(postgresql: Server, driver_name: str, tmp_path: Path) -> Non
 
 def test_async_rollback(postgresql: Server, driver_name: str, tmp_path: Path) -> None:
     driver = DRIVERS[driver_name]
-    unfixed, fixed = _apps(tmp_path)
+    broken_run, fixed = _broken_and_fixed(tmp_path, postgresql, driver_name, "--mode", "rollback", "--requests", "1")
     handler = r"\n    except IntegrityError:\n(        #.*\n)*        await session\.rollback\(\)\n"
     assert re.search(handler, fixed.source("asyncshop/accounts.py"))
-    broken_run = _start(postgresql, driver_name, unfixed, "--mode", "rollback", "--requests", "1")
     fixed_run = _start(postgresql, driver_name, fixed, "--mode", "rollback", "--requests", "1")
 
     [broken] = broken_run.requests()
@@ -100,9 +99,8 @@ def test_async_rollback(postgresql: Server, driver_name: str, tmp_path: Path) ->
 
 def test_async_prepping(postgresql: Server, driver_name: str, tmp_path: Path) -> None:
     driver = DRIVERS[driver_name]
-    unfixed, fixed = _apps(tmp_path)
     args = ("--mode", "prepping", "--gap", str(postgresql.gap), "--requests", "4")
-    broken_run = _start(postgresql, driver_name, unfixed, *args)
+    broken_run, fixed = _broken_and_fixed(tmp_path, postgresql, driver_name, *args)
     fixed_run = _start(postgresql, driver_name, fixed, *args)
 
     broken = broken_run.requests()

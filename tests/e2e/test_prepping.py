@@ -25,8 +25,8 @@ def test_prepping(server: Server, tmp_path: Path) -> None:
         url = server.url(server.create_database())
         return app.start(url, url, "--gap", str(server.gap), "--requests", "4")
 
+    broken_run = start(unfixed)  # runs while the copy is linted and fixed
     assert unfixed.flake8() == CODES
-    broken_run = start(unfixed)
     assert fixed_codes(fixed.fix()) == CODES
     assert fixed.flake8() == []
     assert 'create_engine(os.environ["E2E_DATABASE_URL"], pool_pre_ping=True)' in fixed.source("inventory/db.py")

@@ -26,8 +26,8 @@ def test_rollback(server: Server, tmp_path: Path) -> None:
         url = server.url(server.create_database())
         return app.start(url, url, "--requests", "1")
 
+    broken_run = start(unfixed)  # runs while the copy is linted and fixed
     assert unfixed.flake8() == CODES
-    broken_run = start(unfixed)
     assert fixed_codes(fixed.fix()) == CODES
     assert fixed.flake8() == []
     # The handler's first statement (after its comment) is now the rollback.
