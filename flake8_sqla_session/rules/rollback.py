@@ -153,6 +153,11 @@ class HandlerWithoutRollback(Rule):
             "    except Exception:\n        return {}\n"
         ),
         Valid("def probe(url):\n    try:\n        session.get(url=url, stream=True)\n    except Exception:\n        pass\n"),
+        Valid(
+            "def lazy_load(self):\n    for path in self.paths:\n        try:\n"
+            "            with self.session.get(path, **self.requests_kwargs) as response:\n"
+            "                yield parse(response.text)\n        except Exception as e:\n            log.exception(e)\n"
+        ),
         # The handler is the last thing in a `with` block that hands out the session.
         Valid(
             "from sqlalchemy.exc import IntegrityError\n\ndef create(self, name):\n    with self.ManagedSessionMaker() as session:\n        try:\n"
@@ -308,9 +313,9 @@ def _foreign_get(call: ast.Call) -> bool:
     if func.attr != "get":
         return False
     args = call.args
-    if any(isinstance(a, ast.Starred) for a in args) or any(k.arg is None for k in call.keywords):
+    if any(isinstance(a, ast.Starred) for a in args):
         return False  # cannot tell
-    names = {k.arg for k in call.keywords}
+    names = {k.arg for k in call.keywords}  # `**kwargs` (None) is not taken for an identity
     if args and isinstance(args[0], (ast.Constant, ast.JoinedStr)):
         return True
     if len(args) >= 2 or "entity" in names:
