@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import socket as socket_module
 import subprocess
 import tempfile
 import time
@@ -144,12 +145,15 @@ def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         def connect() -> pymysql.connections.Connection:
             return pymysql.connect(unix_socket=str(socket), user="root", autocommit=True)
 
+        # Ready once its socket accepts connections (probed with a socket of our own:
+        # a failed pymysql.connect() leaves its socket unclosed).
         deadline = time.monotonic() + 60
         while True:
             try:
-                connect().close()
+                with socket_module.socket(socket_module.AF_UNIX, socket_module.SOCK_STREAM) as probe:
+                    probe.connect(str(socket))
                 break
-            except pymysql.err.OperationalError:
+            except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"mariadbd did not start (exit {process.poll()}):\n{log.read_text(errors='replace')}")
                 time.sleep(0.1)
