@@ -134,6 +134,21 @@ class App:
             found.append((os.path.normpath(path), rest.split()[0]))
         return sorted(found)
 
+    def report(self) -> list[tuple[str, str]]:
+        """`flake8-sqla-session .` (no fix): (file, code) of its `path:line:col: CODE message` lines, sorted.
+
+        It must exit 1 (findings) and write nothing into the files."""
+        before = {path: path.read_bytes() for path in self.path.rglob("*.py")}
+        result = self._run("-m", "flake8_sqla_session", ".")
+        assert result.returncode == 1, _display(result, result.stdout, result.stderr)
+        assert {path: path.read_bytes() for path in self.path.rglob("*.py")} == before
+        found = []
+        for line in result.stdout.splitlines():
+            match = re.match(r"(.+?):\d+:\d+: (SQS\d+) ", line)
+            if match:
+                found.append((os.path.normpath(match.group(1)), match.group(2)))
+        return sorted(found)
+
     def fix(self) -> list[dict[str, Any]]:
         """`flake8-sqla-session --fix --unsafe-fixes --format json .`: its findings; it must exit 0."""
         result = self._run("-m", "flake8_sqla_session", "--fix", "--unsafe-fixes", "--format", "json", ".")

@@ -28,6 +28,7 @@ def test_seed(server: Server, tmp_path: Path) -> None:
 
     broken_run = start(unfixed)  # runs while the copy is linted and fixed
     assert unfixed.flake8() == CODES
+    assert unfixed.report() == CODES  # the command line, without --fix, agrees with flake8
 
     assert fixed_codes(fixed.fix()) == CODES
     assert fixed.flake8() == []
