@@ -99,25 +99,32 @@ def literal_url_prefix(context: Context, url: ast.expr, scope: Scope) -> str | N
         value = _single_value(context, url, scope)
         return string_prefix(value) if value is not None else None
     if isinstance(url, ast.Subscript) and isinstance(url.slice, ast.Constant) and isinstance(url.slice.value, str):
-        mapping = _single_value(context, url.value, scope)
-        if isinstance(mapping, ast.Dict):
-            for key, value in zip(mapping.keys, mapping.values):
-                if isinstance(key, ast.Constant) and key.value == url.slice.value:
-                    return string_prefix(value)
+        prefixes = set()
+        for mapping in _assigned_values(context, url.value, scope):
+            if not isinstance(mapping, ast.Dict):
+                return None
+            found = [v for k, v in zip(mapping.keys, mapping.values) if isinstance(k, ast.Constant) and k.value == url.slice.value]
+            prefixes.add(string_prefix(found[0]) if len(found) == 1 else None)
+        if len(prefixes) == 1:
+            return prefixes.pop()  # the same literal start in every assignment (or None)
     return None
 
 
 def _single_value(context: Context, expr: ast.expr, scope: Scope) -> ast.expr | None:
     """The one value a name (or `self.attr`) is ever assigned in this module, if there is just one."""
+    values = _assigned_values(context, expr, scope)
+    return values[0] if len(values) == 1 else None
+
+
+def _assigned_values(context: Context, expr: ast.expr, scope: Scope) -> list[ast.expr]:
+    """Every value a name (or `self.attr`) is assigned in this module; empty when one is not an assignment."""
     if isinstance(expr, ast.Name):
-        bindings = scope.lookup(expr.id)
-        if bindings and len(bindings) == 1 and bindings[0].kind == "assign" and isinstance(bindings[0].value, ast.expr):
-            return bindings[0].value
-    elif isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
-        values = context.self_attributes.get(expr.attr, ())
-        if len(values) == 1:
-            return values[0][0]
-    return None
+        bindings = scope.lookup(expr.id) or ()
+        values = [b.value for b in bindings if b.kind == "assign" and isinstance(b.value, ast.expr)]
+        return values if len(values) == len(bindings) else []
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
+        return [value for value, _ in context.self_attributes.get(expr.attr, ())]
+    return []
 
 
 def _server_url(prefix: str) -> bool:
@@ -213,7 +220,9 @@ class EngineWithoutPrePing(Rule):
         Valid(
             "import sqlalchemy\n\nclass TestMigration:\n    def setUp(self):\n"
             "        self.config = {'alembic_ini_path': '.', 'db_url': 'sqlite://'}\n"
-            "        self.engine = sqlalchemy.create_engine(self.config['db_url'])\n"
+            "        self.engine = sqlalchemy.create_engine(self.config['db_url'])\n\n"
+            "class TestManager:\n    def setUp(self):\n        self.config = {'db_url': 'sqlite://'}\n"
+            "        self.manager = Manager(self.config, sqlalchemy.create_engine(self.config['db_url']))\n"
         ),
         # A throwaway engine: only its one connection is kept.
         Valid(
