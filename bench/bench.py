@@ -52,7 +52,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,7 +172,9 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_wall(cmd: Sequence[str], cwd: Path | None = None, ok: Sequence[int] = (0, 1)) -> tuple[Timing, subprocess.CompletedProcess[bytes]]:
+def run_wall(
+    cmd: Sequence[str], cwd: Path | None = None, ok: Sequence[int] = (0, 1)
+) -> tuple[Timing, subprocess.CompletedProcess[bytes]]:
     """Run a command; its wall time, and the CPU time of its whole (waited-for) process tree."""
     cpu = _children_cpu()
     start = time.perf_counter()
@@ -340,7 +341,8 @@ def part_fixer(corpus: Corpus, rounds: int, jobs: int) -> list[Row]:
             check_times.append(t)
             counts["check_findings"] = len(json.loads(proc.stdout))
             fix_copy, _ = copy_corpus(corpus, base / f"fix{i}", seed=True)
-            t, proc = run_wall([*cli, "--fix", "--unsafe-fixes", "--jobs", str(jobs), "--format", "json", str(fix_copy)])
+            fix_args = ["--fix", "--unsafe-fixes", "--jobs", str(jobs), "--format", "json", str(fix_copy)]
+            t, proc = run_wall([*cli, *fix_args])
             fix_times.append(t)
             records = json.loads(proc.stdout)
             counts["fixed"] = sum(1 for r in records if r.get("fix_applied"))
@@ -437,7 +439,8 @@ def part_memory(corpus: Corpus, jobs: int) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="sqs-bench-") as tmp:
         copy, _ = copy_corpus(corpus, Path(tmp) / "mem", seed=True)
         _, proc = run_wall(
-            [sys.executable, "-c", MEMORY_SCRIPT, *cli, "--fix", "--unsafe-fixes", "--jobs", str(jobs), str(copy)], ok=(0,)
+            [sys.executable, "-c", MEMORY_SCRIPT, *cli, "--fix", "--unsafe-fixes", "--jobs", str(jobs), str(copy)],
+            ok=(0,),
         )
     result = json.loads(proc.stdout)
     if result["rc"] not in (0, 1):
@@ -470,7 +473,9 @@ def machine_info() -> list[str]:
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     versions = ", ".join(
         f"{d} {_version(d)}"
-        for d in ("flake8-sqla-session", "flake8", "pyflakes", "pycodestyle", "libcst", "sqlalchemy", "django", "alembic")
+        for d in (
+            "flake8-sqla-session", "flake8", "pyflakes", "pycodestyle", "libcst", "sqlalchemy", "django", "alembic"
+        )
     )
     return [
         f"CPU: {cpu}; {os.cpu_count()} cores ({affinity} usable)",
@@ -504,8 +509,13 @@ def print_table(rows: list[Row], memory_rows: list[Row]) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts to run ({','.join(PARTS)})")
-    parser.add_argument("--rounds", type=int, default=None, help="repetitions, min taken (default: 3 for plugin and flake8, 2 for fixer)")
-    parser.add_argument("--jobs", type=int, default=None, help="processes for flake8 -j and --jobs (default: usable cores, at most 2)")
+    parser.add_argument(
+        "--rounds", type=int, default=None,
+        help="repetitions, min taken (default: 3 for plugin and flake8, 2 for fixer)",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="processes for flake8 -j and --jobs (default: usable cores, at most 2)"
+    )
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of the plugin run")
     args = parser.parse_args(argv)
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
@@ -516,7 +526,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     jobs = args.jobs or max(1, min(usable, 2))
 
     print("flake8-sqla-session benchmark")
-    print("Command: " + " ".join([Path(sys.executable).name, "bench/bench.py", *(argv if argv is not None else sys.argv[1:])]))
+    given = list(argv) if argv is not None else sys.argv[1:]
+    print("Command: " + " ".join([Path(sys.executable).name, "bench/bench.py", *given]))
     for line in machine_info():
         print(line)
     corpus = load_corpus()

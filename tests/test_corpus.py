@@ -175,7 +175,9 @@ def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def _fix(folder: Path) -> tuple[subprocess.CompletedProcess[str], list[dict[str, object]]]:
     # --exclude replaces the default list (which skips folders named build, site-packages, ...)
-    proc = _run_cli("--fix", "--unsafe-fixes", "--format", "json", "--jobs", "2", "--exclude", "__pycache__", str(folder))
+    proc = _run_cli(
+        "--fix", "--unsafe-fixes", "--format", "json", "--jobs", "2", "--exclude", "__pycache__", str(folder)
+    )
     assert "Traceback" not in proc.stderr, proc.stderr[-5000:]
     assert proc.returncode in (0, 1, 2), proc.stderr[-5000:]
     if proc.returncode == 2:
@@ -290,7 +292,8 @@ def test_fixer_raises_on_no_file(
     summary = (
         f"corpus fixer: {len(originals)} files ({len(seeded)} seeded, {unparsable} did not parse), "
         f"findings {dict(sorted(codes.items())) or 'none'}, {applied} fixes applied in "
-        f"{sum(1 for p in originals if after[p] != originals[p])} files, exit {proc.returncode} then {proc2.returncode}; "
+        f"{sum(1 for p in originals if after[p] != originals[p])} files, "
+        f"exit {proc.returncode} then {proc2.returncode}; "
         f"{elapsed:.1f} s"
     )
     record_property("corpus_fixer", summary)  # type: ignore[operator]
@@ -303,7 +306,8 @@ def test_compare_outside_fix_sites_catches_changes() -> None:
     """The comparison itself: it sees a change outside the fix sites, and allows one inside."""
     before = ast.parse("import os\nx = 1\ndef f():\n    return 2\n")
     changed = ast.parse("import os\nx = 2\ndef f():\n    return 3\n")
-    assert compare_outside_fix_sites(before, changed, {4}) == ["line 2: a statement without a reported fix site changed"]
+    expected = ["line 2: a statement without a reported fix site changed"]
+    assert compare_outside_fix_sites(before, changed, {4}) == expected
     assert compare_outside_fix_sites(before, changed, {2, 4}) == []
     added = ast.parse("from sqlalchemy.orm import scoped_session\nimport os\nx = 1\ndef f():\n    return 2\n")
     assert compare_outside_fix_sites(before, added, set()) == []

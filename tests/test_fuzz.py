@@ -160,7 +160,9 @@ def test_grammar_programs_fixer(source: str) -> None:
 NAMES = st.from_regex(r"[a-z_][a-z0-9_]{0,7}", fullmatch=True).filter(
     lambda n: not keyword.iskeyword(n) and not keyword.issoftkeyword(n) and n not in ("print", "self")
 )
-SESSION_NAMES = st.one_of(st.sampled_from(["session", "db_session", "sess", "s", "db", "dbsession", "my_session"]), NAMES)
+SESSION_NAMES = st.one_of(
+    st.sampled_from(["session", "db_session", "sess", "s", "db", "dbsession", "my_session"]), NAMES
+)
 URLS = st.sampled_from(
     ['"mysql://x/y"', '"postgresql://db/app"', '"sqlite:///app.db"', 'f"mysql://{host}/db"', "url", "settings.DB_URL"]
 )
@@ -288,8 +290,8 @@ def fragment(draw: st.DrawFn, spell: dict[str, str], depth: int = 0) -> list[str
         return [f"def {name}({s}={session_cls}(engine)):", "    return " + s]
     if kind == "unclosed":
         head = f"{'async ' if asynchronous else ''}def {name}():"
-        return [head, f"    {s} = {maker}(bind=engine)()" if draw(st.booleans()) else f"    {s} = {session_cls}(engine)",
-                f"    {s}.add(obj)", f"    {'await ' if asynchronous else ''}{s}.commit()"]
+        create = f"    {s} = {maker}(bind=engine)()" if draw(st.booleans()) else f"    {s} = {session_cls}(engine)"
+        return [head, create, f"    {s}.add(obj)", f"    {'await ' if asynchronous else ''}{s}.commit()"]
     if kind == "class":
         body = draw(st.lists(fragment(spell, depth + 1), min_size=1, max_size=3))
         attr = [f"{s} = {session_cls}(engine)"] if draw(st.booleans()) else []
@@ -390,6 +392,12 @@ SEEDED_TAIL = textwrap.dedent(
 )
 
 
+STRAY = [
+    b"\x00", b"\xff", b"\xfe\xff", b"\x0c", b"(", b")", b":", b"\t", b"\r", b'"""', b"\\",
+    b"\xe2\x80\x8b", b"# -*- coding: latin-1 -*-\n", b"\x1a", b"\n    ", b"try:\n",
+]
+
+
 @st.composite
 def mutated_sources(draw: st.DrawFn) -> bytes:
     data = draw(st.sampled_from(REAL)).read_bytes() + SEEDED_TAIL.encode()
@@ -401,13 +409,7 @@ def mutated_sources(draw: st.DrawFn) -> bytes:
         elif op == "delete":
             data = data[:at] + data[at + draw(st.integers(1, 200)):]
         else:
-            stray = draw(
-                st.one_of(
-                    st.sampled_from([b"\x00", b"\xff", b"\xfe\xff", b"\x0c", b"(", b")", b":", b"\t", b"\r", b"\"\"\"", b"\\",
-                                     b"\xe2\x80\x8b", b"# -*- coding: latin-1 -*-\n", b"\x1a", b"\n    ", b"try:\n"]),
-                    st.binary(min_size=1, max_size=8),
-                )
-            )
+            stray = draw(st.one_of(st.sampled_from(STRAY), st.binary(min_size=1, max_size=8)))
             end = at + (len(stray) if op == "replace" else 0)
             data = data[:at] + stray + data[end:]
     return data
@@ -488,7 +490,8 @@ def deep_if(depth: int) -> str:
 def long_lines() -> str:
     items = ", ".join(str(i) for i in range(200_000))
     text = "s" * 1_000_000
-    return SA_HEADER + f"data = [{items}]\nblob = '{text}'\nengine2 = sa.create_engine(url, echo=True, {'x=1, ' * 20000}pool_recycle=-1)\n"
+    engine = f"engine2 = sa.create_engine(url, echo=True, {'x=1, ' * 20000}pool_recycle=-1)\n"
+    return SA_HEADER + f"data = [{items}]\nblob = '{text}'\n" + engine
 
 
 def many_lines(count: int = 50_000) -> str:
@@ -594,7 +597,8 @@ def test_pathological_cli(name: str, mode: str, pathological_files: dict[str, Pa
     original = pathological_files[name]
     path = tmp_path / original.name
     path.write_bytes(original.read_bytes())
-    args = [sys.executable, "-m", "flake8_sqla_session", *([] if mode == "report" else ["--fix", "--unsafe-fixes"]), str(path)]
+    fix = [] if mode == "report" else ["--fix", "--unsafe-fixes"]
+    args = [sys.executable, "-m", "flake8_sqla_session", *fix, str(path)]
     proc = _run(args, tmp_path)
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     assert proc.returncode in (0, 1, 2), proc.stderr[-3000:]
