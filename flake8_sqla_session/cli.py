@@ -79,6 +79,9 @@ def process(path: str, job: Job, stdin_text: str | None = None) -> Outcome:
     except FileError as exc:
         outcome.error = str(exc)
         outcome.applied = []
+    except _Unfixable as exc:
+        outcome.findings, outcome.applied = exc.findings, []
+        outcome.error = f"not fixed: {exc}"
     except SyntaxError as exc:
         where = f" (line {exc.lineno}, column {exc.offset})" if exc.lineno else ""
         outcome.error = f"cannot parse: {exc.msg}{where}; not checked"
@@ -91,17 +94,25 @@ def process(path: str, job: Job, stdin_text: str | None = None) -> Outcome:
 
 
 def _fix_text(text: str, path: str, job: Job, selection: Selection) -> tuple[list[Finding], list[Finding], str]:
-    from .fix.api import FixError, detect, fix_source
+    from .fix.api import FixError, apply_fixes, detect, parse
 
-    if job.mode == "report":
-        return detect(text, job.settings, filename=path, select=selection), [], text
+    tree = parse(text, path)
+    findings = detect(text, job.settings, filename=path, select=selection, tree=tree)
+    wanted = [f for f in findings if f.fix is not None and (f.fix.safe or job.unsafe)]
+    if job.mode == "report" or not wanted:
+        return findings, [], text
     try:
-        result = fix_source(text, job.settings, filename=path, unsafe=job.unsafe, select=selection)
+        return findings, wanted, apply_fixes(text, wanted, path, tree)
     except FixError as exc:
-        from .fix.files import FileError
+        raise _Unfixable(findings, str(exc)) from None
 
-        raise FileError(f"not fixed: {exc}") from None
-    return result.findings, result.applied, result.source
+
+class _Unfixable(Exception):
+    """The file was checked, but its fixes could not be applied."""
+
+    def __init__(self, findings: list[Finding], message: str) -> None:
+        super().__init__(message)
+        self.findings = findings
 
 
 def _run_one(args: tuple[str, Job]) -> Outcome:

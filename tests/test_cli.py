@@ -277,14 +277,14 @@ def test_file_changed_while_fixing_is_not_written(tmp_path: Path, monkeypatch: p
 
     target = tmp_path / "app.py"
     target.write_text(ENGINE)
-    real_fix_source = api.fix_source
+    real_apply_fixes = api.apply_fixes
 
-    def edit_meanwhile(*args: object, **kwargs: object) -> api.FixResult:
-        result = real_fix_source(*args, **kwargs)  # type: ignore[arg-type]
+    def edit_meanwhile(*args: object, **kwargs: object) -> str:
+        fixed = real_apply_fixes(*args, **kwargs)  # type: ignore[arg-type]
         target.write_text(ENGINE + "# the user typed this meanwhile\n")
-        return result
+        return fixed
 
-    monkeypatch.setattr(api, "fix_source", edit_meanwhile)
+    monkeypatch.setattr(api, "apply_fixes", edit_meanwhile)
     monkeypatch.chdir(tmp_path)
     assert cli.main(["--fix", "--jobs", "1", "app.py"]) == 2
     assert "app.py: error: changed on disk while being fixed; nothing written" in capsys.readouterr().err
@@ -325,3 +325,16 @@ def test_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
     assert "No findings in 320 files." in terminal
     piped = run("--jobs", "2", ".", cwd=tmp_path)
     assert "files\r" not in piped.stderr and "] 320/320" not in piped.stderr
+
+
+def test_too_deep_for_libcst_keeps_the_findings(tmp_path: Path) -> None:
+    deep = "from sqlalchemy import create_engine\nengine = create_engine(url, echo=" + " + ".join(["a"] * 800) + ")\n"
+    (tmp_path / "deep.py").write_text(deep)
+    (tmp_path / "good.py").write_text(ENGINE)
+    result = run("--fix", ".", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "./deep.py: error: not fixed: too deeply nested for libcst; nothing written" in result.stderr
+    assert "./deep.py:2:10: SQS201" in result.stdout
+    assert (tmp_path / "deep.py").read_text() == deep
+    assert (tmp_path / "good.py").read_text() == ENGINE_FIXED
+    assert "Traceback" not in result.stderr

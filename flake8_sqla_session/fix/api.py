@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable
 
@@ -51,6 +52,13 @@ def is_suppressed(finding: Finding, lines: list[str]) -> bool:
     return finding.code in listed or finding.code.startswith(listed)
 
 
+def parse(source: str, filename: str = "") -> ast.Module:
+    """ast.parse, without the warnings (invalid escapes, ...) that belong to the user's file."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source, filename or "<unknown>")
+
+
 def detect(
     source: str,
     settings: Settings,
@@ -61,7 +69,7 @@ def detect(
 ) -> list[Finding]:
     """The findings the flake8 plugin reports for `source`, after `select` and `# noqa`."""
     if tree is None:
-        tree = ast.parse(source, filename or "<unknown>")
+        tree = parse(source, filename)
     findings = check(tree, settings, filename)
     if select is not None:
         findings = [f for f in findings if select(f.code)]
@@ -86,15 +94,67 @@ def fix_source(
     be placed or its result would not parse.  libcst only parses files with a
     fix to apply.
     """
+    if tree is None:
+        tree = parse(source, filename)
     findings = detect(source, settings, filename=filename, select=select, tree=tree)
     wanted = [f for f in findings if f.fix is not None and (f.fix.safe or unsafe)]
     if not wanted:
         return FixResult(source, findings, [])
-    new_source = apply_fixes(source, wanted, filename)
+    new_source = apply_fixes(source, wanted, filename, tree)
     return FixResult(new_source, findings, wanted)
 
 
-def apply_fixes(source: str, findings: Iterable[Finding], filename: str = "") -> str:
+def apply_fixes(source: str, findings: Iterable[Finding], filename: str = "", tree: ast.Module | None = None) -> str:
+    """`source` with the findings' fixes applied; FixError if that cannot be done safely.
+
+    With the module's `tree`, libcst parses only the top-level statements that
+    hold a fix (a fix that adds imports needs the whole module).
+    """
+    findings = list(findings)
+    try:
+        if tree is not None and not any(f.fix is not None and f.fix.imports for f in findings):
+            new_source = _apply_by_statement(source, findings, tree)
+        else:
+            new_source = _apply(source, findings, 0)
+    except RecursionError:
+        raise FixError("too deeply nested for libcst; nothing written") from None
+    problem = _compile_error(new_source, filename)
+    if problem is not None and _compile_error(source, filename) is None:
+        raise FixError(f"the fixed code ({_codes(findings)}) would not compile: {problem}; nothing written")
+    return new_source
+
+
+def _apply_by_statement(source: str, findings: list[Finding], tree: ast.Module) -> str:
+    from .locate import split_lines
+
+    lines = split_lines(source)
+    ranges: list[tuple[int, int]] = []  # first and last line of top-level statements with fixes
+    for statement in tree.body:
+        first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
+        last = statement.end_lineno or statement.lineno
+        if any(first <= _edit_line(f) <= last for f in findings):
+            if ranges and first <= ranges[-1][1]:  # statements sharing a line (`a = 1; b = f()`)
+                ranges[-1] = (ranges[-1][0], max(last, ranges[-1][1]))
+            else:
+                ranges.append((first, last))
+    placed = sum(1 for f in findings if any(a <= _edit_line(f) <= b for a, b in ranges))
+    if placed != len(findings):
+        return _apply(source, findings, 0)
+    for first, last in reversed(ranges):
+        inside = [f for f in findings if first <= _edit_line(f) <= last]
+        snippet = "".join(lines[first - 1:last])
+        lines[first - 1:last] = [_apply(snippet, inside, first - 1)]
+    return "".join(lines)
+
+
+def _edit_line(finding: Finding) -> int:
+    assert finding.fix is not None
+    edit = finding.fix.edit
+    return edit.handler.line if isinstance(edit, InsertFirstStatement) else edit.call.line
+
+
+def _apply(source: str, findings: list[Finding], offset: int) -> str:
+    """Apply the fixes to `source`, whose line 1 is line `offset + 1` of the findings' file."""
     # libcst is imported here, not at the top: checking (and flake8) never pays for it.
     import libcst as cst
     from libcst.codemod import CodemodContext
@@ -107,7 +167,7 @@ def apply_fixes(source: str, findings: Iterable[Finding], filename: str = "") ->
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        raise FixError(f"libcst cannot parse this file ({exc.message}, line {exc.raw_line})") from None
+        raise FixError(f"libcst cannot parse this file ({exc.message}, line {exc.raw_line + offset})") from None
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     targets = index_targets(wrapper.resolve(PositionProvider))
     lines = Lines(source)
@@ -119,13 +179,13 @@ def apply_fixes(source: str, findings: Iterable[Finding], filename: str = "") ->
         assert fix is not None
         edit = fix.edit
         if isinstance(edit, InsertFirstStatement):
-            node = targets.get(lines.span_key(edit.handler)[:2])
+            node = targets.get(lines.span_key(edit.handler, offset)[:2])
             if node is None or isinstance(node, cst.Call):
                 raise FixError(f"{finding.code} at line {finding.line}: cannot find the except handler to fix")
             handlers[node] = edit
         else:
             assert isinstance(edit, (SetKeyword, WrapCall))
-            node = targets.get(lines.span_key(edit.call))
+            node = targets.get(lines.span_key(edit.call, offset))
             if not isinstance(node, cst.Call):
                 raise FixError(f"{finding.code} at line {finding.line}: cannot find the call to fix")
             calls.setdefault(node, []).append((edit, fix.comment))
@@ -138,13 +198,9 @@ def apply_fixes(source: str, findings: Iterable[Finding], filename: str = "") ->
         new_module = wrapper.module.visit(ApplyEdits(calls, handlers))
         if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
             new_module = AddImportsVisitor(context).transform_module(new_module)
-        new_source = new_module.code
+        return new_module.code
     except (cst.ParserSyntaxError, cst.CSTValidationError) as exc:
         raise FixError(f"cannot build the fix ({_codes(findings)}): {exc}; nothing written") from None
-    problem = _compile_error(new_source, filename)
-    if problem is not None and _compile_error(source, filename) is None:
-        raise FixError(f"the fixed code ({_codes(findings)}) would not compile: {problem}; nothing written")
-    return new_source
 
 
 def _codes(findings: Iterable[Finding]) -> str:
@@ -154,7 +210,9 @@ def _codes(findings: Iterable[Finding]) -> str:
 def _compile_error(source: str, filename: str) -> str | None:
     """Why `source` does not compile (syntax, `return` outside a function, ...), or None."""
     try:
-        compile(source, filename or "<unknown>", "exec", dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(source, filename or "<unknown>", "exec", dont_inherit=True)
     except SyntaxError as exc:
         return f"{exc.msg} at line {exc.lineno}"
     except (ValueError, RecursionError, MemoryError) as exc:

@@ -13,11 +13,16 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 Target = Union[cst.Call, cst.ExceptHandler, cst.ExceptStarHandler]
 
 
+def split_lines(source: str) -> list[str]:
+    """Lines, with their ends, split as the tokenizer splits them (\\n, \\r\\n and \\r end a line)."""
+    return _LINE.findall(source)
+
+
 class Lines:
-    """The source split the way the tokenizer splits it (\\n, \\r\\n and \\r end a line)."""
+    """Column conversions over a source's lines."""
 
     def __init__(self, source: str) -> None:
-        self._lines = _LINE.findall(source)
+        self._lines = split_lines(source)
 
     def char_col(self, line: int, byte_col: int) -> int:
         if not 1 <= line <= len(self._lines):
@@ -27,13 +32,10 @@ class Lines:
             return byte_col
         return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
 
-    def span_key(self, span: Span) -> tuple[int, int, int, int]:
-        return (
-            span.line,
-            self.char_col(span.line, span.col),
-            span.end_line,
-            self.char_col(span.end_line, span.end_col),
-        )
+    def span_key(self, span: Span, offset: int = 0) -> tuple[int, int, int, int]:
+        """The span in libcst's terms, for a source whose first line is line `offset + 1`."""
+        line, end_line = span.line - offset, span.end_line - offset
+        return (line, self.char_col(line, span.col), end_line, self.char_col(end_line, span.end_col))
 
 
 def index_targets(positions: Mapping[cst.CSTNode, CodeRange]) -> dict[tuple[int, ...], Target]:
