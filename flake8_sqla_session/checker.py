@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import ast
 import enum
-from typing import Iterable, Iterator, Optional, cast
+import re
+from typing import Iterable, Optional, cast
 
 from .finding import Finding, Import
 from .names import (
@@ -497,7 +498,7 @@ class Context:
                 return f"{ast.unparse(prefix)}.{name}", ()
         bindings = self.module.names.get(name)
         if bindings:
-            if all(b.kind == "import" and sa_name(b.value if isinstance(b.value, str) else None) == name for b in bindings):
+            if all(b.kind == "import" and isinstance(b.value, str) and sa_name(b.value) == name for b in bindings):
                 return name, ()
         else:
             return name, (Import(module, name),)
@@ -537,15 +538,68 @@ def _is_none(expr: ast.expr) -> bool:
     return isinstance(expr, ast.Constant) and expr.value is None
 
 
-def check(tree: ast.Module, settings: Settings, filename: str = "") -> list[Finding]:
-    """Every finding of every rule in `tree`, sorted by position."""
+# An absolute import of SQLAlchemy, SQLModel or Flask-SQLAlchemy, at any indentation.
+_SA_IMPORT = re.compile(r"(?:^|;)[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy)\b", re.MULTILINE)
+
+
+class TextFacts:
+    """Cheap facts about a module's text, for the rules' prefilters (`Rule.may_apply`).
+
+    Each is a superset test: when it says no, the rule cannot report anything here.
+    """
+
+    __slots__ = ("source", "filename", "_imports_sqlalchemy")
+
+    def __init__(self, source: str, filename: str = "") -> None:
+        self.source = source
+        self.filename = filename
+        self._imports_sqlalchemy: bool | None = None
+
+    @property
+    def imports_sqlalchemy(self) -> bool:
+        """An absolute import of sqlalchemy, sqlmodel or flask_sqlalchemy in the text."""
+        if self._imports_sqlalchemy is None:
+            source = self.source
+            self._imports_sqlalchemy = ("sqlalchemy" in source or "sqlmodel" in source) and bool(
+                _SA_IMPORT.search(source)
+            )
+        return self._imports_sqlalchemy
+
+    def has(self, *words: str) -> bool:
+        return any(word in self.source for word in words)
+
+    def names_before(self, pattern: re.Pattern[str]) -> set[str]:
+        """The identifier just before each match of `pattern` (`session` in `session\n  .commit(`)."""
+        source = self.source
+        names = set()
+        for match in pattern.finditer(source):
+            end = match.start()
+            while end and source[end - 1] in " \t\r\n\\":
+                end -= 1
+            start = end
+            while start and (source[start - 1].isalnum() or source[start - 1] == "_"):
+                start -= 1
+            if start < end:
+                names.add(source[start:end])
+        return names
+
+
+def check(tree: ast.Module, settings: Settings, filename: str = "", source: str | None = None) -> list[Finding]:
+    """Every finding of every rule in `tree`, sorted by position.
+
+    With the module's `source`, rules whose prefilter says the text cannot hold
+    their pattern are skipped, and a module no rule can apply to is not walked.
+    """
     from .rules import RULES
 
+    if source is None:
+        rules = RULES
+    else:
+        facts = TextFacts(source, filename)
+        rules = tuple(rule for rule in RULES if rule.may_apply(facts, settings))
+        if not rules:
+            return []
     context = Context(tree, settings, filename)
-    findings = [finding for rule in RULES for finding in rule.check(context)]
+    findings = [finding for rule in rules for finding in rule.check(context)]
     findings.sort(key=lambda f: (f.line, f.col, f.code))
     return findings
-
-
-def iter_findings(tree: ast.Module, settings: Settings, filename: str = "") -> Iterator[Finding]:
-    yield from check(tree, settings, filename)

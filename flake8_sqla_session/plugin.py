@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 import ast
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar, Iterator, Sequence
 
 from . import __version__
 from .checker import check
@@ -43,9 +43,10 @@ class Plugin:
     version = __version__
     settings: ClassVar[Settings] = Settings()
 
-    def __init__(self, tree: ast.Module, filename: str = "") -> None:
+    def __init__(self, tree: ast.Module, filename: str = "", lines: Sequence[str] | None = None) -> None:
         self._tree = tree
         self._filename = filename
+        self._source = None if lines is None else "".join(lines)
 
     @classmethod
     def add_options(cls, option_manager: Any) -> None:
@@ -93,7 +94,7 @@ class Plugin:
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
         try:
-            findings = check(self._tree, self.settings, self._filename)
+            findings = check(self._tree, self.settings, self._filename, self._source)
         except Exception as exc:  # an editor must never see a traceback
             yield (
                 1,

@@ -57,14 +57,14 @@ def plugin_positions(example: Example, monkeypatch) -> list:
     )
     monkeypatch.setattr(Plugin, "settings", Plugin.settings)  # restored after the test
     Plugin.parse_options(namespace)
-    plugin = Plugin(ast.parse(example.case.code), example.case.filename)
+    code = example.case.code
+    plugin = Plugin(ast.parse(code), example.case.filename, code.splitlines(keepends=True))  # as flake8 calls it
     results = list(plugin.run())
     for line, col, message, kind in results:
         assert isinstance(line, int) and isinstance(col, int)
         assert kind is Plugin
         assert not message.startswith("SQS999"), message
-    code = example.rule.code
-    return [(line, col) for line, col, message, _ in results if message.split(" ", 1)[0] == code]
+    return [(line, col) for line, col, message, _ in results if message.split(" ", 1)[0] == example.rule.code]
 
 
 @pytest.mark.parametrize("example", params(VALID))

@@ -70,7 +70,7 @@ def detect(
     """The findings the flake8 plugin reports for `source`, after `select` and `# noqa`."""
     if tree is None:
         tree = parse(source, filename)
-    findings = check(tree, settings, filename)
+    findings = check(tree, settings, filename, source)
     if select is not None:
         findings = [f for f in findings if select(f.code)]
     if findings and "noqa" in source.lower():

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, ClassVar, Iterator, Mapping
 from ..finding import Finding, Fix
 
 if TYPE_CHECKING:
-    from ..checker import Context
+    from ..checker import Context, TextFacts
+    from ..settings import Settings
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Rule:
     references: ClassVar[tuple[str, ...]] = ()
     options: ClassVar[tuple[str, ...]] = ()
     opt_in: ClassVar[bool] = False
+    needs_words: ClassVar[tuple[str, ...]] = ()  # for `may_apply`: one must be in the text
     valid: ClassVar[list[Valid]] = []
     invalid: ClassVar[list[Invalid]] = []
 
@@ -57,5 +59,19 @@ class Rule:
     def check(self, context: Context) -> Iterator[Finding]:
         raise NotImplementedError
 
-    def finding(self, node: ast.expr | ast.stmt | ast.excepthandler, fix: Fix | None = None, **details: object) -> Finding:
+    @classmethod
+    def may_apply(cls, text: TextFacts, settings: Settings) -> bool:
+        """A cheap look at the text: False only when the rule cannot report anything in it.
+
+        By default a rule needs SQLAlchemy (or SQLModel, or Flask-SQLAlchemy) to be
+        imported, or a configured session factory, to know what a name holds; and
+        one of its `needs_words` in the text.
+        """
+        if settings.session_factories:
+            return True
+        return text.imports_sqlalchemy and (not cls.needs_words or text.has(*cls.needs_words))
+
+    def finding(
+        self, node: ast.expr | ast.stmt | ast.excepthandler, fix: Fix | None = None, **details: object
+    ) -> Finding:
         return Finding(self.code, f"{self.code} {self.message.format(**details)}", node.lineno, node.col_offset, fix)

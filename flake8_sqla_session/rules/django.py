@@ -3,20 +3,24 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..checker import ENGINES, FACTORIES, REGISTRIES, SESSIONS, Context
+from ..checker import ENGINES, FACTORIES, REGISTRIES, SESSIONS, Context, TextFacts
 from ..finding import Finding
+from ..settings import Settings
 from .base import Invalid, Rule, Valid
 
 DJANGO_DOCS = "https://docs.djangoproject.com/en/stable/topics/db/sql/#executing-custom-sql-directly"
 _BUILT = ENGINES | FACTORIES | REGISTRIES | SESSIONS
 
 
+def is_settings_path(filename: str) -> bool:
+    """A file named settings.py, or one inside a settings/ package."""
+    parts = filename.replace("\\", "/").split("/")
+    return parts[-1] == "settings.py" or "settings" in parts[:-1]
+
+
 def is_django_settings(context: Context) -> bool:
-    """A file named settings.py, or inside a settings/ package, that defines DATABASES."""
-    parts = context.filename.replace("\\", "/").split("/")
-    if parts[-1] != "settings.py" and "settings" not in parts[:-1]:
-        return False
-    return "DATABASES" in context.module.names
+    """A settings module (by its path) that defines DATABASES."""
+    return is_settings_path(context.filename) and "DATABASES" in context.module.names
 
 
 class EngineInDjangoSettings(Rule):
@@ -66,6 +70,12 @@ class EngineInDjangoSettings(Rule):
         ),
     ]
 
+    needs_words = ("DATABASES",)
+
+    @classmethod
+    def may_apply(cls, text: TextFacts, settings: Settings) -> bool:
+        return is_settings_path(text.filename) and super().may_apply(text, settings)
+
     def check(self, context: Context) -> Iterator[Finding]:
         if not context.calls or not is_django_settings(context):
             return
@@ -73,6 +83,10 @@ class EngineInDjangoSettings(Rule):
             kind = context.classify(call, scope)
             if kind in _BUILT:
                 assert kind is not None
-                what = "engine" if kind in ENGINES else "session factory" if kind in FACTORIES or kind in REGISTRIES else "session"
+                if kind in ENGINES:
+                    what = "engine"
+                elif kind in FACTORIES or kind in REGISTRIES:
+                    what = "session factory"
+                else:
+                    what = "session"
                 yield self.finding(call, what=what)
-

@@ -194,6 +194,7 @@ class EngineWithoutPrePing(Rule):
     """
 
     code = "SQS201"
+    needs_words = ("create_engine", "create_async_engine")
     message = (
         "{func}() without pool_pre_ping=True or pool_recycle: pooled connections die when the "
         "server closes idle ones (MySQL wait_timeout); add pool_pre_ping=True"
@@ -331,6 +332,7 @@ class PoolRecycleTooLong(Rule):
     """
 
     code = "SQS202"
+    needs_words = ("create_engine", "create_async_engine")
     message = (
         "pool_recycle={value} {problem}: the server closes idle connections first; "
         "set it below the server timeout, e.g. pool_recycle={suggested}"

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator
 
-from ..checker import SESSIONS, Context, TryRecord
+from ..checker import SESSIONS, Context, TextFacts, TryRecord
 from ..finding import Finding, Fix, InsertFirstStatement, Span
 from ..names import Scope, dotted
+from ..settings import Settings
 from .base import Invalid, Rule, Valid
 
 ROLLBACK_DOCS = "https://docs.sqlalchemy.org/en/20/faq/sessions.html#this-session-s-transaction-has-been-rolled-back-due-to-a-previous-exception-during-flush-or-similar"
@@ -26,6 +28,9 @@ NO_RETURN = frozenset(
 )
 _NESTED_CODE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
+
+# `.commit(`, `\n    .execute(`: a call of a work method (the receiver's name comes before).
+_WORK_CALL = re.compile(r"\.\s*(?:" + "|".join(sorted(WORK_METHODS)) + r"|bulk_\w+)\s*\(")
 
 # Session methods that never talk to the database: work made of these alone cannot
 # leave the session in a failed transaction.
@@ -235,6 +240,13 @@ class HandlerWithoutRollback(Rule):
             fixed="def f(s):\n    try:\n        s.commit()\n    except Exception:\n        s.rollback()\n",
         ),
     ]
+
+    @classmethod
+    def may_apply(cls, text: TextFacts, settings: Settings) -> bool:
+        # Without SQLAlchemy imported, a receiver is session-like by its name alone.
+        if super().may_apply(text, settings):
+            return True
+        return any(settings.is_session_name(name) for name in text.names_before(_WORK_CALL))
 
     def check(self, context: Context) -> Iterator[Finding]:
         for record in context.tries:

@@ -59,6 +59,7 @@ class ModuleLevelSession(Rule):
     """
 
     code = "SQS101"
+    needs_words = ("ession",)  # Session, sessionmaker, db.session
     message = (
         "{what} created at module scope is shared by every request and thread: "
         "after a dropped connection it stays in a failed transaction; "
@@ -237,6 +238,7 @@ class ModuleLevelConnection(Rule):
     """
 
     code = "SQS102"
+    needs_words = ("connect",)  # connect(), raw_connection()
     message = (
         "connection opened at module scope is held for the life of the process and dies when the "
         "server closes idle connections; open one per unit of work with 'with engine.connect() as conn:'"
@@ -294,6 +296,7 @@ class SharedSessionDefault(Rule):
     """
 
     code = "SQS103"
+    needs_words = ("ession",)
     message = (
         "Session created as {where} is shared by every {sharer}: "
         "after a dropped connection it stays in a failed transaction; "
@@ -351,6 +354,7 @@ class UnclosedSession(Rule):
     """
 
     code = "SQS104"
+    needs_words = ("ession",)
     message = (
         "Session {name!r} is never closed: its connection and transaction stay open until garbage "
         "collection; use 'with Session(...) as {name}:' or close it in a finally block"

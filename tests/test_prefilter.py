@@ -1,0 +1,67 @@
+"""The text prefilters (`Rule.may_apply`) only skip what no rule could report."""
+from __future__ import annotations
+
+import ast
+
+import pytest
+from conftest import FIXED, INVALID, VALID, Example, params
+
+from flake8_sqla_session.checker import TextFacts, check
+from flake8_sqla_session.rules import RULES
+from flake8_sqla_session.rules.rollback import _WORK_CALL
+from flake8_sqla_session.settings import Settings
+
+
+@pytest.mark.parametrize("example", params(VALID + INVALID + FIXED))
+def test_prefilter_never_changes_the_findings(example: Example) -> None:
+    case = example.case
+    settings = Settings.build(**dict(case.options))
+    tree = ast.parse(case.code)
+    assert check(tree, settings, case.filename, case.code) == check(tree, settings, case.filename)
+
+
+@pytest.mark.parametrize(
+    ("source", "names"),
+    [
+        ("session.commit()", {"session"}),
+        ("settings.BASE_DB_SESSION\n    .execute(q)", {"BASE_DB_SESSION"}),
+        ("db . session . bulk_save_objects(x)", {"session"}),
+        ("x = {}.get('a')", set()),
+        ("session.commit", set()),
+    ],
+)
+def test_receiver_names_in_the_text(source: str, names: set[str]) -> None:
+    assert TextFacts(source).names_before(_WORK_CALL) == names
+
+
+def test_modules_without_sqlalchemy_or_session_names_are_not_walked(monkeypatch: pytest.MonkeyPatch) -> None:
+    import flake8_sqla_session.checker as checker
+
+    def no_walk(*args: object, **kwargs: object) -> None:
+        raise AssertionError("walked a module that no rule can report on")
+
+    monkeypatch.setattr(checker, "Context", no_walk)
+    source = "import requests\n\ndef f(http):\n    try:\n        http.get(url)\n    except Exception:\n        pass\n"
+    assert check(ast.parse(source), Settings(), "app.py", source) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("import sqlalchemy as sa\n", True),
+        ("def f():\n    from sqlalchemy.orm import Session\n", True),
+        ("x = 1; import sqlmodel\n", True),
+        ("from flask_sqlalchemy import SQLAlchemy\n", True),
+        ("# sqlalchemy is great\nfrom .engine import create_engine\n", False),
+        ("import sqlalchemy_utils\n", False),
+    ],
+)
+def test_sqlalchemy_import_in_the_text(source: str, expected: bool) -> None:
+    assert TextFacts(source).imports_sqlalchemy is expected
+
+
+def test_every_rule_has_a_prefilter_that_admits_its_invalid_examples() -> None:
+    for rule in RULES:
+        for case in rule.invalid:
+            settings = Settings.build(**dict(case.options))
+            assert rule.may_apply(TextFacts(case.code, case.filename), settings), (rule.code, case.code)
