@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from . import __version__
 from .config import Config, ConfigError, load_config
@@ -123,28 +123,36 @@ def _run_one(args: tuple[str, Job]) -> Outcome:
 
 def discover(paths: Sequence[str], exclude: Sequence[str]) -> Iterator[str]:
     """The .py files under `paths`; named files always, folders walked without `exclude`d parts."""
+    excluded = _matcher(exclude)
     for path in paths:
         if os.path.isdir(path):
             for folder, dirs, files in os.walk(path):
                 dirs[:] = sorted(
                     d for d in dirs
-                    if not _excluded(os.path.join(folder, d), exclude)
+                    if not excluded(os.path.join(folder, d))
                     and not os.path.exists(os.path.join(folder, d, "pyvenv.cfg"))
                 )
                 for name in sorted(files):
                     full = os.path.join(folder, name)
-                    if name.endswith(".py") and not _excluded(full, exclude):
+                    if name.endswith(".py") and not excluded(full):
                         yield full
         else:
             yield path
 
 
-def _excluded(path: str, patterns: Sequence[str]) -> bool:
+def _matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
+    """flake8's exclude test: a pattern matches the path's basename or its absolute path."""
+    if not patterns:
+        return lambda path: False
     import fnmatch
+    import re
 
-    name = os.path.basename(path)
-    absolute = os.path.abspath(path)
-    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(absolute, p) for p in patterns)
+    regex = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
+
+    def excluded(path: str) -> bool:
+        return regex.match(os.path.basename(path)) is not None or regex.match(os.path.abspath(path)) is not None
+
+    return excluded
 
 
 def run(files: list[str], job: Job, jobs: int, progress: bool) -> list[Outcome]:

@@ -133,6 +133,26 @@ PAIRS = [
         "# TODO(sqla-session): call session.remove() when a request ends\nsession = scoped_session(Session)\n",
         id="docstring, comments and blank lines kept",
     ),
+    pytest.param(
+        "#!/usr/bin/env python\nimport os\nfrom sqlalchemy.orm import sessionmaker\nsession = sessionmaker()()\nimport sys\n",
+        "#!/usr/bin/env python\nimport os\nfrom sqlalchemy.orm import scoped_session, sessionmaker\n"
+        "# TODO(sqla-session): call session.remove() when a request ends\n"
+        "session = scoped_session(sessionmaker())\nimport sys\n",
+        id="a fix between imports: the whole module",
+    ),
+    pytest.param(
+        "x = 1\nimport sqlalchemy.orm\n\ns = sqlalchemy.orm.Session(bind=e)\n",
+        "x = 1\nimport sqlalchemy.orm\n\n# TODO(sqla-session): call s.remove() when a request ends\n"
+        "s = sqlalchemy.orm.scoped_session(sqlalchemy.orm.sessionmaker(bind=e))\n",
+        id="no leading import block, no import needed",
+    ),
+    pytest.param(
+        "from sqlalchemy.ext.asyncio import AsyncSession\n\nsession = AsyncSession(engine)\n",
+        "from sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker, AsyncSession\nimport asyncio\n\n"
+        "# TODO(sqla-session): call session.remove() when a request ends\n"
+        "session = async_scoped_session(async_sessionmaker(engine), scopefunc=asyncio.current_task)\n",
+        id="async session: three names and asyncio in the import block",
+    ),
 ]
 
 

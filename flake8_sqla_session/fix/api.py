@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from ..checker import check
-from ..finding import Finding, InsertFirstStatement, SetKeyword, WrapCall
+from ..finding import Finding, Import, InsertFirstStatement, SetKeyword, WrapCall
 from ..settings import Settings
 
 if TYPE_CHECKING:
@@ -108,14 +108,11 @@ def apply_fixes(source: str, findings: Iterable[Finding], filename: str = "", tr
     """`source` with the findings' fixes applied; FixError if that cannot be done safely.
 
     With the module's `tree`, libcst parses only the top-level statements that
-    hold a fix (a fix that adds imports needs the whole module).
+    hold a fix, and the leading import block when a fix needs imports.
     """
     findings = list(findings)
     try:
-        if tree is not None and not any(f.fix is not None and f.fix.imports for f in findings):
-            new_source = _apply_by_statement(source, findings, tree)
-        else:
-            new_source = _apply(source, findings, 0)
+        new_source = _apply(source, findings, 0) if tree is None else _apply_by_statement(source, findings, tree)
     except RecursionError:
         raise FixError("too deeply nested for libcst; nothing written") from None
     problem = _compile_error(new_source, filename)
@@ -127,6 +124,10 @@ def apply_fixes(source: str, findings: Iterable[Finding], filename: str = "", tr
 def _apply_by_statement(source: str, findings: list[Finding], tree: ast.Module) -> str:
     from .locate import split_lines
 
+    imports = [needed for f in findings if f.fix is not None for needed in f.fix.imports]
+    header_end = _import_block_end(tree) if imports else 0
+    if imports and not header_end:
+        return _apply(source, findings, 0)  # no import block to add to: libcst places them
     lines = split_lines(source)
     ranges: list[tuple[int, int]] = []  # first and last line of top-level statements with fixes
     for statement in tree.body:
@@ -138,13 +139,40 @@ def _apply_by_statement(source: str, findings: list[Finding], tree: ast.Module) 
             else:
                 ranges.append((first, last))
     placed = sum(1 for f in findings if any(a <= _edit_line(f) <= b for a, b in ranges))
-    if placed != len(findings):
+    if placed != len(findings) or (ranges and ranges[0][0] <= header_end):
         return _apply(source, findings, 0)
     for first, last in reversed(ranges):
         inside = [f for f in findings if first <= _edit_line(f) <= last]
         snippet = "".join(lines[first - 1:last])
-        lines[first - 1:last] = [_apply(snippet, inside, first - 1)]
+        lines[first - 1:last] = [_apply(snippet, inside, first - 1, with_imports=False)]
+    if imports:
+        lines[:header_end] = [_add_imports("".join(lines[:header_end]), imports)]
     return "".join(lines)
+
+
+def _import_block_end(tree: ast.Module) -> int:
+    """The last line of the imports that open the module (after its docstring), or 0."""
+    end = 0
+    for index, statement in enumerate(tree.body):
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            end = statement.end_lineno or statement.lineno
+        elif not (index == 0 and isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)):
+            break
+    return end
+
+
+def _add_imports(source: str, imports: Iterable[Import]) -> str:
+    import libcst as cst
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor
+
+    context = CodemodContext()
+    for needed in imports:
+        if needed.name:
+            AddImportsVisitor.add_needed_import(context, needed.module, needed.name)
+        else:
+            AddImportsVisitor.add_needed_import(context, needed.module)
+    return AddImportsVisitor(context).transform_module(cst.parse_module(source)).code
 
 
 def _edit_line(finding: Finding) -> int:
@@ -153,7 +181,7 @@ def _edit_line(finding: Finding) -> int:
     return edit.handler.line if isinstance(edit, InsertFirstStatement) else edit.call.line
 
 
-def _apply(source: str, findings: list[Finding], offset: int) -> str:
+def _apply(source: str, findings: list[Finding], offset: int, with_imports: bool = True) -> str:
     """Apply the fixes to `source`, whose line 1 is line `offset + 1` of the findings' file."""
     # libcst is imported here, not at the top: checking (and flake8) never pays for it.
     import libcst as cst
@@ -189,7 +217,7 @@ def _apply(source: str, findings: list[Finding], offset: int) -> str:
             if not isinstance(node, cst.Call):
                 raise FixError(f"{finding.code} at line {finding.line}: cannot find the call to fix")
             calls.setdefault(node, []).append((edit, fix.comment))
-        for needed in fix.imports:
+        for needed in fix.imports if with_imports else ():
             if needed.name:
                 AddImportsVisitor.add_needed_import(context, needed.module, needed.name)
             else:

@@ -141,7 +141,7 @@ class ModuleLevelSession(Rule):
             "from app.db import SessionLocal\nsession = SessionLocal()\n",
             at=(2, 10),
             options={"session_factories": "app.db.SessionLocal"},
-            fixed="from app.db import SessionLocal\nfrom sqlalchemy.orm import scoped_session\n\n"
+            fixed="from app.db import SessionLocal\nfrom sqlalchemy.orm import scoped_session\n"
             "# TODO(sqla-session): call session.remove() when a request ends\n"
             "session = scoped_session(SessionLocal)\n",
         ),
