@@ -12,6 +12,8 @@ from ..finding import Finding, Import, InsertFirstStatement, SetKeyword, WrapCal
 from ..settings import Settings
 
 if TYPE_CHECKING:
+    import libcst as cst
+
     from .edits import CallEdit
 
 # flake8's own inline noqa syntax: `# noqa`, `# noqa: SQS201`, `# NOQA:SQS201,E501`.
@@ -161,9 +163,10 @@ def _import_block_end(tree: ast.Module) -> int:
     return end
 
 
-def _add_imports(source: str, imports: Iterable[Import]) -> str:
+def _add_imports(module: str | cst.Module, imports: Iterable[Import]) -> str:
+    """`module`'s code with `imports` added the way libcst does (merged into `from` imports)."""
     import libcst as cst
-    from libcst.codemod import CodemodContext
+    from libcst.codemod import CodemodContext  # the heaviest part of libcst: only when needed
     from libcst.codemod.visitors import AddImportsVisitor
 
     context = CodemodContext()
@@ -172,7 +175,8 @@ def _add_imports(source: str, imports: Iterable[Import]) -> str:
             AddImportsVisitor.add_needed_import(context, needed.module, needed.name)
         else:
             AddImportsVisitor.add_needed_import(context, needed.module)
-    return AddImportsVisitor(context).transform_module(cst.parse_module(source)).code
+    tree = cst.parse_module(module) if isinstance(module, str) else module
+    return AddImportsVisitor(context).transform_module(tree).code
 
 
 def _edit_line(finding: Finding) -> int:
@@ -185,8 +189,6 @@ def _apply(source: str, findings: list[Finding], offset: int, with_imports: bool
     """Apply the fixes to `source`, whose line 1 is line `offset + 1` of the findings' file."""
     # libcst is imported here, not at the top: checking (and flake8) never pays for it.
     import libcst as cst
-    from libcst.codemod import CodemodContext
-    from libcst.codemod.visitors import AddImportsVisitor
     from libcst.metadata import MetadataWrapper, PositionProvider
 
     from .edits import ApplyEdits
@@ -201,7 +203,7 @@ def _apply(source: str, findings: list[Finding], offset: int, with_imports: bool
     lines = Lines(source)
     calls: dict[cst.Call, list[tuple[CallEdit, str | None]]] = {}
     handlers: dict[cst.CSTNode, InsertFirstStatement] = {}
-    context = CodemodContext()
+    imports: list[Import] = []
     for finding in findings:
         fix = finding.fix
         assert fix is not None
@@ -217,16 +219,11 @@ def _apply(source: str, findings: list[Finding], offset: int, with_imports: bool
             if not isinstance(node, cst.Call):
                 raise FixError(f"{finding.code} at line {finding.line}: cannot find the call to fix")
             calls.setdefault(node, []).append((edit, fix.comment))
-        for needed in fix.imports if with_imports else ():
-            if needed.name:
-                AddImportsVisitor.add_needed_import(context, needed.module, needed.name)
-            else:
-                AddImportsVisitor.add_needed_import(context, needed.module)
+        if with_imports:
+            imports.extend(fix.imports)
     try:
         new_module = wrapper.module.visit(ApplyEdits(calls, handlers))
-        if context.scratch.get(AddImportsVisitor.CONTEXT_KEY):
-            new_module = AddImportsVisitor(context).transform_module(new_module)
-        return new_module.code
+        return _add_imports(new_module, imports) if imports else new_module.code
     except (cst.ParserSyntaxError, cst.CSTValidationError) as exc:
         raise FixError(f"cannot build the fix ({_codes(findings)}): {exc}; nothing written") from None
 
