@@ -168,7 +168,8 @@ def run(files: list[str], job: Job, jobs: int, progress: bool) -> list[Outcome]:
         context = multiprocessing.get_context()
     outcomes = []
     with context.Pool(jobs) as pool:
-        chunk = max(1, min(64, len(files) // (jobs * 8)))
+        # Small chunks: a file with fixes costs many times one without, so keep the workers even.
+        chunk = max(1, min(16, len(files) // (jobs * 16)))
         for i, outcome in enumerate(pool.imap_unordered(_run_one, ((f, job) for f in files), chunk), 1):
             outcomes.append(_report_progress(i, len(files), progress, outcome))
     order = {f: i for i, f in enumerate(files)}

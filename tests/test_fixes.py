@@ -213,8 +213,21 @@ def test_files_without_fixes_are_not_parsed_by_libcst(monkeypatch: pytest.Monkey
 def test_output_that_does_not_parse_is_refused() -> None:
     source = "try:\n    pass\nexcept Exception:\n    pass\n"
     finding = Finding("SQS301", "SQS301 test", 3, 0, Fix(InsertFirstStatement(Span(3, 0, 4, 8), ("return",)), safe=True))
-    with pytest.raises(FixError, match="would not compile: 'return' outside function"):
+    with pytest.raises(FixError, match="would not compile: 'return' outside function at line 4"):
         apply_fixes(source, [finding])
+    # The same, fixed statement by statement: the line is still the file's.
+    with pytest.raises(FixError, match="would not compile: 'return' outside function at line 5"):
+        apply_fixes("x = 1\n" + source, [shifted(finding, 1)], tree=ast.parse("x = 1\n" + source))
+
+
+def shifted(finding: Finding, lines: int) -> Finding:
+    from dataclasses import replace
+
+    fix = finding.fix
+    assert fix is not None and isinstance(fix.edit, InsertFirstStatement)
+    span = fix.edit.handler
+    edit = replace(fix.edit, handler=Span(span.line + lines, span.col, span.end_line + lines, span.end_col))
+    return replace(finding, line=finding.line + lines, fix=replace(fix, edit=edit))
 
 
 def test_a_fix_that_cannot_be_built_is_refused() -> None:

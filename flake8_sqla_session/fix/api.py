@@ -114,22 +114,35 @@ def apply_fixes(source: str, findings: Iterable[Finding], filename: str = "", tr
     """
     findings = list(findings)
     try:
-        new_source = _apply(source, findings, 0) if tree is None else _apply_by_statement(source, findings, tree)
+        if tree is None:
+            return _compiled(source, _apply(source, findings, 0), findings, filename)
+        return _apply_by_statement(source, findings, tree, filename)
     except RecursionError:
         raise FixError("too deeply nested for libcst; nothing written") from None
-    problem = _compile_error(new_source, filename)
-    if problem is not None and _compile_error(source, filename) is None:
-        raise FixError(f"the fixed code ({_codes(findings)}) would not compile: {problem}; nothing written")
-    return new_source
 
 
-def _apply_by_statement(source: str, findings: list[Finding], tree: ast.Module) -> str:
+def _compiled(old: str, new: str, findings: list[Finding], filename: str, offset: int = 0) -> str:
+    """`new`, if it compiles (or `old` did not either); else FixError.
+
+    Top-level statements compile on their own as they do in their module, so
+    a fixed statement is checked alone.
+    """
+    problem = _compile_error(new, filename)
+    if problem is not None and _compile_error(old, filename) is None:
+        message, line = problem
+        raise FixError(
+            f"the fixed code ({_codes(findings)}) would not compile: {message} at line {line + offset}; nothing written"
+        )
+    return new
+
+
+def _apply_by_statement(source: str, findings: list[Finding], tree: ast.Module, filename: str) -> str:
     from .locate import split_lines
 
     imports = [needed for f in findings if f.fix is not None for needed in f.fix.imports]
     header_end = _import_block_end(tree) if imports else 0
-    if imports and not header_end:
-        return _apply(source, findings, 0)  # no import block to add to: libcst places them
+    if imports and not header_end:  # no import block to add to: libcst places them
+        return _compiled(source, _apply(source, findings, 0), findings, filename)
     lines = split_lines(source)
     ranges: list[tuple[int, int]] = []  # first and last line of top-level statements with fixes
     for statement in tree.body:
@@ -142,13 +155,15 @@ def _apply_by_statement(source: str, findings: list[Finding], tree: ast.Module) 
                 ranges.append((first, last))
     placed = sum(1 for f in findings if any(a <= _edit_line(f) <= b for a, b in ranges))
     if placed != len(findings) or (ranges and ranges[0][0] <= header_end):
-        return _apply(source, findings, 0)
+        return _compiled(source, _apply(source, findings, 0), findings, filename)
     for first, last in reversed(ranges):
         inside = [f for f in findings if first <= _edit_line(f) <= last]
         snippet = "".join(lines[first - 1:last])
-        lines[first - 1:last] = [_apply(snippet, inside, first - 1, with_imports=False)]
+        new = _apply(snippet, inside, first - 1, with_imports=False)
+        lines[first - 1:last] = [_compiled(snippet, new, inside, filename, first - 1)]
     if imports:
-        lines[:header_end] = [_add_imports("".join(lines[:header_end]), imports)]
+        header = "".join(lines[:header_end])
+        lines[:header_end] = [_compiled(header, _add_imports(header, imports), findings, filename)]
     return "".join(lines)
 
 
@@ -232,14 +247,14 @@ def _codes(findings: Iterable[Finding]) -> str:
     return ", ".join(sorted({f.code for f in findings}))
 
 
-def _compile_error(source: str, filename: str) -> str | None:
-    """Why `source` does not compile (syntax, `return` outside a function, ...), or None."""
+def _compile_error(source: str, filename: str) -> tuple[str, int] | None:
+    """Why `source` does not compile (syntax, `return` outside a function, ...), and where; or None."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             compile(source, filename or "<unknown>", "exec", dont_inherit=True)
     except SyntaxError as exc:
-        return f"{exc.msg} at line {exc.lineno}"
+        return exc.msg, exc.lineno or 0
     except (ValueError, RecursionError, MemoryError) as exc:
-        return f"{type(exc).__name__}: {exc}"
+        return f"{type(exc).__name__}: {exc}", 0
     return None
