@@ -560,17 +560,7 @@ def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
         pytest.fail(f"hang: {' '.join(args)} still running after {CLI_SECONDS} s")
 
 
-RECURSIVE_RULE_HELPERS = pytest.mark.xfail(
-    strict=True,
-    reason="rules/pool.py string_prefix()/literal_number() recurse along BinOp.left: RecursionError -> SQS999 "
-    "(pyflakes fails on this file too); remove this mark when they iterate",
-)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [pytest.param(n, marks=RECURSIVE_RULE_HELPERS) if n == "deep-binop-1500" else n for n in PATHOLOGICAL],
-)
+@pytest.mark.parametrize("name", PATHOLOGICAL)
 def test_pathological_plugin(name: str, pathological_files: dict[str, Path]) -> None:
     """What flake8 hands over (a tree ast.parse built) the plugin checks without SQS999; else nothing to check."""
     path = pathological_files[name]

@@ -37,17 +37,19 @@ def keyword(call: ast.Call, name: str) -> ast.expr | None:
     return None
 
 
-def literal_number(expr: ast.expr) -> float | None:
+def literal_number(expr: ast.expr, depth: int = 0) -> float | None:
     """The value of a numeric literal or constant arithmetic (`8 * 3600`), else None."""
+    if depth > 16:
+        return None  # no timeout is written as a deeper expression than that
     if isinstance(expr, ast.Constant) and isinstance(expr.value, (int, float)) and not isinstance(expr.value, bool):
         return float(expr.value)
     if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
-        value = literal_number(expr.operand)
+        value = literal_number(expr.operand, depth + 1)
         if value is None:
             return None
         return -value if isinstance(expr.op, ast.USub) else value
     if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Sub, ast.Mult)):
-        left, right = literal_number(expr.left), literal_number(expr.right)
+        left, right = literal_number(expr.left, depth + 1), literal_number(expr.right, depth + 1)
         if left is None or right is None:
             return None
         if isinstance(expr.op, ast.Add):
@@ -60,20 +62,22 @@ def literal_number(expr: ast.expr) -> float | None:
 
 def string_prefix(expr: ast.expr) -> str | None:
     """The literal text an expression's string value starts with (`f"sqlite:///{p}"` -> `sqlite:///`)."""
-    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
-        return expr.value
-    if isinstance(expr, ast.JoinedStr) and expr.values:
-        return string_prefix(expr.values[0])
-    if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Mod)):
-        return string_prefix(expr.left)  # `"sqlite:///" + p`, `"sqlite:///%s" % p`
-    if (
-        isinstance(expr, ast.Call)
-        and isinstance(expr.func, ast.Attribute)
-        and expr.func.attr == "format"
-        and isinstance(expr.func.value, ast.Constant)
-    ):
-        return string_prefix(expr.func.value)  # `"sqlite:///{}".format(p)`
-    return None
+    while True:  # a loop, not recursion: `"a" + b + c + ...` can be thousands deep
+        if isinstance(expr, ast.Constant):
+            return expr.value if isinstance(expr.value, str) else None
+        if isinstance(expr, ast.JoinedStr) and expr.values:
+            expr = expr.values[0]
+        elif isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Mod)):
+            expr = expr.left  # `"sqlite:///" + p`, `"sqlite:///%s" % p`
+        elif (
+            isinstance(expr, ast.Call)
+            and isinstance(expr.func, ast.Attribute)
+            and expr.func.attr == "format"
+            and isinstance(expr.func.value, ast.Constant)
+        ):
+            expr = expr.func.value  # `"sqlite:///{}".format(p)`
+        else:
+            return None
 
 
 # Dialects of servers that close idle connections; a literal URL of any other
