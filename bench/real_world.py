@@ -108,7 +108,10 @@ def install(root: Path) -> None:
         sdist.mkdir(exist_ok=True)
         print(f"downloading the {SQLALCHEMY_SDIST} source distribution", flush=True)
         subprocess.run(
-            [*pip(), "download", "--quiet", "--no-deps", "--no-binary", ":all:", "--dest", str(sdist), SQLALCHEMY_SDIST],
+            [
+                *pip(), "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+                "--dest", str(sdist), SQLALCHEMY_SDIST,
+            ],
             check=True,
         )
         archive = next(sdist.glob("sqlalchemy-*.tar.gz"))
@@ -199,7 +202,8 @@ def run(root: Path, source: Path | None, out: Path | None, jobs: str) -> int:
         c = counts[directory.name]
         totals.update(c)
         cells = " | ".join(str(c[code]) if c[code] else "" for code in CODES)
-        print(f"| {directory.name} | {version_of(directory)} | {len(paths)} | {n_lines} | {cells} | {sum(c.values())} |")
+        row = [directory.name, version_of(directory), str(len(paths)), str(n_lines), cells, str(sum(c.values()))]
+        print(f"| {' | '.join(row)} |")
     cells = " | ".join(f"**{totals[code]}**" for code in CODES)
     print(f"| **all** | | **{total_files}** | **{total_lines}** | {cells} | **{sum(totals.values())}** |")
     return 0

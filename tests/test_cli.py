@@ -37,9 +37,12 @@ def test_report_on_the_example(project: Path) -> None:
     assert result.returncode == 1, result.stderr
     codes = sorted(line.split(": ")[1].split()[0] for line in result.stdout.splitlines())
     assert codes == ["SQS101", "SQS201", "SQS301"]
-    assert "examples/seedapp/seedapp/settings.py:17:18: SQS201 create_engine() without pool_pre_ping=True" in result.stdout
+    expected = "examples/seedapp/seedapp/settings.py:17:18: SQS201 create_engine() without pool_pre_ping=True"
+    assert expected in result.stdout
     assert "[fix available with --unsafe-fixes]" in result.stdout
-    assert result.stderr.strip() == "Found 3 findings in 2 files (2 fixable with --fix, 1 needs --unsafe-fixes, 0 have no autofix)."
+    assert result.stderr.strip() == (
+        "Found 3 findings in 2 files (2 fixable with --fix, 1 needs --unsafe-fixes, 0 have no autofix)."
+    )
 
 
 def test_findings_without_autofix_say_so(tmp_path: Path) -> None:
@@ -76,7 +79,8 @@ def test_diff_writes_nothing(project: Path) -> None:
     before = {p: p.read_bytes() for p in project.rglob("*.py")}
     result = run("--diff", "examples", cwd=project)
     assert result.returncode == 1
-    assert "+BASE_DB_ENGINE = create_engine(\"mysql+pymysql://shop:shop@localhost/shop\", pool_pre_ping=True)" in result.stdout
+    url = "mysql+pymysql://shop:shop@localhost/shop"
+    assert f'+BASE_DB_ENGINE = create_engine("{url}", pool_pre_ping=True)' in result.stdout
     assert "+        settings.BASE_DB_SESSION.rollback()" in result.stdout
     assert result.stdout.startswith("--- a/examples/")
     assert {p: p.read_bytes() for p in project.rglob("*.py")} == before
@@ -107,7 +111,8 @@ def test_json_format(tmp_path: Path) -> None:
 
 
 def test_noqa(tmp_path: Path) -> None:
-    (tmp_path / "app.py").write_text("from sqlalchemy import create_engine\nengine = create_engine(url)  # noqa: SQS201\n")
+    (tmp_path / "app.py").write_text("from sqlalchemy import create_engine\n"
+                                     "engine = create_engine(url)  # noqa: SQS201\n")
     result = run("--fix", "app.py", cwd=tmp_path)
     assert result.returncode == 0
     assert "pool_pre_ping" not in (tmp_path / "app.py").read_text()
@@ -115,16 +120,19 @@ def test_noqa(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("config_name", ["setup.cfg", "tox.ini", ".flake8"])
 def test_flake8_config_is_read(tmp_path: Path, config_name: str) -> None:
-    (tmp_path / config_name).write_text("[flake8]\nsqla-session-names = s\nextend-select = SQS401\nsqla_max_pool_recycle = 600\n")
+    (tmp_path / config_name).write_text("[flake8]\nsqla-session-names = s\nextend-select = SQS401\n"
+                                        "sqla_max_pool_recycle = 600\n")
     (tmp_path / "app.py").write_text("def f(s):\n    try:\n        s.commit()\n    except Exception:\n        pass\n")
-    (tmp_path / "e.py").write_text("from sqlalchemy import create_engine\nengine = create_engine(url, pool_recycle=900)\n")
+    (tmp_path / "e.py").write_text("from sqlalchemy import create_engine\n"
+                                   "engine = create_engine(url, pool_recycle=900)\n")
     result = run(".", cwd=tmp_path)
     assert sorted(line.split(": ")[1][:6] for line in result.stdout.splitlines()) == ["SQS202", "SQS301"]
 
 
 def test_pyproject_table_is_read_and_beats_flake8_config(tmp_path: Path) -> None:
     (tmp_path / "setup.cfg").write_text("[flake8]\nselect = SQS301\n")
-    (tmp_path / "pyproject.toml").write_text('[tool.flake8-sqla-session]\nselect = ["SQS201"]\nsqla-pool-recycle = 1200\n')
+    (tmp_path / "pyproject.toml").write_text('[tool.flake8-sqla-session]\nselect = ["SQS201"]\n'
+                                             'sqla-pool-recycle = 1200\n')
     (tmp_path / "app.py").write_text(ENGINE + HANDLER)
     result = run(".", cwd=tmp_path)
     assert [line.split(": ")[1][:6] for line in result.stdout.splitlines()] == ["SQS201"]
@@ -156,7 +164,8 @@ def test_ignore_and_per_file_ignores(tmp_path: Path) -> None:
 
 
 def test_opt_in_code_needs_selecting(tmp_path: Path) -> None:
-    (tmp_path / "settings.py").write_text("from sqlalchemy import create_engine\nDATABASES = {}\nengine = create_engine(url, pool_pre_ping=True)\n")
+    (tmp_path / "settings.py").write_text("from sqlalchemy import create_engine\nDATABASES = {}\n"
+                                          "engine = create_engine(url, pool_pre_ping=True)\n")
     assert run("settings.py", cwd=tmp_path).returncode == 0
     result = run("--extend-select", "SQS401", "settings.py", cwd=tmp_path)
     assert result.returncode == 1 and "SQS401" in result.stdout
@@ -271,7 +280,9 @@ def test_symlinks_are_fixed_at_their_target_once(tmp_path: Path) -> None:
     assert real.read_text() == ENGINE_FIXED
 
 
-def test_file_changed_while_fixing_is_not_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_file_changed_while_fixing_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from flake8_sqla_session import cli
     from flake8_sqla_session.fix import api
 

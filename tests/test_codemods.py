@@ -30,7 +30,10 @@ def codemod(name: str, folder: Path, *extra: str) -> str:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("AddPoolPrePing", SOURCE.replace("other = create_engine(url)", "other = create_engine(url, pool_pre_ping=True)")),
+        (
+            "AddPoolPrePing",
+            SOURCE.replace("other = create_engine(url)", "other = create_engine(url, pool_pre_ping=True)"),
+        ),
         ("LowerPoolRecycle", SOURCE.replace("pool_recycle=-1", "pool_recycle=3600")),
         (
             "ScopedModuleSessions",

@@ -107,7 +107,8 @@ def literal_url_prefix(context: Context, url: ast.expr, scope: Scope) -> str | N
         for mapping in _assigned_values(context, url.value, scope):
             if not isinstance(mapping, ast.Dict):
                 return None
-            found = [v for k, v in zip(mapping.keys, mapping.values) if isinstance(k, ast.Constant) and k.value == url.slice.value]
+            key = url.slice.value
+            found = [v for k, v in zip(mapping.keys, mapping.values) if isinstance(k, ast.Constant) and k.value == key]
             prefixes.add(string_prefix(found[0]) if len(found) == 1 else None)
         if len(prefixes) == 1:
             return prefixes.pop()  # the same literal start in every assignment (or None)
@@ -208,7 +209,8 @@ class EngineWithoutPrePing(Rule):
     valid = [
         Valid('from sqlalchemy import create_engine\nengine = create_engine("mysql://db/app", pool_pre_ping=True)\n'),
         Valid("from sqlalchemy import create_engine\nengine = create_engine(url, pool_recycle=3600)\n"),
-        Valid("from sqlalchemy import create_engine\nfrom sqlalchemy.pool import NullPool\nengine = create_engine(url, poolclass=NullPool)\n"),
+        Valid("from sqlalchemy import create_engine\nfrom sqlalchemy.pool import NullPool\n"
+              "engine = create_engine(url, poolclass=NullPool)\n"),
         Valid("import sqlalchemy as sa\nengine = sa.create_engine(url, poolclass=sa.pool.StaticPool)\n"),
         Valid('from sqlalchemy import create_engine\nengine = create_engine("sqlite:///app.db")\n'),
         Valid('from sqlalchemy import create_engine\nengine = create_engine(f"sqlite:///{path}")\n'),
@@ -216,9 +218,11 @@ class EngineWithoutPrePing(Rule):
         Valid("from sqlalchemy import create_engine\nengine = create_engine(*args)\n"),
         Valid("from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=settings.PRE_PING)\n"),
         Valid("from mylib import create_engine\nengine = create_engine(url)\n"),
-        Valid('from sqlalchemy.ext.asyncio import create_async_engine\nengine = create_async_engine("sqlite+aiosqlite://")\n'),
+        Valid('from sqlalchemy.ext.asyncio import create_async_engine\n'
+              'engine = create_async_engine("sqlite+aiosqlite://")\n'),
         # Literal URLs of databases that are no server closing idle connections.
-        Valid('from sqlalchemy import create_engine\n\ndef check(info):\n    engine = create_engine("gsheets://", service_account_info=info)\n    return engine.connect()\n'),
+        Valid('from sqlalchemy import create_engine\n\ndef check(info):\n'
+              '    engine = create_engine("gsheets://", service_account_info=info)\n    return engine.connect()\n'),
         Valid('from sqlalchemy import create_engine\nDB_URL = "sqlite:///app.db"\nengine = create_engine(DB_URL)\n'),
         Valid('from sqlalchemy import create_engine\nengine = create_engine("sqlite:///%s" % dbfile, echo=True)\n'),
         Valid('from sqlalchemy import create_engine\nengine = create_engine("sqlite:///{}".format(dbfile))\n'),
@@ -232,11 +236,13 @@ class EngineWithoutPrePing(Rule):
         # A throwaway engine: only its one connection is kept.
         Valid(
             "import sqlalchemy\n\ndef read_sql(sql, url):\n    def factory():\n"
-            "        return sqlalchemy.create_engine(url).raw_connection()\n    return ray.data.read_sql(sql, factory)\n"
+            "        return sqlalchemy.create_engine(url).raw_connection()\n"
+            "    return ray.data.read_sql(sql, factory)\n"
         ),
         # An engine that never leaves the function that made it.
         Valid(
-            "from sqlalchemy import create_engine, inspect\n\ndef has_config_db(uri):\n    engine = create_engine(uri)\n"
+            "from sqlalchemy import create_engine, inspect\n\ndef has_config_db(uri):\n"
+            "    engine = create_engine(uri)\n"
             "    with engine.connect():\n        return inspect(engine).has_table('server')\n"
         ),
         # A one-off engine disposed in the function that made it.
@@ -254,17 +260,20 @@ class EngineWithoutPrePing(Rule):
         Invalid(
             'from sqlalchemy import create_engine\nengine = create_engine("mysql://db/app")\n',
             at=(2, 9),
-            fixed='from sqlalchemy import create_engine\nengine = create_engine("mysql://db/app", pool_pre_ping=True)\n',
+            fixed='from sqlalchemy import create_engine\n'
+            'engine = create_engine("mysql://db/app", pool_pre_ping=True)\n',
         ),
         Invalid(
             "import sqlalchemy as sa\n\nengine = sa.create_engine(\n    url,\n    echo=True,\n)\n",
             at=(3, 9),
-            fixed="import sqlalchemy as sa\n\nengine = sa.create_engine(\n    url,\n    echo=True,\n    pool_pre_ping=True,\n)\n",
+            fixed="import sqlalchemy as sa\n\nengine = sa.create_engine(\n    url,\n    echo=True,\n"
+            "    pool_pre_ping=True,\n)\n",
         ),
         Invalid(
             "from sqlalchemy import create_engine as ce\n\nengine = ce(url,  # primary\n            echo=True)\n",
             at=(3, 9),
-            fixed="from sqlalchemy import create_engine as ce\n\nengine = ce(url,  # primary\n            echo=True,\n            pool_pre_ping=True)\n",
+            fixed="from sqlalchemy import create_engine as ce\n\nengine = ce(url,  # primary\n            echo=True,\n"
+            "            pool_pre_ping=True)\n",
         ),
         Invalid(
             "from sqlalchemy.ext.asyncio import create_async_engine\n\n"
@@ -288,7 +297,8 @@ class EngineWithoutPrePing(Rule):
         Invalid(
             "def make():\n    from sqlmodel import create_engine\n    return create_engine(url)\n",
             at=(3, 11),
-            fixed="def make():\n    from sqlmodel import create_engine\n    return create_engine(url, pool_pre_ping=True)\n",
+            fixed="def make():\n    from sqlmodel import create_engine\n"
+            "    return create_engine(url, pool_pre_ping=True)\n",
         ),
     ]
 
@@ -360,9 +370,11 @@ class PoolRecycleTooLong(Rule):
             fixed="from sqlalchemy import create_engine\nengine = create_engine(url, pool_recycle=3600)\n",
         ),
         Invalid(
-            "from sqlalchemy import create_engine\nengine = create_engine(\n    url,\n    pool_recycle=8 * 3600,  # a day's shift\n)\n",
+            "from sqlalchemy import create_engine\nengine = create_engine(\n    url,\n"
+            "    pool_recycle=8 * 3600,  # a day's shift\n)\n",
             at=(2, 9),
-            fixed="from sqlalchemy import create_engine\nengine = create_engine(\n    url,\n    pool_recycle=3600,  # a day's shift\n)\n",
+            fixed="from sqlalchemy import create_engine\nengine = create_engine(\n    url,\n"
+            "    pool_recycle=3600,  # a day's shift\n)\n",
         ),
         Invalid(
             "from sqlalchemy import create_engine\nengine = create_engine(url, pool_recycle=900)\n",
@@ -394,4 +406,6 @@ class PoolRecycleTooLong(Rule):
                 else None
             )
             shown = int(value) if value == int(value) else value
-            yield self.finding(call, fix, value=shown, problem=problem, suggested=suggested if suggested < limit else limit // 2)
+            if suggested >= limit:
+                suggested = limit // 2
+            yield self.finding(call, fix, value=shown, problem=problem, suggested=suggested)

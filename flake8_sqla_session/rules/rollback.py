@@ -11,7 +11,7 @@ from ..names import Scope, dotted
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
 
-ROLLBACK_DOCS = "https://docs.sqlalchemy.org/en/20/faq/sessions.html#this-session-s-transaction-has-been-rolled-back-due-to-a-previous-exception-during-flush-or-similar"
+ROLLBACK_DOCS = "https://docs.sqlalchemy.org/en/20/faq/sessions.html#this-session-s-transaction-has-been-rolled-back-due-to-a-previous-exception-during-flush-or-similar"  # noqa: E501
 FRAMING_DOCS = "https://docs.sqlalchemy.org/en/20/orm/session_basics.html#framing-out-a-begin-commit-rollback-block"
 
 WORK_METHODS = frozenset(
@@ -74,27 +74,39 @@ class HandlerWithoutRollback(Rule):
     references = (ROLLBACK_DOCS, FRAMING_DOCS)
     options = ("--sqla-session-names",)
     valid = [
-        Valid("def f(session):\n    try:\n        session.commit()\n    except Exception:\n        session.rollback()\n        log()\n"),
-        Valid("def f(session):\n    try:\n        session.commit()\n    except Exception:\n        log()\n        raise\n"),
-        Valid("def f(session):\n    try:\n        session.commit()\n    except Exception as e:\n        raise AppError() from e\n"),
-        Valid("def f(session):\n    try:\n        session.commit()\n    except Exception:\n        log()\n    finally:\n        session.close()\n"),
-        Valid("def f(session):\n    try:\n        session.commit()\n    except (KeyError, ValueError):\n        log()\n"),
-        Valid("def f(session):\n    try:\n        with session.begin():\n            session.add(obj)\n    except Exception:\n        log()\n"),
+        Valid("def f(session):\n    try:\n        session.commit()\n    except Exception:\n"
+              "        session.rollback()\n        log()\n"),
+        Valid("def f(session):\n    try:\n        session.commit()\n    except Exception:\n        log()\n"
+              "        raise\n"),
+        Valid("def f(session):\n    try:\n        session.commit()\n    except Exception as e:\n"
+              "        raise AppError() from e\n"),
+        Valid("def f(session):\n    try:\n        session.commit()\n    except Exception:\n        log()\n"
+              "    finally:\n        session.close()\n"),
+        Valid("def f(session):\n    try:\n        session.commit()\n    except (KeyError, ValueError):\n"
+              "        log()\n"),
+        Valid("def f(session):\n    try:\n        with session.begin():\n            session.add(obj)\n"
+              "    except Exception:\n        log()\n"),
         Valid(
             "from sqlalchemy.orm import Session\n\ndef f():\n    with Session(engine) as session:\n        try:\n"
             "            session.commit()\n        except Exception:\n            log()\n            return None\n"
             "        session.execute(q)\n"
         ),
         Valid(
-            "from sqlalchemy.orm import Session\n\ndef f():\n    with Session(engine) as session:\n        session.add(x)\n        try:\n"
+            "from sqlalchemy.orm import Session\n\ndef f():\n    with Session(engine) as session:\n"
+            "        session.add(x)\n        try:\n"
             "            session.commit()\n        except Exception:\n            log()\n"
         ),
-        Valid("import requests\n\ndef f():\n    session = requests.Session()\n    try:\n        session.get(url)\n    except Exception:\n        pass\n"),
-        Valid("from flask import session\n\ndef f():\n    try:\n        session.get('cart')\n    except Exception:\n        pass\n"),
-        Valid("def view(request):\n    try:\n        request.session.get('cart')\n    except Exception:\n        pass\n"),
+        Valid("import requests\n\ndef f():\n    session = requests.Session()\n    try:\n        session.get(url)\n"
+              "    except Exception:\n        pass\n"),
+        Valid("from flask import session\n\ndef f():\n    try:\n        session.get('cart')\n    except Exception:\n"
+              "        pass\n"),
+        Valid("def view(request):\n    try:\n        request.session.get('cart')\n    except Exception:\n"
+              "        pass\n"),
         Valid("def f(conn):\n    try:\n        conn.execute(q)\n    except Exception:\n        pass\n"),
-        Valid("def f(session):\n    try:\n        session.commit()\n    except Exception:\n        handle_error(session)\n"),
-        Valid("import sys\n\ndef f(session):\n    try:\n        session.commit()\n    except Exception:\n        sys.exit(1)\n"),
+        Valid("def f(session):\n    try:\n        session.commit()\n    except Exception:\n"
+              "        handle_error(session)\n"),
+        Valid("import sys\n\ndef f(session):\n    try:\n        session.commit()\n    except Exception:\n"
+              "        sys.exit(1)\n"),
         Valid("def f(session):\n    try:\n        session.commit()\n    except MyError:\n        pass\n"),
         Valid("def f(db):\n    try:\n        db.commit()\n    except Exception:\n        pass\n"),
         Valid(
@@ -104,7 +116,8 @@ class HandlerWithoutRollback(Rule):
         # The `with` block inside the try ends the session before the handler runs
         # (Airflow's `create_session()`, Prefect's `session_context()`).
         Valid(
-            "from sqlalchemy.exc import OperationalError\n\ndef beat():\n    try:\n        with create_session() as session:\n            session.merge(job)\n"
+            "from sqlalchemy.exc import OperationalError\n\ndef beat():\n    try:\n"
+            "        with create_session() as session:\n            session.merge(job)\n"
             "            session.commit()\n    except OperationalError:\n        log.exception('heartbeat failed')\n"
         ),
         Valid(
@@ -114,8 +127,10 @@ class HandlerWithoutRollback(Rule):
         ),
         # A savepoint rolled back in the handler.
         Valid(
-            "from sqlalchemy.exc import IntegrityError\n\ndef f(session):\n    with session.begin_nested() as nested:\n        try:\n            session.add(run)\n"
-            "            session.flush()\n        except IntegrityError:\n            log.info('exists')\n            nested.rollback()\n"
+            "from sqlalchemy.exc import IntegrityError\n\ndef f(session):\n"
+            "    with session.begin_nested() as nested:\n        try:\n            session.add(run)\n"
+            "            session.flush()\n        except IntegrityError:\n            log.info('exists')\n"
+            "            nested.rollback()\n"
         ),
         # Exceptions raised after the query succeeded leave the transaction alone.
         Valid(
@@ -134,13 +149,15 @@ class HandlerWithoutRollback(Rule):
         ),
         Valid(
             "def notebook(sessions, kernel):\n    try:\n        for session in sessions:\n"
-            "            if session.get('kernel', {}).get('id') == kernel:\n                return session.get('path')\n"
+            "            if session.get('kernel', {}).get('id') == kernel:\n"
+            "                return session.get('path')\n"
             "    except Exception:\n        pass\n"
         ),
         # The handler calls a function of this module that always raises.
         Valid(
             "from sqlalchemy.exc import DatabaseError\n\ndef handle_database_error():\n"
-            "    exc = sys.exc_info()[1]\n    if not exc.orig.pgcode:\n        raise\n    raise ConstraintViolated(exc) from exc\n\n"
+            "    exc = sys.exc_info()[1]\n    if not exc.orig.pgcode:\n        raise\n"
+            "    raise ConstraintViolated(exc) from exc\n\n"
             "class Db:\n    def enforce_constraints(self):\n        try:\n"
             "            self.session.execute(text('SET CONSTRAINTS ALL IMMEDIATE'))\n        except DatabaseError:\n"
             "            handle_database_error()\n"
@@ -157,7 +174,8 @@ class HandlerWithoutRollback(Rule):
             "        async with session.get(url, timeout=5) as resp:\n            return await resp.json()\n"
             "    except Exception:\n        return {}\n"
         ),
-        Valid("def probe(url):\n    try:\n        session.get(url=url, stream=True)\n    except Exception:\n        pass\n"),
+        Valid("def probe(url):\n    try:\n        session.get(url=url, stream=True)\n    except Exception:\n"
+              "        pass\n"),
         Valid(
             "def lazy_load(self):\n    for path in self.paths:\n        try:\n"
             "            with self.session.get(path, **self.requests_kwargs) as response:\n"
@@ -165,7 +183,8 @@ class HandlerWithoutRollback(Rule):
         ),
         # The handler is the last thing in a `with` block that hands out the session.
         Valid(
-            "from sqlalchemy.exc import IntegrityError\n\ndef create(self, name):\n    with self.ManagedSessionMaker() as session:\n        try:\n"
+            "from sqlalchemy.exc import IntegrityError\n\ndef create(self, name):\n"
+            "    with self.ManagedSessionMaker() as session:\n        try:\n"
             "            session.add(Model(name=name))\n            session.flush()\n        except IntegrityError:\n"
             "            already_exists(name)\n"
         ),
@@ -174,17 +193,21 @@ class HandlerWithoutRollback(Rule):
         Invalid(
             "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        log()\n",
             at=(4, 4),
-            fixed="def f(session):\n    try:\n        session.commit()\n    except Exception:\n        session.rollback()\n        log()\n",
+            fixed="def f(session):\n    try:\n        session.commit()\n"
+            "    except Exception:\n        session.rollback()\n"
+            "        log()\n",
         ),
         Invalid(
             "from myproject import settings\n\ndef users():\n    try:\n"
             "        return settings.BASE_DB_SESSION.execute(q).fetchall()\n"
-            "    except Exception:\n        # the database is down: show nothing\n        logger.exception('query failed')\n        return []\n",
+            "    except Exception:\n        # the database is down: show nothing\n"
+            "        logger.exception('query failed')\n        return []\n",
             at=(6, 4),
             fixed="from myproject import settings\n\ndef users():\n    try:\n"
             "        return settings.BASE_DB_SESSION.execute(q).fetchall()\n"
             "    except Exception:\n        # the database is down: show nothing\n"
-            "        settings.BASE_DB_SESSION.rollback()\n        logger.exception('query failed')\n        return []\n",
+            "        settings.BASE_DB_SESSION.rollback()\n        logger.exception('query failed')\n"
+            "        return []\n",
         ),
         Invalid(
             "from sqlalchemy.exc import IntegrityError\n\ndef f(session):\n    try:\n        session.add(obj)\n"
@@ -203,27 +226,35 @@ class HandlerWithoutRollback(Rule):
         Invalid(
             "async def f(session):\n    try:\n        await session.execute(q)\n    except:\n        log()\n",
             at=(4, 4),
-            fixed="async def f(session):\n    try:\n        await session.execute(q)\n    except:\n        await session.rollback()\n        log()\n",
+            fixed="async def f(session):\n    try:\n        await session.execute(q)\n    except:\n"
+            "        await session.rollback()\n        log()\n",
         ),
         Invalid(
-            "from sqlalchemy.orm import Session\n\ndef f(db: Session):\n    try:\n        db.add(x)\n        db.commit()\n"
+            "from sqlalchemy.orm import Session\n\ndef f(db: Session):\n    try:\n        db.add(x)\n"
+            "        db.commit()\n"
             "    except Exception:\n        log()\n",
             at=(7, 4),
-            fixed="from sqlalchemy.orm import Session\n\ndef f(db: Session):\n    try:\n        db.add(x)\n        db.commit()\n"
+            fixed="from sqlalchemy.orm import Session\n\ndef f(db: Session):\n    try:\n        db.add(x)\n"
+            "        db.commit()\n"
             "    except Exception:\n        db.rollback()\n        log()\n",
         ),
         Invalid(
-            "import pymysql\n\nclass Repo:\n    def save(self, obj):\n        try:\n            self.session.merge(obj)\n"
+            "import pymysql\n\nclass Repo:\n    def save(self, obj):\n        try:\n"
+            "            self.session.merge(obj)\n"
             "        except (ValueError, pymysql.err.OperationalError):\n            return False\n",
             at=(7, 8),
-            fixed="import pymysql\n\nclass Repo:\n    def save(self, obj):\n        try:\n            self.session.merge(obj)\n"
-            "        except (ValueError, pymysql.err.OperationalError):\n            self.session.rollback()\n            return False\n",
+            fixed="import pymysql\n\nclass Repo:\n    def save(self, obj):\n        try:\n"
+            "            self.session.merge(obj)\n"
+            "        except (ValueError, pymysql.err.OperationalError):\n            self.session.rollback()\n"
+            "            return False\n",
         ),
         Invalid(
-            "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n\ndef f():\n    try:\n        db.session.commit()\n"
+            "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n\ndef f():\n    try:\n"
+            "        db.session.commit()\n"
             "    except Exception:\n        pass\n",
             at=(7, 4),
-            fixed="from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n\ndef f():\n    try:\n        db.session.commit()\n"
+            fixed="from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n\ndef f():\n    try:\n"
+            "        db.session.commit()\n"
             "    except Exception:\n        db.session.rollback()\n",
         ),
         Invalid(
@@ -231,7 +262,8 @@ class HandlerWithoutRollback(Rule):
             "            session.commit()\n        except Exception:\n            log()\n        session.execute(q)\n",
             at=(7, 8),
             fixed="from sqlalchemy.orm import Session\n\ndef f():\n    with Session(engine) as session:\n        try:\n"
-            "            session.commit()\n        except Exception:\n            session.rollback()\n            log()\n        session.execute(q)\n",
+            "            session.commit()\n        except Exception:\n            session.rollback()\n"
+            "            log()\n        session.execute(q)\n",
         ),
         Invalid(
             "def f(s):\n    try:\n        s.commit()\n    except Exception:\n        pass\n",
@@ -370,7 +402,12 @@ def _cleans_up(context: Context, body: list[ast.stmt], scope: Scope, work: dict[
                 return True  # ends the transaction, or raises PendingRollbackError: not silent
             if context.qualified(func, scope) in NO_RETURN or context.never_returns(func, scope):
                 return True
-            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self" and func.attr in ("fail", "skipTest"):
+            if (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id == "self"
+                and func.attr in ("fail", "skipTest")
+            ):
                 return True
             for argument in (*node.args, *(k.value for k in node.keywords)):
                 if isinstance(argument, ast.Starred):

@@ -9,7 +9,7 @@ from ..finding import Finding, Fix, Import, Span, WrapCall
 from ..names import Scope, sa_name
 from .base import Invalid, Rule, Valid
 
-SESSION_DOCS = "https://docs.sqlalchemy.org/en/20/orm/session_basics.html#when-do-i-construct-a-session-when-do-i-commit-it-and-when-do-i-close-it"
+SESSION_DOCS = "https://docs.sqlalchemy.org/en/20/orm/session_basics.html#when-do-i-construct-a-session-when-do-i-commit-it-and-when-do-i-close-it"  # noqa: E501
 CONTEXTUAL_DOCS = "https://docs.sqlalchemy.org/en/20/orm/contextual.html"
 CONNECT_DOCS = "https://docs.sqlalchemy.org/en/20/core/connections.html#basic-usage"
 
@@ -71,8 +71,10 @@ class ModuleLevelSession(Rule):
     options = ("--sqla-session-factories",)
     valid = [
         Valid("from sqlalchemy.orm import sessionmaker\nSessionLocal = sessionmaker(bind=engine)\n"),
-        Valid("from sqlalchemy.orm import scoped_session, sessionmaker\nSession = scoped_session(sessionmaker(bind=engine))\n"),
-        Valid("from sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker\nimport asyncio\nSession = async_scoped_session(async_sessionmaker(engine), scopefunc=asyncio.current_task)\n"),
+        Valid("from sqlalchemy.orm import scoped_session, sessionmaker\n"
+              "Session = scoped_session(sessionmaker(bind=engine))\n"),
+        Valid("from sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker\nimport asyncio\n"
+              "Session = async_scoped_session(async_sessionmaker(engine), scopefunc=asyncio.current_task)\n"),
         Valid("from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n"),
         Valid("import requests\nsession = requests.Session()\n"),
         Valid("from requests import Session\nsession = Session()\n"),
@@ -81,7 +83,8 @@ class ModuleLevelSession(Rule):
             "from sqlalchemy.orm import Session\n\n"
             'if __name__ == "__main__":\n    session = Session(engine)\n    session.execute(query)\n'
         ),
-        Valid("from sqlalchemy.orm import Session\n\ndef handler():\n    with Session(engine) as session:\n        session.execute(query)\n"),
+        Valid("from sqlalchemy.orm import Session\n\ndef handler():\n    with Session(engine) as session:\n"
+              "        session.execute(query)\n"),
         Valid("from sqlalchemy.orm import Session\nmake = lambda: Session(engine)\n"),
         Valid("from app.db import SessionLocal\nsession = SessionLocal()\n"),
         Valid("from sqlalchemy.orm import Session\nwith Session(engine) as session:\n    session.execute(query)\n"),
@@ -146,7 +149,8 @@ class ModuleLevelSession(Rule):
             "session = scoped_session(SessionLocal)\n",
         ),
         Invalid(
-            "from sqlalchemy.orm import Session\ntry:\n    session = Session(engine)\nexcept ImportError:\n    session = None\n",
+            "from sqlalchemy.orm import Session\ntry:\n    session = Session(engine)\nexcept ImportError:\n"
+            "    session = None\n",
             at=(3, 14),
             fixed="from sqlalchemy.orm import scoped_session, sessionmaker, Session\ntry:\n"
             "    # TODO(sqla-session): call session.remove() when a request ends\n"
@@ -249,7 +253,8 @@ class ModuleLevelConnection(Rule):
             "from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=True)\n\n"
             "def rows():\n    with engine.connect() as conn:\n        return conn.execute(query).all()\n"
         ),
-        Valid("from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=True)\nwith engine.connect() as conn:\n    conn.execute(query)\n"),
+        Valid("from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=True)\n"
+              "with engine.connect() as conn:\n    conn.execute(query)\n"),
         Valid("import socket\nsock = socket.socket()\nconn = sock.connect(('localhost', 80))\n"),
         Valid("import sqlite3\nconn = sqlite3.connect('app.db')\n"),
         Valid("from app.db import engine\nconn = engine.connect()\n"),
@@ -261,14 +266,18 @@ class ModuleLevelConnection(Rule):
     ]
     invalid = [
         Invalid(
-            "from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=True)\nconn = engine.connect()\n",
+            "from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=True)\n"
+            "conn = engine.connect()\n",
             at=(3, 7),
         ),
         Invalid(
-            "import sqlalchemy as sa\nengine = sa.create_engine(url, pool_pre_ping=True)\nraw = engine.raw_connection()\n",
+            "import sqlalchemy as sa\nengine = sa.create_engine(url, pool_pre_ping=True)\n"
+            "raw = engine.raw_connection()\n",
             at=(3, 6),
         ),
-        Invalid("from sqlalchemy import create_engine\nconn = create_engine(url, pool_pre_ping=True).connect()\n", at=(2, 7)),
+        Invalid(
+            "from sqlalchemy import create_engine\nconn = create_engine(url, pool_pre_ping=True).connect()\n", at=(2, 7)
+        ),
     ]
 
     def check(self, context: Context) -> Iterator[Finding]:
@@ -305,7 +314,8 @@ class SharedSessionDefault(Rule):
     references = (SESSION_DOCS,)
     valid = [
         Valid("from sqlalchemy.orm import Session\n\ndef f(session=None):\n    session = session or Session(engine)\n"),
-        Valid("from sqlalchemy.orm import Session\n\nclass Repo:\n    def __init__(self):\n        self.session = Session(engine)\n"),
+        Valid("from sqlalchemy.orm import Session\n\nclass Repo:\n    def __init__(self):\n"
+              "        self.session = Session(engine)\n"),
         Valid("from sqlalchemy.orm import Session\n\nclass Repo:\n    session_class = Session\n"),
         Valid("import requests\n\ndef fetch(session=requests.Session()):\n    pass\n"),
     ]
@@ -317,7 +327,8 @@ class SharedSessionDefault(Rule):
             at=(4, 23),
         ),
         Invalid(
-            "from sqlalchemy.orm import sessionmaker\nSessionLocal = sessionmaker()\n\nclass Repo:\n    session = SessionLocal()\n",
+            "from sqlalchemy.orm import sessionmaker\nSessionLocal = sessionmaker()\n\nclass Repo:\n"
+            "    session = SessionLocal()\n",
             at=(5, 14),
         ),
     ]
@@ -361,7 +372,8 @@ class UnclosedSession(Rule):
     )
     references = (SESSION_DOCS,)
     valid = [
-        Valid("from sqlalchemy.orm import Session\n\ndef f():\n    with Session(engine) as session:\n        session.execute(q)\n"),
+        Valid("from sqlalchemy.orm import Session\n\ndef f():\n    with Session(engine) as session:\n"
+              "        session.execute(q)\n"),
         Valid(
             "from sqlalchemy.orm import Session\n\ndef f():\n    session = Session(engine)\n    try:\n"
             "        session.execute(q)\n    finally:\n        session.close()\n"
@@ -371,8 +383,10 @@ class UnclosedSession(Rule):
             "def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n    finally:\n        db.close()\n"
         ),
         Valid("from sqlalchemy.orm import Session\n\ndef make():\n    session = Session(engine)\n    return session\n"),
-        Valid("from sqlalchemy.orm import Session\n\nclass Repo:\n    def __init__(self):\n        self.session = Session(engine)\n"),
-        Valid("from sqlalchemy.orm import Session\n\ndef f(items):\n    session = Session(engine)\n    items.append(session)\n"),
+        Valid("from sqlalchemy.orm import Session\n\nclass Repo:\n    def __init__(self):\n"
+              "        self.session = Session(engine)\n"),
+        Valid("from sqlalchemy.orm import Session\n\ndef f(items):\n    session = Session(engine)\n"
+              "    items.append(session)\n"),
         Valid("from sqlalchemy.orm import Session\n\ndef f():\n    session = Session(engine)\n    run(session)\n"),
         Valid("import requests\n\ndef f():\n    session = requests.Session()\n    session.get(url)\n"),
         # A scoped_session registry keeps the session it hands out; remove() ends it elsewhere.
@@ -391,11 +405,13 @@ class UnclosedSession(Rule):
             "        job.run_id = new_id()\n    session.commit()\n"
         ),
         Valid(
-            "import sqlalchemy as sa\n\ndef duplicate_quotas(connection):\n    session = sa.orm.Session(bind=connection)\n"
+            "import sqlalchemy as sa\n\ndef duplicate_quotas(connection):\n"
+            "    session = sa.orm.Session(bind=connection)\n"
             "    return session.query(quotas.c.project_id).all()\n"
         ),
         Valid(
-            "from sqlalchemy.orm import Session\n\ndef version_for_migration(op):\n    session = Session(bind=op.get_bind())\n"
+            "from sqlalchemy.orm import Session\n\ndef version_for_migration(op):\n"
+            "    session = Session(bind=op.get_bind())\n"
             "    return session.query(Version).first()\n"
         ),
         Valid(
@@ -405,7 +421,8 @@ class UnclosedSession(Rule):
         # No bind: the session can never check out a connection.
         Valid(
             "from sqlalchemy.orm import Session\n\ndef new_instances(instance):\n    session = Session()\n"
-            "    session.add(instance)\n    relations = list(session.new)\n    session.expunge_all()\n    return relations\n"
+            "    session.add(instance)\n    relations = list(session.new)\n    session.expunge_all()\n"
+            "    return relations\n"
         ),
     ]
     invalid = [
@@ -471,7 +488,8 @@ def _is_connection(context: Context, expr: ast.expr, scope: Scope, depth: int) -
     or a parameter named like one (`def check(connection): Session(bind=connection)`)."""
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "get_bind":
         base = expr.func.value
-        if context.qualified(expr.func, scope) == "alembic.op.get_bind" or (isinstance(base, ast.Name) and base.id == "op"):
+        from_alembic = context.qualified(expr.func, scope) == "alembic.op.get_bind"
+        if from_alembic or (isinstance(base, ast.Name) and base.id == "op"):
             return True
     if isinstance(expr, ast.Name) and expr.id in _CONNECTION_PARAMETERS:
         bindings = scope.lookup(expr.id) or ()
