@@ -19,21 +19,24 @@ from .settings import (
 ISSUES_URL = "https://github.com/flake8-sqla-session/flake8-sqla-session/issues"
 
 
-def _checked(option: str, **build: object) -> Any:
-    try:
-        Settings.build(**build)  # type: ignore[arg-type]
-    except SettingsError as exc:
-        raise argparse.ArgumentTypeError(str(exc).partition(": ")[2]) from None
+def _usage_error(exc: SettingsError) -> argparse.ArgumentTypeError:
+    """argparse's error (flake8 prints it as a usage error), without the option's name twice."""
+    return argparse.ArgumentTypeError(str(exc).partition(": ")[2])
 
 
 def session_names_type(value: str) -> str:
-    _checked("--sqla-session-names", session_names=value)
+    try:
+        Settings.build(session_names=value)
+    except SettingsError as exc:
+        raise _usage_error(exc) from None
     return value
 
 
 def seconds_type(value: str) -> int:
-    _checked("--sqla-max-pool-recycle", max_pool_recycle=value)
-    return int(value)
+    try:
+        return Settings.build(max_pool_recycle=value).max_pool_recycle
+    except SettingsError as exc:
+        raise _usage_error(exc) from None
 
 
 class Plugin:
