@@ -94,17 +94,17 @@ def process(path: str, job: Job, stdin_text: str | None = None) -> Outcome:
 
 
 def _fix_text(text: str, path: str, job: Job, selection: Selection) -> tuple[list[Finding], list[Finding], str]:
-    from .fix.api import FixError, apply_fixes, detect, parse
+    from .fix.api import FixError, detect, fix_findings, parse
 
     tree = parse(text, path)
     findings = detect(text, job.settings, filename=path, select=selection, tree=tree)
-    wanted = [f for f in findings if f.fix is not None and (f.fix.safe or job.unsafe)]
-    if job.mode == "report" or not wanted:
+    if job.mode == "report":
         return findings, [], text
     try:
-        return findings, wanted, apply_fixes(text, wanted, path, tree)
+        result = fix_findings(text, findings, unsafe=job.unsafe, filename=path, tree=tree)
     except FixError as exc:
         raise _Unfixable(findings, str(exc)) from None
+    return result.findings, result.applied, result.source
 
 
 class _Unfixable(Exception):

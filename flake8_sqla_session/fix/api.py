@@ -33,10 +33,6 @@ class FixResult:
 
     @property
     def changed(self) -> bool:
-        return self.source_changed
-
-    @property
-    def source_changed(self) -> bool:
         return bool(self.applied)
 
 
@@ -99,11 +95,17 @@ def fix_source(
     if tree is None:
         tree = parse(source, filename)
     findings = detect(source, settings, filename=filename, select=select, tree=tree)
+    return fix_findings(source, findings, unsafe=unsafe, filename=filename, tree=tree)
+
+
+def fix_findings(
+    source: str, findings: list[Finding], *, unsafe: bool = False, filename: str = "", tree: ast.Module | None = None
+) -> FixResult:
+    """Apply the fixes of `findings` (detected on `source`) that `unsafe` allows; FixError if that fails."""
     wanted = [f for f in findings if f.fix is not None and (f.fix.safe or unsafe)]
     if not wanted:
         return FixResult(source, findings, [])
-    new_source = apply_fixes(source, wanted, filename, tree)
-    return FixResult(new_source, findings, wanted)
+    return FixResult(apply_fixes(source, wanted, filename, tree), findings, wanted)
 
 
 def apply_fixes(source: str, findings: Iterable[Finding], filename: str = "", tree: ast.Module | None = None) -> str:
