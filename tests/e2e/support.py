@@ -230,3 +230,27 @@ def errors(request: dict[str, Any]) -> list[dict[str, str]]:
 
 def ok(request: dict[str, Any]) -> bool:
     return not errors(request)
+
+
+def assert_seed_breaks(requests: list[dict[str, Any]], driver: Driver, report: Any) -> None:
+    """Unfixed seed: the query after the gap fails on the dead connection, and every
+    later one on the session's invalid transaction, for as long as the process lives."""
+    assert requests[0]["value"] == report and ok(requests[0])
+    assert requests[1]["value"] == [] and len(errors(requests[1])) == 1
+    assert matches(errors(requests[1])[0], driver.gone_in_transaction), requests[1]
+    for request in requests[2:]:
+        assert request["value"] == []
+        assert [(e["type"], e["message"].startswith(CANT_RECONNECT)) for e in errors(request)] == [
+            ("sqlalchemy.exc.PendingRollbackError", True)
+        ], request
+
+
+def assert_seed_recovers(requests: list[dict[str, Any]], driver: Driver, report: Any) -> None:
+    """Fixed seed: at most the first query after the gap fails (the session still held
+    the dead connection in its open transaction); every later one works."""
+    assert requests[0]["value"] == report and ok(requests[0])
+    if not ok(requests[1]):
+        assert requests[1]["value"] == [] and len(errors(requests[1])) == 1
+        assert matches(errors(requests[1])[0], driver.gone_in_transaction), requests[1]
+    for request in requests[2:]:
+        assert request["value"] == report and ok(request), request

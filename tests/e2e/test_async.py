@@ -13,7 +13,18 @@ from pathlib import Path
 import pytest
 
 from .conftest import Server
-from .support import CANT_RECONNECT, DRIVERS, FLUSH_FAILED, App, Run, errors, fixed_codes, matches, ok
+from .support import (
+    DRIVERS,
+    FLUSH_FAILED,
+    App,
+    Run,
+    assert_seed_breaks,
+    assert_seed_recovers,
+    errors,
+    fixed_codes,
+    matches,
+    ok,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("driver_name", ["asyncpg", "psycopg_async"])]
 
@@ -55,26 +66,11 @@ def test_async_seed(postgresql: Server, driver_name: str, tmp_path: Path) -> Non
     fixed_run = _start(postgresql, driver_name, fixed, *args)
     removed_run = _start(postgresql, driver_name, fixed, *args, "--remove-at-request-end")
 
-    broken = broken_run.requests()
-    assert broken[0]["value"] == REPORT and ok(broken[0])
-    assert broken[1]["value"] == [] and len(errors(broken[1])) == 1
-    assert matches(errors(broken[1])[0], driver.gone_in_transaction), broken[1]
-    for request in broken[2:]:
-        assert request["value"] == []
-        assert [(e["type"], e["message"].startswith(CANT_RECONNECT)) for e in errors(request)] == [
-            ("sqlalchemy.exc.PendingRollbackError", True)
-        ], request
-
+    assert_seed_breaks(broken_run.requests(), driver, REPORT)
     # Fixed: each request is a task, and async_scoped_session gives each task a
     # session of its own, whose connection the pool pre-pings: at most the first
     # request after the gap may fail, the others all work.
-    cured = fixed_run.requests()
-    assert cured[0]["value"] == REPORT and ok(cured[0])
-    if not ok(cured[1]):
-        assert cured[1]["value"] == [] and len(errors(cured[1])) == 1
-        assert matches(errors(cured[1])[0], driver.gone_in_transaction), cured[1]
-    for request in cured[2:]:
-        assert request["value"] == REPORT and ok(request), request
+    assert_seed_recovers(fixed_run.requests(), driver, REPORT)
     for request in removed_run.requests():
         assert request["value"] == REPORT and ok(request), request
 

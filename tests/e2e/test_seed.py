@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import Server
-from .support import CANT_RECONNECT, DRIVERS, App, errors, fixed_codes, matches, ok
+from .support import DRIVERS, App, assert_seed_breaks, assert_seed_recovers, fixed_codes, ok
 
 pytestmark = pytest.mark.e2e
 
@@ -40,27 +40,9 @@ def test_seed(server: Server, tmp_path: Path) -> None:
     fixed_run = start(fixed)
     removed_run = start(fixed, "--remove-at-request-end")
 
-    # Unfixed: the query after the gap fails on the dead connection, and every
-    # later one on the session's invalid transaction, for as long as the process lives.
-    broken = broken_run.requests()
-    assert broken[0]["value"] == REPORT and ok(broken[0])
-    assert broken[1]["value"] == [] and len(errors(broken[1])) == 1
-    assert matches(errors(broken[1])[0], driver.gone_in_transaction), broken[1]
-    for request in broken[2:]:
-        assert request["value"] == []
-        assert [(e["type"], e["message"].startswith(CANT_RECONNECT)) for e in errors(request)] == [
-            ("sqlalchemy.exc.PendingRollbackError", True)
-        ], request
-
-    # Fixed: at most the first query after the gap fails (the session still held the
-    # dead connection in its open transaction); the rollback lets every later one work.
-    cured = fixed_run.requests()
-    assert cured[0]["value"] == REPORT and ok(cured[0])
-    if not ok(cured[1]):
-        assert cured[1]["value"] == [] and len(errors(cured[1])) == 1
-        assert matches(errors(cured[1])[0], driver.gone_in_transaction), cured[1]
-    for request in cured[2:]:
-        assert request["value"] == REPORT and ok(request), request
+    assert_seed_breaks(broken_run.requests(), driver, REPORT)
+    # Fixed: the rollback lets every request after the first failed one work.
+    assert_seed_recovers(fixed_run.requests(), driver, REPORT)
 
     # Fixed, with the remove() at the end of each request that the README recommends:
     # every request starts a new session, whose connection the pool pre-pings.
