@@ -254,3 +254,32 @@ def assert_seed_recovers(requests: list[dict[str, Any]], driver: Driver, report:
         assert matches(errors(requests[1])[0], driver.gone_in_transaction), requests[1]
     for request in requests[2:]:
         assert request["value"] == report and ok(request), request
+
+
+SIGNED_UP = {"registered": ["ada@example.com", "bob@example.com", "cy@example.com"], "users": 3}
+QUANTITY = 7  # what the prepping app's stock query returns
+
+
+def assert_rollback_cures(broken: list[dict[str, Any]], cured: list[dict[str, Any]], driver: Driver) -> None:
+    """Unfixed, the swallowed IntegrityError makes the next flush raise PendingRollbackError;
+    with the rollback in the handler, the sign-ups carry on."""
+    [failed] = broken
+    assert failed["value"] is None and failed["logged"] == []
+    assert failed["raised"]["type"] == "sqlalchemy.exc.PendingRollbackError"
+    message = failed["raised"]["message"]
+    assert message.startswith(FLUSH_FAILED), message
+    assert re.fullmatch(driver.duplicate_key, message[len(FLUSH_FAILED):]), message
+    [done] = cured
+    assert done["value"] == SIGNED_UP and ok(done), done
+
+
+def assert_pre_ping_cures(broken: list[dict[str, Any]], cured: list[dict[str, Any]], driver: Driver) -> None:
+    """Unfixed, the first checkout after the gap gets the dead connection; with pre-ping, none fails."""
+    assert broken[0]["value"] == QUANTITY and ok(broken[0])
+    assert broken[1]["value"] is None and len(errors(broken[1])) == 1
+    assert matches(broken[1]["raised"], driver.gone_idle), broken[1]
+    # The failure invalidated the whole pool: the next checkouts connect afresh.
+    for request in broken[2:]:
+        assert request["value"] == QUANTITY and ok(request), request
+    for request in cured:
+        assert request["value"] == QUANTITY and ok(request), request

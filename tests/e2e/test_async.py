@@ -15,14 +15,13 @@ import pytest
 from .conftest import Server
 from .support import (
     DRIVERS,
-    FLUSH_FAILED,
     App,
     Run,
+    assert_pre_ping_cures,
+    assert_rollback_cures,
     assert_seed_breaks,
     assert_seed_recovers,
-    errors,
     fixed_codes,
-    matches,
     ok,
 )
 
@@ -35,8 +34,6 @@ CODES = [
     ("asyncshop/settings.py", "SQS201"),
 ]
 REPORT = ["ada", "bob", "cy"]
-SIGNED_UP = {"registered": ["ada@example.com", "bob@example.com", "cy@example.com"], "users": 3}
-QUANTITY = 7
 
 
 def _start(server: Server, driver_name: str, app: App, *args: str) -> Run:
@@ -82,15 +79,7 @@ def test_async_rollback(postgresql: Server, driver_name: str, tmp_path: Path) ->
     assert re.search(handler, fixed.source("asyncshop/accounts.py"))
     fixed_run = _start(postgresql, driver_name, fixed, "--mode", "rollback", "--requests", "1")
 
-    [broken] = broken_run.requests()
-    assert broken["value"] is None and broken["logged"] == []
-    assert broken["raised"]["type"] == "sqlalchemy.exc.PendingRollbackError"
-    message = broken["raised"]["message"]
-    assert message.startswith(FLUSH_FAILED), message
-    assert re.fullmatch(driver.duplicate_key, message[len(FLUSH_FAILED):]), message
-
-    [cured] = fixed_run.requests()
-    assert cured["value"] == SIGNED_UP and ok(cured), cured
+    assert_rollback_cures(broken_run.requests(), fixed_run.requests(), driver)
 
 
 def test_async_prepping(postgresql: Server, driver_name: str, tmp_path: Path) -> None:
@@ -99,12 +88,4 @@ def test_async_prepping(postgresql: Server, driver_name: str, tmp_path: Path) ->
     broken_run, fixed = _broken_and_fixed(tmp_path, postgresql, driver_name, *args)
     fixed_run = _start(postgresql, driver_name, fixed, *args)
 
-    broken = broken_run.requests()
-    assert broken[0]["value"] == QUANTITY and ok(broken[0])
-    assert broken[1]["value"] is None and len(errors(broken[1])) == 1
-    assert matches(broken[1]["raised"], driver.gone_idle), broken[1]
-    for request in broken[2:]:
-        assert request["value"] == QUANTITY and ok(request), request
-
-    for request in fixed_run.requests():
-        assert request["value"] == QUANTITY and ok(request), request
+    assert_pre_ping_cures(broken_run.requests(), fixed_run.requests(), driver)
