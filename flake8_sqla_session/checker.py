@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import enum
 import re
-from typing import Iterable, Optional, cast
+from typing import Callable, Iterable, Optional, cast
 
 from .finding import Finding, Import
 from .names import (
@@ -532,6 +532,36 @@ def _has_return(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
             continue
         stack.extend(ast.iter_child_nodes(node))
     return False
+
+
+def kept_local(
+    function: ast.AST, name: str, release: str, local_call: Callable[[ast.Call], bool] | None = None
+) -> bool | None:
+    """How the local `name` is used in `function`.
+
+    None when `name.<release>` appears (`session.close`, `engine.dispose`);
+    True when `name` is only used as `name.<attribute>`, or as the argument of a
+    call that `local_call` accepts; False when it is handed on in any other way
+    (returned, yielded, stored, passed, aliased), so it may be released elsewhere.
+    """
+    loads = local = 0
+    for node in ast.walk(function):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name:
+            if node.attr == release:
+                return None
+            local += 1
+        elif isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            loads += 1
+        elif (
+            local_call is not None
+            and isinstance(node, ast.Call)
+            and len(node.args) == 1
+            and isinstance(node.args[0], ast.Name)
+            and node.args[0].id == name
+            and local_call(node)
+        ):
+            local += 1
+    return loads == local
 
 
 def _is_none(expr: ast.expr) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..checker import ENGINES, Context
+from ..checker import ENGINES, Context, kept_local
 from ..finding import Finding, Fix, SetKeyword, Span
 from ..names import Scope, sa_name
 from .base import Invalid, Rule, Valid
@@ -160,24 +160,11 @@ def _short_lived(context: Context, call: ast.Call, scope: Scope) -> bool:
     ]
     if len(names) != 1 or names[0] in scope.declared:
         return False
-    name = names[0]
-    loads = local_uses = 0
-    for node in ast.walk(scope.node):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name:
-            if node.attr == "dispose":
-                return True
-            local_uses += 1
-        elif isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
-            loads += 1
-        elif (
-            isinstance(node, ast.Call)
-            and len(node.args) == 1
-            and isinstance(node.args[0], ast.Name)
-            and node.args[0].id == name
-            and sa_name(context.qualified(node.func, scope)) == "inspect"
-        ):
-            local_uses += 1
-    return loads == local_uses
+
+    def is_inspect(node: ast.Call) -> bool:
+        return sa_name(context.qualified(node.func, scope)) == "inspect"
+
+    return kept_local(scope.node, names[0], "dispose", is_inspect) is not False  # disposed, or kept local
 
 
 _CONNECTING_METHODS = frozenset({"connect", "raw_connection", "begin"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..checker import ASYNC_KINDS, FACTORIES, REGISTRIES, SESSIONS, Context, Kind
+from ..checker import ASYNC_KINDS, FACTORIES, REGISTRIES, SESSIONS, Context, Kind, kept_local
 from ..finding import Finding, Fix, Import, Span, WrapCall
 from ..names import Scope, sa_name
 from .base import Invalid, Rule, Valid
@@ -453,7 +453,7 @@ class UnclosedSession(Rule):
                 assert isinstance(value, ast.Call)
                 if context.classify(value, scope) not in SESSIONS:
                     continue
-                if _owned_elsewhere(context, value, scope) or _handed_on_or_closed(function, name):
+                if _owned_elsewhere(context, value, scope) or kept_local(function, name, "close") is not True:
                     continue
                 yield self.finding(value, name=name)
 
@@ -504,16 +504,3 @@ def _is_connection(context: Context, expr: ast.expr, scope: Scope, depth: int) -
             for b in bindings
         )
     return False
-
-
-def _handed_on_or_closed(function: ast.AST, name: str) -> bool:
-    """Whether `name` is closed, or used other than as `name.attr` (so it may be closed elsewhere)."""
-    loads = attribute_bases = 0
-    for node in ast.walk(function):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name:
-            if node.attr == "close":
-                return True
-            attribute_bases += 1
-        elif isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
-            loads += 1
-    return loads > attribute_bases
