@@ -6,7 +6,7 @@ from sqlalchemy.orm import sessionmaker
 SECRET_KEY = os.environ["SECRET_KEY"]
 DEBUG = os.environ.get("DEBUG") == "1"
 INSTALLED_APPS = ["django.contrib.auth", "django.contrib.contenttypes", "dashboard"]
-ROOT_URLCONF = "mysite.urls"
+ROOT_URLCONF = "dashboard.urls"
 
 DATABASES = {
     "default": {"ENGINE": "django.db.backends.postgresql", "NAME": "site", "CONN_MAX_AGE": 60},

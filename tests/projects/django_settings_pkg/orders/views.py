@@ -2,7 +2,7 @@ import logging
 
 from django.conf import settings
 from django.http import JsonResponse
-from sqlalchemy import text
+from sqlalchemy import func, table, text
 
 logger = logging.getLogger(__name__)
 
@@ -16,6 +16,15 @@ def top_customers(request):
         logger.exception("top_customers query failed")
         rows = []
     return JsonResponse({"customers": [dict(r._mapping) for r in rows]})
+
+
+def customer_count(request):
+    try:
+        count = settings.BASE_DB_SESSION.query(func.count()).select_from(table("customers")).scalar()
+    except Exception:  # expect: SQS301
+        logger.exception("customer count failed")
+        count = None
+    return JsonResponse({"customers": count})
 
 
 def daily_totals(request):
