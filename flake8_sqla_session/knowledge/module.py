@@ -46,6 +46,8 @@ _NESTED_CODE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 def called(kind: Known | None) -> Known | None:
     """What calling something of `kind` gives (a factory gives a session, a maker its result)."""
+    if kind is Kind.FOREIGN:
+        return Kind.FOREIGN  # `requests.Session()`, also through a project module
     if kind is Kind.FACTORY or kind is Kind.REGISTRY:
         return Kind.SESSION
     if kind is Kind.ASYNC_FACTORY or kind is Kind.ASYNC_REGISTRY:
@@ -308,7 +310,7 @@ class ModuleKnowledge:
     def _classify_name(self, name: str, scope: Scope, depth: int) -> Known | None:
         bindings = scope.lookup(name)
         if not bindings:
-            return None
+            return self._star_imported(name)
         owner = self._owner(name, scope)
         key = (name, id(owner))
         memo = self._name_kinds
@@ -377,16 +379,27 @@ class ModuleKnowledge:
         """What the module-level `name` of this module is, for the modules that import it."""
         if name in self.module.names:
             return self._classify_name(name, self.module, 0)
-        if self.project is None:
+        return self._star_imported(name)
+
+    def _star_imported(self, name: str) -> Known | None:
+        """A name no statement binds, through `from <project module> import *`."""
+        if self.project is None or not self.module.star_imports:
             return None
+        key = ("*" + name, 0)
+        if key in self._name_kinds:
+            return self._name_kinds[key]
+        self._name_kinds[key] = None
+        found = None
         for module in self.module.star_imports:
-            kind = self.project.lookup_star(module, name, self)
-            if kind is not None:
-                return kind
-        return None
+            found = self.project.lookup_star(module, name, self)
+            if found is not None:
+                break
+        self._name_kinds[key] = found
+        return found
 
     def public_names(self) -> frozenset[str] | None:
-        """What `from this_module import *` hands on: `__all__` when it is a literal, else public names."""
+        """What `from this_module import *` hands on: `__all__` when it is a literal, else its public
+        names; None when that cannot be listed."""
         for binding in self.module.names.get("__all__", ()):
             if binding.kind == "assign" and isinstance(binding.value, (ast.List, ast.Tuple)):
                 names = [e.value for e in binding.value.elts if isinstance(e, ast.Constant)]
@@ -394,6 +407,8 @@ class ModuleKnowledge:
                 if len(strings) == len(binding.value.elts):
                     return frozenset(strings)
             return None
+        if self.module.star_imports:
+            return None  # it hands on what its own star imports bring: every name may be there
         return frozenset(name for name in self.module.names if not name.startswith("_"))
 
     def _function_maker(self, node: ast.FunctionDef | ast.AsyncFunctionDef, depth: int) -> Known | None:

@@ -24,7 +24,7 @@ import tokenize
 from typing import TYPE_CHECKING, Optional
 
 from ..settings import Settings
-from .kinds import Known
+from .kinds import Kind, Known
 from .names import FOREIGN_ROOTS, SA_ROOTS
 
 if TYPE_CHECKING:
@@ -188,7 +188,9 @@ class Project:
     def module_name_of(self, filename: str) -> str:
         """The dotted name the checked file has under the first root that holds it."""
         path = os.path.realpath(os.path.abspath(filename))
-        for root in self.roots:
+        # The outermost root first: a namespace package's modules (no __init__.py) are named
+        # from above it, so that their relative imports can be placed.
+        for root in sorted(self.roots, key=len):
             if path.startswith(root + os.sep):
                 relative = os.path.relpath(path, root)[: -len(".py")] if path.endswith(".py") else ""
                 parts = relative.split(os.sep)
@@ -249,8 +251,10 @@ class Project:
 
     def _lookup(self, absolute: str) -> Optional[Known]:
         module, _, name = absolute.rpartition(".")
-        if not module or self.find(absolute) is not None:
-            return None  # a module, not a name in one
+        if self.find(absolute) is not None:
+            return Kind.OBJECT  # a project module: known, and not a session
+        if not module:
+            return None
         path = self.find(module)
         if not path:
             return None  # not the project's, or a namespace package (which has no names)

@@ -71,8 +71,8 @@ class Rule:
         """
         if settings.session_factories:
             return True
-        if text.imports_sqlalchemy:
-            return not cls.needs_words or text.has(*cls.needs_words)
+        if text.imports_sqlalchemy and (not cls.needs_words or text.has(*cls.needs_words)):
+            return True
         return not cls.needs_sqlalchemy and text.imports_project  # names from the project's modules
 
     def finding(
