@@ -78,4 +78,5 @@ class Rule:
     def finding(
         self, node: ast.expr | ast.stmt | ast.excepthandler, fix: Fix | None = None, **details: object
     ) -> Finding:
-        return Finding(self.code, f"{self.code} {self.message.format(**details)}", node.lineno, node.col_offset, fix)
+        message = f"{self.code} {self.message.format(**details)}"
+        return Finding(self.code, message, node.lineno, node.col_offset, fix, node.end_lineno, node.end_col_offset)
