@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import json
 import os
 import sys
@@ -15,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Sequence
 
 from . import __version__
-from .config import Config, ConfigError, load_config
+from .config import Config, ConfigError, load_config, selection_from_options, settings_from_options
 from .finding import Finding
 from .rules import RULES
-from .selection import Selection, build_selection
+from .selection import Selection
 from .settings import Settings, SettingsError
 
 DEFAULT_EXCLUDE = (
@@ -251,23 +252,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(".", args.config)
     except ConfigError as exc:
         parser.error(str(exc))
+    option = functools.partial(_option, args, config)
     try:
-        settings = Settings.build(
-            session_names=_option(args, config, "sqla-session-names"),
-            session_factories=_option(args, config, "sqla-session-factories"),
-            max_pool_recycle=_option(args, config, "sqla-max-pool-recycle"),
-            pool_recycle=_option(args, config, "sqla-pool-recycle"),
-        )
+        settings = settings_from_options(option)
     except SettingsError as exc:
         parser.error(str(exc))
-    selection = build_selection(
-        _option(args, config, "select"),
-        _option(args, config, "extend-select"),
-        _option(args, config, "ignore"),
-        _option(args, config, "extend-ignore"),
-        _option(args, config, "per-file-ignores"),
-        root=config.root,
-    )
+    selection = selection_from_options(option, config.root)
     if not any(selection.selects(rule.code) for rule in RULES):
         where = ", ".join(config.files) or "the command line"
         print(f"flake8-sqla-session: warning: the selection ({where}) selects no SQS code", file=sys.stderr)
