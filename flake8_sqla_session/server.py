@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import bisect
 import logging
 import os
 import sys
@@ -109,11 +110,18 @@ def spans(checked: Checked, lines: Sequence[str]) -> dict[Finding, tuple[int, in
     first line (`create_engine(url)`, `except Exception:`).
     """
     starts = {(f.line, f.col) for f in checked.findings}
+    found_lines = sorted({f.line for f in checked.findings})
     ends: dict[tuple[int, int], int | None] = {}
-    for node in ast.walk(checked.tree):  # outer nodes come first
-        key = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
-        if key in starts and key not in ends:
-            ends[key] = getattr(node, "end_col_offset", None) if getattr(node, "end_lineno", None) == key[0] else None
+    for statement in checked.tree.body:  # only the top-level statements that hold a finding
+        first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
+        index = bisect.bisect_left(found_lines, first)
+        if index == len(found_lines) or found_lines[index] > (statement.end_lineno or statement.lineno):
+            continue
+        for node in ast.walk(statement):  # outer nodes come first
+            key = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+            if key in starts and key not in ends:
+                end_line = getattr(node, "end_lineno", None)
+                ends[key] = getattr(node, "end_col_offset", None) if end_line == key[0] else None
     result = {}
     for finding in checked.findings:
         text = lines[finding.line - 1].rstrip("\r\n") if finding.line <= len(lines) else ""
@@ -164,11 +172,18 @@ def create_server() -> LanguageServer:
 
     server = LanguageServer(NAME, __version__)
     reported: set[str] = set()  # configuration problems already shown to the user
+    last: dict[str, tuple[tuple[int | None, Options], Checked | None]] = {}  # uri -> the last check
+
+    def lazy_edits() -> bool:
+        """Whether the client asks for a code action's edit when it is chosen (codeAction/resolve)."""
+        support = server.client_capabilities.text_document
+        resolve = support.code_action.resolve_support if support and support.code_action else None
+        return resolve is not None and "edit" in resolve.properties
 
     def path_of(document: TextDocument) -> str | None:
         return document.path if document.uri.startswith("file:") else None
 
-    def checked(document: TextDocument) -> Checked | None:
+    def check(document: TextDocument) -> Checked | None:
         path = path_of(document)
         try:
             options = options_for(path, server.workspace.root_path or os.getcwd())
@@ -179,8 +194,11 @@ def create_server() -> LanguageServer:
                     types.ShowMessageParams(types.MessageType.Error, f"{NAME}: {exc}; not checked")
                 )
             return None
+        key = (document.version, options)
+        if document.uri in last and last[document.uri][0] == key:
+            return last[document.uri][1]
         try:
-            return check_text(path or "", document.source, options)
+            result = check_text(path or "", document.source, options)
         except Exception as exc:  # a bug of ours: say so, never take the editor's server down
             logger.exception("checking %s", document.uri)
             server.window_log_message(
@@ -189,7 +207,10 @@ def create_server() -> LanguageServer:
                     f"{NAME} could not check {document.uri} ({type(exc).__name__}: {exc}); please report it",
                 )
             )
-            return None
+            result = None
+        if document.version is not None:  # code actions for this version reuse it
+            last[document.uri] = (key, result)
+        return result
 
     def position(lines: Sequence[str], line: int, char: int) -> types.Position:
         """A position in the client's units (UTF-16 unless negotiated otherwise)."""
@@ -214,7 +235,7 @@ def create_server() -> LanguageServer:
 
     def publish(uri: str) -> None:
         document = server.workspace.get_text_document(uri)
-        result = checked(document)
+        result = check(document)
         found = [] if result is None else list(diagnostics(result, split_lines(result.text)).values())
         server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=found, version=document.version)
@@ -240,17 +261,19 @@ def create_server() -> LanguageServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: LanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        last.pop(params.text_document.uri, None)
         server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
         )
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND]),
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND], resolve_provider=True),
     )
     def code_action(ls: LanguageServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
         uri = params.text_document.uri
-        result = checked(server.workspace.get_text_document(uri))
+        document = server.workspace.get_text_document(uri)
+        result = check(document)
         if result is None or not result.findings:
             return None
         wanted = _kind_filter(params.context.only)
@@ -277,16 +300,31 @@ def create_server() -> LanguageServer:
                     )
                 )
         if wanted(FIX_ALL_KIND) and any(f.fix is not None and f.fix.safe for f in result.findings):
-            try:
-                fixed = fix_all_safe(result.path, result.text, result.options)
-            except FixError as exc:
-                logger.warning("%s: %s", uri, exc)
-            else:
-                if fixed != result.text:
-                    actions.append(
-                        types.CodeAction(title=FIX_ALL_TITLE, kind=FIX_ALL_KIND, edit=edit(uri, result.text, fixed))
-                    )
+            offered = {"uri": uri, "version": document.version}
+            fix_all = types.CodeAction(title=FIX_ALL_TITLE, kind=FIX_ALL_KIND, data=offered)
+            if lazy_edits() or resolve(ls, fix_all).edit is not None:  # resolve: libcst work only when chosen
+                actions.append(fix_all)
         return actions or None
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    def resolve(ls: LanguageServer, action: types.CodeAction) -> types.CodeAction:
+        """Give "Fix all safe SQS issues" its edit, if the document is still the one it was offered for."""
+        data = action.data if isinstance(action.data, dict) else {}
+        uri = data.get("uri")
+        if action.kind != FIX_ALL_KIND or not isinstance(uri, str) or uri not in server.workspace.text_documents:
+            return action
+        document = server.workspace.get_text_document(uri)
+        result = check(document)
+        if result is None or document.version != data.get("version"):
+            return action
+        try:
+            fixed = fix_all_safe(result.path, result.text, result.options)
+        except FixError as exc:
+            logger.warning("%s: %s", uri, exc)
+            return action
+        if fixed != result.text:
+            action.edit = edit(uri, result.text, fixed)
+        return action
 
     return server
 

@@ -39,12 +39,22 @@ HANDLER = (
 FIX_ALL = "source.fixAll.flake8-sqla-session"
 
 
-@pytest_lsp.fixture(
-    scope="module",
-    config=ClientServerConfig(server_command=[sys.executable, "-m", "flake8_sqla_session", "server"]),
-)
+SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "flake8_sqla_session", "server"])
+
+
+@pytest_lsp.fixture(scope="module", config=SERVER)
 async def client(lsp_client: LanguageClient):
+    """A client that announces no capabilities: UTF-16 positions, edits inside code actions."""
     await lsp_client.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(scope="module", config=SERVER)
+async def neovim(lsp_client: LanguageClient):
+    """Neovim 0.11's capabilities (recorded by pytest-lsp): UTF-8 positions, codeAction/resolve for edits."""
+    capabilities = pytest_lsp.client_capabilities("neovim@v0.11")
+    await lsp_client.initialize_session(types.InitializeParams(capabilities=capabilities))
     yield
     await lsp_client.shutdown_session()
 
@@ -292,6 +302,23 @@ async def test_unreadable_config_is_shown_and_nothing_reported(client: LanguageC
     assert any(
         m.type == types.MessageType.Error and "--sqla-max-pool-recycle" in m.message for m in client.messages
     )
+
+
+@lsp
+async def test_neovim_gets_utf8_columns_and_resolves_fix_all_on_choice(neovim: LanguageClient, tmp_path: Path) -> None:
+    text = 'from sqlalchemy import create_engine\nname = "é🐍"; engine = create_engine(url)\n'
+    path = tmp_path / "app.py"
+    (diagnostic,) = await open_file(neovim, path, text)
+    start = len('name = "é🐍"; engine = '.encode("utf-8"))
+    assert diagnostic.range.start == types.Position(1, start)
+    (action,) = await actions(neovim, path, (0, 0), only=["source.fixAll"])
+    assert action.kind == FIX_ALL and action.edit is None  # the libcst work waits until it is chosen
+    resolved = await neovim.code_action_resolve_async(action)
+    # (its edit replaces whole lines: positions at column 0 read the same in every encoding)
+    assert apply(text, path.as_uri(), resolved.edit) == cli_fix(text, tmp_path)
+    # Offered for version 1: once the document changed, resolving it gives no edit.
+    await change(neovim, path, text + "\n", 2)
+    assert (await neovim.code_action_resolve_async(action)).edit is None
 
 
 def test_without_pygls_server_says_what_to_install(
