@@ -353,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--sqla-max-pool-recycle", help="the server's idle timeout in seconds (SQS202; default 28800)")
     parser.add_argument("--sqla-pool-recycle", help="the pool_recycle value the SQS202 fix sets (default 3600)")
+    parser.add_argument("--sqla-src", help="comma-separated import roots for the project's own modules")
+    parser.add_argument("--sqla-django-settings", help="the Django settings module, e.g. mysite.settings")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 

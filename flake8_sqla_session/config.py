@@ -117,6 +117,8 @@ def settings_from_options(option: Callable[[str], str | None]) -> Settings:
         session_factories=option("sqla-session-factories"),
         max_pool_recycle=option("sqla-max-pool-recycle"),
         pool_recycle=option("sqla-pool-recycle"),
+        src=option("sqla-src"),
+        django_settings=option("sqla-django-settings"),
     )
 
 
