@@ -163,8 +163,8 @@ def test_functions_are_known_by_what_they_return_yield_or_are_annotated_to(tmp_p
                 s.execute(q)
             """),
     })
-    assert codes(tmp_path, "app/use.py") == [(3, "SQS101"), (4, "SQS102"), (7, "SQS104"), (14, "SQS301"),
-                                            (19, "SQS104")]
+    expected = [(3, "SQS101"), (4, "SQS102"), (7, "SQS104"), (14, "SQS301"), (19, "SQS104")]
+    assert codes(tmp_path, "app/use.py") == expected
 
 
 def test_project_classes_are_told_apart_by_their_bases(tmp_path):
