@@ -290,3 +290,17 @@ def test_fixing_a_project_keeps_every_file_valid_and_is_idempotent(tmp_path, nam
         compile(data, str(path), "exec")
     second = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300)
     assert {p: p.read_bytes() for p in root.rglob("*.py")} == after, second.stdout
+
+
+def test_long_chains_across_modules_never_reach_the_recursion_limit(tmp_path):
+    """Twenty modules, each re-exporting the one before through 150 aliases: no crash."""
+    aliases = "".join(f"a{i + 1} = a{i}\n" for i in range(50))
+    files = {"app/__init__.py": "", "app/m0.py": DB + "a0 = SessionLocal\n" + aliases.replace("a50", "b0")}
+    for index in range(1, 20):
+        chain = "".join(f"b{i + 1} = b{i}\n" for i in range(150))
+        files[f"app/m{index}.py"] = f"from app.m{index - 1} import b0\n{chain}b0 = b150\n"
+    files["app/near.py"] = "from app.m0 import b0\nsession = b0()\n"
+    files["app/use.py"] = "from app.m19 import b0\nsession = b0()\n"
+    write(tmp_path, files)
+    assert codes(tmp_path, "app/near.py") == [(2, "SQS101")]  # 51 aliases in one module away: known
+    assert codes(tmp_path, "app/use.py") == []  # past the bounds (and a cycle of names): unknown, quiet
