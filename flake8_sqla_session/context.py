@@ -305,9 +305,11 @@ class TextFacts:
 
     @property
     def imports_project(self) -> bool:
-        """An import of one of the project's own modules (or of Django's settings)."""
+        """An import of Django's settings, or of a project module related to SQLAlchemy."""
         if self._imports_project is None:
-            self._imports_project = self.project is not None and self.project.imports_project(self.source)
+            self._imports_project = self.project is not None and self.project.imports_project(
+                self.source, self.filename
+            )
         return self._imports_project
 
     def has(self, *words: str) -> bool:

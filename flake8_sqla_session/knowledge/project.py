@@ -37,7 +37,9 @@ _SETTINGS_MODULE = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)[
 _SQLALCHEMY_TEXT = re.compile(
     r"^[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy|django\.conf)\b", re.MULTILINE
 )
-_IMPORTED = re.compile(r"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import|import[ \t]+([\w.]+))", re.MULTILINE)
+_IMPORTED = re.compile(
+    r"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?[ \t]*([\w, \t]*)|import[ \t]+([\w.]+))", re.MULTILINE
+)
 _NOT_ROOTS = frozenset({"site-packages", "dist-packages"})
 
 
@@ -363,18 +365,27 @@ class Project:
                     return ".".join(parts)
         return ""
 
-    def imports_project(self, source: str) -> bool:
-        """Whether the text imports a project module (or Django's settings): a cheap prefilter."""
+    def imports_project(self, source: str, filename: str = "") -> bool:
+        """Whether the text imports Django's settings, or a project module that imports SQLAlchemy
+        (itself or through the project modules it imports): a cheap prefilter, text only."""
+        module_name = self.module_name_of(filename) if filename else ""
+        is_package = filename.endswith("__init__.py")
         for match in _IMPORTED.finditer(source):
-            dots, module, plain = match.group(1), match.group(2), match.group(3)
-            if dots:
-                return True
-            name = module or plain or ""
+            name = (match.group(1) or "") + (match.group(2) or match.group(4) or "")
             if name == "django.conf":
                 return True
-            if name and self.find(name.partition(".")[0]) is not None:
+            absolute = _absolute_name(name, module_name, is_package) if name else None
+            if absolute is None:
+                if match.group(1):
+                    return True  # a relative import that cannot be placed: cannot tell
+                continue
+            if any(self._related_module(module) for module in _modules_of(absolute, match.group(3))):
                 return True
         return False
+
+    def _related_module(self, module: str) -> bool:
+        path = self.find(module)
+        return bool(path) and self._sqlalchemy_related(path or "", module)
 
     def knowledge(self, path: str, module: str) -> Optional[ModuleKnowledge]:
         """The walked module at `path`, or None when it cannot be read."""
@@ -469,10 +480,12 @@ class Project:
             else:
                 is_package = path.endswith("__init__.py")
                 for match in _IMPORTED.finditer(text):
-                    dots, name, plain = match.group(1), match.group(2), match.group(3)
-                    imported = _absolute_name((dots or "") + (name or plain or ""), module, is_package)
-                    other = self.find(imported) if imported else None
-                    if other and other != path and self._sqlalchemy_related(other, imported or ""):
+                    name = (match.group(1) or "") + (match.group(2) or match.group(4) or "")
+                    imported = _absolute_name(name, module, is_package) if name else None
+                    if imported is not None and any(
+                        self.find(other) not in (None, "", path) and self._related_module(other)
+                        for other in _modules_of(imported, match.group(3))
+                    ):
                         related = True
                         break
         self._related[path] = related
@@ -554,6 +567,16 @@ def _small_text(path: str) -> Optional[str]:
         return None
 
 
+def _modules_of(module: str, names: Optional[str]) -> list[str]:
+    """`from module import a, b`: the module, and `module.a`, `module.b` in case they are submodules."""
+    found = [module]
+    for name in (names or "").split(","):
+        name = name.strip().split(" ")[0]
+        if name.isidentifier():
+            found.append(f"{module}.{name}")
+    return found
+
+
 def _absolute(qualified: str, importer: ModuleKnowledge) -> Optional[str]:
     """`..db.engine` seen from `app.api.views` -> `app.db.engine`."""
     return _absolute_name(qualified, importer.module_name, importer.is_package)
@@ -571,7 +594,7 @@ def _absolute_name(qualified: str, module_name: str, is_package: bool) -> Option
     if level - 1 > len(parts):
         return None
     base = parts[: len(parts) - (level - 1)]
-    return ".".join([*base, rest]) if base else rest or None
+    return ".".join([*base, rest]) if base and rest else ".".join(base) if base else rest or None
 
 
 __all__ = ["Project", "Stats", "project_for", "import_roots", "read_module"]
