@@ -58,8 +58,7 @@ class Outcome:
 def process(path: str, job: Job, stdin_text: str | None = None) -> Outcome:
     """Check (and fix) one file; every failure becomes `Outcome.error`, never an exception."""
     from .fix.files import FileError, SourceFile, read_source, write_source
-
-    from .noqa import NoqaError
+    from .noqa import NoqaError, add_noqa
 
     outcome = Outcome(path)
     text: str | None = None
@@ -73,8 +72,6 @@ def process(path: str, job: Job, stdin_text: str | None = None) -> Outcome:
         selection = job.selection.for_file(path)
         outcome.findings, outcome.applied, new_text, tree = _fix_text(text, path, job, selection)
         if job.mode == "add-noqa":
-            from .noqa import add_noqa
-
             new_text, outcome.noqa_added = add_noqa(text, outcome.findings)
         if new_text != text:
             if job.mode == "diff":
@@ -307,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="flake8-sqla-session",
         description="Find (and fix) the SQLAlchemy session patterns behind 'MySQL server has gone away' "
         "and 'Can't reconnect until invalid transaction is rolled back'.",
+        epilog="`flake8-sqla-session rule SQS101` (or `rule --all`) prints a rule's documentation.",
     )
     parser.add_argument(
         "paths", nargs="*", default=["."], metavar="PATH", help="files or folders (default: .); - reads stdin"
@@ -469,9 +467,11 @@ def report(outcomes: list[Outcome], job: Job, output: Output | str = "text") -> 
     errors = [o for o in outcomes if o.error]
     for outcome in errors:
         print(f"{outcome.path}: error: {outcome.error}", file=sys.stderr)
-    for outcome in outcomes:
-        if outcome.fixed_text is not None:
-            sys.stdout.write(outcome.fixed_text)
+    # Fixed stdin goes to stdout, unless a machine-readable report takes stdout.
+    if job.mode == "add-noqa" or output.format == "text" or output.file is not None:
+        for outcome in outcomes:
+            if outcome.fixed_text is not None:
+                sys.stdout.write(outcome.fixed_text)
     if job.mode == "add-noqa":
         print(_noqa_summary(outcomes), file=sys.stderr)
         return 2 if errors else 0

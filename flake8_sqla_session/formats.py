@@ -293,7 +293,11 @@ def gitlab(reports: Sequence[Report], run: Run) -> str:
 # ---- JUnit XML ---------------------------------------------------------------------------
 
 def junit(reports: Sequence[Report], run: Run) -> str:
-    """One <testsuite> per file with findings, one failed <testcase> per finding; one passing case if none."""
+    """One <testsuite> per file with findings, one failed <testcase> per finding; one passing case if none.
+
+    The attributes are those of the JUnit schema that Jenkins' xunit plugin
+    publishes (junit-10.xsd), which GitLab and GitHub test reporters read too.
+    """
     by_path: dict[str, list[Report]] = {}
     for report in reports:
         by_path.setdefault(report.path, []).append(report)
@@ -318,8 +322,7 @@ def junit(reports: Sequence[Report], run: Run) -> str:
             name = f"{finding.code} at line {finding.line}, column {report.col}"
             body = _xml_text(f"{where}: {finding.message}\n{hint(report, run)}")
             lines += [
-                f"    <testcase name={_attr(name)} classname={_attr(path)} file={_attr(path)}"
-                f' line="{finding.line}">',
+                f"    <testcase name={_attr(name)} classname={_attr(path)}>",
                 f"      <failure message={_attr(finding.message)} type={_attr(finding.code)}>"
                 f"{body}</failure>",
                 "    </testcase>",
