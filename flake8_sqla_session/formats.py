@@ -14,11 +14,9 @@ nothing else, so adding one touches no other.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
-from xml.sax.saxutils import quoteattr
 
 from .finding import Finding
 
@@ -268,6 +266,8 @@ def sarif(reports: Sequence[Report], run: Run) -> str:
 
 def fingerprint(report: Report) -> str:
     """Stable while unrelated lines move: path, code, the stripped line text and its occurrence, not the line number."""
+    import hashlib
+
     key = "\0".join([_relative(report.path), report.finding.code, report.source_line.strip(), str(report.occurrence)])
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
@@ -341,6 +341,8 @@ def _xml_safe(value: str) -> str:
 
 
 def _attr(value: str) -> str:
+    from xml.sax.saxutils import quoteattr  # only here: it imports urllib.request, slow to load
+
     return quoteattr(_xml_safe(value))
 
 
