@@ -551,16 +551,16 @@ def report(outcomes: list[Outcome], job: Job, output: Output | str = "text") -> 
     shown = [r for r in reports if not r.fix_applied] if job.mode == "fix" else reports
     text = ""
     if output.format == "json":
-        text = FORMATS["json"](reports, Run(unsafe=job.unsafe))  # every finding, with fix_applied
+        text = FORMATS["json"](reports, Run())  # every finding, with fix_applied
     elif output.format == "text":
         for outcome in outcomes:
             if outcome.diff:
                 sys.stdout.write(outcome.diff)
-        text = FORMATS["text"](shown, Run(show_source=output.show_source, unsafe=job.unsafe))
+        text = FORMATS["text"](shown, Run(show_source=output.show_source))
     else:
         from .docs import rule_infos
 
-        run_info = Run(rules=rule_infos(), version=__version__, show_source=output.show_source, unsafe=job.unsafe)
+        run_info = Run(rules=rule_infos(), version=__version__, show_source=output.show_source)
         text = FORMATS[output.format](shown, run_info)
     stats = statistics(shown) if output.statistics else ""
     # stdout carries the fixed code or the diff when there is one: text findings go aside.

@@ -69,13 +69,13 @@ class Run:
     rules: Mapping[str, RuleInfo] = field(default_factory=dict)
     version: str = ""
     show_source: bool = False
-    unsafe: bool = False  # --unsafe-fixes was given
 
 
 Format = Callable[[Sequence[Report], Run], str]
 
 
-def label(report: Report, run: Run) -> str:
+def label(report: Report) -> str:
+    """The text format's fix label, as ruff prints it."""
     fix = report.finding.fix
     if fix is None:
         return "[no autofix]"
@@ -100,7 +100,7 @@ def text(reports: Sequence[Report], run: Run) -> str:
     out = []
     for report in reports:
         finding = report.finding
-        out.append(f"{report.path}:{finding.line}:{finding.col + 1}: {finding.message} {label(report, run)}\n")
+        out.append(f"{report.path}:{finding.line}:{finding.col + 1}: {finding.message} {label(report)}\n")
         if run.show_source:
             # flake8's layout: the line, then a caret under the column, indented with the line's own tabs.
             indent = "".join(c if c.isspace() else " " for c in report.source_line[: report.col - 1])
