@@ -19,6 +19,14 @@ if TYPE_CHECKING:
 # flake8's own inline noqa syntax: `# noqa`, `# noqa: SQS201`, `# NOQA:SQS201,E501`.
 NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)
 _NOQA_SPLIT = re.compile(r"[,\s]+")
+# A line ends at \r\n, \r or \n, as for the tokenizer, `ast` and flake8; not at the form
+# feeds, U+2028 and other separators that `str.splitlines` also splits on.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def split_lines(source: str) -> list[str]:
+    """Lines, with their ends, split as the tokenizer splits them (\\n, \\r\\n and \\r end a line)."""
+    return _LINE.findall(source)
 
 
 class FixError(Exception):
@@ -72,7 +80,7 @@ def detect(
     if select is not None:
         findings = [f for f in findings if select(f.code)]
     if findings and "noqa" in source.lower():
-        lines = source.splitlines()
+        lines = split_lines(source)
         findings = [f for f in findings if not is_suppressed(f, lines)]
     return findings
 
@@ -115,12 +123,20 @@ def apply_fixes(source: str, findings: Iterable[Finding], filename: str = "", tr
     hold a fix, and the leading import block when a fix needs imports.
     """
     findings = list(findings)
+    if "\r" in source and "\n" not in source:
+        # Lone-CR line ends (classic Mac): libcst joins such lines, so it sees \n ones.
+        # Python reads both alike, even inside strings, so the meaning cannot change.
+        fixed = apply_fixes(source.replace("\r", "\n"), findings, filename, tree)
+        return _compiled(source, fixed.replace("\n", "\r"), findings, filename)
     try:
         if tree is None:
-            return _compiled(source, _apply(source, findings, 0), findings, filename)
-        return _apply_by_statement(source, findings, tree, filename)
+            new = _apply(source, findings, 0)
+        else:
+            new = _apply_by_statement(source, findings, tree, filename)
     except RecursionError:
         raise FixError("too deeply nested for libcst; nothing written") from None
+    # The statements were checked one by one; what is returned (and written) is the whole text.
+    return _compiled(source, new, findings, filename)
 
 
 def _compiled(old: str, new: str, findings: list[Finding], filename: str, offset: int = 0) -> str:
@@ -139,12 +155,10 @@ def _compiled(old: str, new: str, findings: list[Finding], filename: str, offset
 
 
 def _apply_by_statement(source: str, findings: list[Finding], tree: ast.Module, filename: str) -> str:
-    from .locate import split_lines
-
     imports = [needed for f in findings if f.fix is not None for needed in f.fix.imports]
     header_end = _import_block_end(tree) if imports else 0
     if imports and not header_end:  # no import block to add to: libcst places them
-        return _compiled(source, _apply(source, findings, 0), findings, filename)
+        return _apply(source, findings, 0)
     lines = split_lines(source)
     ranges: list[tuple[int, int]] = []  # first and last line of top-level statements with fixes
     for statement in tree.body:
@@ -157,7 +171,7 @@ def _apply_by_statement(source: str, findings: list[Finding], tree: ast.Module, 
                 ranges.append((first, last))
     placed = sum(1 for f in findings if any(a <= _edit_line(f) <= b for a, b in ranges))
     if placed != len(findings) or (ranges and ranges[0][0] <= header_end):
-        return _compiled(source, _apply(source, findings, 0), findings, filename)
+        return _apply(source, findings, 0)
     for first, last in reversed(ranges):
         inside = [f for f in findings if first <= _edit_line(f) <= last]
         snippet = "".join(lines[first - 1:last])
