@@ -43,21 +43,28 @@ class Outcome:
     applied: list[Finding] = field(default_factory=list)
     diff: str = ""
     error: str | None = None
-    fixed_text: str | None = None  # for stdin
+    output: bytes | None = None  # for `--fix -`: the fixed bytes, or the input when it could not be fixed
 
 
 # ---- one file ----------------------------------------------------------------------------
 
-def process(path: str, job: Job, stdin_text: str | None = None) -> Outcome:
-    """Check (and fix) one file; every failure becomes `Outcome.error`, never an exception."""
-    from .fix.files import FileError, SourceFile, read_source, write_source
+def process(path: str, job: Job, stdin_data: bytes | None = None) -> Outcome:
+    """Check (and fix) one file; every failure becomes `Outcome.error`, never an exception.
+
+    `stdin_data`: the bytes read from stdin, decoded as a file's are; with --fix
+    the outcome's `output` is the fixed bytes, or these bytes unchanged when they
+    cannot be processed (an editor replaces its buffer with what it gets).
+    """
+    from .fix.files import FileError, read_source, source_from_bytes, write_source
 
     outcome = Outcome(path)
+    if stdin_data is not None and job.mode == "fix":
+        outcome.output = stdin_data
     try:
-        if stdin_text is None:
+        if stdin_data is None:
             source = read_source(path)
         else:
-            source = SourceFile(path, path, b"", stdin_text, "utf-8", 0, 0)
+            source = source_from_bytes(path, stdin_data)
         text = source.text
         selection = job.selection.for_file(path)
         outcome.findings, outcome.applied, new_text = _fix_text(text, path, job, selection)
@@ -70,12 +77,10 @@ def process(path: str, job: Job, stdin_text: str | None = None) -> Outcome:
                     )
                 )
             elif job.mode == "fix":
-                if stdin_text is None:
+                if stdin_data is None:
                     write_source(source, new_text)
                 else:
-                    outcome.fixed_text = new_text
-        elif stdin_text is not None and job.mode == "fix":
-            outcome.fixed_text = text
+                    outcome.output = new_text.encode(source.encoding)
     except FileError as exc:
         outcome.error = str(exc)
         outcome.applied = []
@@ -90,6 +95,8 @@ def process(path: str, job: Job, stdin_text: str | None = None) -> Outcome:
     except Exception as exc:  # a bug of ours: say so, keep going with the other files
         outcome.error = f"internal error ({type(exc).__name__}: {exc}); please report it; file left unchanged"
         outcome.applied = []
+    if outcome.error and stdin_data is not None and job.mode == "fix":
+        outcome.output = stdin_data
     return outcome
 
 
@@ -123,6 +130,8 @@ def _run_one(args: tuple[str, Job]) -> Outcome:
 
 def discover(paths: Sequence[str], exclude: Sequence[str]) -> Iterator[str]:
     """The .py files under `paths`; named files always, folders walked without `exclude`d parts."""
+    from .fix.files import is_regular
+
     excluded = _matcher(exclude)
     for path in paths:
         if os.path.isdir(path):
@@ -134,7 +143,8 @@ def discover(paths: Sequence[str], exclude: Sequence[str]) -> Iterator[str]:
                 )
                 for name in sorted(files):
                     full = os.path.join(folder, name)
-                    if name.endswith(".py") and not excluded(full):
+                    # A FIFO, socket or device named *.py: reading it could wait forever.
+                    if name.endswith(".py") and not excluded(full) and is_regular(full):
                         yield full
         else:
             yield path
@@ -284,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     exclude += _patterns(_option(args, config, "extend-exclude") or "")
 
     if args.paths == ["-"]:
-        outcomes = [process(args.stdin_display_name, job, sys.stdin.read())]
+        outcomes = [process(args.stdin_display_name, job, sys.stdin.buffer.read())]
     else:
         missing = [p for p in args.paths if p != "-" and not os.path.lexists(p)]
         files = _unique(discover([p for p in args.paths if p not in missing], exclude), fixing=mode == "fix")
@@ -330,13 +340,15 @@ def report(outcomes: list[Outcome], job: Job, output_format: str) -> int:
         out.write("\n")
     else:
         for outcome in outcomes:
-            if outcome.fixed_text is not None:
-                out.write(outcome.fixed_text)
+            if outcome.output is not None:
+                out.flush()
+                out.buffer.write(outcome.output)  # in the input's own encoding, BOM and newlines
+                out.buffer.flush()
             if outcome.diff:
                 out.write(outcome.diff)
         shown = remaining if job.mode == "fix" else [(o, f) for o in outcomes for f in o.findings]
         # stdout carries the fixed code or the diff when there is one: findings go aside.
-        stream = sys.stderr if job.mode == "diff" or any(o.fixed_text is not None for o in outcomes) else out
+        stream = sys.stderr if job.mode == "diff" or any(o.output is not None for o in outcomes) else out
         for outcome, finding in shown:
             where = f"{outcome.path}:{finding.line}:{finding.col + 1}"
             print(f"{where}: {finding.message}{_label(finding, job)}", file=stream)
