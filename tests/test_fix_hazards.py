@@ -346,3 +346,188 @@ def test_point04_without_hard_links_the_name_is_still_taken_exclusively(
     monkeypatch.undo()
     assert target.read_text() == EDITED
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.py"]
+
+
+# ---- 2 and 3. when a rollback may be inserted -------------------------------------------------
+
+def sqs301(source: str) -> list:
+    return [f for f in detect(source, Settings()) if f.code == "SQS301"]
+
+
+BOUND_IN_TRY = (
+    "from sqlalchemy.orm import Session\n\n"
+    "def record(engine, event):\n    try:\n        session = Session(bind=engine, expire_on_commit=False)\n"
+    "        session.add(event)\n        session.commit()\n    except Exception:\n"
+    "        log.warning('could not record %s', event)\n"
+)
+
+
+def test_point02_no_safe_rollback_for_a_session_bound_inside_the_try() -> None:
+    (finding,) = sqs301(BOUND_IN_TRY)
+    assert finding.fix is not None and not finding.fix.safe
+    assert fix_source(BOUND_IN_TRY, Settings()).source == BOUND_IN_TRY
+
+    # What the safe fix used to do: the constructor raises, the handler then raises UnboundLocalError.
+    class Boom(Exception):
+        pass
+
+    def failing_session(**kwargs: object) -> None:
+        raise Boom("cannot connect")
+
+    fixed = fix_source(BOUND_IN_TRY, Settings(), unsafe=True).source
+    for code, survives in ((BOUND_IN_TRY, True), (fixed, False)):
+        namespace: dict = {"log": type("L", (), {"warning": staticmethod(lambda *a: None)})}
+        exec(compile(code.replace("from sqlalchemy.orm import Session\n", ""), "m", "exec"), namespace)
+        namespace["Session"] = failing_session
+        if survives:
+            namespace["record"]("engine", "event")
+        else:
+            with pytest.raises(UnboundLocalError):
+                namespace["record"]("engine", "event")
+
+
+def test_point02_a_session_bound_before_the_try_keeps_its_safe_fix() -> None:
+    source = BOUND_IN_TRY.replace(
+        "    try:\n        session = Session(bind=engine, expire_on_commit=False)\n",
+        "    session = Session(bind=engine, expire_on_commit=False)\n    try:\n",
+    )
+    (finding,) = sqs301(source)
+    assert finding.fix is not None and finding.fix.safe
+
+
+PER_ITEM = (
+    "import json\nfrom sqlalchemy.orm import Session\n\n"
+    "def migrate(session: Session, rows):\n    for row in rows:\n        try:\n"
+    "            data = json.loads(row.payload)\n"
+    "            session.execute(update(Row).where(Row.id == row.id).values(data=data))\n"
+    "        except Exception:\n            log.warning('skipped %s', row.id)\n"
+    "    session.commit()\n"
+)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param(PER_ITEM, id="for loop, commit after it"),
+        pytest.param(
+            "from sqlalchemy.orm import Session\n\ndef beat(session: Session):\n    while True:\n"
+            "        for callback in pending():\n            try:\n                session.delete(callback)\n"
+            "                session.flush()\n                run(callback)\n            except Exception:\n"
+            "                log.exception('callback failed')\n        session.commit()\n",
+            id="scheduler loop, commit in the outer loop",
+        ),
+        pytest.param(
+            PER_ITEM.replace("    for row in rows:\n        try:", "    for row in rows:\n        if row:\n"
+                             "            session.commit()\n        try:"),
+            id="commit outside the try",
+        ),
+    ],
+)
+def test_point03_no_safe_rollback_across_a_loops_commit(source: str) -> None:
+    (finding,) = sqs301(source)
+    assert finding.fix is not None and not finding.fix.safe
+    assert fix_source(source, Settings()).source == source
+
+
+def test_point03_a_try_that_commits_each_item_keeps_its_safe_fix() -> None:
+    source = PER_ITEM.removesuffix("    session.commit()\n").replace(
+        "values(data=data))\n", "values(data=data))\n            session.commit()\n"
+    )
+    (finding,) = sqs301(source)
+    assert finding.fix is not None and finding.fix.safe
+    assert "session.rollback()" in fix_source(source, Settings()).source
+
+
+# ---- 11. fixes leave no work behind ----------------------------------------------------------
+
+def pyflakes_messages(source: str) -> set[str]:
+    """pyflakes' findings, without their positions."""
+    from pyflakes import api as pyflakes_api
+    from pyflakes import reporter as pyflakes_reporter
+
+    class Collect(pyflakes_reporter.Reporter):
+        def __init__(self) -> None:
+            self.found: set[str] = set()
+
+        def flake(self, message) -> None:  # type: ignore[no-untyped-def]
+            self.found.add(message.message % message.message_args)
+
+        def syntaxError(self, *args) -> None:  # type: ignore[no-untyped-def]
+            self.found.add("syntax error")
+
+        def unexpectedError(self, *args) -> None:  # type: ignore[no-untyped-def]
+            self.found.add("unexpected error")
+
+    collect = Collect()
+    pyflakes_api.check(source, "example.py", collect)
+    return collect.found
+
+
+SQS101_SHAPES = [
+    pytest.param(
+        "from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine\n\n"
+        "engine = create_async_engine(url)\nsession = AsyncSession(engine)\n",
+        "import asyncio\n\n"
+        "from sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker, create_async_engine\n\n"
+        "engine = create_async_engine(url, pool_pre_ping=True)\n"
+        "# TODO(sqla-session): call session.remove() when a request ends\n"
+        "session = async_scoped_session(async_sessionmaker(engine), scopefunc=asyncio.current_task)\n",
+        id="async session: AsyncSession no longer imported, asyncio first",
+    ),
+    pytest.param(
+        "import logging\n\nfrom sqlalchemy.ext.asyncio import async_sessionmaker\n\n"
+        "session = async_sessionmaker(engine)()\n",
+        "import asyncio\nimport logging\n\nfrom sqlalchemy.ext.asyncio import async_scoped_session, "
+        "async_sessionmaker\n\n# TODO(sqla-session): call session.remove() when a request ends\n"
+        "session = async_scoped_session(async_sessionmaker(engine), scopefunc=asyncio.current_task)\n",
+        id="asyncio sorted among the standard library imports",
+    ),
+    pytest.param(
+        "from sqlalchemy.orm import Session\n\nsession = Session(engine)\n",
+        "from sqlalchemy.orm import scoped_session, sessionmaker\n\n"
+        "# TODO(sqla-session): call session.remove() when a request ends\n"
+        "session = scoped_session(sessionmaker(engine))\n",
+        id="sync session: Session no longer imported",
+    ),
+    pytest.param(
+        "from sqlalchemy.orm import Session\n\nsession = Session(engine)\n\n\ndef f(s: Session):\n    pass\n",
+        "from sqlalchemy.orm import Session, scoped_session, sessionmaker\n\n"
+        "# TODO(sqla-session): call session.remove() when a request ends\n"
+        "session = scoped_session(sessionmaker(engine))\n\n\ndef f(s: Session):\n    pass\n",
+        id="Session still used elsewhere: its import stays",
+    ),
+    pytest.param(
+        "from sqlalchemy.orm import scoped_session, sessionmaker\n\n"
+        "cli_session = scoped_session(sessionmaker(bind=engine))()\n",
+        "from sqlalchemy.orm import scoped_session, sessionmaker\n\n"
+        "# TODO(sqla-session): call cli_session.remove() when a request ends\n"
+        "cli_session = scoped_session(sessionmaker(bind=engine))\n",
+        id="a registry called on the spot: the call goes",
+    ),
+    pytest.param(
+        "from sqlalchemy.orm import scoped_session, sessionmaker\n\n"
+        "Session = scoped_session(sessionmaker(bind=engine))\nsession = Session()\n",
+        "from sqlalchemy.orm import scoped_session, sessionmaker\n\n"
+        "Session = scoped_session(sessionmaker(bind=engine))\n"
+        "# TODO(sqla-session): call session.remove() when a request ends\n"
+        "session = Session\n",
+        id="a registry's session: the registry itself",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "after"), SQS101_SHAPES)
+def test_point11_sqs101_fix_shapes_leave_no_new_pyflakes_finding(before: str, after: str) -> None:
+    result = fix_source(before, Settings(), unsafe=True)
+    assert result.source == after
+    assert pyflakes_messages(after) <= pyflakes_messages(before), pyflakes_messages(after)
+    assert fix_source(after, Settings(), unsafe=True).source == after
+
+
+@pytest.mark.parametrize(("before", "after"), SQS101_SHAPES)
+def test_point11_added_imports_go_where_isort_puts_them(before: str, after: str) -> None:
+    isort = pytest.importorskip("isort")
+    config = isort.Config(line_length=120)
+    if isort.code(before, config=config) == before:  # a sorted file stays sorted
+        fixed = fix_source(before, Settings(), unsafe=True).source
+        assert isort.code(fixed, config=config) == fixed
