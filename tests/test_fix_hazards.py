@@ -531,3 +531,62 @@ def test_point11_added_imports_go_where_isort_puts_them(before: str, after: str)
     if isort.code(before, config=config) == before:  # a sorted file stays sorted
         fixed = fix_source(before, Settings(), unsafe=True).source
         assert isort.code(fixed, config=config) == fixed
+
+
+# ---- 10. the configuration flake8 reads ---------------------------------------------------------
+
+PROJECT_FILES = {
+    "legacy.py": ENGINE,
+    "app/db.py": ENGINE + "from sqlalchemy.orm import sessionmaker\nSession = sessionmaker()\nsession = Session()\n",
+    "app/views.py": "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        pass\n",
+}
+CONFIGS = {
+    "pyproject [tool.flake8]": {
+        "pyproject.toml": '[tool.flake8]\nper-file-ignores = """\n    legacy.py:SQS201\n    app/db.py:SQS101\n"""\n'
+        "extend-ignore = \"E,W,F\"\n",
+    },
+    "pyproject [tool.flake8] beats setup.cfg": {
+        "pyproject.toml": '[tool.flake8]\nextend-ignore = ["SQS301"]\n',
+        "setup.cfg": "[flake8]\nper-file-ignores =\n    legacy.py:SQS201\n",
+    },
+    "setup.cfg": {"setup.cfg": "[flake8]\nextend-ignore = SQS301\nper-file-ignores = app/*.py:SQS201\n"},
+    "tox.ini": {"tox.ini": "[flake8]\nignore = SQS2\n"},
+    ".flake8": {".flake8": "[flake8]\nselect = SQS1\n"},
+    "local-plugins section only": {
+        "setup.cfg": "[flake8:local-plugins]\nextension =\n", "tox.ini": "[flake8]\nignore = SQS\n",
+    },
+    "unparseable setup.cfg is skipped": {"setup.cfg": "not = a [section\n", "tox.ini": "[flake8]\nignore = SQS3\n"},
+    "pyproject without [tool.flake8]": {"pyproject.toml": "[tool.black]\nline-length = 100\n",
+                                        ".flake8": "[flake8]\nignore = SQS101\n"},
+}
+
+
+def _sqs_lines(output: bytes) -> list[str]:
+    lines = []
+    for line in output.decode().splitlines():
+        parts = line.split(": ", 1)
+        if len(parts) == 2 and parts[1].startswith("SQS"):
+            lines.append(f"{os.path.normpath(parts[0])}: {parts[1].split(' ', 1)[0]}")
+    return sorted(lines)
+
+
+@pytest.mark.parametrize("config", list(CONFIGS))
+def test_point10_command_line_reports_what_flake8_reports(tmp_path: Path, config: str) -> None:
+    pytest.importorskip("flake8p", reason="flake8 reads pyproject.toml through the Flake8-pyproject plugin")
+    for name, text in {**PROJECT_FILES, **CONFIGS[config]}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    flake8 = subprocess.run([sys.executable, "-m", "flake8", "."], cwd=tmp_path, capture_output=True, timeout=120)
+    ours = run(".", cwd=tmp_path)
+    assert b"Traceback" not in flake8.stderr + ours.stderr, (flake8.stderr, ours.stderr)
+    assert _sqs_lines(ours.stdout) == _sqs_lines(flake8.stdout)
+
+
+def test_point10_fix_leaves_a_file_exempted_in_pyproject_alone(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.flake8]\nper-file-ignores = "legacy.py:SQS201"\n')
+    (tmp_path / "legacy.py").write_text(ENGINE)
+    (tmp_path / "new.py").write_text(ENGINE)
+    result = run("--fix", ".", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "legacy.py").read_text() == ENGINE
+    assert (tmp_path / "new.py").read_text() == ENGINE_FIXED
