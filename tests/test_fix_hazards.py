@@ -590,3 +590,45 @@ def test_point10_fix_leaves_a_file_exempted_in_pyproject_alone(tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "legacy.py").read_text() == ENGINE
     assert (tmp_path / "new.py").read_text() == ENGINE_FIXED
+
+
+def _leases_work(folder: Path) -> bool:
+    try:
+        import fcntl
+    except ImportError:
+        return False
+    probe = folder / "lease-probe"
+    probe.write_bytes(b"")
+    fd = os.open(probe, os.O_RDONLY)
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+        return True
+    except (OSError, AttributeError):
+        return False
+    finally:
+        os.close(fd)
+        probe.unlink()
+
+
+def test_point04_a_file_open_in_another_program_is_not_written(tmp_path: Path) -> None:
+    """Where write leases exist, a file held open elsewhere is left alone (it may be written to)."""
+    target = tmp_path / "app.py"
+    target.write_text(ENGINE)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; f = open(sys.argv[1], 'rb'); print('open', flush=True); sys.stdin.read()",
+         str(target)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"open\n"
+        result = run("--fix", "app.py", cwd=tmp_path)
+    finally:
+        holder.communicate(b"", timeout=30)
+    if not _leases_work(tmp_path):
+        # No leases here (not Linux, or a file system without them): the content checks alone guard it.
+        assert result.returncode == 0 and target.read_text() == ENGINE_FIXED, result.stderr
+        return
+    assert b"app.py: error: is open in another program while being fixed; nothing written" in result.stderr
+    assert result.returncode == 2
+    assert target.read_text() == ENGINE

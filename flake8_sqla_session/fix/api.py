@@ -177,10 +177,24 @@ def _apply_by_statement(source: str, findings: list[Finding], tree: ast.Module, 
         new = _apply(snippet, inside, first - 1, with_imports=False)
         lines[first - 1:last] = [_compiled(snippet, new, inside, filename, first - 1)]
     lost = _lost_names(tree, "".join(lines)) if rewrites else set()
+    if lost and _imported_below(tree, lost, header_end):  # an import to drop outside the import block
+        return _apply(source, findings, 0, old_tree=tree)
     if (imports or lost) and header_end:
         header = "".join(lines[:header_end])
         lines[:header_end] = [_compiled(header, _fix_imports(header, imports, lost), findings, filename)]
     return "".join(lines)
+
+
+def _imported_below(tree: ast.Module, names: set[str], header_end: int) -> bool:
+    for statement in tree.body:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)) and statement.lineno > header_end:
+            for alias in statement.names:
+                bound = alias.asname or alias.name
+                if isinstance(statement, ast.Import):
+                    bound = bound.split(".")[0] if not alias.asname else bound
+                if bound in names:
+                    return True
+    return False
 
 
 def _rewrites_calls(findings: list[Finding]) -> bool:
