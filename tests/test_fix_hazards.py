@@ -632,3 +632,50 @@ def test_point04_a_file_open_in_another_program_is_not_written(tmp_path: Path) -
     assert b"app.py: error: is open in another program while being fixed; nothing written" in result.stderr
     assert result.returncode == 2
     assert target.read_text() == ENGINE
+
+
+# ---- 12. every known consequence of SQS101's unsafe fix is documented --------------------------
+
+def test_point12_sqs101_fix_safety_names_every_consequence_and_each_is_real() -> None:
+    import threading as _threading
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+    from flake8_sqla_session import docs
+    from flake8_sqla_session.rules.scope import ModuleLevelSession
+
+    text = docs.fix_safety(ModuleLevelSession())
+    registry = scoped_session(sessionmaker(create_engine("sqlite://")))
+
+    def in_with() -> bool:
+        with pytest.raises(TypeError):
+            with registry:  # type: ignore[attr-defined]
+                pass
+        return True
+
+    def per_thread() -> bool:
+        here = registry()
+        there: list[Session] = []
+        worker = _threading.Thread(target=lambda: there.append(registry()))
+        worker.start()
+        worker.join()
+        return there[0] is not here
+
+    def attribute_on_registry() -> bool:
+        registry.marker = 1  # type: ignore[attr-defined]
+        return not hasattr(registry(), "marker")
+
+    consequences = {
+        "each thread (each asyncio task) gets its own session": per_thread,
+        "`NAME.remove()`": lambda: hasattr(registry, "remove"),
+        "`with NAME:` and `async with NAME:` raise `TypeError`": in_with,
+        "`isinstance(NAME, Session)`": lambda: not isinstance(registry, Session),
+        "sets it on the registry": attribute_on_registry,
+        "must import it from SQLAlchemy": lambda: True,  # shown by test_point11 (the import goes)
+    }
+    for phrase, real in consequences.items():
+        assert phrase in text, phrase
+        assert real(), phrase
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert text in readme

@@ -13,7 +13,8 @@ BOM, a latin-1 coding cookie.  Then, byte for byte:
 Real code: files of the installed sqlalchemy, django, alembic and
 flask_sqlalchemy, each with a seeded block of fixable findings.  By default a
 small, fixed sample; `SQS_FIX_PROPERTY=long` takes every 3rd file and more
-generated programs (`pytest -m corpus tests/test_fix_property.py`).
+generated programs (`pytest -m corpus tests/test_fix_property.py`);
+`SQS_FIX_PROPERTY_SAMPLE=N` takes every N-th file.
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ from flake8_sqla_session.settings import Settings
 
 LONG = os.environ.get("SQS_FIX_PROPERTY") == "long"
 PACKAGES = ("sqlalchemy", "django", "alembic", "flask_sqlalchemy")
-SAMPLE = 3 if LONG else 400  # every SAMPLE-th file
+SAMPLE = int(os.environ.get("SQS_FIX_PROPERTY_SAMPLE", 3 if LONG else 400))  # every SAMPLE-th file
 EXAMPLES = 300 if LONG else 15
 OWNER = (4321, 8765)  # given to the file when running as root
 MODE = 0o640

@@ -233,13 +233,12 @@ class _Exclusive:
 
     def read(self) -> bytes:
         chunks: list[bytes] = []
-        offset = 0
+        os.lseek(self.fd, 0, os.SEEK_SET)
         while True:
-            chunk = os.pread(self.fd, 1 << 20, offset)
+            chunk = os.read(self.fd, 1 << 20)
             if not chunk:
                 return b"".join(chunks)
             chunks.append(chunk)
-            offset += len(chunk)
 
     def broken(self) -> bool:
         if not self.leased:
