@@ -80,8 +80,12 @@ class HandlerWithoutRollback(Rule):
       savepoint instead: `with session.begin_nested():` around the item's work
       rolls back only that item.
 
-    Outside these shapes the rollback discards the transaction since its last
-    commit, as the database error itself already has.
+    Outside these shapes the rollback still ends the whole transaction since its
+    last commit. After a database error that work is lost anyway (the
+    transaction has failed); after another error that the handler catches
+    (`except Exception`), work left pending before the `try` (earlier in the
+    function, or by a caller that passed the session in) is discarded with it,
+    where the program used to commit it later.
     """
 
     code = "SQS301"
