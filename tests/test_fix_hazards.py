@@ -158,7 +158,7 @@ def _editor(path: str, pause, idle, stop, last, seed: int) -> None:  # type: ign
         k += 1
         _editor_save(Path(path), (ENGINE + f"# save {k}\n").encode(), rng.choice(["in place", "by rename"]))
         last.value = k
-        for _ in range(rng.randrange(2000)):  # a short busy pause: saves land at every moment
+        for _ in range(rng.randrange(20000)):  # a short busy pause: saves land at every moment
             pass
 
 
@@ -166,7 +166,7 @@ def race_rounds() -> int:
     return int(os.environ.get("SQS_FIX_RACE_ROUNDS", "400"))
 
 
-def test_point04_race_harness_loses_no_save(tmp_path: Path) -> None:
+def test_point04_race_harness_loses_no_save(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """An editor process saves in a loop while the fixer reads, fixes and writes the same file.
 
     After each successful write the editor is paused; the file must then hold the
@@ -196,7 +196,7 @@ def test_point04_race_harness_loses_no_save(tmp_path: Path) -> None:
             try:
                 files.write_source(source, fixed)
             except files.FileError as exc:
-                assert "changed on disk" in str(exc) or "disappeared" in str(exc), exc
+                assert any(why in str(exc) for why in ("changed on disk", "disappeared", "open in another")), exc
                 refused += 1
                 continue
             written += 1
@@ -211,6 +211,9 @@ def test_point04_race_harness_loses_no_save(tmp_path: Path) -> None:
         stop.set()
         pause.clear()
         editor.join(30)
+    with capsys.disabled():
+        print(f"\nrace harness: {race_rounds()} rounds, {written} fixes written, {refused} refused, "
+              f"{len(lost)} lost saves")
     assert written > 0, "the fixer never got a write in: the harness tested nothing"
     assert lost == [], f"{len(lost)} lost saves in {written} writes ({refused} refused): {lost[:3]}"
     leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name != "app.py")
