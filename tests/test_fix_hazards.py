@@ -260,6 +260,25 @@ def test_point05_extended_attributes_are_kept(tmp_path: Path) -> None:
     assert os.getxattr(target, "user.origin") == b"editor"
 
 
+def test_point05_posix_acl_is_kept(tmp_path: Path) -> None:
+    """An ACL granting user 1234 read access (what `setfacl -m u:1234:r` writes) survives the fix."""
+    import struct
+
+    target = tmp_path / "app.py"
+    target.write_text(ENGINE)
+    everyone = 0xFFFFFFFF
+    entries = [(0x01, 6, everyone), (0x02, 4, 1234), (0x04, 4, everyone), (0x10, 4, everyone), (0x20, 0, everyone)]
+    acl = struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *entry) for entry in entries)
+    try:
+        os.setxattr(target, "system.posix_acl_access", acl)
+    except (AttributeError, OSError) as exc:
+        pytest.skip(f"no POSIX ACLs here: {exc}")
+    result = run("--fix", "app.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert target.read_text() == ENGINE_FIXED
+    assert os.getxattr(target, "system.posix_acl_access") == acl
+
+
 # ---- 6 and 7. stdin ------------------------------------------------------------------------
 
 LATIN = "# -*- coding: latin-1 -*-\n# café\n" + ENGINE
