@@ -50,26 +50,35 @@ class Outcome:
     applied: list[Finding] = field(default_factory=list)
     diff: str = ""
     error: str | None = None
-    fixed_text: str | None = None  # for stdin
+    # For `-` with --fix or --add-noqa: the new bytes, or the input when unchanged or unfixable.
+    output: bytes | None = None
     reports: list[Report] = field(default_factory=list)  # the findings, as the output formats take them
     noqa_added: int = 0  # lines given a `# noqa` comment (--add-noqa)
 
 
 # ---- one file ----------------------------------------------------------------------------
 
-def process(path: str, job: Job, stdin_text: str | None = None) -> Outcome:
-    """Check (and fix) one file; every failure becomes `Outcome.error`, never an exception."""
-    from .fix.files import FileError, SourceFile, read_source, write_source
+def process(path: str, job: Job, stdin_data: bytes | None = None) -> Outcome:
+    """Check (and fix) one file; every failure becomes `Outcome.error`, never an exception.
+
+    `stdin_data`: the bytes read from stdin, decoded as a file's are; with --fix
+    (or --add-noqa) the outcome's `output` is the new bytes, or these bytes
+    unchanged when there is nothing to change or they cannot be processed (an
+    editor replaces its buffer with what it gets).
+    """
+    from .fix.files import FileError, read_source, source_from_bytes, write_source
     from .noqa import NoqaError, add_noqa
 
     outcome = Outcome(path)
     text: str | None = None
     tree = None
+    if stdin_data is not None and job.mode in ("fix", "add-noqa"):
+        outcome.output = stdin_data
     try:
-        if stdin_text is None:
+        if stdin_data is None:
             source = read_source(path)
         else:
-            source = SourceFile(path, path, b"", stdin_text, "utf-8", 0, 0)
+            source = source_from_bytes(path, stdin_data)
         text = source.text
         selection = job.selection.for_file(path)
         outcome.findings, outcome.applied, new_text, tree = _fix_text(text, path, job, selection)
@@ -84,12 +93,10 @@ def process(path: str, job: Job, stdin_text: str | None = None) -> Outcome:
                     )
                 )
             elif job.mode in ("fix", "add-noqa"):
-                if stdin_text is None:
+                if stdin_data is None:
                     write_source(source, new_text)
                 else:
-                    outcome.fixed_text = new_text
-        elif stdin_text is not None and job.mode in ("fix", "add-noqa"):
-            outcome.fixed_text = text
+                    outcome.output = new_text.encode(source.encoding)
     except FileError as exc:
         outcome.error = str(exc)
         outcome.applied = []
@@ -108,6 +115,8 @@ def process(path: str, job: Job, stdin_text: str | None = None) -> Outcome:
         outcome.error = f"internal error ({type(exc).__name__}: {exc}); please report it; file left unchanged"
         outcome.applied = []
         outcome.noqa_added = 0
+    if outcome.error and stdin_data is not None and job.mode in ("fix", "add-noqa"):
+        outcome.output = stdin_data
     if text is not None and outcome.findings:
         try:
             outcome.reports = _reports(path, text, outcome, job, tree)
@@ -305,6 +314,8 @@ def _word(char: str) -> bool:
 
 def discover(paths: Sequence[str], exclude: Sequence[str]) -> Iterator[str]:
     """The .py files under `paths`; named files always, folders walked without `exclude`d parts."""
+    from .fix.files import is_regular
+
     excluded = _matcher(exclude)
     for path in paths:
         if os.path.isdir(path):
@@ -316,7 +327,8 @@ def discover(paths: Sequence[str], exclude: Sequence[str]) -> Iterator[str]:
                 )
                 for name in sorted(files):
                     full = os.path.join(folder, name)
-                    if name.endswith(".py") and not excluded(full):
+                    # A FIFO, socket or device named *.py: reading it could wait forever.
+                    if name.endswith(".py") and not excluded(full) and is_regular(full):
                         yield full
         else:
             yield path
@@ -491,7 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     exclude += _patterns(_option(args, config, "extend-exclude") or "")
 
     if args.paths == ["-"]:
-        outcomes = [process(args.stdin_display_name, job, sys.stdin.read())]
+        outcomes = [process(args.stdin_display_name, job, sys.stdin.buffer.read())]
     else:
         missing = [p for p in args.paths if p != "-" and not os.path.lexists(p)]
         writing = mode in ("fix", "add-noqa")
@@ -538,8 +550,10 @@ def report(outcomes: list[Outcome], job: Job, output: Output | str = "text") -> 
     # Fixed stdin goes to stdout, unless a machine-readable report takes stdout.
     if job.mode == "add-noqa" or output.format == "text" or output.file is not None:
         for outcome in outcomes:
-            if outcome.fixed_text is not None:
-                sys.stdout.write(outcome.fixed_text)
+            if outcome.output is not None:
+                sys.stdout.flush()
+                sys.stdout.buffer.write(outcome.output)  # in the input's own encoding, BOM and newlines
+                sys.stdout.buffer.flush()
     if job.mode == "add-noqa":
         print(_noqa_summary(outcomes), file=sys.stderr)
         return 2 if errors else 0
@@ -560,7 +574,7 @@ def report(outcomes: list[Outcome], job: Job, output: Output | str = "text") -> 
         text = FORMATS[output.format](shown, run_info)
     stats = statistics(shown) if output.statistics else ""
     # stdout carries the fixed code or the diff when there is one: text findings go aside.
-    aside = job.mode == "diff" or any(o.fixed_text is not None for o in outcomes)
+    aside = job.mode == "diff" or any(o.output is not None for o in outcomes)
     if output.format == "text" and aside and output.file is None:
         sys.stderr.write(text + stats)
     elif not _write_output(output.file, text + (stats if output.format == "text" else "")):

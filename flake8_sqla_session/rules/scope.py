@@ -57,6 +57,32 @@ class ModuleLevelSession(Rule):
     `Can't reconnect until invalid transaction is rolled back` until the process
     restarts. Create a session per unit of work, or make the module-level name a
     `scoped_session` registry and call its `remove()` when a request ends.
+
+    ## Fix safety
+    The fix makes the name a `scoped_session` registry (`async_scoped_session` with
+    `scopefunc=asyncio.current_task` for an `AsyncSession`): `NAME = F(...)()`
+    becomes `scoped_session(F(...))`, `NAME = Session(...)` becomes
+    `scoped_session(sessionmaker(...))`, and `NAME = registry()` becomes
+    `registry`. It is unsafe: `--fix` applies it only with `--unsafe-fixes`,
+    because the name no longer holds a session. Every known consequence:
+
+    - each thread (each asyncio task) gets its own session: work added in one is
+      not seen by another, and an object loaded in one thread is detached in the
+      others (`DetachedInstanceError` on lazy loads);
+    - a thread keeps its session until `NAME.remove()`: without a call at the end
+      of each request or task, a long-lived worker keeps its session and its
+      failed transaction as before (the fix adds a `TODO` comment saying so);
+    - `with NAME:` and `async with NAME:` raise `TypeError`: a registry is not a
+      context manager;
+    - `isinstance(NAME, Session)` and `type(NAME) is Session` are false, here and
+      in every module that imports `NAME`; annotations such as `NAME: Session`
+      no longer type-check;
+    - setting an attribute on `NAME` that `scoped_session` does not proxy
+      (anything but the session's own properties such as `autoflush`) sets it on
+      the registry, not on the sessions;
+    - an import the rewrite leaves unused (`Session`, `AsyncSession`) is removed:
+      a module that imported that name from this one must import it from
+      SQLAlchemy instead.
     """
 
     code = "SQS101"
@@ -140,7 +166,7 @@ class ModuleLevelSession(Rule):
             "from sqlalchemy.ext.asyncio import async_sessionmaker\n\n"
             "session = async_sessionmaker(engine)()\n",
             at=(3, 10),
-            fixed="from sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker\nimport asyncio\n\n"
+            fixed="import asyncio\n\nfrom sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker\n\n"
             "# TODO(sqla-session): call session.remove() when a request ends\n"
             "session = async_scoped_session(async_sessionmaker(engine), scopefunc=asyncio.current_task)\n",
         ),
@@ -148,6 +174,9 @@ class ModuleLevelSession(Rule):
             "from sqlalchemy.orm import scoped_session, sessionmaker\n\n"
             "registry = scoped_session(sessionmaker(bind=engine))\nsession = registry()\n",
             at=(4, 10),
+            fixed="from sqlalchemy.orm import scoped_session, sessionmaker\n\n"
+            "registry = scoped_session(sessionmaker(bind=engine))\n"
+            "# TODO(sqla-session): call session.remove() when a request ends\nsession = registry\n",
         ),
         Invalid(
             "from app.db import SessionLocal\nsession = SessionLocal()\n",
@@ -167,7 +196,7 @@ class ModuleLevelSession(Rule):
             "from sqlalchemy.orm import Session\ntry:\n    session = Session(engine)\nexcept ImportError:\n"
             "    session = None\n",
             at=(3, 14),
-            fixed="from sqlalchemy.orm import scoped_session, sessionmaker, Session\ntry:\n"
+            fixed="from sqlalchemy.orm import scoped_session, sessionmaker\ntry:\n"
             "    # TODO(sqla-session): call session.remove() when a request ends\n"
             "    session = scoped_session(sessionmaker(engine))\nexcept ImportError:\n    session = None\n",
         ),
@@ -193,8 +222,17 @@ class ModuleLevelSession(Rule):
 
 
 def scoped_fix(context: Context, call: ast.Call, scope: Scope, name: str) -> Fix | None:
-    """`NAME = F(...)()`, `NAME = Factory()` or `NAME = Session(...)` as a scoped_session registry."""
+    """`NAME = F(...)()`, `NAME = Factory()` or `NAME = Session(...)` as a scoped_session registry;
+    `NAME = registry()` as the registry itself."""
     func = call.func
+    if context.classify(func, scope) in REGISTRIES:
+        if call.args or call.keywords:
+            return None  # a registry called with arguments makes a new session each time
+        return Fix(
+            WrapCall(Span.of(call), "", unwrap=True),
+            safe=False,
+            comment=f"TODO(sqla-session): call {name}.remove() when a request ends",
+        )
     if context.classify(func, scope) in FACTORIES or _is_factory_name(context, func, scope):
         if call.args or call.keywords:
             return None  # per-call configuration: no registry takes it
