@@ -214,6 +214,11 @@ class HandlerWithoutRollback(Rule):
             "            session.add(Model(name=name))\n            session.flush()\n        except IntegrityError:\n"
             "            already_exists(name)\n"
         ),
+        # The owner of the session (`db` of `db.session`) handed to a helper that rolls back.
+        Valid(
+            "def update(db, user):\n    try:\n        db.session.commit()\n    except Exception as e:\n"
+            "        return handle_error_and_return_response(e, db=db)\n"
+        ),
         # SQLAlchemy's savepoint get-or-create: the savepoint rolls back what raised.
         Valid(
             "from sqlalchemy.exc import IntegrityError\n\ndef get_or_create(session, name):\n    try:\n"
@@ -593,8 +598,9 @@ def _cleans_up(context: Context, body: list[ast.stmt], scope: Scope, work: dict[
             for argument in (*node.args, *(k.value for k in node.keywords)):
                 if isinstance(argument, ast.Starred):
                     argument = argument.value
-                if dotted(argument) in work:
-                    return True  # handed to a function that may roll it back
+                text = dotted(argument)
+                if text is not None and any(w == text or w.startswith(text + ".") for w in work):
+                    return True  # the session, or what it hangs from (`db` of `db.session`), handed on
         stack.extend(ast.iter_child_nodes(node))
     return False
 

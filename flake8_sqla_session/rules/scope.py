@@ -6,7 +6,7 @@ from typing import Iterator
 
 from ..context import Context
 from ..finding import Finding, Fix, Import, Span, WrapCall
-from ..knowledge.kinds import ASYNC_KINDS, FACTORIES, REGISTRIES, SESSIONS, Kind
+from ..knowledge.kinds import ASYNC_KINDS, FACTORIES, REGISTRIES, SESSIONS, Kind, Maker
 from ..knowledge.names import Scope, sa_name
 from .base import Invalid, Rule, Valid
 
@@ -520,14 +520,16 @@ def _owned_elsewhere(context: Context, call: ast.Call, scope: Scope) -> bool:
     """Sessions whose connection this function does not own.
 
     - `registry()`: a `scoped_session` registry hands out its current session and
-      keeps it; `registry.remove()` ends it, elsewhere.
+      keeps it; `registry.remove()` ends it, elsewhere.  So does a project function
+      that returns a registry's session, or one it also stores (a cached session).
     - `Session(bind=connection)`, e.g. `Session(bind=op.get_bind())` in an Alembic
       migration: the session joins a connection that its owner closes.
     - `Session()` with no arguments: no bind, so no connection to leave open.
     """
     func = call.func
-    if context.classify(func, scope) in REGISTRIES:
-        return True
+    maker = context.classify(func, scope)
+    if maker in REGISTRIES or (isinstance(maker, Maker) and maker.owned):
+        return True  # a registry's session, or one a project function keeps (caches, stores)
     is_class = sa_name(context.qualified(func, scope)) in ("Session", "AsyncSession")
     if is_class and not call.args and not call.keywords:
         return True
