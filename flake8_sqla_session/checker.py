@@ -316,6 +316,8 @@ class Context:
         if qualified is not None:
             name = sa_name(qualified)
             if name in _SA_CALLS:
+                if _SA_CALLS[name] is Kind.FACTORY and _makes_async_sessions(call, scope):
+                    return Kind.ASYNC_FACTORY  # 1.4's spelling: sessionmaker(engine, class_=AsyncSession)
                 return _SA_CALLS[name]
             if qualified == FLASK_SQLALCHEMY:
                 return Kind.FLASK_DB
@@ -490,11 +492,11 @@ class Context:
         `sa.orm.sessionmaker` -> `sa.orm.<name>`, no import; a bare `sessionmaker`
         -> `<name>` with `from <module> import <name>` (unless already bound).
         """
-        module = "sqlalchemy.ext.asyncio" if name.startswith("async") or name == "AsyncSession" else "sqlalchemy.orm"
+        module = ASYNCIO if name.startswith("async") or name == "AsyncSession" else "sqlalchemy.orm"
         if isinstance(like, ast.Attribute):
             prefix = like.value
             qualified = qualified_name(prefix, scope)
-            if qualified is not None and root_of(qualified) in SA_ROOTS:
+            if qualified is not None and root_of(qualified) in SA_ROOTS and (qualified == module or module != ASYNCIO):
                 return f"{ast.unparse(prefix)}.{name}", ()
         bindings = self.module.names.get(name)
         if bindings:
@@ -503,6 +505,17 @@ class Context:
         else:
             return name, (Import(module, name),)
         return f"{module}.{name}", (Import(module),)
+
+
+ASYNCIO = "sqlalchemy.ext.asyncio"
+
+
+def _makes_async_sessions(call: ast.Call, scope: Scope) -> bool:
+    """`sessionmaker(..., class_=AsyncSession)`: how SQLAlchemy 1.4 (without async_sessionmaker) makes them."""
+    return any(
+        keyword.arg == "class_" and sa_name(qualified_name(keyword.value, scope)) == "AsyncSession"
+        for keyword in call.keywords
+    )
 
 
 def _imports_sqlalchemy(stmt: ast.Import | ast.ImportFrom) -> bool:
