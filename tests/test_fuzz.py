@@ -126,6 +126,7 @@ def assert_fix_parses_and_is_idempotent(source: str, *, allow_refusal: bool) -> 
 # ---- hypothesmith -------------------------------------------------------------------------
 
 
+@pytest.mark.fuzz
 @FUZZ
 @given(source=hypothesmith.from_grammar())
 def test_grammar_programs_plugin(source: str) -> None:
@@ -136,6 +137,7 @@ def test_grammar_programs_plugin(source: str) -> None:
         assert_plugin_quiet_on_errors(tree, source)
 
 
+@pytest.mark.fuzz
 @FEW
 @given(source=hypothesmith.from_node())
 def test_node_programs_plugin_and_fixer(source: str) -> None:
@@ -147,6 +149,7 @@ def test_node_programs_plugin_and_fixer(source: str) -> None:
         assert_fix_parses_and_is_idempotent(source, allow_refusal=True)
 
 
+@pytest.mark.fuzz
 @FEW
 @given(source=hypothesmith.from_grammar())
 def test_grammar_programs_fixer(source: str) -> None:
@@ -335,6 +338,7 @@ def test_fragment_generator_produces_findings(code: str) -> None:
     assert reports(find(sqlalchemy_programs(), reports, settings=search))
 
 
+@pytest.mark.fuzz
 @FUZZ
 @given(source=sqlalchemy_programs())
 @example(
