@@ -8,9 +8,9 @@
   (deep nesting, very long lines, 50,000 lines): a clear message or a clean
   pass, never a traceback, never a hang.
 
-Time bounds: every in-process example runs under signal.alarm, every command
-line run under a subprocess timeout.  There are no timing asserts beyond "it
-finished".
+Time bounds: every in-process example runs under a CPU-time timer (ITIMER_PROF),
+every command line run under a CPU-time limit (RLIMIT_CPU) and a subprocess
+timeout.  There are no timing asserts beyond "it finished".
 """
 from __future__ import annotations
 
@@ -37,7 +37,11 @@ from flake8_sqla_session.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SECONDS = 30  # per in-process example
-CLI_SECONDS = 120  # per command line run
+# A command line run that loops forever burns CPU: it is stopped after CLI_CPU_SECONDS of
+# CPU time (RLIMIT_CPU), however busy the machine is; one that blocks is stopped after
+# CLI_SECONDS of wall-clock time, long enough for a machine shared with other jobs.
+CLI_CPU_SECONDS = 120
+CLI_SECONDS = 900
 
 pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
 
@@ -60,21 +64,24 @@ class Hang(Exception):
 
 @contextlib.contextmanager
 def time_bound(seconds: int = EXAMPLE_SECONDS) -> Iterator[None]:
-    """Fail (instead of hanging the run) when the body takes longer than `seconds`."""
-    if not hasattr(signal, "SIGALRM"):
+    """Fail (instead of hanging the run) when the body uses more than `seconds` of CPU time.
+
+    CPU time (ITIMER_PROF), not wall-clock time: a loop that never ends is caught
+    all the same, and a machine busy with other jobs does not fail the example."""
+    if not hasattr(signal, "setitimer"):
         yield
         return
 
     def expired(signum: int, frame: object) -> None:
-        raise Hang(f"still running after {seconds} s")
+        raise Hang(f"still running after {seconds} s of CPU time")
 
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
+    previous = signal.signal(signal.SIGPROF, expired)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def parse(source: str) -> ast.Module | None:
@@ -557,11 +564,21 @@ def pathological_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pa
     return files
 
 
+def _limit_cpu() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CPU, (CLI_CPU_SECONDS, CLI_CPU_SECONDS + 5))
+
+
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    limit = _limit_cpu if hasattr(signal, "SIGXCPU") else None
     try:
-        return subprocess.run(args, capture_output=True, text=True, timeout=CLI_SECONDS, cwd=cwd)
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=CLI_SECONDS, cwd=cwd, preexec_fn=limit)
     except subprocess.TimeoutExpired:
         pytest.fail(f"hang: {' '.join(args)} still running after {CLI_SECONDS} s")
+    if limit is not None and proc.returncode == -signal.SIGXCPU:
+        pytest.fail(f"hang: {' '.join(args)} used more than {CLI_CPU_SECONDS} s of CPU")
+    return proc
 
 
 @pytest.mark.parametrize("name", PATHOLOGICAL)
