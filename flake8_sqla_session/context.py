@@ -20,6 +20,9 @@ from .knowledge.project import Project
 from .settings import Settings
 
 
+ASYNCIO = "sqlalchemy.ext.asyncio"
+
+
 class Context(ModuleKnowledge):
     """Everything the rules may ask about one module, built by a single statement walk."""
 
@@ -177,11 +180,11 @@ class Context(ModuleKnowledge):
         `sa.orm.sessionmaker` -> `sa.orm.<name>`, no import; a bare `sessionmaker`
         -> `<name>` with `from <module> import <name>` (unless already bound).
         """
-        module = "sqlalchemy.ext.asyncio" if name.startswith("async") or name == "AsyncSession" else "sqlalchemy.orm"
+        module = ASYNCIO if name.startswith("async") or name == "AsyncSession" else "sqlalchemy.orm"
         if isinstance(like, ast.Attribute):
             prefix = like.value
             qualified = qualified_name(prefix, scope)
-            if qualified is not None and root_of(qualified) in SA_ROOTS:
+            if qualified is not None and root_of(qualified) in SA_ROOTS and (qualified == module or module != ASYNCIO):
                 return f"{ast.unparse(prefix)}.{name}", ()
         bindings = self.module.names.get(name)
         if bindings:

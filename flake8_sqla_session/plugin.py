@@ -47,6 +47,47 @@ def django_settings_type(value: str) -> str:
     return value
 
 
+def _nul_byte_raises_value_error() -> bool:
+    try:
+        ast.parse("\0")
+    except ValueError:
+        return True
+    except SyntaxError:
+        return False
+    return False  # pragma: no cover - no Python parses a NUL byte
+
+
+def _report_nul_bytes_as_syntax_errors() -> None:
+    """Make flake8 report a NUL byte as E999 on every Python, not crash on the older ones.
+
+    flake8 parses each file before any plugin sees it and reports a SyntaxError
+    as E999, but Python before 3.11.4 raises ValueError for a NUL byte (3.11.4+
+    raise SyntaxError with the same message, CPython gh-96670), and flake8 dies with a
+    traceback (PyCQA/flake8#1822).  Loading this plugin turns that ValueError
+    into the SyntaxError that newer Pythons raise, so flake8 prints the same
+    `E999 SyntaxError: source code string cannot contain null bytes` everywhere.
+    """
+    if not _nul_byte_raises_value_error():
+        return
+    from flake8.processor import FileProcessor
+
+    build_ast = FileProcessor.build_ast
+    if getattr(build_ast, "_sqla_session_nul_bytes", False):
+        return
+
+    def build_ast_raising_syntax_error(self: Any) -> ast.AST:
+        try:
+            return build_ast(self)  # type: ignore[no-any-return]
+        except ValueError as exc:
+            raise SyntaxError(str(exc)) from None
+
+    build_ast_raising_syntax_error._sqla_session_nul_bytes = True  # type: ignore[attr-defined]
+    FileProcessor.build_ast = build_ast_raising_syntax_error
+
+
+_report_nul_bytes_as_syntax_errors()
+
+
 class Plugin:
     """flake8 entry point for the SQS codes."""
 

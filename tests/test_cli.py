@@ -242,6 +242,18 @@ def test_bad_input_gets_a_message_and_the_run_goes_on(tmp_path: Path) -> None:
     assert run("missing.py", cwd=tmp_path).stderr.startswith("missing.py: error: no such file or folder")
 
 
+@pytest.mark.parametrize("mode", [[], ["--fix", "--unsafe-fixes"], ["--diff"]])
+def test_nul_byte_is_the_same_parse_error_on_every_python(tmp_path: Path, mode: list[str]) -> None:
+    """Python before 3.11.4 raises ValueError, not SyntaxError, for a NUL byte: the message is the same."""
+    data = ENGINE.encode() + b"x = 1\x00\n"
+    (tmp_path / "nul.py").write_bytes(data)
+    result = run(*mode, "nul.py", cwd=tmp_path)
+    assert result.returncode == 2
+    message = "nul.py: error: cannot parse: source code string cannot contain null bytes; not checked"
+    assert result.stderr.splitlines()[0] == message
+    assert (tmp_path / "nul.py").read_bytes() == data
+
+
 def test_encoding_bom_newlines_and_mode_are_kept(tmp_path: Path) -> None:
     latin = tmp_path / "latin.py"
     latin.write_bytes("# -*- coding: latin-1 -*-\n# café\n".encode("latin-1") + ENGINE.encode())

@@ -168,6 +168,16 @@ PAIRS = [
         "session = async_scoped_session(async_sessionmaker(engine), scopefunc=asyncio.current_task)\n",
         id="async session: AsyncSession no longer imported, asyncio in its own section above",
     ),
+    pytest.param(
+        "import sqlalchemy as sa\nimport sqlalchemy.ext.asyncio\n\n"
+        "Session = sa.orm.sessionmaker(engine, class_=sqlalchemy.ext.asyncio.AsyncSession)\nsession = Session()\n",
+        "import asyncio\n\nimport sqlalchemy as sa\nimport sqlalchemy.ext.asyncio\n"
+        "from sqlalchemy.ext.asyncio import async_scoped_session\n\n"
+        "Session = sa.orm.sessionmaker(engine, class_=sqlalchemy.ext.asyncio.AsyncSession)\n"
+        "# TODO(sqla-session): call session.remove() when a request ends\n"
+        "session = async_scoped_session(Session, scopefunc=asyncio.current_task)\n",
+        id="1.4 async factory spelled sa.orm.sessionmaker: the registry is not looked for in sqlalchemy.orm",
+    ),
 ]
 
 

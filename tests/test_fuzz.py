@@ -8,9 +8,9 @@
   (deep nesting, very long lines, 50,000 lines): a clear message or a clean
   pass, never a traceback, never a hang.
 
-Time bounds: every in-process example runs under signal.alarm, every command
-line run under a subprocess timeout.  There are no timing asserts beyond "it
-finished".
+Time bounds: every in-process example runs under a CPU-time timer (ITIMER_PROF),
+every command line run under a CPU-time limit (RLIMIT_CPU) and a subprocess
+timeout.  There are no timing asserts beyond "it finished".
 """
 from __future__ import annotations
 
@@ -37,7 +37,11 @@ from flake8_sqla_session.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SECONDS = 30  # per in-process example
-CLI_SECONDS = 120  # per command line run
+# A command line run that loops forever burns CPU: it is stopped after CLI_CPU_SECONDS of
+# CPU time (RLIMIT_CPU), however busy the machine is; one that blocks is stopped after
+# CLI_SECONDS of wall-clock time, long enough for a machine shared with other jobs.
+CLI_CPU_SECONDS = 120
+CLI_SECONDS = 900
 
 pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
 
@@ -60,21 +64,24 @@ class Hang(Exception):
 
 @contextlib.contextmanager
 def time_bound(seconds: int = EXAMPLE_SECONDS) -> Iterator[None]:
-    """Fail (instead of hanging the run) when the body takes longer than `seconds`."""
-    if not hasattr(signal, "SIGALRM"):
+    """Fail (instead of hanging the run) when the body uses more than `seconds` of CPU time.
+
+    CPU time (ITIMER_PROF), not wall-clock time: a loop that never ends is caught
+    all the same, and a machine busy with other jobs does not fail the example."""
+    if not hasattr(signal, "setitimer"):
         yield
         return
 
     def expired(signum: int, frame: object) -> None:
-        raise Hang(f"still running after {seconds} s")
+        raise Hang(f"still running after {seconds} s of CPU time")
 
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
+    previous = signal.signal(signal.SIGPROF, expired)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def parse(source: str) -> ast.Module | None:
@@ -126,6 +133,7 @@ def assert_fix_parses_and_is_idempotent(source: str, *, allow_refusal: bool) -> 
 # ---- hypothesmith -------------------------------------------------------------------------
 
 
+@pytest.mark.fuzz
 @FUZZ
 @given(source=hypothesmith.from_grammar())
 def test_grammar_programs_plugin(source: str) -> None:
@@ -136,6 +144,7 @@ def test_grammar_programs_plugin(source: str) -> None:
         assert_plugin_quiet_on_errors(tree, source)
 
 
+@pytest.mark.fuzz
 @FEW
 @given(source=hypothesmith.from_node())
 def test_node_programs_plugin_and_fixer(source: str) -> None:
@@ -147,6 +156,7 @@ def test_node_programs_plugin_and_fixer(source: str) -> None:
         assert_fix_parses_and_is_idempotent(source, allow_refusal=True)
 
 
+@pytest.mark.fuzz
 @FEW
 @given(source=hypothesmith.from_grammar())
 def test_grammar_programs_fixer(source: str) -> None:
@@ -335,6 +345,7 @@ def test_fragment_generator_produces_findings(code: str) -> None:
     assert reports(find(sqlalchemy_programs(), reports, settings=search))
 
 
+@pytest.mark.fuzz
 @FUZZ
 @given(source=sqlalchemy_programs())
 @example(
@@ -553,11 +564,21 @@ def pathological_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pa
     return files
 
 
+def _limit_cpu() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CPU, (CLI_CPU_SECONDS, CLI_CPU_SECONDS + 5))
+
+
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    limit = _limit_cpu if hasattr(signal, "SIGXCPU") else None
     try:
-        return subprocess.run(args, capture_output=True, text=True, timeout=CLI_SECONDS, cwd=cwd)
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=CLI_SECONDS, cwd=cwd, preexec_fn=limit)
     except subprocess.TimeoutExpired:
         pytest.fail(f"hang: {' '.join(args)} still running after {CLI_SECONDS} s")
+    if limit is not None and proc.returncode == -signal.SIGXCPU:
+        pytest.fail(f"hang: {' '.join(args)} used more than {CLI_CPU_SECONDS} s of CPU")
+    return proc
 
 
 @pytest.mark.parametrize("name", PATHOLOGICAL)
@@ -571,9 +592,46 @@ def test_pathological_plugin(name: str, pathological_files: dict[str, Path]) -> 
         assert not any(r.startswith("SQS999") for r in result["reports"]), result["reports"]
 
 
+# CPython 3.12.0 to 3.12.3: the tokenize module gives every token its own copy of the
+# line (gh-119654, gh-119118; fixed in 3.12.4).  flake8 keeps a logical line's tokens,
+# so on the long-lines file plain flake8, with or without this plugin, takes all the
+# memory there is (24 GB here) and is killed.
+TOKENIZER_COPIES_LINES = (3, 12) <= sys.version_info[:3] < (3, 12, 4)
+TOKENIZER_BUG = (
+    "CPython bug gh-119654/gh-119118 (3.12.0-3.12.3, fixed in 3.12.4): tokenize copies the whole "
+    "line into each of its tokens; flake8 alone runs out of memory on this file"
+)
+PROBE_MEMORY = 2 * 1024**3  # bytes of address space for the tokenizer probe
+TOKENIZER_PROBE = textwrap.dedent(
+    """
+    import resource, sys, tokenize
+    resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[2]), int(sys.argv[2])))
+    with open(sys.argv[1], "rb") as handle:
+        tokens = list(tokenize.tokenize(handle.readline))  # as flake8 keeps a logical line's tokens
+    print(len(tokens))
+    """
+)
+
+
+def tokenizer_runs_out_of_memory(path: Path) -> bool:
+    """Whether this Python's tokenize module needs more than PROBE_MEMORY for `path` (a subprocess)."""
+    proc = _run([sys.executable, "-c", TOKENIZER_PROBE, str(path), str(PROBE_MEMORY)], path.parent)
+    if proc.returncode == 0:
+        return False
+    assert "MemoryError" in proc.stderr, proc.stderr[-3000:]
+    return True
+
+
+def test_tokenizer_bug_is_where_it_is_known(pathological_files: dict[str, Path]) -> None:
+    """The probe finds the tokenizer's memory blow-up exactly on the interpreters known to have it."""
+    assert tokenizer_runs_out_of_memory(pathological_files["long-lines"]) == TOKENIZER_COPIES_LINES
+
+
 @pytest.mark.parametrize("name", list(PATHOLOGICAL))
 def test_pathological_flake8(name: str, pathological_files: dict[str, Path]) -> None:
     path = pathological_files[name]
+    if name == "long-lines" and tokenizer_runs_out_of_memory(path):
+        pytest.xfail(TOKENIZER_BUG)
     proc = _run([sys.executable, "-m", "flake8", "--isolated", "--select", "SQS,E999", str(path)], path.parent)
     assert proc.returncode in (0, 1), proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]

@@ -322,6 +322,24 @@ def test_syntax_error_is_e999_only(tmp_path, source):
     assert result.exit_code == 1
 
 
+NUL_SOURCE = b'import sqlalchemy as sa\nengine = sa.create_engine("mysql://x/y")\nx = 1\x00\n'
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_nul_byte_is_the_same_e999_on_every_python(tmp_path, jobs):
+    """Python before 3.11.4 raises ValueError for a NUL byte and flake8 alone dies with a
+    traceback there (PyCQA/flake8#1822); with the plugin loaded it reports what 3.11.4+ report."""
+    (tmp_path / "odd.py").write_bytes(NUL_SOURCE)
+    (tmp_path / "other.py").write_bytes(NUL_SOURCE)
+    result = flake8("--isolated", "--jobs", jobs, "odd.py", "other.py", cwd=tmp_path)
+    assert "Traceback" not in result.err, result.err
+    assert sorted(result.lines) == [
+        "odd.py:1:1: E999 SyntaxError: source code string cannot contain null bytes",
+        "other.py:1:1: E999 SyntaxError: source code string cannot contain null bytes",
+    ]
+    assert result.exit_code == 1
+
+
 def test_empty_file(tmp_path):
     result = run_file(tmp_path, b"")
     assert result.lines == [] and result.exit_code == 0

@@ -41,10 +41,17 @@ class FixResult:
 
 
 def parse(source: str, filename: str = "") -> ast.Module:
-    """ast.parse, without the warnings (invalid escapes, ...) that belong to the user's file."""
+    """ast.parse, without the warnings (invalid escapes, ...) that belong to the user's file.
+
+    Raises SyntaxError for every source that does not parse: Python 3.10 raises
+    ValueError for a NUL byte, where 3.11.4+ raise SyntaxError with the same message (CPython gh-96670).
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return ast.parse(source, filename or "<unknown>")
+        try:
+            return ast.parse(source, filename or "<unknown>")
+        except ValueError as exc:
+            raise SyntaxError(str(exc)) from None
 
 
 def detect(
@@ -285,6 +292,8 @@ def _compile_error(source: str, filename: str) -> tuple[str, int] | None:
             compile(source, filename or "<unknown>", "exec", dont_inherit=True)
     except SyntaxError as exc:
         return exc.msg, exc.lineno or 0
-    except (ValueError, RecursionError, MemoryError) as exc:
+    except ValueError as exc:  # a NUL byte before Python 3.11.4: the same message as the SyntaxError after
+        return str(exc), 0
+    except (RecursionError, MemoryError) as exc:
         return f"{type(exc).__name__}: {exc}", 0
     return None

@@ -299,6 +299,8 @@ class ModuleKnowledge:
         if qualified is not None:
             name = sa_name(qualified)
             if name in SA_CALLS:
+                if SA_CALLS[name] is Kind.FACTORY and _makes_async_sessions(call, scope):
+                    return Kind.ASYNC_FACTORY  # 1.4's spelling: sessionmaker(engine, class_=AsyncSession)
                 return SA_CALLS[name]
             if qualified == FLASK_SQLALCHEMY:
                 return Kind.FLASK_DB
@@ -596,6 +598,14 @@ def _is_main_guard(test: ast.expr) -> bool:
 
 def _is_none(expr: ast.expr) -> bool:
     return isinstance(expr, ast.Constant) and expr.value is None
+
+
+def _makes_async_sessions(call: ast.Call, scope: Scope) -> bool:
+    """`sessionmaker(..., class_=AsyncSession)`: how SQLAlchemy 1.4 (without async_sessionmaker) makes them."""
+    return any(
+        keyword.arg == "class_" and sa_name(qualified_name(keyword.value, scope)) == "AsyncSession"
+        for keyword in call.keywords
+    )
 
 
 def _returns_and_yields(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[list[ast.expr], list[ast.expr]]:

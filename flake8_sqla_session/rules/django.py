@@ -70,6 +70,13 @@ class EngineInDjangoSettings(Rule):
             at=(3, 15),
             filename="project/settings/production.py",
         ),
+        # SQLAlchemy 1.4 style: an autocommit=True factory
+        Invalid(
+            "from sqlalchemy.orm import sessionmaker\nDATABASES = {}\n"
+            "Session = sessionmaker(bind=engine, autocommit=True)\n",
+            at=(3, 10),
+            filename="app/settings.py",
+        ),
     ]
 
     needs_words = ("DATABASES",)

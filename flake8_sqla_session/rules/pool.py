@@ -323,6 +323,11 @@ class EngineWithoutPrePing(Rule):
             "from sqlalchemy import create_engine\n\ndef needs_escape(uri):\n    engine = create_engine(uri)\n"
             "    return engine.dialect.identifier_preparer._double_percents\n"
         ),
+        # SQLAlchemy 1.4 style: 1.x-only arguments beside pool_recycle
+        Valid(
+            "from sqlalchemy import create_engine\n"
+            "engine = create_engine('mysql://db/app', pool_recycle=3600, convert_unicode=True)\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -374,6 +379,16 @@ class EngineWithoutPrePing(Rule):
             at=(3, 11),
             fixed="def make():\n    from sqlmodel import create_engine\n"
             "    return create_engine(url, pool_pre_ping=True)\n",
+        ),
+        # SQLAlchemy 1.4 style: 1.x-only arguments, engine.execute()
+        Invalid(
+            "from sqlalchemy import create_engine\n"
+            "engine = create_engine('mysql://db/app', convert_unicode=True, encoding='utf8')\n"
+            "count = engine.execute('SELECT COUNT(*) FROM users').scalar()\n",
+            at=(2, 9),
+            fixed="from sqlalchemy import create_engine\n"
+            "engine = create_engine('mysql://db/app', convert_unicode=True, encoding='utf8', pool_pre_ping=True)\n"
+            "count = engine.execute('SELECT COUNT(*) FROM users').scalar()\n",
         ),
     ]
 
@@ -466,6 +481,14 @@ class PoolRecycleTooLong(Rule):
             at=(2, 9),
             options={"max_pool_recycle": "600", "pool_recycle": "300"},
             fixed="from sqlalchemy import create_engine\nengine = create_engine(url, pool_recycle=300)\n",
+        ),
+        # SQLAlchemy 1.4 style: 1.x-only arguments
+        Invalid(
+            "from sqlalchemy import create_engine\n"
+            "engine = create_engine('mysql+mysqldb://db/app', pool_recycle=-1, convert_unicode=True)\n",
+            at=(2, 9),
+            fixed="from sqlalchemy import create_engine\n"
+            "engine = create_engine('mysql+mysqldb://db/app', pool_recycle=3600, convert_unicode=True)\n",
         ),
     ]
 

@@ -232,6 +232,11 @@ class HandlerWithoutRollback(Rule):
             "def f(session):\n    try:\n        try:\n            session.commit()\n        except Exception:\n"
             "            session.rollback()\n        notify()\n    except Exception:\n        log()\n"
         ),
+        # SQLAlchemy 1.4 style: engine.execute() holds no session transaction
+        Valid(
+            "def count(engine):\n    try:\n        return engine.execute('SELECT COUNT(*) FROM users').scalar()\n"
+            "    except Exception:\n        return 0\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -328,6 +333,25 @@ class HandlerWithoutRollback(Rule):
             at=(4, 4),
             options={"session_names": "s"},
             fixed="def f(s):\n    try:\n        s.commit()\n    except Exception:\n        s.rollback()\n",
+        ),
+        # SQLAlchemy 1.4 style: session.query()
+        Invalid(
+            "def find(session, email):\n    try:\n"
+            "        return session.query(User).filter_by(email=email).first()\n    except Exception:\n"
+            "        log.exception('lookup failed')\n",
+            at=(4, 4),
+            fixed="def find(session, email):\n    try:\n"
+            "        return session.query(User).filter_by(email=email).first()\n    except Exception:\n"
+            "        session.rollback()\n        log.exception('lookup failed')\n",
+        ),
+        # SQLAlchemy 1.4 style: an autocommit=True session's explicit begin(): nothing ends it when commit() fails
+        Invalid(
+            "def add(session, user):\n    try:\n        session.begin()\n        session.add(user)\n"
+            "        session.commit()\n    except Exception:\n        log.exception('not added')\n",
+            at=(6, 4),
+            fixed="def add(session, user):\n    try:\n        session.begin()\n        session.add(user)\n"
+            "        session.commit()\n    except Exception:\n        session.rollback()\n"
+            "        log.exception('not added')\n",
         ),
     ]
 

@@ -123,6 +123,12 @@ class ModuleLevelSession(Rule):
         # A local that shadows nothing global.
         Valid("from sqlalchemy.orm import Session\n\ndef init(engine):\n    with Session(engine) as session:\n"
               "        session.execute(query)\n"),
+        # SQLAlchemy 1.4 style: declarative_base from sqlalchemy.ext.declarative, an autocommit registry
+        Valid(
+            "from sqlalchemy.ext.declarative import declarative_base\n"
+            "from sqlalchemy.orm import scoped_session, sessionmaker\n\nBase = declarative_base()\n"
+            "Session = scoped_session(sessionmaker(bind=engine, autocommit=True))\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -199,6 +205,26 @@ class ModuleLevelSession(Rule):
             fixed="from sqlalchemy.orm import scoped_session, sessionmaker\ntry:\n"
             "    # TODO(sqla-session): call session.remove() when a request ends\n"
             "    session = scoped_session(sessionmaker(engine))\nexcept ImportError:\n    session = None\n",
+        ),
+        # SQLAlchemy 1.4 style: an autocommit=True factory's session is shared all the same
+        Invalid(
+            "from sqlalchemy.orm import sessionmaker\n\nSession = sessionmaker(bind=engine, autocommit=True)\n"
+            "session = Session()\n",
+            at=(4, 10),
+            fixed="from sqlalchemy.orm import scoped_session, sessionmaker\n\n"
+            "Session = sessionmaker(bind=engine, autocommit=True)\n"
+            "# TODO(sqla-session): call session.remove() when a request ends\nsession = scoped_session(Session)\n",
+        ),
+        # SQLAlchemy 1.4 style: no async_sessionmaker (new in 2.0), sessionmaker(class_=AsyncSession)
+        Invalid(
+            "from sqlalchemy.ext.asyncio import AsyncSession\nfrom sqlalchemy.orm import sessionmaker\n\n"
+            "SessionLocal = sessionmaker(engine, class_=AsyncSession)\nsession = SessionLocal()\n",
+            at=(5, 10),
+            fixed="import asyncio\n\nfrom sqlalchemy.ext.asyncio import AsyncSession, async_scoped_session\n"
+            "from sqlalchemy.orm import sessionmaker\n\n"
+            "SessionLocal = sessionmaker(engine, class_=AsyncSession)\n"
+            "# TODO(sqla-session): call session.remove() when a request ends\n"
+            "session = async_scoped_session(SessionLocal, scopefunc=asyncio.current_task)\n",
         ),
     ]
 
@@ -321,6 +347,11 @@ class ModuleLevelConnection(Rule):
             "from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=True)\ntry:\n"
             "    engine.connect()\nexcept Exception:\n    engine.dispose()\n"
         ),
+        # SQLAlchemy 1.4 style: engine.execute() checks a connection out and returns it once the result is read
+        Valid(
+            "from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=True)\n"
+            "VERSION = engine.execute('SELECT VERSION()').scalar()\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -335,6 +366,12 @@ class ModuleLevelConnection(Rule):
         ),
         Invalid(
             "from sqlalchemy import create_engine\nconn = create_engine(url, pool_pre_ping=True).connect()\n", at=(2, 7)
+        ),
+        # SQLAlchemy 1.4 style: a string statement on the shared connection
+        Invalid(
+            "from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=True)\n"
+            "conn = engine.connect()\nrows = conn.execute('SELECT id FROM users').fetchall()\n",
+            at=(3, 7),
         ),
     ]
 
@@ -388,6 +425,12 @@ class SharedSessionDefault(Rule):
             "from sqlalchemy.orm import sessionmaker\nSessionLocal = sessionmaker()\n\nclass Repo:\n"
             "    session = SessionLocal()\n",
             at=(5, 14),
+        ),
+        # SQLAlchemy 1.4 style: session.query() on a default session
+        Invalid(
+            "from sqlalchemy.orm import sessionmaker\nSession = sessionmaker(bind=engine, autocommit=True)\n\n\n"
+            "def users(session=Session()):\n    return session.query(User).all()\n",
+            at=(5, 18),
         ),
     ]
 
@@ -482,6 +525,12 @@ class UnclosedSession(Rule):
             "    session.add(instance)\n    relations = list(session.new)\n    session.expunge_all()\n"
             "    return relations\n"
         ),
+        # SQLAlchemy 1.4 style: session.query(), closed in finally
+        Valid(
+            "from sqlalchemy.orm import sessionmaker\nSession = sessionmaker(bind=engine)\n\n\ndef users():\n"
+            "    session = Session()\n    try:\n        return session.query(User).all()\n    finally:\n"
+            "        session.close()\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -493,6 +542,12 @@ class UnclosedSession(Rule):
             "from sqlalchemy.ext.asyncio import async_sessionmaker\nmaker = async_sessionmaker(engine)\n\n"
             "async def f():\n    session = maker()\n    await session.execute(q)\n",
             at=(5, 14),
+        ),
+        # SQLAlchemy 1.4 style: session.query() on a session that nothing closes
+        Invalid(
+            "from sqlalchemy.orm import sessionmaker\nSession = sessionmaker(bind=engine, autocommit=True)\n\n\n"
+            "def users():\n    session = Session()\n    return session.query(User).all()\n",
+            at=(6, 14),
         ),
     ]
 

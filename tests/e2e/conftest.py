@@ -26,7 +26,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from .support import stop_started
+from .support import PG_SYNC_DRIVER, stop_started
 
 PG_IDLE_TIMEOUT = 1  # seconds: idle_session_timeout, idle_in_transaction_session_timeout
 MARIADB_IDLE_TIMEOUT = 2  # seconds: wait_timeout, interactive_timeout
@@ -71,11 +71,15 @@ def _which(program: str) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def postgresql(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def postgresql() -> Iterator[Server]:
     pgserver = pytest.importorskip("pgserver", reason="the pgserver wheel is not installed (pip install pgserver)")
     import psycopg
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("postgresql") / "data", cleanup_mode="stop")
+    # Not under pytest's basetemp: pgserver (as root) runs the server as another user and opens
+    # the folders above the data for it, but every pytest that starts meanwhile (another run on
+    # the machine) closes /tmp/pytest-of-<user> again, and the server's initdb fails.
+    folder = tempfile.mkdtemp(prefix="e2e-postgresql-")
+    server = pgserver.get_server(Path(folder, "data"), cleanup_mode="stop")
     try:
         admin_uri = server.get_uri()  # postgresql://postgres:@/postgres?host=SOCKET_DIR
         socket_dir = admin_uri.rsplit("host=", 1)[1]
@@ -100,9 +104,10 @@ def postgresql(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         def url(database: str, driver: str) -> str:
             return f"postgresql+{driver}://postgres@/{database}?host={socket_dir}"
 
-        yield Server("postgresql", PG_IDLE_TIMEOUT, url, execute, "psycopg")
+        yield Server("postgresql", PG_IDLE_TIMEOUT, url, execute, PG_SYNC_DRIVER)
     finally:
         server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -17,13 +17,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy
+
 APPS = Path(__file__).resolve().parent / "apps"
+# The SQLAlchemy series the apps run on here: (1, 4), (2, 0) or (2, 1).  Where the
+# series behave differently, the expectations below say how.
+SQLALCHEMY = (int(sqlalchemy.__version__.split(".")[0]), int(sqlalchemy.__version__.split(".")[1]))
+# PostgreSQL's synchronous driver: the psycopg (3) dialect is new in SQLAlchemy 2.0.
+PG_SYNC_DRIVER = "psycopg" if SQLALCHEMY >= (2, 0) else "psycopg2"
 TIMEOUT = 60
 STARTED: list[subprocess.Popen[str]] = []  # app runs, stopped after each test (conftest)
 
 # PendingRollbackError, once a disconnect was raised inside the session's transaction.
-CANT_RECONNECT = "Can't reconnect until invalid transaction is rolled back.  Please rollback() fully before proceeding"
-# PendingRollbackError, once a flush failed and the handler swallowed the error.
+# 2.0 and 2.1 add "Please rollback() fully before proceeding"; 1.4 says it in one
+# sentence.  (1.3, the blog post's era, raised StatementError wrapping an
+# InvalidRequestError with the same sentence; 1.4 introduced PendingRollbackError.)
+CANT_RECONNECT = {
+    (1, 4): "Can't reconnect until invalid transaction is rolled back. (Background on this error at: "
+            "https://sqlalche.me/e/14/8s2b)",
+    (2, 0): "Can't reconnect until invalid transaction is rolled back.  Please rollback() fully before proceeding",
+    (2, 1): "Can't reconnect until invalid transaction is rolled back.  Please rollback() fully before proceeding",
+}[SQLALCHEMY]
+# PendingRollbackError, once a flush failed and the handler swallowed the error (the same on 1.4, 2.0, 2.1).
 FLUSH_FAILED = (
     "This Session's transaction has been rolled back due to a previous exception during flush. "
     "To begin a new transaction with this Session, first issue Session.rollback(). Original exception was: "
@@ -58,12 +73,38 @@ _PG_GONE_IDLE = (
     "sqlalchemy.exc.OperationalError",
     r"\(psycopg\.errors\.IdleSessionTimeout\) terminating connection due to idle-session timeout",
 )
+# psycopg2 (PostgreSQL's synchronous driver on 1.4) does not read the server's last
+# message: both closed connections are the same OperationalError.
+_PSYCOPG2_GONE = (
+    "sqlalchemy.exc.OperationalError",
+    r"\(psycopg2\.OperationalError\) server closed the connection unexpectedly",
+)
+# SQLAlchemy's asyncpg adapter names asyncpg's exception: 2.1 maps it to an adapter class
+# of the same name; 1.4 and 2.0 map it to the DBAPI class and name asyncpg's in the text.
+if SQLALCHEMY >= (2, 1):
+    _ASYNCPG_CLOSED = r"\(sqlalchemy\.dialects\.postgresql\.asyncpg\.InterfaceError\) "
+    _ASYNCPG_DUPLICATE = r"\(sqlalchemy\.dialects\.postgresql\.asyncpg\.UniqueViolationError\) "
+else:
+    _ASYNCPG_CLOSED = (
+        r"\(sqlalchemy\.dialects\.postgresql\.asyncpg\.InterfaceError\) "
+        r"<class 'asyncpg\.exceptions\._base\.InterfaceError'>: "
+    )
+    _ASYNCPG_DUPLICATE = (
+        r"\(sqlalchemy\.dialects\.postgresql\.asyncpg\.IntegrityError\) "
+        r"<class 'asyncpg\.exceptions\.UniqueViolationError'>: "
+    )
 DRIVERS = {
     "psycopg": Driver(
         "psycopg",
         _PG_GONE_IN_TRANSACTION,
         _PG_GONE_IDLE,
         r"\(psycopg\.errors\.UniqueViolation\) " + _PG_DUPLICATE,
+    ),
+    "psycopg2": Driver(
+        "psycopg2",
+        _PSYCOPG2_GONE,
+        _PSYCOPG2_GONE,
+        r"\(psycopg2\.errors\.UniqueViolation\) " + _PG_DUPLICATE,
     ),
     "psycopg_async": Driver(
         "psycopg_async",
@@ -74,11 +115,10 @@ DRIVERS = {
     "asyncpg": Driver(
         "asyncpg",
         ("sqlalchemy.exc.InterfaceError",
-         r"\(sqlalchemy\.dialects\.postgresql\.asyncpg\.InterfaceError\) "
-         r"(cannot call PreparedStatement\.fetch\(\): the underlying connection is closed|connection is closed)"),
-        ("sqlalchemy.exc.InterfaceError",
-         r"\(sqlalchemy\.dialects\.postgresql\.asyncpg\.InterfaceError\) connection is closed"),
-        r"\(sqlalchemy\.dialects\.postgresql\.asyncpg\.UniqueViolationError\) " + _PG_DUPLICATE,
+         _ASYNCPG_CLOSED
+         + r"(cannot call PreparedStatement\.fetch\(\): the underlying connection is closed|connection is closed)"),
+        ("sqlalchemy.exc.InterfaceError", _ASYNCPG_CLOSED + "connection is closed"),
+        _ASYNCPG_DUPLICATE + _PG_DUPLICATE,
     ),
     "pymysql": Driver(
         "pymysql",
@@ -87,6 +127,10 @@ DRIVERS = {
         r"\(pymysql\.err\.IntegrityError\) \(1062, \"Duplicate entry 'ada@example\.com' for key 'email'\"\)",
     ),
 }
+# Drivers that this SQLAlchemy has no dialect for, and why.
+MISSING_DIALECTS = {
+    "psycopg_async": "SQLAlchemy 1.4 has no psycopg (3) dialect: postgresql+psycopg_async is new in 2.0",
+} if SQLALCHEMY < (2, 0) else {}
 
 
 def matches(error: dict[str, str] | None, expected: tuple[str, str]) -> bool:
@@ -107,9 +151,14 @@ class App:
     path: Path
 
     @classmethod
-    def copy(cls, name: str, destination: Path) -> "App":
+    def copy(cls, name: str, destination: Path, overlay: str | None = None) -> "App":
+        """A copy of apps/NAME; the files of apps/OVERLAY, if given, replace theirs."""
         target = destination / name
         shutil.copytree(APPS / name, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        if overlay is not None:
+            shutil.copytree(
+                APPS / overlay, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True
+            )
         shutil.copy2(APPS / "e2e_harness.py", target / "e2e_harness.py")
         return cls(target)
 

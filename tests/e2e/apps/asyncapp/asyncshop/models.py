@@ -1,29 +1,29 @@
-"""The tables of the async shop."""
-from sqlalchemy import Integer, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+"""The tables of the async shop.
 
+Declared as SQLAlchemy 1.4, 2.0 and 2.1 all accept it (the end-to-end tests run on each)."""
+from sqlalchemy import Column, Integer, String
+from sqlalchemy.orm import declarative_base
 
-class Base(DeclarativeBase):
-    pass
+Base = declarative_base()
 
 
 class Customer(Base):
     __tablename__ = "customers"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(50), nullable=False)
-    total: Mapped[int] = mapped_column(Integer, nullable=False)
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    name = Column(String(50), nullable=False)
+    total = Column(Integer, nullable=False)
 
 
 class User(Base):
     __tablename__ = "users"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    email: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    email = Column(String(100), unique=True, nullable=False)
 
 
 class Stock(Base):
     __tablename__ = "stock"
 
-    sku: Mapped[str] = mapped_column(String(20), primary_key=True)
-    quantity: Mapped[int] = mapped_column(Integer, nullable=False)
+    sku = Column(String(20), primary_key=True)
+    quantity = Column(Integer, nullable=False)
