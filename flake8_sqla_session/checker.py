@@ -9,9 +9,10 @@ functions and `try` statements with the `with` blocks around them.
 from __future__ import annotations
 
 import ast
+import bisect
 import enum
 import re
-from typing import Callable, Iterable, Optional, cast
+from typing import Callable, Iterable, Optional, Sequence, cast
 
 from .finding import Finding, Import
 from .names import (
@@ -79,7 +80,9 @@ _LITERALS = (
     ast.Constant, ast.Dict, ast.List, ast.Set, ast.Tuple, ast.JoinedStr, ast.ListComp,
     ast.DictComp, ast.SetComp, ast.GeneratorExp, ast.Lambda, ast.Compare, ast.BinOp,
 )
-_MAX_DEPTH = 8
+# How deep classification may recurse (through expressions and names alike) before
+# it answers "unknown": far beyond real code, far below Python's recursion limit.
+_MAX_DEPTH = 100
 
 # SQLAlchemy exceptions raised after the database answered (or before it was asked):
 # catching one does not mean the session's transaction failed.
@@ -123,6 +126,8 @@ class Context:
         self.functions: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, Scope]] = []
         self.scopes: dict[ast.AST, Scope] = {tree: self.module}
         self.tries: list[TryRecord] = []
+        # Assignments in functions to names declared `global`: (name, binding, function scope).
+        self.global_assignments: list[tuple[str, Binding, Scope]] = []
         # Values assigned to `self.<attr>` anywhere in the module, by attribute name.
         self.self_attributes: dict[str, list[tuple[ast.expr, Scope]]] = {}
         self.imports_sqlalchemy = False
@@ -131,6 +136,14 @@ class Context:
         # id of a call whose result is only used to call a method on it -> that method's
         # name (filled with `calls`).
         self.chained_calls: dict[int, str] = {}
+        # Memos of `classify`, and a count of the classification steps taken (for the
+        # tests that prove the cost linear).
+        self._kinds: dict[tuple[int, int], Kind | None] = {}
+        self._name_kinds: dict[tuple[str, int], Kind | None] = {}
+        self._attribute_kinds: dict[str, Kind | None] = {}
+        self.steps = 0
+        self._uses: UseIndex | None = None
+        self._assigned: dict[int, dict[int, list[str]]] = {}
         self._walk(tree.body, self.module, (), False)
 
     # ---- the walk -------------------------------------------------------------------------
@@ -199,6 +212,8 @@ class Context:
             elif kind is ast.Global or kind is ast.Nonlocal:
                 assert isinstance(stmt, (ast.Global, ast.Nonlocal))
                 scope.declared.update(stmt.names)
+                if kind is ast.Global and scope.kind != "module":
+                    scope.globals.update(stmt.names)
             elif kind is getattr(ast, "Match", None):
                 for case in stmt.cases:  # type: ignore[attr-defined]
                     self._walk(case.body, scope, withs, under_main)
@@ -219,6 +234,12 @@ class Context:
 
     def _bind_target(self, target: ast.expr, scope: Scope, binding: Binding) -> None:
         if isinstance(target, ast.Name):
+            if target.id in scope.globals:  # `global session` in a function: a module name
+                binding.where = scope
+                self.module.bind(target.id, binding)
+                if binding.kind == "assign":
+                    self.global_assignments.append((target.id, binding, scope))
+                return
             scope.bind(target.id, binding)
         elif isinstance(target, (ast.Tuple, ast.List)):
             for element in target.elts:
@@ -282,9 +303,25 @@ class Context:
         return qualified_name(expr, scope)
 
     def classify(self, expr: ast.expr, scope: Scope, depth: int = 0) -> Kind | None:
-        """What `expr` evaluates to, or None when that cannot be told."""
-        if depth > _MAX_DEPTH:
-            return None
+        """What `expr` evaluates to, or None when that cannot be told.
+
+        Each (expression, scope), each name in the scope that binds it and each
+        `self` attribute is classified once and remembered, so the cost is linear
+        in the module however names are reassigned.  A name whose value depends
+        on itself (`stmt = stmt.where(...)`, `a = b; b = a`) is unknown while it
+        is being classified, which makes every value built on it unknown too.
+        `depth` counts the recursion, which stops (unknown) past `_MAX_DEPTH`.
+        """
+        self.steps += 1
+        key = (id(expr), id(scope))
+        memo = self._kinds
+        if key in memo:
+            return memo[key]
+        kind = None if depth > _MAX_DEPTH else self._classify(expr, scope, depth)
+        memo[key] = kind
+        return kind
+
+    def _classify(self, expr: ast.expr, scope: Scope, depth: int) -> Kind | None:
         if isinstance(expr, ast.Call):
             return self._classify_call(expr, scope, depth)
         if isinstance(expr, ast.Name):
@@ -294,10 +331,7 @@ class Context:
             if qualified is not None:  # a module attribute: `flask.session`, `settings.DB_SESSION`
                 return Kind.FOREIGN if is_foreign(qualified) else None
             if isinstance(expr.value, ast.Name) and expr.value.id == "self":
-                return self._agree(
-                    self.classify(value, where, depth + 1)
-                    for value, where in self.self_attributes.get(expr.attr, ())
-                )
+                return self._classify_self_attribute(expr.attr, depth)
             base = self.classify(expr.value, scope, depth + 1)
             if base is Kind.FLASK_DB and expr.attr == "session":
                 return Kind.REGISTRY
@@ -342,6 +376,17 @@ class Context:
         if not bindings:
             return None
         owner = self._owner(name, scope)
+        key = (name, id(owner))
+        memo = self._name_kinds
+        if key in memo:
+            return memo[key]
+        memo[key] = None  # while it is being classified: a cycle back to it is unknown
+        self.steps += 1
+        kind = self._classify_bindings(bindings, owner, depth)
+        memo[key] = kind
+        return kind
+
+    def _classify_bindings(self, bindings: list[Binding], owner: Scope, depth: int) -> Kind | None:
         kinds = []
         for binding in bindings:
             if binding.kind == "import":
@@ -354,15 +399,30 @@ class Context:
                     return None  # a class or function, or something we cannot see
             elif binding.kind in ("assign", "with"):
                 assert isinstance(binding.value, ast.expr)
-                kinds.append(self.classify(binding.value, owner, depth + 1))  # type: ignore[arg-type]
+                kind = self.classify(binding.value, binding.where or owner, depth + 1)
+                if kind is None:
+                    return None
+                kinds.append(kind)
             elif binding.kind in ("annotated", "param"):
                 if binding.value is None:
                     return None
                 assert isinstance(binding.value, ast.expr)
-                return self.classify_annotation(binding.value, owner)
+                return self.classify_annotation(binding.value, binding.where or owner)
             else:
                 return None
         return self._agree(kinds)
+
+    def _classify_self_attribute(self, attr: str, depth: int) -> Kind | None:
+        memo = self._attribute_kinds
+        if attr in memo:
+            return memo[attr]
+        memo[attr] = None  # `self.a = self.b; self.b = self.a`
+        self.steps += 1
+        kind = self._agree(
+            self.classify(value, where, depth + 1) for value, where in self.self_attributes.get(attr, ())
+        )
+        memo[attr] = kind
+        return kind
 
     def _owner(self, name: str, scope: Scope) -> Scope:
         current: Optional[Scope] = scope
@@ -444,6 +504,29 @@ class Context:
                 else:
                     self._raisers[(parent.kind, node.name)] = False
         return self._raisers.get((wanted, name), False)
+
+    def kept_local(
+        self, function: ast.AST, name: str, release: str, local_call: Callable[[ast.Call], bool] | None = None
+    ) -> bool | None:
+        """How the local `name` is used in `function`: see `UseIndex.kept_local`."""
+        self.steps += 1
+        if self._uses is None:
+            self._uses = UseIndex(self.tree)
+            self.steps += self._uses.size
+        return self._uses.kept_local(function, name, release, local_call)
+
+    def bound_to(self, value: ast.expr, scope: Scope) -> list[str]:
+        """The names of `scope` that an assignment binds to `value` (an expression node)."""
+        index = self._assigned.get(id(scope))
+        if index is None:
+            index = self._assigned[id(scope)] = {}
+            for name, bindings in scope.names.items():
+                for binding in bindings:
+                    if binding.kind == "assign" and binding.value is not None:
+                        names = index.setdefault(id(binding.value), [])
+                        if name not in names:
+                            names.append(name)
+        return index.get(id(value), [])
 
     def is_receiver(self, expr: ast.expr, scope: Scope) -> bool:
         """Whether `expr` (a name or attribute chain) holds a SQLAlchemy session."""
@@ -534,34 +617,73 @@ def _has_return(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return False
 
 
-def kept_local(
-    function: ast.AST, name: str, release: str, local_call: Callable[[ast.Call], bool] | None = None
-) -> bool | None:
-    """How the local `name` is used in `function`.
+class UseIndex:
+    """Where each name is used in a module, from a single depth-first walk.
 
-    None when `name.<release>` appears (`session.close`, `engine.dispose`);
-    True when `name` is only used as `name.<attribute>`, or as the argument of a
-    call that `local_call` accepts; False when it is handed on in any other way
-    (returned, yielded, stored, passed, aliased), so it may be released elsewhere.
+    Every node gets its preorder number, so the nodes inside a function are the
+    numbers from the function's own to the last of its body: how a name is used
+    in any function (nested functions included) is a few binary searches, and
+    asking about every local of every function costs one walk of the module.
     """
-    loads = local = 0
-    for node in ast.walk(function):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == name:
-            if node.attr == release:
-                return None
-            local += 1
-        elif isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
-            loads += 1
-        elif (
-            local_call is not None
-            and isinstance(node, ast.Call)
-            and len(node.args) == 1
-            and isinstance(node.args[0], ast.Name)
-            and node.args[0].id == name
-            and local_call(node)
-        ):
-            local += 1
-    return loads == local
+
+    __slots__ = ("span", "loads", "attributes", "releases", "sole_arguments", "size")
+
+    def __init__(self, tree: ast.AST) -> None:
+        self.span: dict[int, tuple[int, int]] = {}  # id(function) -> (first, last) preorder number
+        self.loads: dict[str, list[int]] = {}
+        self.attributes: dict[str, list[int]] = {}  # name -> numbers of `name.<attr>` nodes
+        self.releases: dict[tuple[str, str], list[int]] = {}  # (name, attr) -> numbers
+        self.sole_arguments: dict[str, list[tuple[int, ast.Call]]] = {}  # calls with `name` as only argument
+        functions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+        number = 0
+        stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+        while stack:
+            node, leaving = stack.pop()
+            if leaving:
+                self.span[id(node)] = (self.span[id(node)][0], number)
+                continue
+            number += 1
+            if isinstance(node, functions):
+                self.span[id(node)] = (number, number)
+                stack.append((node, True))
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                self.attributes.setdefault(node.value.id, []).append(number)
+                self.releases.setdefault((node.value.id, node.attr), []).append(number)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                self.loads.setdefault(node.id, []).append(number)
+            elif isinstance(node, ast.Call) and len(node.args) == 1 and isinstance(node.args[0], ast.Name):
+                self.sole_arguments.setdefault(node.args[0].id, []).append((number, node))
+            stack.extend((child, False) for child in reversed(list(ast.iter_child_nodes(node))))
+        self.size = number
+
+    def kept_local(
+        self, function: ast.AST, name: str, release: str, local_call: Callable[[ast.Call], bool] | None = None
+    ) -> bool | None:
+        """How the local `name` is used in `function`.
+
+        None when `name.<release>` appears (`session.close`, `engine.dispose`);
+        True when `name` is only used as `name.<attribute>`, or as the argument of a
+        call that `local_call` accepts; False when it is handed on in any other way
+        (returned, yielded, stored, passed, aliased), so it may be released elsewhere.
+        """
+        first, last = self.span[id(function)]
+        if _count(self.releases.get((name, release), ()), first, last):
+            return None
+        local = _count(self.attributes.get(name, ()), first, last)
+        if local_call is not None:
+            calls = self.sole_arguments.get(name, ())
+            start = bisect.bisect_left(calls, (first,))
+            for number, call in calls[start:]:
+                if number > last:
+                    break
+                if local_call(call):
+                    local += 1
+        return _count(self.loads.get(name, ()), first, last) == local
+
+
+def _count(numbers: Sequence[int], first: int, last: int) -> int:
+    """How many of the sorted `numbers` lie in [first, last]."""
+    return bisect.bisect_right(numbers, last) - bisect.bisect_left(numbers, first)
 
 
 def _is_none(expr: ast.expr) -> bool:

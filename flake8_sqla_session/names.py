@@ -70,17 +70,20 @@ class Binding:
     (definitions, loop targets, handler names, ...; value None).
     """
 
-    __slots__ = ("kind", "value")
+    __slots__ = ("kind", "value", "where")
 
-    def __init__(self, kind: str, value: BindingValue = None) -> None:
+    def __init__(self, kind: str, value: BindingValue = None, where: Optional[Scope] = None) -> None:
         self.kind = kind
         self.value = value
+        # The scope the value is evaluated in, when it is not the one the name is bound
+        # in: `global session` then `session = Session(bind)` in a function.
+        self.where = where
 
 
 class Scope:
     """A module, class or function body and the names bound in it."""
 
-    __slots__ = ("node", "kind", "parent", "names", "star_imports", "is_async", "declared")
+    __slots__ = ("node", "kind", "parent", "names", "star_imports", "is_async", "declared", "globals")
 
     def __init__(self, node: ast.AST, kind: str, parent: Optional[Scope], is_async: bool = False) -> None:
         self.node = node
@@ -90,6 +93,7 @@ class Scope:
         self.star_imports: list[str] = []
         self.is_async = is_async
         self.declared: set[str] = set()  # global / nonlocal names
+        self.globals: set[str] = set()  # global names only
 
     def bind(self, name: str, binding: Binding) -> None:
         self.names.setdefault(name, []).append(binding)

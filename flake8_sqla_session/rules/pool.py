@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..checker import ENGINES, Context, kept_local
+from ..checker import ENGINES, Context
 from ..finding import Finding, Fix, SetKeyword, Span
 from ..names import Scope, sa_name
 from .base import Invalid, Rule, Valid
@@ -132,6 +132,43 @@ def _assigned_values(context: Context, expr: ast.expr, scope: Scope) -> list[ast
     return []
 
 
+def string_suffix(expr: ast.expr) -> str | None:
+    """The literal text an expression's string value ends with (`f"{base}/app.db"` -> `/app.db`)."""
+    while True:
+        if isinstance(expr, ast.Constant):
+            return expr.value if isinstance(expr.value, str) else None
+        if isinstance(expr, ast.JoinedStr) and expr.values:
+            expr = expr.values[-1]
+        elif isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+            expr = expr.right
+        else:
+            return None
+
+
+def literal_url_suffix(context: Context, url: ast.expr, scope: Scope) -> str | None:
+    """The literal end of a URL, also through a name bound once in this module."""
+    suffix = string_suffix(url)
+    if suffix is None and isinstance(url, ast.Name):
+        value = _single_value(context, url, scope)
+        suffix = string_suffix(value) if value is not None else None
+    return suffix
+
+
+_SQLITE_FILE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".db3")
+
+
+def _sqlite_file(suffix: str | None) -> bool:
+    """A URL ending in a SQLite file name (`.../app.db`, `.../data.sqlite3`)."""
+    return suffix is not None and suffix.lower().endswith(_SQLITE_FILE_SUFFIXES)
+
+
+def _sqlite_only_arguments(connect_args: ast.expr | None) -> bool:
+    """`connect_args={"check_same_thread": False}`: only SQLite's driver accepts that key."""
+    return isinstance(connect_args, ast.Dict) and any(
+        isinstance(key, ast.Constant) and key.value == "check_same_thread" for key in connect_args.keys
+    )
+
+
 def _server_url(prefix: str) -> bool:
     """Whether a URL's literal start may name a server database (unknown: treated as one)."""
     scheme, sep, _ = prefix.partition("://")
@@ -153,18 +190,14 @@ def _short_lived(context: Context, call: ast.Call, scope: Scope) -> bool:
     """
     if scope.kind != "function":
         return False
-    names = [
-        name
-        for name, bindings in scope.names.items()
-        if any(b.kind == "assign" and b.value is call for b in bindings)
-    ]
+    names = context.bound_to(call, scope)
     if len(names) != 1 or names[0] in scope.declared:
         return False
 
     def is_inspect(node: ast.Call) -> bool:
         return sa_name(context.qualified(node.func, scope)) == "inspect"
 
-    return kept_local(scope.node, names[0], "dispose", is_inspect) is not False  # disposed, or kept local
+    return context.kept_local(scope.node, names[0], "dispose", is_inspect) is not False  # disposed, or kept local
 
 
 _CONNECTING_METHODS = frozenset({"connect", "raw_connection", "begin"})
@@ -220,6 +253,15 @@ class EngineWithoutPrePing(Rule):
             "class TestManager:\n    def setUp(self):\n        self.config = {'db_url': 'sqlite://'}\n"
             "        self.manager = Manager(self.config, sqlalchemy.create_engine(self.config['db_url']))\n"
         ),
+        # Plainly SQLite, though the URL is not a literal.
+        Valid('from sqlalchemy import create_engine\n'
+              'engine = create_engine(DATABASE_URL, connect_args={"check_same_thread": False})\n'),
+        Valid("from sqlalchemy import create_engine\nfrom sqlalchemy.pool import SingletonThreadPool\n"
+              "engine = create_engine(url, poolclass=SingletonThreadPool)\n"),
+        Valid('from sqlalchemy import create_engine\nengine = create_engine(f"{prefix}{BASE_DIR}/app.db")\n'),
+        Valid('from sqlalchemy import create_engine\nDB = SCHEME + ":///" + str(path) + "/data.sqlite3"\n'
+              'engine = create_engine(DB)\n'),
+        Valid('import sqlalchemy as sa\nengine = sa.create_engine("sqlite" + suffix)\n'),
         # A throwaway engine: only its one connection is kept.
         Valid(
             "import sqlalchemy\n\ndef read_sql(sql, url):\n    def factory():\n"
@@ -281,6 +323,13 @@ class EngineWithoutPrePing(Rule):
             fixed="from sqlalchemy import create_engine\nfrom sqlalchemy.pool import QueuePool\n"
             "engine = create_engine(url, poolclass=QueuePool, pool_pre_ping=True)\n",
         ),
+        # A server URL whose file-like ending is not a SQLite file.
+        Invalid(
+            'from sqlalchemy import create_engine\nengine = create_engine(f"mysql://{host}/app")\n',
+            at=(2, 9),
+            fixed='from sqlalchemy import create_engine\n'
+            'engine = create_engine(f"mysql://{host}/app", pool_pre_ping=True)\n',
+        ),
         Invalid(
             "def make():\n    from sqlmodel import create_engine\n    return create_engine(url)\n",
             at=(3, 11),
@@ -301,9 +350,13 @@ class EngineWithoutPrePing(Rule):
                 name = sa_name(context.qualified(poolclass, scope))
                 if name is None or name in NON_POOLING:
                     continue  # a pool we cannot see, or one that keeps nothing idle
+            if _sqlite_only_arguments(keyword(call, "connect_args")):
+                continue  # `check_same_thread` is a keyword of sqlite3.connect() alone
             url = call.args[0] if call.args else keyword(call, "url")
             prefix = literal_url_prefix(context, url, scope) if url is not None else None
             if prefix is not None and not _server_url(prefix):
+                continue
+            if url is not None and _sqlite_file(literal_url_suffix(context, url, scope)):
                 continue
             if _short_lived(context, call, scope):
                 continue

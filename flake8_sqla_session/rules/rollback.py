@@ -7,7 +7,7 @@ from typing import Iterator
 
 from ..checker import SESSIONS, Context, TextFacts, TryRecord
 from ..finding import Finding, Fix, InsertFirstStatement, Span
-from ..names import Scope, dotted
+from ..names import SA_ROOTS, Scope, dotted
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
 
@@ -188,6 +188,19 @@ class HandlerWithoutRollback(Rule):
             "            session.add(Model(name=name))\n            session.flush()\n        except IntegrityError:\n"
             "            already_exists(name)\n"
         ),
+        # SQLAlchemy's savepoint get-or-create: the savepoint rolls back what raised.
+        Valid(
+            "from sqlalchemy.exc import IntegrityError\n\ndef get_or_create(session, name):\n    try:\n"
+            "        tag = session.query(Tag).filter_by(name=name).first()\n        if tag is None:\n"
+            "            with session.begin_nested():\n                tag = Tag(name=name)\n"
+            "                session.add(tag)\n    except IntegrityError:\n"
+            "        tag = session.query(Tag).filter_by(name=name).one()\n    return tag\n"
+        ),
+        # An inner handler that rolls back keeps the error from the outer one.
+        Valid(
+            "def f(session):\n    try:\n        try:\n            session.commit()\n        except Exception:\n"
+            "            session.rollback()\n        notify()\n    except Exception:\n        log()\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -265,6 +278,20 @@ class HandlerWithoutRollback(Rule):
             "            session.commit()\n        except Exception:\n            session.rollback()\n"
             "            log()\n        session.execute(q)\n",
         ),
+        # Reported once, on the inner handler that swallows the error first.
+        Invalid(
+            "def f(session, items):\n    try:\n        for item in items:\n            try:\n"
+            "                session.merge(item)\n                session.flush()\n"
+            "            except Exception:\n                log(item)\n    except Exception:\n        log()\n",
+            at=(7, 12),
+        ),
+        # IntegrityError without a savepoint: the session's transaction is dead.
+        Invalid(
+            "from sqlalchemy.exc import IntegrityError\n\ndef create(session, name):\n    try:\n"
+            "        session.add(Tag(name=name))\n        session.commit()\n    except IntegrityError:\n"
+            "        log(name)\n",
+            at=(7, 4),
+        ),
         Invalid(
             "def f(s):\n    try:\n        s.commit()\n    except Exception:\n        pass\n",
             at=(4, 4),
@@ -281,15 +308,22 @@ class HandlerWithoutRollback(Rule):
         return any(settings.is_session_name(name) for name in text.names_before(_WORK_CALL))
 
     def check(self, context: Context) -> Iterator[Finding]:
+        walker = _WorkWalker(context)
         for record in context.tries:
-            work = _session_work(context, record.node.body, record.scope)
+            work = walker.body_work(record.node, record.scope)
             if not work:
                 continue
             if _cleans_up(context, record.node.finalbody, record.scope, work):
                 continue
+            savepoint: bool | None = None
             for handler in record.node.handlers:
                 if not context.is_database_error(handler.type, record.scope):
                     continue
+                if _integrity_only(context, handler.type, record.scope):
+                    if savepoint is None:
+                        savepoint = _has_savepoint(context, record.node.body)
+                    if savepoint:
+                        continue  # the savepoint's exit rolled back what raised IntegrityError
                 if _cleans_up(context, handler.body, record.scope, work):
                     continue
                 left = [w for w in work.values() if not _closed_by_with(context, record, handler, w)]
@@ -301,48 +335,167 @@ class HandlerWithoutRollback(Rule):
                 yield self.finding(handler, fix, receiver=left[0].text)
 
 
-def _session_work(context: Context, body: list[ast.stmt], scope: Scope) -> dict[str, Work]:
-    """Receivers of session work in `body`, outside blocks that roll back by themselves.
+_TRY_NODES = (ast.Try, getattr(ast, "TryStar", ast.Try))
 
-    Work on a name bound by a `with ... as name:` inside `body` is left out: that
-    block's exit ends the session (Airflow's `create_session()`, a sessionmaker's
-    `begin()`) before any handler runs.  So is work that never reaches the
-    database (`add()` alone) and a `get` that is not `Session.get()`.
+
+class _WorkWalker:
+    """Session work in `try` bodies, each statement walked once per module.
+
+    A `try` nested in another's body is summed up once (the work whose errors
+    can leave it) and that summary is reused by every enclosing `try`, so nested
+    `try` statements cost linear time.  An inner `try` whose handler catches any
+    database error and does not re-raise keeps its body's errors to itself: the
+    outer handler never sees them (and the inner one is the one reported).
     """
-    work: dict[str, Work] = {}
-    verdicts: dict[str, bool] = {}
-    awaited: set[int] = set()
-    none: frozenset[str] = frozenset()
-    stack: list[tuple[ast.AST, frozenset[str]]] = [(stmt, none) for stmt in reversed(body)]
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.verdicts: dict[tuple[str, int], bool] = {}
+        self.escaping: dict[int, dict[str, Work]] = {}
+
+    def body_work(self, node: ast.Try, scope: Scope) -> dict[str, Work]:
+        """Receivers of session work in the `try` body that may reach the database."""
+        return {text: item for text, item in self._walk(node.body, scope).items() if item.io}
+
+    def _escaping(self, node: ast.Try, scope: Scope) -> dict[str, Work]:
+        found = self.escaping.get(id(node))
+        if found is None:
+            found = {} if _absorbs(self.context, node, scope) else self._walk(node.body, scope)
+            for part in (*(h.body for h in node.handlers), node.orelse, node.finalbody):
+                _merge(found, self._walk(part, scope), frozenset())
+            self.escaping[id(node)] = found
+        return found
+
+    def _walk(self, body: list[ast.stmt], scope: Scope) -> dict[str, Work]:
+        """Work on session receivers in `body`, outside blocks that roll back by themselves.
+
+        Work on a name bound by a `with ... as name:` inside `body` is left out: that
+        block's exit ends the session (Airflow's `create_session()`, a sessionmaker's
+        `begin()`) before any handler runs.  So is a `get` that is not `Session.get()`.
+        """
+        context = self.context
+        verdicts = self.verdicts
+        work: dict[str, Work] = {}
+        awaited: set[int] = set()
+        none: frozenset[str] = frozenset()
+        stack: list[tuple[ast.AST, frozenset[str]]] = [(stmt, none) for stmt in reversed(body)]
+        while stack:
+            node, scoped = stack.pop()
+            context.steps += 1
+            if isinstance(node, _NESTED_CODE):
+                continue
+            if isinstance(node, _TRY_NODES):
+                _merge(work, self._escaping(node, scope), scoped)
+                continue
+            if isinstance(node, (ast.With, ast.AsyncWith)):
+                if _self_cleaning(context, node, scope):
+                    continue
+                targets = [item.optional_vars.id for item in node.items if isinstance(item.optional_vars, ast.Name)]
+                if targets:
+                    inner = scoped.union(targets)
+                    for with_item in node.items:
+                        stack.append((with_item.context_expr, scoped))
+                    stack.extend((stmt, inner) for stmt in node.body)
+                    continue
+            if isinstance(node, ast.Await):
+                awaited.add(id(node.value))
+            elif isinstance(node, ast.Call):
+                func = node.func
+                if isinstance(func, ast.Attribute) and (func.attr in WORK_METHODS or func.attr.startswith("bulk_")):
+                    text = dotted(func.value)
+                    if text is not None and text.partition(".")[0] not in scoped and not _foreign_get(node):
+                        key = (text, id(scope))
+                        if key not in verdicts:
+                            verdicts[key] = context.is_receiver(func.value, scope)
+                        if verdicts[key]:
+                            item = work.setdefault(text, Work(func.value, text))
+                            item.awaited = item.awaited or id(node) in awaited
+                            item.io = item.io or func.attr not in NO_IO_METHODS
+            stack.extend((child, scoped) for child in ast.iter_child_nodes(node))
+        return work
+
+
+def _merge(into: dict[str, Work], work: dict[str, Work], scoped: frozenset[str]) -> None:
+    for text, found in work.items():
+        if text.partition(".")[0] in scoped:
+            continue  # closed by a `with ... as` block inside the outer body
+        item = into.setdefault(text, Work(found.receiver, text))
+        item.awaited = item.awaited or found.awaited
+        item.io = item.io or found.io
+
+
+# Exception classes that any error a session raises is an instance of.
+_BROAD_ERRORS = frozenset({"builtins.Exception", "builtins.BaseException"})
+_BROAD_SA_ERRORS = frozenset({"SQLAlchemyError", "DBAPIError", "DatabaseError", "Error"})
+
+
+def _absorbs(context: Context, node: ast.Try, scope: Scope) -> bool:
+    """Whether a handler of `node` catches every database error of its body and does not re-raise."""
+    for handler in node.handlers:
+        if _broad(context, handler.type, scope) and not _reraises(context, handler.body, scope):
+            return True
+    return False
+
+
+def _broad(context: Context, expr: ast.expr | None, scope: Scope) -> bool:
+    if expr is None:
+        return True
+    if isinstance(expr, ast.Tuple):
+        return any(_broad(context, e, scope) for e in expr.elts)
+    qualified = context.qualified(expr, scope)
+    if qualified is None:
+        return False
+    return qualified in _BROAD_ERRORS or (
+        qualified.partition(".")[0] in SA_ROOTS and qualified.rpartition(".")[2] in _BROAD_SA_ERRORS
+    )
+
+
+def _reraises(context: Context, body: list[ast.stmt], scope: Scope) -> bool:
+    stack: list[ast.AST] = list(body)
     while stack:
-        node, scoped = stack.pop()
+        node = stack.pop()
+        context.steps += 1
+        if isinstance(node, _NESTED_CODE):
+            continue
+        if isinstance(node, ast.Raise):
+            return True
+        if isinstance(node, ast.Call) and (
+            context.qualified(node.func, scope) in NO_RETURN or context.never_returns(node.func, scope)
+        ):
+            return True
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _has_savepoint(context: Context, body: list[ast.stmt]) -> bool:
+    """A `with X.begin_nested():` block among `body`'s statements (not in nested code)."""
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        context.steps += 1
         if isinstance(node, _NESTED_CODE):
             continue
         if isinstance(node, (ast.With, ast.AsyncWith)):
-            if _self_cleaning(context, node, scope):
-                continue
-            targets = [item.optional_vars.id for item in node.items if isinstance(item.optional_vars, ast.Name)]
-            if targets:
-                inner = scoped.union(targets)
-                for with_item in node.items:
-                    stack.append((with_item.context_expr, scoped))
-                stack.extend((stmt, inner) for stmt in node.body)
-                continue
-        if isinstance(node, ast.Await):
-            awaited.add(id(node.value))
-        elif isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Attribute) and (func.attr in WORK_METHODS or func.attr.startswith("bulk_")):
-                text = dotted(func.value)
-                if text is not None and text.partition(".")[0] not in scoped and not _foreign_get(node):
-                    if text not in verdicts:
-                        verdicts[text] = context.is_receiver(func.value, scope)
-                    if verdicts[text]:
-                        item = work.setdefault(text, Work(func.value, text))
-                        item.awaited = item.awaited or id(node) in awaited
-                        item.io = item.io or func.attr not in NO_IO_METHODS
-        stack.extend((child, scoped) for child in ast.iter_child_nodes(node))
-    return {text: item for text, item in work.items() if item.io}
+            for item in node.items:
+                expr = item.context_expr
+                if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+                    if expr.func.attr == "begin_nested":
+                        return True
+        if isinstance(node, ast.stmt):
+            stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt))
+    return False
+
+
+def _integrity_only(context: Context, expr: ast.expr | None, scope: Scope) -> bool:
+    """An `except` clause that catches IntegrityError and nothing else."""
+    if expr is None:
+        return False
+    elements = expr.elts if isinstance(expr, ast.Tuple) else [expr]
+    for element in elements:
+        qualified = context.qualified(element, scope)
+        if qualified is None or qualified.rpartition(".")[2] != "IntegrityError":
+            return False
+    return bool(elements)
 
 
 def _foreign_get(call: ast.Call) -> bool:
@@ -386,6 +539,7 @@ def _cleans_up(context: Context, body: list[ast.stmt], scope: Scope, work: dict[
     stack: list[ast.AST] = list(body)
     while stack:
         node = stack.pop()
+        context.steps += 1
         if isinstance(node, _NESTED_CODE):
             continue
         if isinstance(node, ast.Raise):

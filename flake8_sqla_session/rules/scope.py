@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..checker import ASYNC_KINDS, FACTORIES, REGISTRIES, SESSIONS, Context, Kind, kept_local
+from ..checker import ASYNC_KINDS, FACTORIES, REGISTRIES, SESSIONS, Context, Kind
 from ..finding import Finding, Fix, Import, Span, WrapCall
 from ..names import Scope, sa_name
 from .base import Invalid, Rule, Valid
@@ -88,6 +88,14 @@ class ModuleLevelSession(Rule):
         Valid("from sqlalchemy.orm import Session\nmake = lambda: Session(engine)\n"),
         Valid("from app.db import SessionLocal\nsession = SessionLocal()\n"),
         Valid("from sqlalchemy.orm import Session\nwith Session(engine) as session:\n    session.execute(query)\n"),
+        # A global that holds a factory or a registry, not a session.
+        Valid(
+            "from sqlalchemy.orm import scoped_session, sessionmaker\nSession = None\n\ndef init(engine):\n"
+            "    global Session\n    Session = scoped_session(sessionmaker(bind=engine))\n"
+        ),
+        # A local that shadows nothing global.
+        Valid("from sqlalchemy.orm import Session\n\ndef init(engine):\n    with Session(engine) as session:\n"
+              "        session.execute(query)\n"),
     ]
     invalid = [
         Invalid(
@@ -149,6 +157,12 @@ class ModuleLevelSession(Rule):
             "session = scoped_session(SessionLocal)\n",
         ),
         Invalid(
+            "from sqlalchemy import create_engine\nfrom sqlalchemy.orm import sessionmaker\n\nsession = None\n\n"
+            "def init_db(url):\n    global session\n    engine = create_engine(url, pool_pre_ping=True)\n"
+            "    session = sessionmaker(bind=engine)()\n",
+            at=(9, 14),
+        ),
+        Invalid(
             "from sqlalchemy.orm import Session\ntry:\n    session = Session(engine)\nexcept ImportError:\n"
             "    session = None\n",
             at=(3, 14),
@@ -170,6 +184,11 @@ class ModuleLevelSession(Rule):
                     what = f"Session {name!r}" if name else "Session"
                     fix = scoped_fix(context, call, module, name) if name else None
                     yield self.finding(call, fix, what=what)
+        # `global session` then `session = Session(engine)` in an init function: the
+        # same module-scoped session, by another road (no fix: the call sites vary).
+        for name, binding, scope in context.global_assignments:
+            if isinstance(binding.value, ast.Call) and context.classify(binding.value, scope) in SESSIONS:
+                yield self.finding(binding.value, what=f"Session {name!r} (a module global)")
 
 
 def scoped_fix(context: Context, call: ast.Call, scope: Scope, name: str) -> Fix | None:
@@ -453,7 +472,7 @@ class UnclosedSession(Rule):
                 assert isinstance(value, ast.Call)
                 if context.classify(value, scope) not in SESSIONS:
                     continue
-                if _owned_elsewhere(context, value, scope) or kept_local(function, name, "close") is not True:
+                if _owned_elsewhere(context, value, scope) or context.kept_local(function, name, "close") is not True:
                     continue
                 yield self.finding(value, name=name)
 

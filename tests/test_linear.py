@@ -1,0 +1,181 @@
+"""The detection core costs linear time on every shape of code.
+
+Each test generates a module of one shape at size n and at size 8n, runs every
+rule on it, and compares the classification and walking steps the core counts
+(`Context.steps`): a linear cost gives a ratio near 8, a quadratic one near 64,
+and the exponential reassignment chains of old would not finish at all.  No
+timing: the counts are exact and the same on every machine.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Callable
+
+import pytest
+
+from flake8_sqla_session.checker import Context, check
+from flake8_sqla_session.rules import RULES
+from flake8_sqla_session.settings import Settings
+
+HEADER = (
+    "from sqlalchemy import create_engine, select\n"
+    "from sqlalchemy.orm import Session, sessionmaker\n"
+    "from sqlalchemy.exc import IntegrityError\n"
+    "SessionLocal = sessionmaker()\n"
+)
+LINEAR = 10.0  # allowed ratio of steps for 8n to steps for n (8 plus constant overheads)
+
+
+def steps(source: str) -> tuple[int, int]:
+    """(classification and walking steps, findings) of every rule on `source`."""
+    tree = ast.parse(source)
+    context = Context(tree, Settings(), "module.py")
+    findings = [finding for rule in RULES for finding in rule.check(context)]
+    return context.steps, len(findings)
+
+
+def reassigned_in_lines(n: int) -> str:
+    body = "".join(f"    stmt = stmt.where(table.c.a{i} == filters[{i}])\n" for i in range(n))
+    return HEADER + (
+        "def search(session: Session, table, filters):\n    stmt = select(table)\n" + body
+        + "    try:\n        return session.execute(stmt)\n    except Exception:\n        return None\n"
+    )
+
+
+def reassigned_in_branches(n: int) -> str:
+    body = "".join(
+        f"    if filters[{i}]:\n        query = query.filter(Model.a{i} == filters[{i}])\n" for i in range(n)
+    )
+    return HEADER + (
+        "def search(session: Session, filters):\n    query = session.query(Model)\n" + body
+        + "    try:\n        return query.all()\n    except Exception:\n        log()\n"
+    )
+
+
+def module_level_chain(n: int) -> str:
+    body = "".join(f"query = query.filter(Model.a{i} == {i})\n" for i in range(n))
+    return HEADER + "session = SessionLocal()\nquery = session.query(Model)\n" + body
+
+
+def swaps(n: int) -> str:
+    body = "".join("    t = a\n    a = b\n    b = t\n" for _ in range(n))
+    return HEADER + (
+        "def f():\n    a = Session(engine)\n    b = SessionLocal()\n" + body
+        + "    try:\n        a.commit()\n        b.commit()\n    except Exception:\n        log()\n"
+    )
+
+
+def name_cycle(n: int) -> str:
+    names = [f"s{i}" for i in range(n)]
+    body = "".join(f"    {a} = {b}\n" for a, b in zip(names, names[1:] + names[:1]))
+    body += "".join(f"    {a} = Session(engine)\n" for a in names)
+    uses = "".join(f"        {a}.commit()\n" for a in names)
+    return HEADER + "def f():\n" + body + "    try:\n" + uses + "    except Exception:\n        log()\n"
+
+
+def nested_tries(n: int) -> str:
+    lines = ["def f(session):"]
+    for level in range(n):
+        pad = "    " * (level + 1)
+        lines += [f"{pad}try:", f"{pad}    session.execute(q{level})"]
+    for level in reversed(range(n)):
+        pad = "    " * (level + 1)
+        lines += [f"{pad}except Exception:", f"{pad}    log({level})"]
+    return HEADER + "\n".join(lines) + "\n"
+
+
+def sibling_tries(n: int) -> str:
+    inner = "".join(
+        f"        try:\n            session.execute(q{i})\n        except Exception:\n            log({i})\n"
+        for i in range(n)
+    )
+    return HEADER + "def f(session):\n    try:\n" + inner + "    except Exception:\n        log()\n"
+
+
+def self_attributes(n: int) -> str:
+    methods = "".join(f"    def m{i}(self):\n        self.a{i + 1} = self.a{i}\n" for i in range(n))
+    methods += f"    def m{n}(self):\n        self.a0 = self.a{n}\n"  # and round again
+    return HEADER + (
+        "class Repo:\n    def __init__(self):\n        self.a0 = Session(engine)\n" + methods
+        + f"    def save(self):\n        try:\n            self.a{n}.commit()\n        except Exception:\n"
+        "            log()\n"
+    )
+
+
+def nested_functions(n: int) -> str:
+    lines = []
+    for level in range(n):
+        pad = "    " * level
+        lines += [f"{pad}def f{level}(session):", f"{pad}    s{level} = SessionLocal()"]
+    pad = "    " * n
+    lines += [f"{pad}try:", f"{pad}    session.commit()", f"{pad}except Exception:", f"{pad}    pass"]
+    return HEADER + "\n".join(lines) + "\n"
+
+
+def many_locals(n: int) -> str:
+    body = "".join(f"    s{i} = Session(engine)\n    s{i}.add(x)\n    s{i}.commit()\n" for i in range(n))
+    return HEADER + "def f():\n" + body
+
+
+def many_engines(n: int) -> str:
+    body = "".join(f"    e{i} = create_engine(url{i})\n    e{i}.connect()\n" for i in range(n))
+    return HEADER + "def f():\n" + body
+
+
+SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
+    "reassigned in straight lines": (reassigned_in_lines, 30),
+    "reassigned in branches": (reassigned_in_branches, 30),
+    "module-level query chain": (module_level_chain, 30),
+    "swaps": (swaps, 20),
+    "names assigned from each other in a cycle": (name_cycle, 20),
+    "nested try statements": (nested_tries, 10),  # 80 levels: under the parser's limit of 100
+    "sibling tries inside one try": (sibling_tries, 20),
+    "self attributes assigned from each other": (self_attributes, 20),
+    "nested functions": (nested_functions, 10),
+    "many sessions in one function": (many_locals, 20),
+    "many engines in one function": (many_engines, 20),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_cost_grows_linearly(shape):
+    generate, n = SHAPES[shape]
+    small, small_findings = steps(generate(n))
+    large, large_findings = steps(generate(8 * n))
+    assert small > 0
+    assert large / small < LINEAR, f"{shape}: {small} steps for n={n}, {large} for 8n"
+
+
+def test_the_issue_example_costs_few_steps_and_still_reports():
+    """Thirty `stmt = stmt.where(...)` lines: once minutes, now a few hundred steps."""
+    source = reassigned_in_lines(30)
+    count, findings = steps(source)
+    assert count < 2000
+    assert [f.code for f in check(ast.parse(source), Settings())] == ["SQS301"]
+
+
+def test_findings_do_not_depend_on_size():
+    """The shapes report the same things at n and 8n (so the counts compare like with like)."""
+    assert steps(nested_tries(3))[1] == 3  # each level's own work, once: inner errors stay inner
+    assert steps(sibling_tries(3))[1] == 3  # each inner handler, not the outer one
+    assert steps(many_locals(3))[1] == 3  # SQS104 for each unclosed session
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # 3,000 names, each assigned from the one before
+        HEADER + "a0 = SessionLocal()\n" + "".join(f"a{i + 1} = a{i}\n" for i in range(3000))
+        + "def f():\n    try:\n        a3000.commit()\n    except Exception:\n        pass\n",
+        # 1,000-link attribute and call chains (3.11's parser stops below 2,000)
+        HEADER + "x = session" + ".attr" * 1000 + "\n" + "y = session" + ".f()" * 1000 + "\n"
+        "def g():\n    try:\n        y.commit()\n    except Exception:\n        pass\n",
+        # an annotation nested as deep as the parser allows
+        HEADER + "def f(s: " + "Optional[" * 150 + "Session" + "]" * 150 + "):\n"
+        "    try:\n        s.commit()\n    except Exception:\n        pass\n",
+    ],
+    ids=["long alias chain", "long attribute and call chains", "deep annotation"],
+)
+def test_no_recursion_limit(source):
+    tree = ast.parse(source)
+    check(tree, Settings(), "module.py")  # raises RecursionError if the core recursed along the chain
