@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|--:|--:|")
     for app, directory in zip(apps, dirs):
         files = python_files(directory)
-        lines = sum(f.read_bytes().count(b"\n") for f in files)
+        lines = sum(len(f.read_bytes().splitlines()) for f in files)
         total_files += len(files)
         total_lines += lines
         print(f"| {app.name} | {app.version} | {len(files):,} | {lines:,} |")

@@ -522,7 +522,7 @@ def load_app_corpus(cache: Path) -> AppCorpus:
 
     dirs = apps.app_dirs(cache)
     files = [f for d in dirs for f in apps.python_files(d)]
-    lines = sum(f.read_bytes().count(b"\n") for f in files)
+    lines = sum(len(f.read_bytes().splitlines()) for f in files)
     return AppCorpus(cache, dirs, files, lines, {})
 
 
@@ -690,14 +690,19 @@ def app_plugin(corpus: AppCorpus, rounds: int) -> tuple[list[Row], list[FileCost
     return rows, slowest, notes
 
 
-def _flake8_version(python: str) -> str:
-    out = subprocess.run([python, "-m", "flake8", "--version"], stdout=subprocess.PIPE, text=True, check=True)
+def _flake8_version(python: str, cwd: Path) -> str:
+    # from the corpus folder, as the timed runs: from a checkout, `-m` would put the checkout's
+    # egg-info on sys.path and any environment would find the plugin
+    out = subprocess.run(
+        [python, "-m", "flake8", "--version"], stdout=subprocess.PIPE, text=True, check=True, cwd=cwd
+    )
     return " ".join(out.stdout.split())
 
 
 def app_flake8(corpus: AppCorpus, rounds: int, without_python: str) -> list[Row]:
     with_python = sys.executable
-    with_version, without_version = _flake8_version(with_python), _flake8_version(without_python)
+    with_version = _flake8_version(with_python, corpus.cache)
+    without_version = _flake8_version(without_python, corpus.cache)
     if "flake8-sqla-session" not in with_version or "flake8-sqla-session" in without_version:
         raise RuntimeError(
             f"the plugin must be installed in {with_python} and not in {without_python}:\n"
