@@ -1,15 +1,18 @@
-"""`flake8-sqla-session`: report, --fix, --diff and --check over files and folders.
+"""`flake8-sqla-session`: report, --fix, --diff, --check and --add-noqa over files and folders.
 
-Exit codes: 0 nothing left to report; 1 findings remain (or --check/--diff
-would change something); 2 a usage error, or a file that could not be read,
-parsed or written (the other files are still processed).
+`flake8-sqla-session rule SQS101` (or `rule --all`) prints a rule's documentation.
+
+Exit codes: 0 nothing left to report (or --exit-zero); 1 findings remain (or
+--check/--diff would change something); 2 a usage error, or a file that could
+not be read, parsed or written (the other files are still processed).
 """
 from __future__ import annotations
 
 import argparse
+import ast
 import difflib
-import json
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Sequence
@@ -17,6 +20,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 from . import __version__
 from .config import Config, ConfigError, load_config
 from .finding import Finding
+from .formats import FORMATS, Replacement, Report, Run, statistics
 from .rules import RULES
 from .selection import Selection, build_selection
 from .settings import Settings, SettingsError
@@ -30,10 +34,11 @@ PROGRESS_MIN_FILES = 300
 
 @dataclass(frozen=True)
 class Job:
-    mode: str  # "report" | "fix" | "diff" | "check"
+    mode: str  # "report" | "fix" | "diff" | "check" | "add-noqa"
     unsafe: bool
     settings: Settings
     selection: Selection
+    fix_edits: bool = False  # compute each fixable finding's own fix as text replacements (SARIF)
 
 
 @dataclass
@@ -44,6 +49,8 @@ class Outcome:
     diff: str = ""
     error: str | None = None
     fixed_text: str | None = None  # for stdin
+    reports: list[Report] = field(default_factory=list)  # the findings, as the output formats take them
+    noqa_added: int = 0  # lines given a `# noqa` comment (--add-noqa)
 
 
 # ---- one file ----------------------------------------------------------------------------
@@ -52,7 +59,11 @@ def process(path: str, job: Job, stdin_text: str | None = None) -> Outcome:
     """Check (and fix) one file; every failure becomes `Outcome.error`, never an exception."""
     from .fix.files import FileError, SourceFile, read_source, write_source
 
+    from .noqa import NoqaError
+
     outcome = Outcome(path)
+    text: str | None = None
+    tree = None
     try:
         if stdin_text is None:
             source = read_source(path)
@@ -60,7 +71,11 @@ def process(path: str, job: Job, stdin_text: str | None = None) -> Outcome:
             source = SourceFile(path, path, b"", stdin_text, "utf-8", 0, 0)
         text = source.text
         selection = job.selection.for_file(path)
-        outcome.findings, outcome.applied, new_text = _fix_text(text, path, job, selection)
+        outcome.findings, outcome.applied, new_text, tree = _fix_text(text, path, job, selection)
+        if job.mode == "add-noqa":
+            from .noqa import add_noqa
+
+            new_text, outcome.noqa_added = add_noqa(text, outcome.findings)
         if new_text != text:
             if job.mode == "diff":
                 outcome.diff = "".join(
@@ -69,16 +84,19 @@ def process(path: str, job: Job, stdin_text: str | None = None) -> Outcome:
                         fromfile=f"a/{path}", tofile=f"b/{path}",
                     )
                 )
-            elif job.mode == "fix":
+            elif job.mode in ("fix", "add-noqa"):
                 if stdin_text is None:
                     write_source(source, new_text)
                 else:
                     outcome.fixed_text = new_text
-        elif stdin_text is not None and job.mode == "fix":
+        elif stdin_text is not None and job.mode in ("fix", "add-noqa"):
             outcome.fixed_text = text
     except FileError as exc:
         outcome.error = str(exc)
         outcome.applied = []
+        outcome.noqa_added = 0
+    except NoqaError as exc:
+        outcome.error = f"no noqa added: {exc}"
     except _Unfixable as exc:
         outcome.findings, outcome.applied = exc.findings, []
         outcome.error = f"not fixed: {exc}"
@@ -90,21 +108,106 @@ def process(path: str, job: Job, stdin_text: str | None = None) -> Outcome:
     except Exception as exc:  # a bug of ours: say so, keep going with the other files
         outcome.error = f"internal error ({type(exc).__name__}: {exc}); please report it; file left unchanged"
         outcome.applied = []
+        outcome.noqa_added = 0
+    if text is not None and outcome.findings:
+        try:
+            outcome.reports = _reports(path, text, outcome, job, tree)
+        except Exception as exc:  # pragma: no cover - a bug of ours
+            outcome.error = f"internal error ({type(exc).__name__}: {exc}); please report it"
     return outcome
 
 
-def _fix_text(text: str, path: str, job: Job, selection: Selection) -> tuple[list[Finding], list[Finding], str]:
+def _fix_text(
+    text: str, path: str, job: Job, selection: Selection
+) -> tuple[list[Finding], list[Finding], str, ast.Module]:
     from .fix.api import FixError, detect, fix_findings, parse
 
     tree = parse(text, path)
     findings = detect(text, job.settings, filename=path, select=selection, tree=tree)
-    if job.mode == "report":
-        return findings, [], text
+    if job.mode in ("report", "add-noqa"):
+        return findings, [], text, tree
     try:
         result = fix_findings(text, findings, unsafe=job.unsafe, filename=path, tree=tree)
     except FixError as exc:
         raise _Unfixable(findings, str(exc)) from None
-    return result.findings, result.applied, result.source
+    return result.findings, result.applied, result.source, tree
+
+
+# ---- findings as the outputs take them ---------------------------------------------------
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")  # lines as the tokenizer (and ast) count them
+
+
+def _reports(path: str, text: str, outcome: Outcome, job: Job, tree: ast.Module | None) -> list[Report]:
+    lines = _LINE.findall(text)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def line_text(number: int) -> str:
+        return lines[number - 1].rstrip("\r\n") if 1 <= number <= len(lines) else ""
+
+    applied = {id(f) for f in outcome.applied}
+    seen: dict[tuple[str, str], int] = {}
+    reports = []
+    for finding in outcome.findings:
+        source_line = line_text(finding.line)
+        end_line = finding.end_line if finding.end_line is not None else finding.line
+        end_col = finding.end_col if finding.end_col is not None else finding.col
+        fixable = finding.fix is not None and (finding.fix.safe or job.unsafe)
+        key = (finding.code, source_line.strip())
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        replacements: tuple[Replacement, ...] = ()
+        if job.fix_edits and fixable and job.mode != "fix":
+            replacements = _fix_replacements(text, finding, path, tree, lines, starts)
+        reports.append(Report(
+            path=path, finding=finding, source_line=source_line,
+            col=_char_col(source_line, finding.col) + 1,
+            end_line=end_line, end_col=_char_col(line_text(end_line), end_col) + 1,
+            fixable=fixable, fix_applied=id(finding) in applied and job.mode == "fix",
+            replacements=replacements, occurrence=occurrence,
+        ))
+    return reports
+
+
+def _char_col(line: str, byte_col: int) -> int:
+    return len(line.encode("utf-8", "surrogatepass")[:byte_col].decode("utf-8", "ignore"))
+
+
+def _fix_replacements(
+    text: str, finding: Finding, path: str, tree: ast.Module | None, lines: list[str], starts: list[int]
+) -> tuple[Replacement, ...]:
+    """The finding's own fix, applied alone by the fixer, as minimal text replacements of `text`."""
+    import bisect
+
+    from .fix.api import FixError, apply_fixes
+
+    try:
+        fixed = apply_fixes(text, [finding], path, tree)
+    except FixError:
+        return ()
+    new_lines = _LINE.findall(fixed)
+    matcher = difflib.SequenceMatcher(None, lines, new_lines, autojunk=False)
+
+    def position(offset: int) -> tuple[int, int]:
+        index = bisect.bisect_right(starts, offset) - 1
+        return index + 1, offset - starts[index] + 1
+
+    replacements = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        old, new = "".join(lines[i1:i2]), "".join(new_lines[j1:j2])
+        prefix = len(os.path.commonprefix([old, new]))
+        while prefix and (_splits_word(old, prefix) or _splits_word(new, prefix)):
+            prefix -= 1  # whole words read better: `import sessionmaker` -> `import scoped_session, sessionmaker`
+        suffix = len(os.path.commonprefix([old[prefix:][::-1], new[prefix:][::-1]]))
+        while suffix and (_splits_word(old, len(old) - suffix) or _splits_word(new, len(new) - suffix)):
+            suffix -= 1
+        start, end = starts[i1] + prefix, starts[i1] + len(old) - suffix
+        replacements.append(Replacement(*position(start), *position(end), new[prefix:len(new) - suffix]))
+    return tuple(replacements)
 
 
 class _Unfixable(Exception):
@@ -117,6 +220,15 @@ class _Unfixable(Exception):
 
 def _run_one(args: tuple[str, Job]) -> Outcome:
     return process(*args)
+
+
+def _splits_word(text: str, index: int) -> bool:
+    """Whether `index` falls between two characters of one identifier."""
+    return 0 < index < len(text) and _word(text[index - 1]) and _word(text[index])
+
+
+def _word(char: str) -> bool:
+    return char.isalnum() or char == "_"
 
 
 # ---- many files --------------------------------------------------------------------------
@@ -203,6 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--fix", action="store_true", help="rewrite files in place")
     mode.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if anything would change")
+    mode.add_argument(
+        "--add-noqa", action="store_true",
+        help="add `# noqa: SQSxxx` to every line that reports (for adopting the rules on existing code)",
+    )
     parser.add_argument(
         "--unsafe-fixes", action="store_true", default=None,
         help="also apply fixes that change behaviour beyond the bug (SQS101)",
@@ -215,7 +331,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--exclude", help=f"comma-separated patterns to skip (default: {','.join(DEFAULT_EXCLUDE)})")
     parser.add_argument("--extend-exclude", help="patterns to skip, added to --exclude")
     parser.add_argument("--jobs", "-j", help="processes to use (default: all cores)")
-    parser.add_argument("--format", choices=("text", "json"), default=None, help="output format (default: text)")
+    parser.add_argument(
+        "--format", choices=tuple(FORMATS), default=None,
+        help="output format: text (default), json, github (Actions annotations), sarif (code scanning), "
+        "gitlab (Code Quality), junit",
+    )
+    parser.add_argument("--output-file", metavar="FILE", help="write the report to FILE instead of stdout")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even if findings remain")
+    parser.add_argument(
+        "--statistics", action="store_true", default=None, help="count the findings per code, as flake8 does"
+    )
+    parser.add_argument(
+        "--show-source", action="store_true", default=None, help="show each finding's line, with a caret at the column"
+    )
     parser.add_argument("--stdin-display-name", default="stdin", help="the name of the file read from stdin")
     parser.add_argument("--config", help="a flake8 config file to read instead of searching for one")
     parser.add_argument("--sqla-session-names", help="regular expression for names that hold a session (SQS301)")
@@ -240,6 +368,9 @@ def _truthy(value: str | None) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["rule"]:  # a folder named `rule` is checked as `./rule`
+        return rule_command(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -274,11 +405,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         parser.error(f"--jobs: expected a positive number or 'auto', got {jobs_value!r}")
     output_format = args.format or config.values.get("format", "text")
-    if output_format not in ("text", "json"):
-        parser.error(f"format: expected text or json, got {output_format!r}")
-    mode = "fix" if args.fix else "diff" if args.diff else "check" if args.check else "report"
+    if output_format not in FORMATS:
+        parser.error(f"format: expected one of {', '.join(FORMATS)}, got {output_format!r}")
+    mode = (
+        "fix" if args.fix else "diff" if args.diff else "check" if args.check
+        else "add-noqa" if args.add_noqa else "report"
+    )
     unsafe = args.unsafe_fixes if args.unsafe_fixes is not None else _truthy(config.values.get("unsafe-fixes"))
-    job = Job(mode, unsafe, settings, selection)
+    job = Job(mode, unsafe, settings, selection, fix_edits=output_format == "sarif")
+    output = Output(
+        output_format,
+        file=args.output_file,
+        exit_zero=args.exit_zero,
+        statistics=args.statistics if args.statistics is not None else _truthy(config.values.get("statistics")),
+        show_source=args.show_source if args.show_source is not None else _truthy(config.values.get("show-source")),
+    )
 
     exclude = _patterns(_option(args, config, "exclude") or ",".join(DEFAULT_EXCLUDE))
     exclude += _patterns(_option(args, config, "extend-exclude") or "")
@@ -287,11 +428,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         outcomes = [process(args.stdin_display_name, job, sys.stdin.read())]
     else:
         missing = [p for p in args.paths if p != "-" and not os.path.lexists(p)]
-        files = _unique(discover([p for p in args.paths if p not in missing], exclude), fixing=mode == "fix")
+        writing = mode in ("fix", "add-noqa")
+        files = _unique(discover([p for p in args.paths if p not in missing], exclude), fixing=writing)
         progress = output_format == "text" and sys.stderr.isatty() and len(files) > PROGRESS_MIN_FILES
         outcomes = [Outcome(p, error="no such file or folder") for p in missing]
         outcomes += run(files, job, jobs, progress)
-    return report(outcomes, job, output_format)
+    return report(outcomes, job, output)
 
 
 def _patterns(value: str) -> list[str]:
@@ -310,51 +452,123 @@ def _unique(paths: Iterable[str], fixing: bool) -> list[str]:
     return result
 
 
-def report(outcomes: list[Outcome], job: Job, output_format: str) -> int:
-    out = sys.stdout
+@dataclass(frozen=True)
+class Output:
+    format: str = "text"
+    file: str | None = None  # --output-file
+    exit_zero: bool = False
+    statistics: bool = False
+    show_source: bool = False
+
+
+def report(outcomes: list[Outcome], job: Job, output: Output | str = "text") -> int:
+    if isinstance(output, str):
+        output = Output(output)
     applied_ids = {id(f) for o in outcomes for f in o.applied}
     remaining = [(o, f) for o in outcomes for f in o.findings if id(f) not in applied_ids]
     errors = [o for o in outcomes if o.error]
     for outcome in errors:
         print(f"{outcome.path}: error: {outcome.error}", file=sys.stderr)
-    if output_format == "json":
-        records = [
-            {
-                "path": o.path, "line": f.line, "col": f.col + 1, "code": f.code, "message": f.message,
-                "fixable": f.fix is not None and (f.fix.safe or job.unsafe),
-                "fix_applied": id(f) in applied_ids and job.mode == "fix",
-            }
-            for o in outcomes for f in o.findings
-        ]
-        json.dump(records, out, indent=2)
-        out.write("\n")
-    else:
+    for outcome in outcomes:
+        if outcome.fixed_text is not None:
+            sys.stdout.write(outcome.fixed_text)
+    if job.mode == "add-noqa":
+        print(_noqa_summary(outcomes), file=sys.stderr)
+        return 2 if errors else 0
+    reports = [r for o in outcomes for r in o.reports]
+    shown = [r for r in reports if not r.fix_applied] if job.mode == "fix" else reports
+    text = ""
+    if output.format == "json":
+        text = FORMATS["json"](reports, Run(unsafe=job.unsafe))  # every finding, with fix_applied
+    elif output.format == "text":
         for outcome in outcomes:
-            if outcome.fixed_text is not None:
-                out.write(outcome.fixed_text)
             if outcome.diff:
-                out.write(outcome.diff)
-        shown = remaining if job.mode == "fix" else [(o, f) for o in outcomes for f in o.findings]
-        # stdout carries the fixed code or the diff when there is one: findings go aside.
-        stream = sys.stderr if job.mode == "diff" or any(o.fixed_text is not None for o in outcomes) else out
-        for outcome, finding in shown:
-            where = f"{outcome.path}:{finding.line}:{finding.col + 1}"
-            print(f"{where}: {finding.message}{_label(finding, job)}", file=stream)
+                sys.stdout.write(outcome.diff)
+        text = FORMATS["text"](shown, Run(show_source=output.show_source, unsafe=job.unsafe))
+    else:
+        from .docs import rule_infos
+
+        run_info = Run(rules=rule_infos(), version=__version__, show_source=output.show_source, unsafe=job.unsafe)
+        text = FORMATS[output.format](shown, run_info)
+    stats = statistics(shown) if output.statistics else ""
+    # stdout carries the fixed code or the diff when there is one: text findings go aside.
+    aside = job.mode == "diff" or any(o.fixed_text is not None for o in outcomes)
+    if output.format == "text" and aside and output.file is None:
+        sys.stderr.write(text + stats)
+    elif not _write_output(output.file, text + (stats if output.format == "text" else "")):
+        return 2
+    if stats and output.format != "text":
+        sys.stderr.write(stats)
+    if output.format == "text":
         print(_summary(outcomes, job, remaining, applied_ids), file=sys.stderr)
     would_change = any(o.applied for o in outcomes)
     if errors:
         return 2
+    if output.exit_zero:
+        return 0
     if job.mode == "fix":
         return 1 if remaining else 0
     return 1 if (remaining or would_change) else 0
 
 
-def _label(finding: Finding, job: Job) -> str:
-    if finding.fix is None:
-        return " [no autofix]"
-    if finding.fix.safe or job.unsafe:
-        return " [*]"
-    return " [fix available with --unsafe-fixes]"
+def _write_output(path: str | None, text: str) -> bool:
+    if path is None:
+        sys.stdout.write(text)
+        return True
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as exc:
+        print(f"{path}: error: cannot write the report: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def _noqa_summary(outcomes: list[Outcome]) -> str:
+    lines = sum(o.noqa_added for o in outcomes)
+    files = sum(1 for o in outcomes if o.noqa_added)
+    findings = sum(len(o.findings) for o in outcomes if o.noqa_added)
+    errors = sum(1 for o in outcomes if o.error)
+    tail = f"; {errors} {'file' if errors == 1 else 'files'} could not be processed" if errors else ""
+    return (
+        f"Added `# noqa` to {lines} {_plural(lines, 'line')} in {files} {_plural(files, 'file')} "
+        f"({findings} {_plural(findings, 'finding')}){tail}."
+    )
+
+
+def rule_command(argv: Sequence[str]) -> int:
+    """`flake8-sqla-session rule SQS101 | module-level-session | --all`: the rule's documentation."""
+    from .docs import find_rule, terminal
+    from .rules import RULES
+
+    parser = argparse.ArgumentParser(
+        prog="flake8-sqla-session rule", description="Print a rule's documentation (the README's section)."
+    )
+    parser.add_argument("names", nargs="*", metavar="RULE", help="a code (SQS101) or a name (module-level-session)")
+    parser.add_argument("--all", action="store_true", help="every rule")
+    args = parser.parse_args(argv)
+    if args.all:
+        rules = list(RULES)
+    elif not args.names:
+        parser.error("name a rule (e.g. SQS101) or give --all")
+    else:
+        rules = []
+        for name in args.names:
+            rule = find_rule(name)
+            if rule is None:
+                known = ", ".join(f"{r.code} ({r.name()})" for r in RULES)
+                parser.error(f"no rule {name!r}; the rules are: {known}")
+            rules.append(rule)
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    width = min(100, max(40, _terminal_width() - 1))
+    sys.stdout.write("\n".join(terminal(rule, color=color, width=width) for rule in rules))
+    return 0
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((89, 24)).columns
 
 
 def _summary(outcomes: list[Outcome], job: Job, remaining: list[tuple[Outcome, Finding]], applied_ids: set[int]) -> str:

@@ -89,6 +89,8 @@ class Finding:
     line: int
     col: int
     fix: Fix | None = None
+    end_line: int | None = None  # the reported node's end, when known (ast columns)
+    end_col: int | None = None
 
     @property
     def fix_label(self) -> str:

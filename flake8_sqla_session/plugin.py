@@ -39,6 +39,14 @@ def seconds_type(value: str) -> int:
         raise _usage_error(exc) from None
 
 
+def django_settings_type(value: str) -> str:
+    try:
+        Settings.build(django_settings=value)
+    except SettingsError as exc:
+        raise _usage_error(exc) from None
+    return value
+
+
 class Plugin:
     """flake8 entry point for the SQS codes."""
 
@@ -84,6 +92,23 @@ class Plugin:
             parse_from_config=True,
             help="The pool_recycle value that the SQS202 fix sets. (Default: %(default)s)",
         )
+        option_manager.add_option(
+            "--sqla-src",
+            default="",
+            comma_separated_list=True,
+            normalize_paths=True,
+            parse_from_config=True,
+            help="Comma-separated import roots to look in for the project's own modules, before the "
+            "ones found from each file's path (like ruff's src).",
+        )
+        option_manager.add_option(
+            "--sqla-django-settings",
+            default="",
+            type=django_settings_type,
+            parse_from_config=True,
+            help="The Django settings module (e.g. mysite.settings), when DJANGO_SETTINGS_MODULE, "
+            "manage.py and the project's settings module do not tell it.",
+        )
         option_manager.extend_default_ignore(list(OPT_IN_CODES))
 
     @classmethod
@@ -93,6 +118,8 @@ class Plugin:
             session_factories=options.sqla_session_factories,
             max_pool_recycle=options.sqla_max_pool_recycle,
             pool_recycle=options.sqla_pool_recycle,
+            src=getattr(options, "sqla_src", None),
+            django_settings=getattr(options, "sqla_django_settings", None),
         )
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:

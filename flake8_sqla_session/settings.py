@@ -39,6 +39,10 @@ class Settings:
     session_factories: tuple[str, ...] = ()
     max_pool_recycle: int = DEFAULT_MAX_POOL_RECYCLE
     pool_recycle: int = DEFAULT_POOL_RECYCLE
+    # Import roots to look in before the ones found from the checked file's path.
+    src: tuple[str, ...] = ()
+    # The Django settings module (`proj.settings`), when it cannot be found.
+    django_settings: str | None = None
 
     @classmethod
     def build(
@@ -47,11 +51,19 @@ class Settings:
         session_factories: Iterable[str] | str | None = None,
         max_pool_recycle: object = None,
         pool_recycle: object = None,
+        src: Iterable[str] | str | None = None,
+        django_settings: str | None = None,
     ) -> Settings:
         """Build from raw option values (strings from a command line or config file)."""
         if isinstance(session_factories, str):
             session_factories = session_factories.split(",")
         factories = tuple(f.strip() for f in session_factories or () if f.strip())
+        if isinstance(src, str):
+            src = src.split(",")
+        roots = tuple(r.strip() for r in src or () if r.strip())
+        module = (django_settings or "").strip()
+        if module and not all(part.isidentifier() for part in module.split(".")):
+            raise SettingsError(f"--sqla-django-settings: not a dotted module name: {module!r}")
         return cls(
             session_names=_compile_names(session_names or DEFAULT_SESSION_NAMES),
             session_factories=factories,
@@ -65,6 +77,8 @@ class Settings:
                 if pool_recycle in (None, "")
                 else _positive_int("--sqla-pool-recycle", pool_recycle)
             ),
+            src=roots,
+            django_settings=module or None,
         )
 
     def is_session_name(self, name: str) -> bool:

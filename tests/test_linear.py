@@ -13,7 +13,8 @@ from typing import Callable
 
 import pytest
 
-from flake8_sqla_session.checker import Context, check
+from flake8_sqla_session.checker import check
+from flake8_sqla_session.context import Context
 from flake8_sqla_session.rules import RULES
 from flake8_sqla_session.settings import Settings
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
 
 import pytest
 from flake8_sqla_session.checker import check
@@ -125,3 +126,38 @@ def test_opt_in_codes_are_default_ignored():
     recorder = Recorder()
     Plugin.add_options(recorder)
     assert sorted(recorder.ignored) == sorted(OPT_IN_CODES)
+
+
+# ---- the core's layers look down only ------------------------------------------------------
+
+PACKAGE = Path(__file__).resolve().parent.parent / "flake8_sqla_session"
+# From the bottom: what a name is, what the rules ask about a module, the rules, the runner.
+LAYERS = {"settings": 0, "finding": 0, "knowledge": 1, "context": 2, "rules": 3, "checker": 4}
+
+
+def _imports(path: Path) -> list[str]:
+    """Modules of the package that `path` imports, as dotted names below the package."""
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    package = list(parts[:-1]) if parts[-1] != "__init__" else list(parts[:-1])
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[: len(package) - (node.level - 1)]
+            found.append(".".join([*base, *filter(None, (node.module or "").split("."))]))
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("flake8_sqla_session."):
+            found.append((node.module or "").partition(".")[2])
+    return found
+
+
+def test_core_layers_only_look_down():
+    checked = 0
+    for path in PACKAGE.rglob("*.py"):
+        top = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+        if top not in LAYERS:
+            continue  # a front-end (plugin, command line, fixer, server) may use any layer
+        for imported in _imports(path):
+            other = imported.partition(".")[0]
+            if other in LAYERS:
+                checked += 1
+                assert LAYERS[other] <= LAYERS[top], f"{path.relative_to(PACKAGE)} (layer {top}) imports {imported}"
+    assert checked > 20  # the walk saw the core's imports

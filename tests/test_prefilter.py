@@ -6,7 +6,8 @@ import ast
 import pytest
 from conftest import FIXED, INVALID, VALID, Example, params
 
-from flake8_sqla_session.checker import TextFacts, check
+from flake8_sqla_session.checker import check
+from flake8_sqla_session.context import TextFacts
 from flake8_sqla_session.rules import RULES
 from flake8_sqla_session.rules.rollback import _WORK_CALL
 from flake8_sqla_session.settings import Settings

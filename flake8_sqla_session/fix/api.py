@@ -2,23 +2,19 @@
 from __future__ import annotations
 
 import ast
-import re
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from ..checker import check
 from ..finding import Finding, Import, InsertFirstStatement, SetKeyword, WrapCall
+from ..noqa import covers, noqa_lines
 from ..settings import Settings
 
 if TYPE_CHECKING:
     import libcst as cst
 
     from .edits import CallEdit
-
-# flake8's own inline noqa syntax: `# noqa`, `# noqa: SQS201`, `# NOQA:SQS201,E501`.
-NOQA = re.compile(r"# noqa(?::[\s]?(?P<codes>[A-Z][0-9]+(?:[,\s]+[A-Z][0-9]+)*))?", re.IGNORECASE)
-_NOQA_SPLIT = re.compile(r"[,\s]+")
 
 
 class FixError(Exception):
@@ -34,20 +30,6 @@ class FixResult:
     @property
     def changed(self) -> bool:
         return bool(self.applied)
-
-
-def is_suppressed(finding: Finding, lines: list[str]) -> bool:
-    """Whether `# noqa` on the finding's line covers its code (flake8's rules)."""
-    if not 1 <= finding.line <= len(lines):
-        return False
-    match = NOQA.search(lines[finding.line - 1])
-    if match is None:
-        return False
-    codes = match.group("codes")
-    if not codes:
-        return True
-    listed = tuple(code.upper() for code in _NOQA_SPLIT.split(codes) if code)
-    return finding.code in listed or finding.code.startswith(listed)
 
 
 def parse(source: str, filename: str = "") -> ast.Module:
@@ -72,8 +54,8 @@ def detect(
     if select is not None:
         findings = [f for f in findings if select(f.code)]
     if findings and "noqa" in source.lower():
-        lines = source.splitlines()
-        findings = [f for f in findings if not is_suppressed(f, lines)]
+        lines = noqa_lines(source)  # flake8's: a multi-line string's `# noqa` may follow it
+        findings = [f for f in findings if not covers(lines.get(f.line, ""), f.code)]
     return findings
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar, Iterator, Mapping
 from ..finding import Finding, Fix
 
 if TYPE_CHECKING:
-    from ..checker import Context, TextFacts
+    from ..context import Context, TextFacts
     from ..settings import Settings
 
 
@@ -48,6 +48,7 @@ class Rule:
     options: ClassVar[tuple[str, ...]] = ()
     opt_in: ClassVar[bool] = False
     needs_words: ClassVar[tuple[str, ...]] = ()  # for `may_apply`: one must be in the text
+    needs_sqlalchemy: ClassVar[bool] = False  # only where SQLAlchemy itself is imported
     valid: ClassVar[list[Valid]] = []
     invalid: ClassVar[list[Invalid]] = []
 
@@ -64,14 +65,18 @@ class Rule:
         """A cheap look at the text: False only when the rule cannot report anything in it.
 
         By default a rule needs SQLAlchemy (or SQLModel, or Flask-SQLAlchemy) to be
-        imported, or a configured session factory, to know what a name holds; and
-        one of its `needs_words` in the text.
+        imported, and one of its `needs_words` in the text; or a configured session
+        factory; or an import of the project's own modules, whose names may be
+        sessions whatever they are called (unless `needs_sqlalchemy`).
         """
         if settings.session_factories:
             return True
-        return text.imports_sqlalchemy and (not cls.needs_words or text.has(*cls.needs_words))
+        if text.imports_sqlalchemy and (not cls.needs_words or text.has(*cls.needs_words)):
+            return True
+        return not cls.needs_sqlalchemy and text.imports_project  # names from the project's modules
 
     def finding(
         self, node: ast.expr | ast.stmt | ast.excepthandler, fix: Fix | None = None, **details: object
     ) -> Finding:
-        return Finding(self.code, f"{self.code} {self.message.format(**details)}", node.lineno, node.col_offset, fix)
+        message = f"{self.code} {self.message.format(**details)}"
+        return Finding(self.code, message, node.lineno, node.col_offset, fix, node.end_lineno, node.end_col_offset)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..checker import ENGINES, FACTORIES, REGISTRIES, SESSIONS, Context, TextFacts
+from ..context import Context, TextFacts
 from ..finding import Finding
+from ..knowledge.kinds import ENGINES, FACTORIES, REGISTRIES, SESSIONS
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
 
@@ -39,6 +40,7 @@ class EngineInDjangoSettings(Rule):
     """
 
     code = "SQS401"
+    needs_sqlalchemy = True
     message = (
         "SQLAlchemy {what} built in a Django settings module bypasses Django's connection handling; "
         "use django.db.connections[...] or build it per unit of work in application code"

@@ -4,9 +4,10 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..checker import ENGINES, Context
+from ..context import Context
 from ..finding import Finding, Fix, SetKeyword, Span
-from ..names import Scope, sa_name
+from ..knowledge.kinds import ENGINES
+from ..knowledge.names import Scope, sa_name
 from .base import Invalid, Rule, Valid
 
 DISCONNECT_DOCS = "https://docs.sqlalchemy.org/en/20/core/pooling.html#dealing-with-disconnects"
@@ -219,6 +220,7 @@ class EngineWithoutPrePing(Rule):
     """
 
     code = "SQS201"
+    needs_sqlalchemy = True
     needs_words = ("create_engine", "create_async_engine")
     message = (
         "{func}() without pool_pre_ping=True or pool_recycle: pooled connections die when the "
@@ -386,6 +388,7 @@ class PoolRecycleTooLong(Rule):
     """
 
     code = "SQS202"
+    needs_sqlalchemy = True
     needs_words = ("create_engine", "create_async_engine")
     message = (
         "pool_recycle={value} {problem}: the server closes idle connections first; "

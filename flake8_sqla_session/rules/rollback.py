@@ -5,9 +5,11 @@ import ast
 import re
 from typing import Iterator
 
-from ..checker import SESSIONS, Context, TextFacts, TryRecord
+from ..context import Context, TextFacts
 from ..finding import Finding, Fix, InsertFirstStatement, Span
-from ..names import SA_ROOTS, Scope, dotted
+from ..knowledge.kinds import SESSIONS
+from ..knowledge.module import TryRecord
+from ..knowledge.names import SA_ROOTS, Scope, dotted
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..checker import ASYNC_KINDS, FACTORIES, REGISTRIES, SESSIONS, Context, Kind
+from ..context import Context
 from ..finding import Finding, Fix, Import, Span, WrapCall
-from ..names import Scope, sa_name
+from ..knowledge.kinds import ASYNC_KINDS, FACTORIES, REGISTRIES, SESSIONS, Kind
+from ..knowledge.names import Scope, sa_name
 from .base import Invalid, Rule, Valid
 
 SESSION_DOCS = "https://docs.sqlalchemy.org/en/20/orm/session_basics.html#when-do-i-construct-a-session-when-do-i-commit-it-and-when-do-i-close-it"  # noqa: E501

@@ -1,0 +1,4 @@
+"""Double-entry ledger."""
+from .extensions import Session, SessionFactory, engine
+
+__all__ = ["Session", "SessionFactory", "engine"]

@@ -1,0 +1,316 @@
+"""What the rules may ask about the module being checked.
+
+`Context` is the module's `ModuleKnowledge` (its names and what they are, with
+the project's modules behind its imports) plus the queries the rules share:
+the calls of the module, how a local is used, whether an expression holds a
+session, whether an `except` clause catches database errors.
+"""
+from __future__ import annotations
+
+import ast
+import bisect
+import re
+from typing import Callable, Optional, Sequence
+
+from .finding import Import
+from .knowledge.kinds import NOT_DATABASE_ERRORS, REGISTRIES, SESSIONS
+from .knowledge.module import ModuleKnowledge
+from .knowledge.names import DBAPI_ROOTS, SA_ROOTS, Scope, qualified_name, root_of, sa_name
+from .knowledge.project import Project
+from .settings import Settings
+
+
+class Context(ModuleKnowledge):
+    """Everything the rules may ask about one module, built by a single statement walk."""
+
+    def __init__(
+        self,
+        tree: ast.Module,
+        settings: Settings,
+        filename: str = "",
+        project: Optional[Project] = None,
+        module_name: str = "",
+    ) -> None:
+        super().__init__(tree, settings, filename, project, module_name)
+        self._calls: list[tuple[ast.Call, Scope]] | None = None
+        self._raisers: dict[tuple[str, str], bool] | None = None
+        # id of a call whose result is only used to call a method on it -> that method's
+        # name (filled with `calls`).
+        self.chained_calls: dict[int, str] = {}
+        self._uses: UseIndex | None = None
+        self._assigned: dict[int, dict[int, list[str]]] = {}
+
+    # ---- queries for the rules -------------------------------------------------------------
+
+    @property
+    def calls(self) -> list[tuple[ast.Call, Scope]]:
+        """Every call, with its scope, in a module that imports SQLAlchemy (else none).
+
+        Engines are only built where SQLAlchemy is imported, so other modules
+        are never walked expression by expression.
+        """
+        if self._calls is None:
+            self._calls = []
+            if self.imports_sqlalchemy:
+                self._collect_calls(self.tree, self.module)
+        return self._calls
+
+    def _collect_calls(self, node: ast.AST, scope: Scope) -> None:
+        calls = self._calls
+        assert calls is not None
+        scopes = self.scopes
+        chained = self.chained_calls
+        stack = [(node, scope)]
+        while stack:
+            node, scope = stack.pop()
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.Call):
+                    calls.append((child, scope))
+                    func = child.func
+                    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+                        chained[id(func.value)] = func.attr  # `create_engine(url).connect()`
+                stack.append((child, scopes.get(child, scope)))
+
+    def never_returns(self, func: ast.expr, scope: Scope) -> bool:
+        """Whether `func` names a function of this module (or `self.method`) that always raises.
+
+        `handle_database_error()` defined above as `...; raise X from exc`: its last
+        statement raises and it has no `return`.
+        """
+        if isinstance(func, ast.Name):
+            bindings = scope.lookup(func.id)
+            if not bindings or any(b.kind not in ("other", "def") for b in bindings):
+                return False
+            name, wanted = func.id, "module"
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("self", "cls"):
+            name, wanted = func.attr, "class"
+        else:
+            return False
+        if self._raisers is None:
+            self._raisers = {}
+            for node, inner in self.functions:
+                parent = inner.parent
+                assert parent is not None
+                if node.body and isinstance(node.body[-1], ast.Raise) and not _has_return(node):
+                    self._raisers.setdefault((parent.kind, node.name), True)
+                else:
+                    self._raisers[(parent.kind, node.name)] = False
+        return self._raisers.get((wanted, name), False)
+
+    def kept_local(
+        self, function: ast.AST, name: str, release: str, local_call: Callable[[ast.Call], bool] | None = None
+    ) -> bool | None:
+        """How the local `name` is used in `function`: see `UseIndex.kept_local`."""
+        self.steps += 1
+        if self._uses is None:
+            self._uses = UseIndex(self.tree)
+            self.steps += self._uses.size
+        return self._uses.kept_local(function, name, release, local_call)
+
+    def bound_to(self, value: ast.expr, scope: Scope) -> list[str]:
+        """The names of `scope` that an assignment binds to `value` (an expression node)."""
+        index = self._assigned.get(id(scope))
+        if index is None:
+            index = self._assigned[id(scope)] = {}
+            for name, bindings in scope.names.items():
+                for binding in bindings:
+                    if binding.kind == "assign" and binding.value is not None:
+                        names = index.setdefault(id(binding.value), [])
+                        if name not in names:
+                            names.append(name)
+        return index.get(id(value), [])
+
+    def is_receiver(self, expr: ast.expr, scope: Scope) -> bool:
+        """Whether `expr` (a name or attribute chain) holds a SQLAlchemy session."""
+        if isinstance(expr, ast.Name):
+            last = expr.id
+        elif isinstance(expr, ast.Attribute):
+            last = expr.attr
+            if isinstance(expr.value, ast.Attribute):
+                owner = expr.value.attr
+            elif isinstance(expr.value, ast.Name):
+                owner = expr.value.id
+            else:
+                return False
+            if owner in ("request", "req", "client"):
+                return False  # web framework and test client sessions are dicts
+        else:
+            return False
+        kind = self.classify(expr, scope)
+        if kind in SESSIONS or kind in REGISTRIES:
+            return True
+        if kind is not None:
+            return False
+        return self.settings.is_session_name(last)
+
+    def is_database_error(self, expr: ast.expr | None, scope: Scope) -> bool:
+        """Whether an `except` clause with this type catches database errors."""
+        if expr is None:
+            return True
+        if isinstance(expr, ast.Tuple):
+            return any(self.is_database_error(e, scope) for e in expr.elts)
+        qualified = qualified_name(expr, scope)
+        if qualified is None:
+            return False
+        if qualified in ("builtins.Exception", "builtins.BaseException"):
+            return True
+        root = root_of(qualified)
+        if root in SA_ROOTS:
+            return sa_name(qualified) not in NOT_DATABASE_ERRORS
+        return root in DBAPI_ROOTS
+
+    def sa_import_for(self, name: str, like: ast.expr, scope: Scope) -> tuple[str, tuple[Import, ...]]:
+        """How to spell SQLAlchemy's `name` here, in the style `like` (a callee) is spelled.
+
+        `sa.orm.sessionmaker` -> `sa.orm.<name>`, no import; a bare `sessionmaker`
+        -> `<name>` with `from <module> import <name>` (unless already bound).
+        """
+        module = "sqlalchemy.ext.asyncio" if name.startswith("async") or name == "AsyncSession" else "sqlalchemy.orm"
+        if isinstance(like, ast.Attribute):
+            prefix = like.value
+            qualified = qualified_name(prefix, scope)
+            if qualified is not None and root_of(qualified) in SA_ROOTS:
+                return f"{ast.unparse(prefix)}.{name}", ()
+        bindings = self.module.names.get(name)
+        if bindings:
+            if all(b.kind == "import" and isinstance(b.value, str) and sa_name(b.value) == name for b in bindings):
+                return name, ()
+        else:
+            return name, (Import(module, name),)
+        return f"{module}.{name}", (Import(module),)
+
+
+def _has_return(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Return):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+class UseIndex:
+    """Where each name is used in a module, from a single depth-first walk.
+
+    Every node gets its preorder number, so the nodes inside a function are the
+    numbers from the function's own to the last of its body: how a name is used
+    in any function (nested functions included) is a few binary searches, and
+    asking about every local of every function costs one walk of the module.
+    """
+
+    __slots__ = ("span", "loads", "attributes", "releases", "sole_arguments", "size")
+
+    def __init__(self, tree: ast.AST) -> None:
+        self.span: dict[int, tuple[int, int]] = {}  # id(function) -> (first, last) preorder number
+        self.loads: dict[str, list[int]] = {}
+        self.attributes: dict[str, list[int]] = {}  # name -> numbers of `name.<attr>` nodes
+        self.releases: dict[tuple[str, str], list[int]] = {}  # (name, attr) -> numbers
+        self.sole_arguments: dict[str, list[tuple[int, ast.Call]]] = {}  # calls with `name` as only argument
+        functions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+        number = 0
+        stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+        while stack:
+            node, leaving = stack.pop()
+            if leaving:
+                self.span[id(node)] = (self.span[id(node)][0], number)
+                continue
+            number += 1
+            if isinstance(node, functions):
+                self.span[id(node)] = (number, number)
+                stack.append((node, True))
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                self.attributes.setdefault(node.value.id, []).append(number)
+                self.releases.setdefault((node.value.id, node.attr), []).append(number)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                self.loads.setdefault(node.id, []).append(number)
+            elif isinstance(node, ast.Call) and len(node.args) == 1 and isinstance(node.args[0], ast.Name):
+                self.sole_arguments.setdefault(node.args[0].id, []).append((number, node))
+            stack.extend((child, False) for child in reversed(list(ast.iter_child_nodes(node))))
+        self.size = number
+
+    def kept_local(
+        self, function: ast.AST, name: str, release: str, local_call: Callable[[ast.Call], bool] | None = None
+    ) -> bool | None:
+        """How the local `name` is used in `function`.
+
+        None when `name.<release>` appears (`session.close`, `engine.dispose`);
+        True when `name` is only used as `name.<attribute>`, or as the argument of a
+        call that `local_call` accepts; False when it is handed on in any other way
+        (returned, yielded, stored, passed, aliased), so it may be released elsewhere.
+        """
+        first, last = self.span[id(function)]
+        if _count(self.releases.get((name, release), ()), first, last):
+            return None
+        local = _count(self.attributes.get(name, ()), first, last)
+        if local_call is not None:
+            calls = self.sole_arguments.get(name, ())
+            start = bisect.bisect_left(calls, (first,))
+            for number, call in calls[start:]:
+                if number > last:
+                    break
+                if local_call(call):
+                    local += 1
+        return _count(self.loads.get(name, ()), first, last) == local
+
+
+def _count(numbers: Sequence[int], first: int, last: int) -> int:
+    """How many of the sorted `numbers` lie in [first, last]."""
+    return bisect.bisect_right(numbers, last) - bisect.bisect_left(numbers, first)
+
+
+# An absolute import of SQLAlchemy, SQLModel or Flask-SQLAlchemy, at any indentation.
+_SA_IMPORT = re.compile(r"(?:^|;)[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy)\b", re.MULTILINE)
+
+
+class TextFacts:
+    """Cheap facts about a module's text, for the rules' prefilters (`Rule.may_apply`).
+
+    Each is a superset test: when it says no, the rule cannot report anything here.
+    """
+
+    __slots__ = ("source", "filename", "project", "_imports_sqlalchemy", "_imports_project")
+
+    def __init__(self, source: str, filename: str = "", project: Optional[Project] = None) -> None:
+        self.source = source
+        self.filename = filename
+        self.project = project
+        self._imports_sqlalchemy: bool | None = None
+        self._imports_project: bool | None = None
+
+    @property
+    def imports_sqlalchemy(self) -> bool:
+        """An absolute import of sqlalchemy, sqlmodel or flask_sqlalchemy in the text."""
+        if self._imports_sqlalchemy is None:
+            source = self.source
+            self._imports_sqlalchemy = ("sqlalchemy" in source or "sqlmodel" in source) and bool(
+                _SA_IMPORT.search(source)
+            )
+        return self._imports_sqlalchemy
+
+    @property
+    def imports_project(self) -> bool:
+        """An import of one of the project's own modules (or of Django's settings)."""
+        if self._imports_project is None:
+            self._imports_project = self.project is not None and self.project.imports_project(self.source)
+        return self._imports_project
+
+    def has(self, *words: str) -> bool:
+        return any(word in self.source for word in words)
+
+    def names_before(self, pattern: re.Pattern[str]) -> set[str]:
+        """The identifier just before each match of `pattern` (`session` in `session\n  .commit(`)."""
+        source = self.source
+        names = set()
+        for match in pattern.finditer(source):
+            end = match.start()
+            while end and source[end - 1] in " \t\r\n\\":
+                end -= 1
+            start = end
+            while start and (source[start - 1].isalnum() or source[start - 1] == "_"):
+                start -= 1
+            if start < end:
+                names.add(source[start:end])
+        return names

@@ -1,0 +1,592 @@
+"""One module's names and what they are: the statement walk and the classification.
+
+`ModuleKnowledge` walks a module's statements once, binds names per scope (the
+way pyflakes does) and answers `classify(expr, scope)`: what an expression
+evaluates to, as far as the rules care.  It serves the module being checked (as
+the base of the rules' `Context`) and, through the project layer, every project
+module that one imports: the same question gets the same answer everywhere.
+"""
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING, Iterable, Optional, cast
+
+from ..settings import Settings
+from .kinds import ENGINES, REGISTRIES, SA_CALLS, SA_TYPES, Kind, Known, Maker
+from .names import (
+    FLASK_SQLALCHEMY,
+    SA_ROOTS,
+    Binding,
+    Scope,
+    is_foreign,
+    qualified_name,
+    sa_name,
+)
+
+if TYPE_CHECKING:
+    from .project import Project
+
+_LITERALS = (
+    ast.Constant, ast.Dict, ast.List, ast.Set, ast.Tuple, ast.JoinedStr, ast.ListComp,
+    ast.DictComp, ast.SetComp, ast.GeneratorExp, ast.Lambda, ast.Compare, ast.BinOp,
+)
+# How deep classification may recurse (through expressions and names alike) before
+# it answers "unknown": far beyond real code, far below Python's recursion limit.
+MAX_DEPTH = 100
+
+
+# Decorators that make a function hand out what it yields through `with` (or a dependency).
+CONTEXT_DECORATORS = frozenset({"contextlib.contextmanager", "contextlib.asynccontextmanager"})
+# Decorators that keep what a call gives.
+TRANSPARENT_DECORATORS = frozenset(
+    {"functools.lru_cache", "functools.cache", "builtins.staticmethod", "builtins.classmethod"}
+)
+_NESTED_CODE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def called(kind: Known | None) -> Known | None:
+    """What calling something of `kind` gives (a factory gives a session, a maker its result)."""
+    if kind is Kind.FOREIGN:
+        return Kind.FOREIGN  # `requests.Session()`, also through a project module
+    if kind is Kind.FACTORY or kind is Kind.REGISTRY:
+        return Kind.SESSION
+    if kind is Kind.ASYNC_FACTORY or kind is Kind.ASYNC_REGISTRY:
+        return Kind.ASYNC_SESSION
+    if isinstance(kind, Maker) and not kind.context:
+        return kind.returns
+    return None
+
+
+class TryRecord:
+    """A `try` statement, its scope, and the `with` blocks around it in that scope."""
+
+    __slots__ = ("node", "scope", "withs")
+
+    def __init__(self, node: ast.Try, scope: Scope, withs: tuple[tuple[ast.With | ast.AsyncWith, bool], ...]):
+        self.node = node
+        self.scope = scope
+        # (with statement, whether nothing in that block runs after this try)
+        self.withs = withs
+
+
+class ModuleKnowledge:
+    """The names of one module and what they are, built by a single statement walk."""
+
+    def __init__(
+        self,
+        tree: ast.Module,
+        settings: Settings,
+        filename: str = "",
+        project: Optional[Project] = None,
+        module_name: str = "",
+    ) -> None:
+        self.tree = tree
+        self.settings = settings
+        self.filename = filename
+        self.project = project
+        # Dotted name of the module (`app.db`, `app` for app/__init__.py), for relative imports.
+        self.module_name = module_name
+        self.is_package = filename.endswith("__init__.py")
+        self.module = Scope(tree, "module", None)
+        # Module-scope simple statements outside `if __name__ == "__main__":`.
+        self.module_statements: list[ast.stmt] = []
+        # Simple statements of class bodies, with the class scope.
+        self.class_statements: list[tuple[ast.stmt, Scope]] = []
+        # Every function with its own scope (whose parent is where its defaults run).
+        self.functions: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, Scope]] = []
+        self.scopes: dict[ast.AST, Scope] = {tree: self.module}
+        self.tries: list[TryRecord] = []
+        # Assignments in functions to names declared `global`: (name, binding, function scope).
+        self.global_assignments: list[tuple[str, Binding, Scope]] = []
+        # Values assigned to `self.<attr>` anywhere in the module, by attribute name.
+        self.self_attributes: dict[str, list[tuple[ast.expr, Scope]]] = {}
+        self.imports_sqlalchemy = False
+        # Memos of `classify`, and a count of the classification steps taken (for the
+        # tests that prove the cost linear).
+        self._kinds: dict[tuple[int, int], Known | None] = {}
+        self._name_kinds: dict[tuple[str, int], Known | None] = {}
+        self._attribute_kinds: dict[str, Known | None] = {}
+        self._makers: dict[int, Known | None] = {}
+        self.steps = 0
+        self._walk(tree.body, self.module, (), False)
+
+    # ---- the walk -------------------------------------------------------------------------
+
+    def _walk(
+        self,
+        body: list[ast.stmt],
+        scope: Scope,
+        withs: tuple[tuple[ast.With | ast.AsyncWith, bool], ...],
+        under_main: bool,
+    ) -> None:
+        at_module = scope.kind == "module"
+        last = body[-1] if body else None
+        tail_withs = withs
+        not_tail = tuple((w, False) for w, _ in tail_withs) if tail_withs else tail_withs
+        for stmt in body:
+            # Code after a statement that is not the last still runs inside the blocks.
+            withs = tail_withs if stmt is last else not_tail
+            kind = type(stmt)
+            if kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign or kind is ast.Expr:
+                self._simple(stmt, scope, at_module, under_main)
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                self._function(stmt, scope)  # type: ignore[arg-type]
+            elif kind is ast.ClassDef:
+                assert isinstance(stmt, ast.ClassDef)
+                scope.bind(stmt.name, Binding("class", stmt))
+                inner = Scope(stmt, "class", scope)
+                self.scopes[stmt] = inner
+                self._walk(stmt.body, inner, (), False)
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                assert isinstance(stmt, (ast.Import, ast.ImportFrom))
+                scope.bind_import(stmt)
+                if not self.imports_sqlalchemy:
+                    self.imports_sqlalchemy = _imports_sqlalchemy(stmt)
+            elif kind is ast.If:
+                assert isinstance(stmt, ast.If)
+                main = under_main or (at_module and _is_main_guard(stmt.test))
+                self._walk(stmt.body, scope, withs, main)
+                self._walk(stmt.orelse, scope, withs, under_main)
+            elif kind is ast.With or kind is ast.AsyncWith:
+                assert isinstance(stmt, (ast.With, ast.AsyncWith))
+                for item in stmt.items:
+                    if item.optional_vars is not None:
+                        self._bind_target(item.optional_vars, scope, Binding("with", item.context_expr))
+                inner_withs = withs + ((stmt, True),) if scope.kind == "function" else withs
+                self._walk(stmt.body, scope, inner_withs, under_main)
+            elif kind is ast.Try or kind is getattr(ast, "TryStar", None):  # TryStar: 3.11+
+                stmt = cast(ast.Try, stmt)  # ast.TryStar has the same fields
+                self.tries.append(TryRecord(stmt, scope, withs))
+                self._walk(stmt.body, scope, withs, under_main)
+                for handler in stmt.handlers:
+                    if handler.name:
+                        scope.bind(handler.name, Binding("other"))
+                    self._walk(handler.body, scope, withs, under_main)
+                self._walk(stmt.orelse, scope, withs, under_main)
+                self._walk(stmt.finalbody, scope, withs, under_main)
+            elif kind is ast.For or kind is ast.AsyncFor:
+                assert isinstance(stmt, (ast.For, ast.AsyncFor))
+                self._bind_target(stmt.target, scope, Binding("other"))
+                self._walk(stmt.body, scope, not_tail, under_main)
+                self._walk(stmt.orelse, scope, withs, under_main)
+            elif kind is ast.While:
+                assert isinstance(stmt, ast.While)
+                self._walk(stmt.body, scope, not_tail, under_main)
+                self._walk(stmt.orelse, scope, withs, under_main)
+            elif kind is ast.Global or kind is ast.Nonlocal:
+                assert isinstance(stmt, (ast.Global, ast.Nonlocal))
+                scope.declared.update(stmt.names)
+                if kind is ast.Global and scope.kind != "module":
+                    scope.globals.update(stmt.names)
+            elif kind is getattr(ast, "Match", None):
+                for case in stmt.cases:  # type: ignore[attr-defined]
+                    self._walk(case.body, scope, withs, under_main)
+
+    def _simple(self, stmt: ast.stmt, scope: Scope, at_module: bool, under_main: bool) -> None:
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                self._bind_target(target, scope, Binding("assign", stmt.value))
+        elif isinstance(stmt, ast.AnnAssign):
+            self._bind_target(stmt.target, scope, Binding("annotated", stmt.annotation))
+            if stmt.value is not None:
+                self._bind_target(stmt.target, scope, Binding("assign", stmt.value))
+        if at_module:
+            if not under_main:
+                self.module_statements.append(stmt)
+        elif scope.kind == "class":
+            self.class_statements.append((stmt, scope))
+
+    def _bind_target(self, target: ast.expr, scope: Scope, binding: Binding) -> None:
+        if isinstance(target, ast.Name):
+            if target.id in scope.globals:  # `global session` in a function: a module name
+                binding.where = scope
+                self.module.bind(target.id, binding)
+                if binding.kind == "assign":
+                    self.global_assignments.append((target.id, binding, scope))
+                return
+            scope.bind(target.id, binding)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self._bind_target(element, scope, Binding("other"))
+        elif isinstance(target, ast.Starred):
+            self._bind_target(target.value, scope, Binding("other"))
+        elif (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == "self"
+            and binding.kind == "assign"
+            and isinstance(binding.value, ast.expr)
+        ):
+            self.self_attributes.setdefault(target.attr, []).append((binding.value, scope))
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> None:
+        scope.bind(node.name, Binding("def", node))
+        inner = Scope(node, "function", scope, isinstance(node, ast.AsyncFunctionDef))
+        args = node.args
+        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+            inner.bind(arg.arg, Binding("param", arg.annotation))
+        for star in (args.vararg, args.kwarg):
+            if star is not None:
+                inner.bind(star.arg, Binding("other"))
+        self.functions.append((node, inner))
+        self.scopes[node] = inner
+        self._walk(node.body, inner, (), False)
+
+    # ---- queries for the rules -------------------------------------------------------------
+
+    # ---- classification -------------------------------------------------------------------
+
+    def qualified(self, expr: ast.expr, scope: Scope) -> str | None:
+        return qualified_name(expr, scope)
+
+    def classify(self, expr: ast.expr, scope: Scope, depth: int = 0) -> Known | None:
+        """What `expr` evaluates to, or None when that cannot be told.
+
+        Each (expression, scope), each name in the scope that binds it and each
+        `self` attribute is classified once and remembered, so the cost is linear
+        in the module however names are reassigned.  A name whose value depends
+        on itself (`stmt = stmt.where(...)`, `a = b; b = a`) is unknown while it
+        is being classified, which makes every value built on it unknown too.
+        `depth` counts the recursion, which stops (unknown) past `MAX_DEPTH`.
+        """
+        self.steps += 1
+        key = (id(expr), id(scope))
+        memo = self._kinds
+        if key in memo:
+            return memo[key]
+        kind = None if depth > MAX_DEPTH else self._classify(expr, scope, depth)
+        memo[key] = kind
+        return kind
+
+    def _classify(self, expr: ast.expr, scope: Scope, depth: int) -> Known | None:
+        if isinstance(expr, ast.Call):
+            return self._classify_call(expr, scope, depth)
+        if isinstance(expr, ast.Name):
+            return self._classify_name(expr.id, scope, depth)
+        if isinstance(expr, ast.Attribute):
+            qualified = qualified_name(expr, scope)
+            if qualified is not None:  # a module attribute: `flask.session`, `settings.DB_SESSION`
+                return self.imported(qualified)
+            if isinstance(expr.value, ast.Name) and expr.value.id == "self":
+                return self._classify_self_attribute(expr.attr, depth)
+            base = self.classify(expr.value, scope, depth + 1)
+            if base is Kind.FLASK_DB and expr.attr == "session":
+                return Kind.REGISTRY
+            if base is Kind.FOREIGN:
+                return Kind.FOREIGN
+            return None
+        if isinstance(expr, ast.Await):
+            return self.classify(expr.value, scope, depth + 1)
+        if isinstance(expr, _LITERALS):
+            return Kind.FOREIGN
+        return None
+
+    def _classify_call(self, call: ast.Call, scope: Scope, depth: int) -> Known | None:
+        func = call.func
+        qualified = qualified_name(func, scope)
+        if qualified is not None:
+            name = sa_name(qualified)
+            if name in SA_CALLS:
+                return SA_CALLS[name]
+            if qualified == FLASK_SQLALCHEMY:
+                return Kind.FLASK_DB
+            if self.is_configured_factory(qualified):
+                return Kind.SESSION
+            if is_foreign(qualified):
+                return Kind.FOREIGN
+            if isinstance(func, ast.Attribute):  # `db.SessionLocal()`, `app.db.get_engine()`
+                made = called(self.imported(qualified))
+                if made is not None:
+                    return made
+        if isinstance(func, ast.Attribute):
+            base = self.classify(func.value, scope, depth + 1)
+            if base in ENGINES and func.attr in ("connect", "raw_connection"):
+                return Kind.CONNECTION
+            if base is Kind.FOREIGN:
+                return Kind.FOREIGN
+            return None
+        return called(self.classify(func, scope, depth + 1))
+
+    def _classify_name(self, name: str, scope: Scope, depth: int) -> Known | None:
+        bindings = scope.lookup(name)
+        if not bindings:
+            return self._star_imported(name)
+        owner = self._owner(name, scope)
+        key = (name, id(owner))
+        memo = self._name_kinds
+        if key in memo:
+            return memo[key]
+        memo[key] = None  # while it is being classified: a cycle back to it is unknown
+        self.steps += 1
+        kind = self._classify_bindings(bindings, owner, depth)
+        memo[key] = kind
+        return kind
+
+    def _classify_bindings(self, bindings: list[Binding], owner: Scope, depth: int) -> Known | None:
+        kinds: list[Known | None] = []
+        for binding in bindings:
+            if binding.kind == "import":
+                assert isinstance(binding.value, str)
+                if self.is_configured_factory(binding.value):
+                    kinds.append(Kind.FACTORY)
+                    continue
+                kind = self.imported(binding.value)
+                if kind is None:
+                    return None  # a class or function we cannot see, or a module
+                kinds.append(kind)
+            elif binding.kind == "assign":
+                assert isinstance(binding.value, ast.expr)
+                kind = self.classify(binding.value, binding.where or owner, depth + 1)
+                if kind is None:
+                    return None
+                kinds.append(kind)
+            elif binding.kind == "with":
+                assert isinstance(binding.value, ast.expr)
+                kinds.append(self._entered(binding.value, binding.where or owner, depth + 1))
+            elif binding.kind in ("annotated", "param"):
+                if binding.value is None:
+                    return None
+                assert isinstance(binding.value, ast.expr)
+                return self.classify_annotation(binding.value, binding.where or owner)
+            elif binding.kind == "def":
+                assert isinstance(binding.value, (ast.FunctionDef, ast.AsyncFunctionDef))
+                kinds.append(self._function_maker(binding.value, depth + 1))
+            elif binding.kind == "class":
+                assert isinstance(binding.value, ast.ClassDef)
+                kinds.append(self._class_maker(binding.value, owner, depth + 1))
+            else:
+                return None
+        return self._agree(kinds)
+
+    def _entered(self, expr: ast.expr, scope: Scope, depth: int) -> Known | None:
+        """What `with expr as name:` binds to name."""
+        if isinstance(expr, ast.Call):
+            maker = self.classify(expr.func, scope, depth + 1)
+            if isinstance(maker, Maker) and maker.context:
+                return maker.returns  # `with session_scope() as session:`
+        return self.classify(expr, scope, depth)  # `with Session(engine) as session:` (enter returns self)
+
+    def imported(self, qualified: str) -> Known | None:
+        """What an imported name (`app.db.SessionLocal`, `.db.engine`) is; None when unknown."""
+        if is_foreign(qualified):
+            return Kind.FOREIGN
+        if self.project is None or sa_name(qualified) is not None:
+            return None
+        self.steps += 1
+        return self.project.lookup(qualified, self)
+
+    def export(self, name: str) -> Known | None:
+        """What the module-level `name` of this module is, for the modules that import it."""
+        if name in self.module.names:
+            return self._classify_name(name, self.module, 0)
+        return self._star_imported(name)
+
+    def _star_imported(self, name: str) -> Known | None:
+        """A name no statement binds, through `from <project module> import *`."""
+        if self.project is None or not self.module.star_imports:
+            return None
+        key = ("*" + name, 0)
+        if key in self._name_kinds:
+            return self._name_kinds[key]
+        self._name_kinds[key] = None
+        found = None
+        for module in self.module.star_imports:
+            found = self.project.lookup_star(module, name, self)
+            if found is not None:
+                break
+        self._name_kinds[key] = found
+        return found
+
+    def public_names(self) -> frozenset[str] | None:
+        """What `from this_module import *` hands on: `__all__` when it is a literal, else its public
+        names; None when that cannot be listed."""
+        for binding in self.module.names.get("__all__", ()):
+            if binding.kind == "assign" and isinstance(binding.value, (ast.List, ast.Tuple)):
+                names = [e.value for e in binding.value.elts if isinstance(e, ast.Constant)]
+                strings = [n for n in names if isinstance(n, str)]
+                if len(strings) == len(binding.value.elts):
+                    return frozenset(strings)
+            return None
+        if self.module.star_imports:
+            return None  # it hands on what its own star imports bring: every name may be there
+        return frozenset(name for name in self.module.names if not name.startswith("_"))
+
+    def _function_maker(self, node: ast.FunctionDef | ast.AsyncFunctionDef, depth: int) -> Known | None:
+        """What calling a function of this module gives: what it returns (or yields, or is annotated to)."""
+        memo = self._makers
+        if id(node) in memo:
+            return memo[id(node)]
+        memo[id(node)] = None  # recursion: unknown
+        self.steps += 1
+        maker = self._summarize_function(node, depth)
+        memo[id(node)] = maker
+        return maker
+
+    def _summarize_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, depth: int) -> Known | None:
+        scope = self.scopes[node]
+        context = False
+        for decorator in node.decorator_list:
+            qualified = qualified_name(decorator, scope.parent or self.module)
+            if qualified in CONTEXT_DECORATORS:
+                context = True
+            elif qualified not in TRANSPARENT_DECORATORS:
+                return None  # a decorator may change what a call gives
+        returns, yields = _returns_and_yields(node)
+        if yields:
+            context = True
+            values = yields
+        elif context:
+            return None
+        else:
+            values = returns
+        kinds = [self.classify(value, scope, depth + 1) for value in values]
+        kind = self._agree(kinds) if kinds else None
+        if kind is None and not yields and node.returns is not None:
+            kind = self.classify_annotation(node.returns, scope.parent or self.module)
+        if not isinstance(kind, Kind):
+            return None
+        owned = not context and all(
+            isinstance(value, ast.Call) and self.classify(value.func, scope, depth + 1) in REGISTRIES
+            for value in values
+        ) and bool(values)
+        return Maker(kind, context=context, owned=owned)
+
+    def _class_maker(self, node: ast.ClassDef, scope: Scope, depth: int) -> Known | None:
+        """What instantiating a class of this module gives: a session for a Session subclass,
+        an object known not to be SQLAlchemy's when every base is known, else unknown."""
+        memo = self._makers
+        if id(node) in memo:
+            return memo[id(node)]
+        memo[id(node)] = None
+        self.steps += 1
+        result: Known | None = Maker(Kind.OBJECT)
+        for base in node.bases:
+            qualified = qualified_name(base, scope)
+            if qualified == "builtins.object":
+                continue
+            name = sa_name(qualified)
+            if name in ("Session", "AsyncSession"):
+                result = Maker(Kind.SESSION if name == "Session" else Kind.ASYNC_SESSION)
+                break
+            if name is not None or (qualified is not None and qualified.startswith("builtins.")):
+                continue  # a model or another SQLAlchemy class; a builtin
+            kind = self.classify(base, scope, depth + 1)
+            if kind is Kind.FOREIGN:
+                result = Maker(Kind.FOREIGN)
+            elif isinstance(kind, Maker) and kind.returns in (Kind.SESSION, Kind.ASYNC_SESSION):
+                result = kind
+                break
+            elif not (isinstance(kind, Maker) and kind.returns in (Kind.OBJECT, Kind.FOREIGN)):
+                result = None  # a base we cannot see might be a Session
+                break
+            elif kind.returns is Kind.FOREIGN:
+                result = Maker(Kind.FOREIGN)
+        memo[id(node)] = result
+        return result
+
+    def _classify_self_attribute(self, attr: str, depth: int) -> Known | None:
+        memo = self._attribute_kinds
+        if attr in memo:
+            return memo[attr]
+        memo[attr] = None  # `self.a = self.b; self.b = self.a`
+        self.steps += 1
+        kind = self._agree(
+            self.classify(value, where, depth + 1) for value, where in self.self_attributes.get(attr, ())
+        )
+        memo[attr] = kind
+        return kind
+
+    def _owner(self, name: str, scope: Scope) -> Scope:
+        current: Optional[Scope] = scope
+        first = True
+        while current is not None:
+            if (first or current.kind != "class") and name in current.names:
+                return current
+            first = False
+            current = current.parent
+        return self.module
+
+    @staticmethod
+    def _agree(kinds: Iterable[Known | None]) -> Known | None:
+        result: Known | None = None
+        for kind in kinds:
+            if kind is None or (result is not None and kind != result):
+                return None
+            result = kind
+        return result
+
+    def classify_annotation(self, annotation: ast.expr, scope: Scope) -> Known | None:
+        """`Session`, `Optional[Session]`, `"Session"`, `Session | None` -> Kind.SESSION."""
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            try:
+                annotation = ast.parse(annotation.value, mode="eval").body
+            except (SyntaxError, ValueError):
+                return None
+        if isinstance(annotation, ast.Subscript):
+            inner = annotation.slice
+            elements = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+            found = [self.classify_annotation(e, scope) for e in elements if not _is_none(e)]
+            return self._agree(found) if len(found) == 1 else None
+        if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+            sides = [s for s in (annotation.left, annotation.right) if not _is_none(s)]
+            return self.classify_annotation(sides[0], scope) if len(sides) == 1 else None
+        qualified = qualified_name(annotation, scope)
+        if qualified is None:
+            return None
+        name = sa_name(qualified)
+        if name is not None:
+            return SA_TYPES.get(name)
+        kind = self.imported(qualified) if qualified.partition(".")[0] != "builtins" else None
+        if isinstance(kind, Maker) and kind.returns in (Kind.SESSION, Kind.ASYNC_SESSION, Kind.OBJECT, Kind.FOREIGN):
+            return kind.returns  # an annotation names a class: its instances
+        return kind if kind is Kind.FOREIGN else None
+
+    def is_configured_factory(self, qualified: str) -> bool:
+        """Whether `qualified` is one of --sqla-session-factories (relative imports match by suffix)."""
+        for factory in self.settings.session_factories:
+            if qualified == factory:
+                return True
+            if qualified.startswith("."):
+                relative = qualified.lstrip(".")
+                if factory == relative or factory.endswith("." + relative):
+                    return True
+        return False
+
+
+def _imports_sqlalchemy(stmt: ast.Import | ast.ImportFrom) -> bool:
+    if isinstance(stmt, ast.Import):
+        return any(alias.name.partition(".")[0] in SA_ROOTS for alias in stmt.names)
+    return stmt.level == 0 and (stmt.module or "").partition(".")[0] in SA_ROOTS
+
+
+def _is_main_guard(test: ast.expr) -> bool:
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
+
+
+def _is_none(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) and expr.value is None
+
+
+def _returns_and_yields(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[list[ast.expr], list[ast.expr]]:
+    """The values a function returns and yields (not those of nested functions)."""
+    returns: list[ast.expr] = []
+    yields: list[ast.expr] = []
+    stack: list[ast.AST] = list(node.body)
+    while stack:
+        child = stack.pop()
+        if isinstance(child, _NESTED_CODE):
+            continue
+        if isinstance(child, ast.Return) and child.value is not None:
+            returns.append(child.value)
+        elif isinstance(child, (ast.Yield, ast.YieldFrom)):
+            if child.value is not None:
+                yields.append(child.value)
+        stack.extend(ast.iter_child_nodes(child))
+    return returns, yields

@@ -1,0 +1,7 @@
+"""Does not parse."""
+from sqlalchemy.orm import sessionmaker
+
+SessionLocal = sessionmaker(bind=engine
+
+def oops(:
+    pass

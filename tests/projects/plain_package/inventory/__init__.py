@@ -1,0 +1,2 @@
+"""Warehouse inventory service."""
+__version__ = "2.3.1"
