@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import functools
 import os
 import re
 import sys
@@ -18,11 +19,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Sequence
 
 from . import __version__
-from .config import Config, ConfigError, load_config
+from .config import Config, ConfigError, load_config, selection_from_options, settings_from_options
 from .finding import Finding
 from .formats import FORMATS, Replacement, Report, Run, statistics
 from .rules import RULES
-from .selection import Selection, build_selection
+from .selection import Selection
 from .settings import Settings, SettingsError
 
 DEFAULT_EXCLUDE = (
@@ -352,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--sqla-max-pool-recycle", help="the server's idle timeout in seconds (SQS202; default 28800)")
     parser.add_argument("--sqla-pool-recycle", help="the pool_recycle value the SQS202 fix sets (default 3600)")
+    parser.add_argument("--sqla-src", help="comma-separated import roots for the project's own modules")
+    parser.add_argument("--sqla-django-settings", help="the Django settings module, e.g. mysite.settings")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -371,29 +374,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["rule"]:  # a folder named `rule` is checked as `./rule`
         return rule_command(argv[1:])
+    if argv[:1] == ["server"]:  # a folder named `server` is checked as `./server`
+        from .server import main as server_main
+
+        return server_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         config = load_config(".", args.config)
     except ConfigError as exc:
         parser.error(str(exc))
+    option = functools.partial(_option, args, config)
     try:
-        settings = Settings.build(
-            session_names=_option(args, config, "sqla-session-names"),
-            session_factories=_option(args, config, "sqla-session-factories"),
-            max_pool_recycle=_option(args, config, "sqla-max-pool-recycle"),
-            pool_recycle=_option(args, config, "sqla-pool-recycle"),
-        )
+        settings = settings_from_options(option)
     except SettingsError as exc:
         parser.error(str(exc))
-    selection = build_selection(
-        _option(args, config, "select"),
-        _option(args, config, "extend-select"),
-        _option(args, config, "ignore"),
-        _option(args, config, "extend-ignore"),
-        _option(args, config, "per-file-ignores"),
-        root=config.root,
-    )
+    selection = selection_from_options(option, config.root)
     if not any(selection.selects(rule.code) for rule in RULES):
         where = ", ".join(config.files) or "the command line"
         print(f"flake8-sqla-session: warning: the selection ({where}) selects no SQS code", file=sys.stderr)

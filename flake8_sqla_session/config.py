@@ -10,7 +10,10 @@ import configparser
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
+
+from .selection import Selection, build_selection
+from .settings import Settings
 
 FLAKE8_FILES = ("setup.cfg", "tox.ini", ".flake8")
 PYPROJECT_TABLE = "flake8-sqla-session"
@@ -102,3 +105,30 @@ def load_config(start: str = ".", config_file: str | None = None) -> Config:
                 config.values[_normal(key)] = str(value)
             config.files.append(pyproject)
     return config
+
+
+def settings_from_options(option: Callable[[str], str | None]) -> Settings:
+    """The core's `Settings` from option values looked up by name (`option("sqla-pool-recycle")`).
+
+    SettingsError names the option whose value cannot be used.
+    """
+    return Settings.build(
+        session_names=option("sqla-session-names"),
+        session_factories=option("sqla-session-factories"),
+        max_pool_recycle=option("sqla-max-pool-recycle"),
+        pool_recycle=option("sqla-pool-recycle"),
+        src=option("sqla-src"),
+        django_settings=option("sqla-django-settings"),
+    )
+
+
+def selection_from_options(option: Callable[[str], str | None], root: str) -> Selection:
+    """The code selection (select, ignore, per-file-ignores relative to `root`) from option values."""
+    return build_selection(
+        option("select"),
+        option("extend-select"),
+        option("ignore"),
+        option("extend-ignore"),
+        option("per-file-ignores"),
+        root=root,
+    )

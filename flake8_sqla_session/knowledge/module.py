@@ -266,7 +266,7 @@ class ModuleKnowledge:
         if isinstance(expr, ast.Attribute):
             qualified = qualified_name(expr, scope)
             if qualified is not None:  # a module attribute: `flask.session`, `settings.DB_SESSION`
-                return self.imported(qualified)
+                return self.imported(qualified, depth)
             if isinstance(expr.value, ast.Name) and expr.value.id == "self":
                 return self._classify_self_attribute(expr.attr, depth)
             base = self.classify(expr.value, scope, depth + 1)
@@ -295,7 +295,7 @@ class ModuleKnowledge:
             if is_foreign(qualified):
                 return Kind.FOREIGN
             if isinstance(func, ast.Attribute):  # `db.SessionLocal()`, `app.db.get_engine()`
-                made = called(self.imported(qualified))
+                made = called(self.imported(qualified, depth))
                 if made is not None:
                     return made
         if isinstance(func, ast.Attribute):
@@ -310,7 +310,7 @@ class ModuleKnowledge:
     def _classify_name(self, name: str, scope: Scope, depth: int) -> Known | None:
         bindings = scope.lookup(name)
         if not bindings:
-            return self._star_imported(name)
+            return self._star_imported(name, depth)
         owner = self._owner(name, scope)
         key = (name, id(owner))
         memo = self._name_kinds
@@ -330,7 +330,7 @@ class ModuleKnowledge:
                 if self.is_configured_factory(binding.value):
                     kinds.append(Kind.FACTORY)
                     continue
-                kind = self.imported(binding.value)
+                kind = self.imported(binding.value, depth)
                 if kind is None:
                     return None  # a class or function we cannot see, or a module
                 kinds.append(kind)
@@ -347,7 +347,7 @@ class ModuleKnowledge:
                 if binding.value is None:
                     return None
                 assert isinstance(binding.value, ast.expr)
-                return self.classify_annotation(binding.value, binding.where or owner)
+                return self.classify_annotation(binding.value, binding.where or owner, depth + 1)
             elif binding.kind == "def":
                 assert isinstance(binding.value, (ast.FunctionDef, ast.AsyncFunctionDef))
                 kinds.append(self._function_maker(binding.value, depth + 1))
@@ -366,22 +366,27 @@ class ModuleKnowledge:
                 return maker.returns  # `with session_scope() as session:`
         return self.classify(expr, scope, depth)  # `with Session(engine) as session:` (enter returns self)
 
-    def imported(self, qualified: str) -> Known | None:
+    def imported(self, qualified: str, depth: int = 0) -> Known | None:
         """What an imported name (`app.db.SessionLocal`, `.db.engine`) is; None when unknown."""
         if is_foreign(qualified):
             return Kind.FOREIGN
         if self.project is None or sa_name(qualified) is not None:
             return None
         self.steps += 1
-        return self.project.lookup(qualified, self)
+        return self.project.lookup(qualified, self, depth + 1)
 
-    def export(self, name: str) -> Known | None:
-        """What the module-level `name` of this module is, for the modules that import it."""
+    def export(self, name: str, depth: int = 0) -> Known | None:
+        """What the module-level `name` of this module is, for the modules that import it.
+
+        `depth` is the recursion so far, in the modules that asked: it goes on counting here.
+        """
+        if depth > MAX_DEPTH:
+            return None
         if name in self.module.names:
-            return self._classify_name(name, self.module, 0)
-        return self._star_imported(name)
+            return self._classify_name(name, self.module, depth)
+        return self._star_imported(name, depth)
 
-    def _star_imported(self, name: str) -> Known | None:
+    def _star_imported(self, name: str, depth: int) -> Known | None:
         """A name no statement binds, through `from <project module> import *`."""
         if self.project is None or not self.module.star_imports:
             return None
@@ -391,7 +396,7 @@ class ModuleKnowledge:
         self._name_kinds[key] = None
         found = None
         for module in self.module.star_imports:
-            found = self.project.lookup_star(module, name, self)
+            found = self.project.lookup_star(module, name, self, depth + 1)
             if found is not None:
                 break
         self._name_kinds[key] = found
@@ -442,7 +447,7 @@ class ModuleKnowledge:
         kinds = [self.classify(value, scope, depth + 1) for value in values]
         kind = self._agree(kinds) if kinds else None
         if kind is None and not yields and node.returns is not None:
-            kind = self.classify_annotation(node.returns, scope.parent or self.module)
+            kind = self.classify_annotation(node.returns, scope.parent or self.module, depth + 1)
         if not isinstance(kind, Kind):
             return None
         owned = not context and all(
@@ -515,8 +520,10 @@ class ModuleKnowledge:
             result = kind
         return result
 
-    def classify_annotation(self, annotation: ast.expr, scope: Scope) -> Known | None:
+    def classify_annotation(self, annotation: ast.expr, scope: Scope, depth: int = 0) -> Known | None:
         """`Session`, `Optional[Session]`, `"Session"`, `Session | None` -> Kind.SESSION."""
+        if depth > MAX_DEPTH:
+            return None
         if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
             try:
                 annotation = ast.parse(annotation.value, mode="eval").body
@@ -525,18 +532,18 @@ class ModuleKnowledge:
         if isinstance(annotation, ast.Subscript):
             inner = annotation.slice
             elements = inner.elts if isinstance(inner, ast.Tuple) else [inner]
-            found = [self.classify_annotation(e, scope) for e in elements if not _is_none(e)]
+            found = [self.classify_annotation(e, scope, depth + 1) for e in elements if not _is_none(e)]
             return self._agree(found) if len(found) == 1 else None
         if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
             sides = [s for s in (annotation.left, annotation.right) if not _is_none(s)]
-            return self.classify_annotation(sides[0], scope) if len(sides) == 1 else None
+            return self.classify_annotation(sides[0], scope, depth + 1) if len(sides) == 1 else None
         qualified = qualified_name(annotation, scope)
         if qualified is None:
             return None
         name = sa_name(qualified)
         if name is not None:
             return SA_TYPES.get(name)
-        kind = self.imported(qualified) if qualified.partition(".")[0] != "builtins" else None
+        kind = self.imported(qualified, depth) if qualified.partition(".")[0] != "builtins" else None
         if isinstance(kind, Maker) and kind.returns in (Kind.SESSION, Kind.ASYNC_SESSION, Kind.OBJECT, Kind.FOREIGN):
             return kind.returns  # an annotation names a class: its instances
         return kind if kind is Kind.FOREIGN else None

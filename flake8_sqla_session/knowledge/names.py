@@ -66,8 +66,9 @@ class Binding:
 
     kind is one of: "import" (value: qualified name), "assign" (value: the
     assigned expression), "annotated" (value: the annotation), "with" (value:
-    the context expression), "param" (value: the annotation or None) or "other"
-    (definitions, loop targets, handler names, ...; value None).
+    the context expression), "param" (value: the annotation or None), "def" and
+    "class" (value: the function or class definition) or "other" (loop targets,
+    handler names, ...; value None).
     """
 
     __slots__ = ("kind", "value", "where")

@@ -226,7 +226,7 @@ class Project:
 
     # ---- what names are --------------------------------------------------------------------
 
-    def lookup(self, qualified: str, importer: ModuleKnowledge) -> Optional[Known]:
+    def lookup(self, qualified: str, importer: ModuleKnowledge, depth: int = 0) -> Optional[Known]:
         """What an imported dotted name is, seen from `importer`; None when it cannot be told."""
         absolute = _absolute(qualified, importer)
         if absolute is None:
@@ -243,13 +243,13 @@ class Project:
         Stats.lookups += 1
         self._active.append(absolute)
         try:
-            answer = self._lookup(absolute)
+            answer = self._lookup(absolute, depth)
         finally:
             self._active.pop()
         self._answers[absolute] = answer
         return answer
 
-    def _lookup(self, absolute: str) -> Optional[Known]:
+    def _lookup(self, absolute: str, depth: int) -> Optional[Known]:
         module, _, name = absolute.rpartition(".")
         if self.find(absolute) is not None:
             return Kind.OBJECT  # a project module: known, and not a session
@@ -259,9 +259,9 @@ class Project:
         if not path:
             return None  # not the project's, or a namespace package (which has no names)
         knowledge = self.knowledge(path, module)
-        return None if knowledge is None else knowledge.export(name)
+        return None if knowledge is None else knowledge.export(name, depth + 1)
 
-    def lookup_star(self, module: str, name: str, importer: ModuleKnowledge) -> Optional[Known]:
+    def lookup_star(self, module: str, name: str, importer: ModuleKnowledge, depth: int = 0) -> Optional[Known]:
         """`name` through `from <module> import *` in `importer`, if that module hands it on."""
         absolute = _absolute(module + ".x", importer)
         if absolute is None:
@@ -276,7 +276,7 @@ class Project:
         public = knowledge.public_names()
         if public is not None and name not in public:
             return None
-        return self.lookup(f"{absolute}.{name}", importer)
+        return self.lookup(f"{absolute}.{name}", importer, depth + 1)
 
     # ---- Django ----------------------------------------------------------------------------
 

@@ -1,0 +1,306 @@
+"""Project knowledge, unit by unit: roots, module finding, re-exports, function and class
+summaries, Django settings, bad modules, and what it costs (modules read once).
+
+The multi-module fixture projects (tests/test_projects.py) prove the whole; these
+tests pin each resolution rule on the smallest project that shows it.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from flake8_sqla_session.checker import check
+from flake8_sqla_session.knowledge import project as project_module
+from flake8_sqla_session.knowledge.project import Stats, import_roots, project_for
+from flake8_sqla_session.settings import Settings
+
+DB = """\
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+engine = create_engine("mysql://db/app", pool_pre_ping=True)
+SessionLocal = sessionmaker(bind=engine)
+"""
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def codes(root: Path, name: str, settings: Settings | None = None) -> list[tuple[int, str]]:
+    path = root / name
+    source = path.read_text()
+    findings = check(ast.parse(source), settings or Settings(), str(path), source)
+    return [(f.line, f.code) for f in findings]
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches(monkeypatch, tmp_path):
+    """Each test its own project cache, and a working directory outside every project."""
+    monkeypatch.setattr(project_module, "_PROJECTS", {})
+    monkeypatch.setattr(project_module, "_SOURCES", {})
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    monkeypatch.chdir(outside)
+
+
+# ---- import roots ------------------------------------------------------------------------
+
+
+def test_roots_from_the_package_chain_markers_src_and_cwd(tmp_path):
+    write(tmp_path, {"proj/pyproject.toml": "", "proj/src/app/__init__.py": "", "proj/src/app/api/__init__.py": "",
+                     "proj/src/app/api/views.py": ""})
+    roots = import_roots(str(tmp_path / "proj/src/app/api/views.py"), Settings(src=(str(tmp_path),)))
+    assert roots[0] == os.path.realpath(tmp_path)  # --sqla-src first
+    assert os.path.realpath(tmp_path / "proj/src") in roots  # above the topmost package, and the src/ layout
+    assert os.path.realpath(tmp_path / "proj") in roots  # the pyproject.toml folder
+    assert roots[-1] == os.path.realpath(tmp_path / "elsewhere")  # the current folder, last
+
+
+def test_site_packages_is_never_a_root(tmp_path):
+    write(tmp_path, {"site-packages/lib/__init__.py": "", "site-packages/lib/mod.py": ""})
+    roots = import_roots(str(tmp_path / "site-packages/lib/mod.py"), Settings())
+    assert not any(root.endswith("site-packages") for root in roots)
+
+
+# ---- what is resolved --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "importer",
+    [
+        "from app.db import SessionLocal\nsession = SessionLocal()\n",
+        "import app.db\nsession = app.db.SessionLocal()\n",
+        "import app.db as database\nsession = database.SessionLocal()\n",
+        "from app import db\nsession = db.SessionLocal()\n",
+        "from .db import SessionLocal\nsession = SessionLocal()\n",
+        "from . import db\nsession = db.SessionLocal()\n",
+        "from app import SessionLocal\nsession = SessionLocal()\n",  # re-exported by app/__init__.py
+        "from app.reexport import *\nsession = SessionLocal()\n",  # star import of a star import
+    ],
+    ids=["from import", "import chain", "import as", "submodule", "relative", "relative submodule",
+         "__init__ re-export", "star imports"],
+)
+def test_a_factory_is_known_however_it_is_imported(tmp_path, importer):
+    write(tmp_path, {"app/__init__.py": "from .db import SessionLocal\n", "app/db.py": DB,
+                     "app/reexport.py": "from .db import *\n", "app/worker.py": importer})
+    assert codes(tmp_path, "app/worker.py") == [(2, "SQS101")]
+
+
+def test_relative_imports_two_levels_up(tmp_path):
+    write(tmp_path, {"app/__init__.py": "", "app/db.py": DB, "app/jobs/__init__.py": "",
+                     "app/jobs/nightly/__init__.py": "",
+                     "app/jobs/nightly/run.py": "from ...db import SessionLocal\n\ndef run():\n"
+                                                "    s = SessionLocal()\n    s.execute(q)\n"})
+    assert codes(tmp_path, "app/jobs/nightly/run.py") == [(4, "SQS104")]
+
+
+def test_namespace_package_from_the_working_folder(tmp_path, monkeypatch):
+    write(tmp_path, {"proj/reports/db.py": DB,
+                     "proj/reports/daily.py": "from .db import engine\nconn = engine.connect()\n"})
+    monkeypatch.chdir(tmp_path / "proj")
+    assert codes(tmp_path, "proj/reports/daily.py") == [(2, "SQS102")]
+
+
+def test_all_limits_what_a_star_import_hands_on(tmp_path):
+    write(tmp_path, {"app/__init__.py": "", "app/db.py": '__all__ = ["engine"]\n' + DB,
+                     "app/worker.py": "from app.db import *\nsession = SessionLocal()\n"})
+    assert codes(tmp_path, "app/worker.py") == []
+
+
+def test_functions_are_known_by_what_they_return_yield_or_are_annotated_to(tmp_path):
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/db.py": DB + textwrap.dedent("""\
+            from contextlib import contextmanager
+            from sqlalchemy.orm import sessionmaker as maker
+
+            def get_session():
+                return SessionLocal()
+
+            @contextmanager
+            def session_scope():
+                s = SessionLocal()
+                try:
+                    yield s
+                finally:
+                    s.close()
+
+            def make_factory(url) -> maker:
+                return build(url)
+
+            def get_engine():
+                return engine
+            """),
+        "app/use.py": textwrap.dedent("""\
+            from app.db import get_engine, get_session, make_factory, session_scope
+
+            shared = get_session()
+            conn = get_engine().connect()
+
+            def job():
+                s = get_session()
+                s.execute(q)
+
+            def scoped():
+                with session_scope() as s:
+                    try:
+                        s.execute(q)
+                    except Exception:
+                        log()
+                    s.commit()
+
+            def factory(url):
+                s = make_factory(url)()
+                s.execute(q)
+            """),
+    })
+    expected = [(3, "SQS101"), (4, "SQS102"), (7, "SQS104"), (14, "SQS301"), (19, "SQS104")]
+    assert codes(tmp_path, "app/use.py") == expected
+
+
+def test_project_classes_are_told_apart_by_their_bases(tmp_path):
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/cart.py": "class CartSession:\n    def commit(self):\n        pass\n",
+        "app/web.py": "import requests\n\nclass Session(requests.Session):\n    pass\n",
+        "app/orm.py": "from sqlalchemy.orm import Session\n\nclass AuditedSession(Session):\n    pass\n",
+        "app/use.py": textwrap.dedent("""\
+            from app.cart import CartSession
+            from app.orm import AuditedSession
+            from app.web import Session
+
+            audited = AuditedSession()
+
+            def f(cart_session: CartSession):
+                try:
+                    cart_session.commit()
+                except Exception:
+                    pass
+
+            def g():
+                http_session = Session()
+                try:
+                    http_session.delete(url)
+                except Exception:
+                    pass
+            """),
+    })
+    assert codes(tmp_path, "app/use.py") == [(5, "SQS101")]
+
+
+def test_django_settings_from_manage_py(tmp_path):
+    write(tmp_path, {
+        "manage.py": 'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "site.conf.prod")\n',
+        "site/__init__.py": "", "site/conf/__init__.py": "",
+        "site/conf/prod.py": DB + "DATABASES = {}\nDW_SESSION = SessionLocal()\n",
+        "site/views.py": "from django.conf import settings\n\ndef v():\n    try:\n"
+                         "        settings.DW_SESSION.commit()\n    except Exception:\n        pass\n",
+    })
+    assert codes(tmp_path, "site/views.py") == [(6, "SQS301")]
+
+
+def test_django_settings_option_environment_and_single_settings_module(tmp_path, monkeypatch):
+    views = "from django.conf import settings\nsession = settings.MAKER()\n"
+    write(tmp_path, {"pyproject.toml": "", "a/__init__.py": "", "a/settings.py": DB + "MAKER = SessionLocal\n"
+                     "DATABASES = {}\n", "b/__init__.py": "", "b/other.py": DB + "MAKER = SessionLocal\n",
+                     "a/views.py": views})
+    assert codes(tmp_path, "a/views.py") == [(2, "SQS101")]  # the one settings module with DATABASES
+    monkeypatch.setattr(project_module, "_PROJECTS", {})
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "b.missing")
+    assert codes(tmp_path, "a/views.py") == []  # the environment wins, and names nothing readable
+    monkeypatch.setattr(project_module, "_PROJECTS", {})
+    assert codes(tmp_path, "a/views.py", Settings(django_settings="b.other")) == [(2, "SQS101")]
+
+
+# ---- unknown is an answer ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "db",
+    ["def broken(:\n", b"\x00\x01binary", "# no cookie\nname = '\xe9'\n".encode("latin-1"), "cycle"],
+    ids=["does not parse", "binary", "not utf-8", "import cycle"],
+)
+def test_bad_modules_leave_names_unknown(tmp_path, db):
+    importer = "from app.db import SessionLocal\nsession = SessionLocal()\n"
+    write(tmp_path, {"app/__init__.py": "", "app/worker.py": importer})
+    if db == "cycle":
+        write(tmp_path, {"app/db.py": "from app.other import SessionLocal\n",
+                         "app/other.py": "from app.db import SessionLocal\n"})
+    elif isinstance(db, bytes):
+        (tmp_path / "app/db.py").write_bytes(db)
+    else:
+        write(tmp_path, {"app/db.py": db})
+    assert codes(tmp_path, "app/worker.py") == []
+
+
+def test_a_module_is_read_once_per_process(tmp_path):
+    write(tmp_path, {"app/__init__.py": "", "app/db.py": DB})
+    for index in range(5):
+        write(tmp_path, {f"app/w{index}.py": "from app.db import SessionLocal\nsession = SessionLocal()\n"})
+    before = Stats.modules_read
+    for index in range(5):
+        assert codes(tmp_path, f"app/w{index}.py") == [(2, "SQS101")]
+    assert Stats.modules_read - before == 1  # app/db.py, once (app/__init__.py is not needed)
+
+
+def test_a_module_not_imported_is_never_read(tmp_path):
+    write(tmp_path, {"app/__init__.py": "", "app/db.py": DB,
+                     "app/plain.py": "import json\n\ndef f(session):\n    session.commit()\n"})
+    before = Stats.modules_read
+    codes(tmp_path, "app/plain.py")
+    assert Stats.modules_read == before
+
+
+def test_the_same_project_is_shared_by_its_files(tmp_path):
+    write(tmp_path, {"app/__init__.py": "", "app/a.py": "", "app/b.py": ""})
+    first = project_for(str(tmp_path / "app/a.py"), Settings())
+    assert project_for(str(tmp_path / "app/b.py"), Settings()) is first
+
+
+# ---- the fixer uses the same knowledge, and its guards hold -----------------------------------
+
+PROJECTS = Path(__file__).parent / "projects"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in PROJECTS.iterdir() if p.is_dir()))
+def test_fixing_a_project_keeps_every_file_valid_and_is_idempotent(tmp_path, name):
+    import shutil
+    import subprocess
+    import sys
+
+    root = tmp_path / name
+    shutil.copytree(PROJECTS / name, root)
+    before = {p: p.read_bytes() for p in root.rglob("*.py")}
+    command = [sys.executable, "-m", "flake8_sqla_session", "--fix", "--unsafe-fixes", "."]
+    first = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300)
+    assert first.returncode in (0, 1), first.stderr
+    assert "SQS999" not in first.stdout + first.stderr
+    after = {p: p.read_bytes() for p in root.rglob("*.py")}
+    assert after != before  # every fixture project has something fixable
+    for path, data in after.items():
+        compile(data, str(path), "exec")
+    second = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300)
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == after, second.stdout
+
+
+def test_long_chains_across_modules_never_reach_the_recursion_limit(tmp_path):
+    """Twenty modules, each re-exporting the one before through 150 aliases: no crash."""
+    aliases = "".join(f"a{i + 1} = a{i}\n" for i in range(50))
+    files = {"app/__init__.py": "", "app/m0.py": DB + "a0 = SessionLocal\n" + aliases.replace("a50", "b0")}
+    for index in range(1, 20):
+        chain = "".join(f"b{i + 1} = b{i}\n" for i in range(150))
+        files[f"app/m{index}.py"] = f"from app.m{index - 1} import b0\n{chain}b0 = b150\n"
+    files["app/near.py"] = "from app.m0 import b0\nsession = b0()\n"
+    files["app/use.py"] = "from app.m19 import b0\nsession = b0()\n"
+    write(tmp_path, files)
+    assert codes(tmp_path, "app/near.py") == [(2, "SQS101")]  # 51 aliases in one module away: known
+    assert codes(tmp_path, "app/use.py") == []  # past the bounds (and a cycle of names): unknown, quiet
