@@ -510,17 +510,23 @@ class AppCorpus:
     def description(self) -> str:
         import apps
 
-        names = ", ".join(f"{a.name} {a.version}" for a in apps.load_manifest())
+        chosen = {d.name for d in self.dirs}
+        names = ", ".join(f"{a.name} {a.version}" for a in apps.load_manifest() if a.name in chosen)
         return f"{len(self.files):,} files, {self.lines:,} lines ({names})"
 
     def relative(self, path: Path) -> str:
         return str(path.relative_to(self.cache))
 
 
-def load_app_corpus(cache: Path) -> AppCorpus:
+def load_app_corpus(cache: Path, only: Sequence[str] = ()) -> AppCorpus:
     import apps
 
     dirs = apps.app_dirs(cache)
+    if only:
+        unknown = set(only) - {d.name for d in dirs}
+        if unknown:
+            raise SystemExit(f"--apps: not in bench/apps.json: {', '.join(sorted(unknown))}")
+        dirs = [d for d in dirs if d.name in only]
     files = [f for d in dirs for f in apps.python_files(d)]
     lines = sum(len(f.read_bytes().splitlines()) for f in files)
     return AppCorpus(cache, dirs, files, lines, {})
@@ -722,7 +728,7 @@ def _flake8_version(python: str, cwd: Path) -> str:
     return " ".join(out.stdout.split())
 
 
-def app_flake8(corpus: AppCorpus, rounds: int, without_python: str) -> list[Row]:
+def app_flake8(corpus: AppCorpus, rounds: int, without_python: str, jobs_list: Sequence[int]) -> list[Row]:
     with_python = sys.executable
     with_version = _flake8_version(with_python, corpus.cache)
     without_version = _flake8_version(without_python, corpus.cache)
@@ -736,17 +742,17 @@ def app_flake8(corpus: AppCorpus, rounds: int, without_python: str) -> list[Row]
         raise RuntimeError(f"the two environments differ in more than the plugin:\n{with_version}\n{without_version}")
     excludes = ["--extend-exclude", ",".join(str(p) for p in corpus.excluded)] if corpus.excluded else []
     dirs = [str(d.relative_to(corpus.cache)) for d in corpus.dirs]
-    times: dict[tuple[int, str], list[Timing]] = {(j, m): [] for j in APP_FLAKE8_JOBS for m in ("with", "without")}
+    times: dict[tuple[int, str], list[Timing]] = {(j, m): [] for j in jobs_list for m in ("with", "without")}
     reports: dict[tuple[int, str], tuple[int, int]] = {}
     for _ in range(rounds):
-        for jobs in APP_FLAKE8_JOBS:
+        for jobs in jobs_list:
             for mode, python in (("with", with_python), ("without", without_python)):
                 cmd = [python, "-m", "flake8", "--isolated", "-j", str(jobs), "--exit-zero", *excludes, *dirs]
                 t, proc = run_wall(cmd, cwd=corpus.cache, ok=(0,))
                 times[(jobs, mode)].append(t)
                 reports[(jobs, mode)] = (proc.stdout.count(b"\n"), proc.stdout.count(b": SQS"))
     rows = []
-    for jobs in APP_FLAKE8_JOBS:
+    for jobs in jobs_list:
         w, wo = median(times[(jobs, "with")]), median(times[(jobs, "without")])
         (n_with, sqs), (n_without, _) = reports[(jobs, "with")], reports[(jobs, "without")]
         if n_with - sqs != n_without:
@@ -821,13 +827,14 @@ def main_apps(args: argparse.Namespace, parts: list[str]) -> int:
     if "flake8" in parts and not args.without_python:
         raise SystemExit("--corpus apps: the flake8 part needs --without-python (an environment without the plugin)")
     jobs = args.jobs or 2
+    flake8_jobs = [int(j) for j in args.flake8_jobs.split(",") if j.strip()]
     print("flake8-sqla-session benchmark: application corpus")
     print("Command: " + " ".join([Path(sys.executable).name, "bench/bench.py", *args.given]))
     for line in machine_info():
         print(line)
-    corpus = load_app_corpus(args.cache)
+    corpus = load_app_corpus(args.cache, [a for a in args.apps.split(",") if a])
     print(f"Corpus: {corpus.description}; under {corpus.cache}")
-    print(f"Parts: {', '.join(parts)}; flake8 -j {' and -j '.join(map(str, APP_FLAKE8_JOBS))}; fixer --jobs {jobs}")
+    print(f"Parts: {', '.join(parts)}; flake8 -j {' and -j '.join(map(str, flake8_jobs))}; fixer --jobs {jobs}")
     sys.stdout.flush()
     started = time.perf_counter()
     if args.file_timeout:
@@ -839,22 +846,27 @@ def main_apps(args: argparse.Namespace, parts: list[str]) -> int:
     rows: list[Row] = []
     slowest: list[FileCost] = []
     notes: list[str] = []
+    # each part's rows are printed when it is done, and all of them again at the end
     if "plugin" in parts:
         plugin_rows, slowest, notes = app_plugin(corpus, args.rounds or 5)
         rows += plugin_rows
-        print(f"plugin: done ({plugin_rows[0].detail})", flush=True)
+        print("plugin: done")
+        print_table(plugin_rows, [])
+        print_slowest(slowest)
+        for note in notes:
+            print(f"\n{note}")
+        print(flush=True)
     if "flake8" in parts:
-        rows += app_flake8(corpus, args.rounds or 3, args.without_python)
-        print("flake8: done", flush=True)
+        flake8_rows = app_flake8(corpus, args.rounds or 3, args.without_python, flake8_jobs)
+        rows += flake8_rows
+        print("flake8: done")
+        print_table(flake8_rows, [])
+        print(flush=True)
     if "fixer" in parts:
         rows += app_fixer(corpus, args.rounds or 5, jobs)
         print(f"fixer: done ({rows[-1].detail})", flush=True)
-    print()
+    print("\nAll parts:\n")
     print_table(rows, [])
-    if slowest:
-        print_slowest(slowest)
-    for note in notes:
-        print(f"\n{note}")
     if corpus.excluded:
         print(f"\nLEFT OUT of every part (over --file-timeout): {len(corpus.excluded)} file(s)")
     print(f"\n(total bench time {time.perf_counter() - started:.0f} s)")
@@ -939,6 +951,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--without-python",
         help="--corpus apps: the python of an environment with the same flake8 and without the plugin",
+    )
+    parser.add_argument(
+        "--apps", default="",
+        help="--corpus apps: comma-separated applications to measure (default: all of bench/apps.json)",
+    )
+    parser.add_argument(
+        "--flake8-jobs", default=",".join(map(str, APP_FLAKE8_JOBS)),
+        help="--corpus apps: the flake8 -j values to compare with and without the plugin (default: 1,2)",
     )
     parser.add_argument(
         "--file-timeout", type=float, default=None,
