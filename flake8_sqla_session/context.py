@@ -37,7 +37,7 @@ class Context(ModuleKnowledge):
         # id of a call whose result is only used to call a method on it -> that method's
         # name (filled with `calls`).
         self.chained_calls: dict[int, str] = {}
-        self._uses: UseIndex | None = None
+        self._uses: dict[int, UseIndex] = {}  # id(outermost function) -> its index
         self._assigned: dict[int, dict[int, list[str]]] = {}
 
     # ---- queries for the rules -------------------------------------------------------------
@@ -102,10 +102,22 @@ class Context(ModuleKnowledge):
     ) -> bool | None:
         """How the local `name` is used in `function`: see `UseIndex.kept_local`."""
         self.steps += 1
-        if self._uses is None:
-            self._uses = UseIndex(self.tree)
-            self.steps += self._uses.size
-        return self._uses.kept_local(function, name, release, local_call)
+        outermost = self._outermost_function(function)
+        uses = self._uses.get(id(outermost))
+        if uses is None:
+            uses = self._uses[id(outermost)] = UseIndex(outermost)
+            self.steps += uses.size
+        return uses.kept_local(function, name, release, local_call)
+
+    def _outermost_function(self, function: ast.AST) -> ast.AST:
+        """The function that holds `function` and is held by no other (itself, for most)."""
+        scope = self.scopes.get(function)
+        outermost = function
+        while scope is not None:
+            if scope.kind == "function":
+                outermost = scope.node
+            scope = scope.parent
+        return outermost
 
     def bound_to(self, value: ast.expr, scope: Scope) -> list[str]:
         """The names of `scope` that an assignment binds to `value` (an expression node)."""
@@ -193,12 +205,13 @@ def _has_return(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
 
 
 class UseIndex:
-    """Where each name is used in a module, from a single depth-first walk.
+    """Where each name is used in a function (nested functions included), from one walk.
 
-    Every node gets its preorder number, so the nodes inside a function are the
-    numbers from the function's own to the last of its body: how a name is used
-    in any function (nested functions included) is a few binary searches, and
-    asking about every local of every function costs one walk of the module.
+    Every node gets its preorder number, so the nodes inside a nested function
+    are the numbers from the function's own to the last of its body: how a name
+    is used in any of them is a few binary searches.  Built for the outermost
+    function that holds a local the rules ask about, so asking about every local
+    of every function costs at most one walk of the module.
     """
 
     __slots__ = ("span", "loads", "attributes", "releases", "sole_arguments", "size")
@@ -292,9 +305,11 @@ class TextFacts:
 
     @property
     def imports_project(self) -> bool:
-        """An import of one of the project's own modules (or of Django's settings)."""
+        """An import of Django's settings, or of a project module related to SQLAlchemy."""
         if self._imports_project is None:
-            self._imports_project = self.project is not None and self.project.imports_project(self.source)
+            self._imports_project = self.project is not None and self.project.imports_project(
+                self.source, self.filename
+            )
         return self._imports_project
 
     def has(self, *words: str) -> bool:

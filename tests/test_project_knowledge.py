@@ -46,6 +46,7 @@ def fresh_caches(monkeypatch, tmp_path):
     """Each test its own project cache, and a working directory outside every project."""
     monkeypatch.setattr(project_module, "_PROJECTS", {})
     monkeypatch.setattr(project_module, "_SOURCES", {})
+    monkeypatch.setattr(project_module, "_ROOTS", {})
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
     outside = tmp_path / "elsewhere"
     outside.mkdir()
@@ -246,18 +247,18 @@ def test_a_module_is_read_once_per_process(tmp_path):
     write(tmp_path, {"app/__init__.py": "", "app/db.py": DB})
     for index in range(5):
         write(tmp_path, {f"app/w{index}.py": "from app.db import SessionLocal\nsession = SessionLocal()\n"})
-    before = Stats.modules_read
+    before = Stats.files_read
     for index in range(5):
         assert codes(tmp_path, f"app/w{index}.py") == [(2, "SQS101")]
-    assert Stats.modules_read - before == 1  # app/db.py, once (app/__init__.py is not needed)
+    assert Stats.files_read - before == 1  # app/db.py, once (app/__init__.py is not needed)
 
 
 def test_a_module_not_imported_is_never_read(tmp_path):
     write(tmp_path, {"app/__init__.py": "", "app/db.py": DB,
                      "app/plain.py": "import json\n\ndef f(session):\n    session.commit()\n"})
-    before = Stats.modules_read
+    before = Stats.files_read
     codes(tmp_path, "app/plain.py")
-    assert Stats.modules_read == before
+    assert Stats.files_read == before
 
 
 def test_the_same_project_is_shared_by_its_files(tmp_path):

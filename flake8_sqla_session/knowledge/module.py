@@ -42,6 +42,11 @@ TRANSPARENT_DECORATORS = frozenset(
     {"functools.lru_cache", "functools.cache", "builtins.staticmethod", "builtins.classmethod"}
 )
 _NESTED_CODE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+# Statements with no statements inside (or whose inside is another function's).
+_STATEMENT_ONLY = frozenset(
+    {ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.AugAssign, ast.AnnAssign, ast.Raise, ast.Assert,
+     ast.Delete, ast.Pass, ast.Break, ast.Continue, ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal}
+)
 
 
 def called(kind: Known | None) -> Known | None:
@@ -109,6 +114,13 @@ class ModuleKnowledge:
         self._makers: dict[int, Known | None] = {}
         self.steps = 0
         self._walk(tree.body, self.module, (), False)
+
+    def add_statements(self, statements: list[ast.stmt]) -> None:
+        """Walk more module-level statements (of a module read in part) into this knowledge."""
+        for statement in statements:
+            if isinstance(statement, (ast.Import, ast.ImportFrom)) and not self.imports_sqlalchemy:
+                self.imports_sqlalchemy = _imports_sqlalchemy(statement)
+        self._walk(statements, self.module, (), False)
 
     # ---- the walk -------------------------------------------------------------------------
 
@@ -382,7 +394,7 @@ class ModuleKnowledge:
         """
         if depth > MAX_DEPTH:
             return None
-        if name in self.module.names:
+        if self.module.lookup(name) is not None and name in self.module.names:  # lookup may load it
             return self._classify_name(name, self.module, depth)
         return self._star_imported(name, depth)
 
@@ -582,18 +594,30 @@ def _is_none(expr: ast.expr) -> bool:
 
 
 def _returns_and_yields(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[list[ast.expr], list[ast.expr]]:
-    """The values a function returns and yields (not those of nested functions)."""
+    """The values a function returns and yields (not those of nested functions).
+
+    Statements only, for speed: a `yield` counts as a statement of its own
+    (`yield session`) or as the value of an assignment (`x = yield session`).
+    """
     returns: list[ast.expr] = []
     yields: list[ast.expr] = []
     stack: list[ast.AST] = list(node.body)
     while stack:
         child = stack.pop()
-        if isinstance(child, _NESTED_CODE):
-            continue
-        if isinstance(child, ast.Return) and child.value is not None:
-            returns.append(child.value)
-        elif isinstance(child, (ast.Yield, ast.YieldFrom)):
-            if child.value is not None:
-                yields.append(child.value)
-        stack.extend(ast.iter_child_nodes(child))
+        kind = type(child)
+        if kind is ast.Return:
+            value = cast(ast.Return, child).value
+            if value is not None:
+                returns.append(value)
+        elif kind is ast.Expr or kind is ast.Assign:
+            value = cast(ast.Expr, child).value
+            if isinstance(value, ast.Await):
+                value = value.value
+            if isinstance(value, (ast.Yield, ast.YieldFrom)) and value.value is not None:
+                yields.append(value.value)
+        elif kind not in _STATEMENT_ONLY:
+            for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+                inner = getattr(child, field, None)
+                if inner:
+                    stack.extend(inner)
     return returns, yields

@@ -9,7 +9,7 @@ rules stay quiet.
 from __future__ import annotations
 
 import ast
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 # Packages whose `Session` and `create_engine` are SQLAlchemy's (SQLModel re-exports them).
 SA_ROOTS = frozenset({"sqlalchemy", "sqlmodel"})
@@ -84,7 +84,7 @@ class Binding:
 class Scope:
     """A module, class or function body and the names bound in it."""
 
-    __slots__ = ("node", "kind", "parent", "names", "star_imports", "is_async", "declared", "globals")
+    __slots__ = ("node", "kind", "parent", "names", "star_imports", "is_async", "declared", "globals", "loader")
 
     def __init__(self, node: ast.AST, kind: str, parent: Optional[Scope], is_async: bool = False) -> None:
         self.node = node
@@ -95,6 +95,8 @@ class Scope:
         self.is_async = is_async
         self.declared: set[str] = set()  # global / nonlocal names
         self.globals: set[str] = set()  # global names only
+        # For a module read in part: binds a name it does not have yet, if it can (True).
+        self.loader: Optional[Callable[[str], bool]] = None
 
     def bind(self, name: str, binding: Binding) -> None:
         self.names.setdefault(name, []).append(binding)
@@ -122,6 +124,8 @@ class Scope:
         first = True
         while scope is not None:
             if (first or scope.kind != "class") and name in scope.names:
+                return scope.names[name]
+            if scope.loader is not None and scope.loader(name):
                 return scope.names[name]
             if scope.kind == "module" and name in SA_STAR_NAMES:
                 for module in scope.star_imports:

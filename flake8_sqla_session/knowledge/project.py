@@ -34,7 +34,12 @@ MAX_MODULE_BYTES = 2_000_000  # a bigger "module" is generated data: unknown
 MAX_CHAIN = 12  # re-exports followed through at most this many modules
 _MARKERS = ("manage.py", "pyproject.toml", "setup.cfg", "setup.py")
 _SETTINGS_MODULE = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]""")
-_IMPORTED = re.compile(r"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import|import[ \t]+([\w.]+))", re.MULTILINE)
+_SQLALCHEMY_TEXT = re.compile(
+    r"^[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy|django\.conf)\b", re.MULTILINE
+)
+_IMPORTED = re.compile(
+    r"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?[ \t]*([\w, \t]*)|import[ \t]+([\w.]+))", re.MULTILINE
+)
 _NOT_ROOTS = frozenset({"site-packages", "dist-packages"})
 
 
@@ -54,24 +59,28 @@ _LIBRARIES = _library_folders()
 class Stats:
     """What project knowledge cost in this process (for the bench)."""
 
-    modules_read = 0  # files read and parsed
+    files_read = 0  # project module files read (each at most once per process)
+    modules_read = 0  # files parsed whole
+    outlines = 0  # files read to parse a few statements of them
     lookups = 0
 
 
 class _Source:
-    """A parsed project module file, shared by every `Project` of the process."""
+    """A project module file's text, and its tree once parsed, shared by every `Project`."""
 
-    __slots__ = ("tree",)
+    __slots__ = ("text", "tree", "parsed", "outline")
 
-    def __init__(self, tree: Optional[ast.Module]) -> None:
-        self.tree = tree
+    def __init__(self, text: Optional[str]) -> None:
+        self.text = text
+        self.tree: Optional[ast.Module] = None
+        self.parsed = False
+        self.outline: Optional[Outline] = None
 
 
 _SOURCES: dict[tuple[str, int, int], _Source] = {}
 
 
-def read_module(path: str) -> Optional[ast.Module]:
-    """The parsed module at `path`, or None if it is not a regular, readable, parsable Python file."""
+def _source(path: str) -> Optional[_Source]:
     try:
         info = os.stat(path)  # follows symlinks; a loop raises
     except (OSError, ValueError):
@@ -81,12 +90,35 @@ def read_module(path: str) -> Optional[ast.Module]:
     key = (path, info.st_size, info.st_mtime_ns)
     cached = _SOURCES.get(key)
     if cached is None:
-        cached = _SOURCES[key] = _Source(_parse(path))
+        cached = _SOURCES[key] = _Source(_read_text(path))
+        Stats.files_read += 1
+    return cached
+
+
+def read_module(path: str) -> Optional[ast.Module]:
+    """The parsed module at `path`, or None if it is not a regular, readable, parsable Python file."""
+    source = _source(path)
+    if source is None or source.text is None:
+        return None
+    if not source.parsed:
+        source.parsed = True
+        source.tree = _parse(source.text, path)
         Stats.modules_read += 1
-    return cached.tree
+    return source.tree
 
 
-def _parse(path: str) -> Optional[ast.Module]:
+def outline_of(path: str) -> Optional[Outline]:
+    """The top-level statements of the module at `path`, found in its text without parsing it."""
+    source = _source(path)
+    if source is None or source.text is None:
+        return None
+    if source.outline is None:
+        source.outline = Outline(source.text)
+        Stats.outlines += 1
+    return source.outline
+
+
+def _read_text(path: str) -> Optional[str]:
     try:
         with open(path, "rb") as handle:
             data = handle.read(MAX_MODULE_BYTES + 1)
@@ -94,15 +126,120 @@ def _parse(path: str) -> Optional[ast.Module]:
             return None
         encoding, _ = tokenize.detect_encoding(iter(data.splitlines(keepends=True)).__next__)
         text = data.decode(encoding)
-        if text.startswith("\ufeff"):
-            text = text[1:]
+    except (OSError, SyntaxError, ValueError, UnicodeDecodeError, LookupError):
+        return None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _parse(text: str, path: str) -> Optional[ast.Module]:
+    try:
         return ast.parse(text, path)
-    except (OSError, SyntaxError, ValueError, UnicodeDecodeError, LookupError, RecursionError, MemoryError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
 
+# Lines that start a top-level statement (column 0), and what they bind.
+_TOP_START = re.compile(r"[A-Za-z_@]")
+_CONTINUATION = re.compile(r"(?:else|elif|except|finally)\b")
+_DEFINES = re.compile(r"(?:async[ \t]+)?def[ \t]+(\w+)|class[ \t]+(\w+)")
+_ASSIGNS = re.compile(r"(\w+(?:[ \t]*,[ \t]*\w+)*)[ \t]*(?::[^=\n]*)?=(?!=)")
+_IMPORTS = re.compile(r"(?:from|import)[ \t]")
+
+
+class Outline:
+    """A module's top-level statements, cut from its text at column-0 lines, by the names they bind.
+
+    Asking what one name of a big module is parses the imports, the statements
+    that bind that name, and then, one by one as classification reaches them,
+    those that bind the names it refers to: a few lines, not the module.  A name
+    no column-0 statement binds is parsed from the whole module instead (it may
+    be bound in an `if` or `try` block); a statement that does not parse alone
+    (the cut fell inside a string) leaves its names unknown.
+    """
+
+    __slots__ = ("chunks", "binders", "imports", "classes", "_parsed")
+
+    def __init__(self, text: str) -> None:
+        lines = text.splitlines(keepends=True)
+        starts: list[int] = []
+        decorated = False
+        for number, line in enumerate(lines):
+            if not line or not _TOP_START.match(line) or _CONTINUATION.match(line):
+                continue
+            if not decorated:
+                starts.append(number)
+            decorated = line.startswith("@")
+        self.chunks = ["".join(lines[a:b]) for a, b in zip(starts, [*starts[1:], len(lines)])]
+        self.binders: dict[str, list[int]] = {}
+        self.imports: list[int] = []
+        self.classes: set[int] = set()
+        for index, chunk in enumerate(self.chunks):
+            head = chunk.lstrip("@")
+            if chunk.startswith("@"):
+                head = next((line for line in chunk.splitlines() if not line.startswith("@")), "")
+            if _IMPORTS.match(head):
+                self.imports.append(index)
+                continue
+            match = _DEFINES.match(head) or _ASSIGNS.match(head)
+            if match and match.re is _DEFINES and match.group(2):
+                self.classes.add(index)
+            if match:
+                names = (match.group(1) or match.group(2) or "") if match.re is _DEFINES else match.group(1)
+                for name in names.split(","):
+                    self.binders.setdefault(name.strip(), []).append(index)
+        self._parsed: dict[int, Optional[list[ast.stmt]]] = {}
+
+    def parse(self, index: int) -> Optional[list[ast.stmt]]:
+        """The statements of one chunk; of a class, its header alone (its bases are what counts)."""
+        if index not in self._parsed:
+            chunk = self.chunks[index]
+            header = _class_header(chunk)
+            parsed = None
+            for text in ([header + "\n    pass\n"] if header else []) + [chunk]:
+                try:
+                    parsed = ast.parse(text).body
+                    break
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    continue
+            self._parsed[index] = parsed
+        return self._parsed[index]
+
+
+def _class_header(chunk: str) -> Optional[str]:
+    """`@decorator\nclass Name(Base, metaclass=M):` of a class chunk, without its body."""
+    start = chunk.find("class ")
+    if start < 0 or not _DEFINES.match(chunk, start) or "def " in chunk[:start]:
+        return None
+    depth = 0
+    for position in range(start, len(chunk)):
+        character = chunk[position]
+        if character in "([{":
+            depth += 1
+        elif character in ")]}":
+            depth -= 1
+        elif character in "\"'#":
+            return None  # a string or a comment in the header: parse the whole class
+        elif character == ":" and depth == 0:
+            return chunk[: position + 1]
+    return None
+
+
+_ROOTS: dict[tuple[str, tuple[str, ...], str], tuple[str, ...]] = {}
+
+
 def import_roots(filename: str, settings: Settings) -> tuple[str, ...]:
-    """Where the checked file's imports are looked for, in order."""
+    """Where the checked file's imports are looked for, in order (remembered per folder)."""
+    folder = os.path.dirname(os.path.abspath(filename)) if filename and filename not in ("-", "stdin") else ""
+    key = (folder, settings.src, os.getcwd())
+    roots = _ROOTS.get(key)
+    if roots is None:
+        if len(_ROOTS) > 4096:
+            _ROOTS.clear()
+        roots = _ROOTS[key] = _find_roots(filename, settings)
+    return roots
+
+
+def _find_roots(filename: str, settings: Settings) -> tuple[str, ...]:
     roots: list[str] = []
 
     def add(folder: str) -> None:
@@ -148,6 +285,32 @@ def project_for(filename: str, settings: Settings) -> Project:
     return project
 
 
+class _Loader:
+    """Binds a name of a module read in part: parses and walks the statements that bind it."""
+
+    __slots__ = ("outline", "knowledge", "tried")
+
+    def __init__(self, outline: Outline, knowledge: ModuleKnowledge) -> None:
+        self.outline = outline
+        self.knowledge = knowledge
+        self.tried: set[str] = set()
+
+    def __call__(self, name: str) -> bool:
+        if name in self.tried:
+            return False
+        self.tried.add(name)
+        statements = []
+        for index in self.outline.binders.get(name, ()):
+            parsed = self.outline.parse(index)
+            if parsed is None:
+                return False
+            statements.extend(parsed)
+        if not statements:
+            return False
+        self.knowledge.add_statements(statements)
+        return name in self.knowledge.module.names
+
+
 class Project:
     """The modules under a set of import roots, and what their names are."""
 
@@ -156,6 +319,8 @@ class Project:
         self.settings = settings
         self._found: dict[str, Optional[str]] = {}  # module -> file (or "" for a namespace package)
         self._modules: dict[str, Optional[ModuleKnowledge]] = {}  # file -> its knowledge
+        self._partial: dict[str, ModuleKnowledge] = {}  # file -> knowledge of some of its statements
+        self._related: dict[str, bool] = {}  # file -> whether SQLAlchemy is imported by it or below it
         self._answers: dict[str, Optional[Known]] = {}
         self._active: list[str] = []
         self._django: Optional[str] = None
@@ -200,18 +365,27 @@ class Project:
                     return ".".join(parts)
         return ""
 
-    def imports_project(self, source: str) -> bool:
-        """Whether the text imports a project module (or Django's settings): a cheap prefilter."""
+    def imports_project(self, source: str, filename: str = "") -> bool:
+        """Whether the text imports Django's settings, or a project module that imports SQLAlchemy
+        (itself or through the project modules it imports): a cheap prefilter, text only."""
+        module_name = self.module_name_of(filename) if filename else ""
+        is_package = filename.endswith("__init__.py")
         for match in _IMPORTED.finditer(source):
-            dots, module, plain = match.group(1), match.group(2), match.group(3)
-            if dots:
-                return True
-            name = module or plain or ""
+            name = (match.group(1) or "") + (match.group(2) or match.group(4) or "")
             if name == "django.conf":
                 return True
-            if name and self.find(name.partition(".")[0]) is not None:
+            absolute = _absolute_name(name, module_name, is_package) if name else None
+            if absolute is None:
+                if match.group(1):
+                    return True  # a relative import that cannot be placed: cannot tell
+                continue
+            if any(self._related_module(module) for module in _modules_of(absolute, match.group(3))):
                 return True
         return False
+
+    def _related_module(self, module: str) -> bool:
+        path = self.find(module)
+        return bool(path) and self._sqlalchemy_related(path or "", module)
 
     def knowledge(self, path: str, module: str) -> Optional[ModuleKnowledge]:
         """The walked module at `path`, or None when it cannot be read."""
@@ -223,6 +397,34 @@ class Project:
         knowledge = None if tree is None else ModuleKnowledge(tree, self.settings, path, self, module)
         self._modules[path] = knowledge
         return knowledge
+
+    def knowledge_of_name(self, path: str, module: str, name: str, light: bool = False) -> Optional[ModuleKnowledge]:
+        """Knowledge of the module at `path` enough to tell what its `name` is.
+
+        Its outline's statements are parsed as they are needed (`Outline`); the
+        whole module only when no column-0 statement binds `name`.  `light`, for a
+        module unrelated to SQLAlchemy: only its imports and class headers are
+        read (a re-exported `requests.Session`, a `CartSession` class), never
+        its functions or values, which cannot be SQLAlchemy's.
+        """
+        if path in self._modules:
+            return self._modules[path]
+        outline = outline_of(path)
+        if light:
+            binders = outline.binders.get(name, ()) if outline is not None else ()
+            if outline is None or any(index not in outline.classes for index in binders):
+                return None
+        elif outline is None or name not in outline.binders:
+            return self.knowledge(path, module)
+        partial = self._partial.get(path)
+        if partial is None:
+            from .module import ModuleKnowledge
+
+            imports = [stmt for index in outline.imports for stmt in outline.parse(index) or ()]
+            partial = ModuleKnowledge(ast.Module(body=imports, type_ignores=[]), self.settings, path, self, module)
+            partial.module.loader = _Loader(outline, partial)
+            self._partial[path] = partial
+        return partial
 
     # ---- what names are --------------------------------------------------------------------
 
@@ -258,8 +460,36 @@ class Project:
         path = self.find(module)
         if not path:
             return None  # not the project's, or a namespace package (which has no names)
-        knowledge = self.knowledge(path, module)
+        light = not self._sqlalchemy_related(path, module)
+        knowledge = self.knowledge_of_name(path, module, name, light)
         return None if knowledge is None else knowledge.export(name, depth + 1)
+
+    def _sqlalchemy_related(self, path: str, module: str) -> bool:
+        """Whether a module's text imports SQLAlchemy (or Django's settings), itself or through the
+        project modules it imports: only then can its functions and values be SQLAlchemy's."""
+        known = self._related.get(path)
+        if known is not None:
+            return known
+        self._related[path] = False  # an import cycle adds nothing
+        source = _source(path)
+        text = source.text if source is not None else None
+        related = False
+        if text is not None:
+            if _SQLALCHEMY_TEXT.search(text):
+                related = True
+            else:
+                is_package = path.endswith("__init__.py")
+                for match in _IMPORTED.finditer(text):
+                    name = (match.group(1) or "") + (match.group(2) or match.group(4) or "")
+                    imported = _absolute_name(name, module, is_package) if name else None
+                    if imported is not None and any(
+                        self.find(other) not in (None, "", path) and self._related_module(other)
+                        for other in _modules_of(imported, match.group(3))
+                    ):
+                        related = True
+                        break
+        self._related[path] = related
+        return related
 
     def lookup_star(self, module: str, name: str, importer: ModuleKnowledge, depth: int = 0) -> Optional[Known]:
         """`name` through `from <module> import *` in `importer`, if that module hands it on."""
@@ -337,20 +567,34 @@ def _small_text(path: str) -> Optional[str]:
         return None
 
 
+def _modules_of(module: str, names: Optional[str]) -> list[str]:
+    """`from module import a, b`: the module, and `module.a`, `module.b` in case they are submodules."""
+    found = [module]
+    for name in (names or "").split(","):
+        name = name.strip().split(" ")[0]
+        if name.isidentifier():
+            found.append(f"{module}.{name}")
+    return found
+
+
 def _absolute(qualified: str, importer: ModuleKnowledge) -> Optional[str]:
     """`..db.engine` seen from `app.api.views` -> `app.db.engine`."""
+    return _absolute_name(qualified, importer.module_name, importer.is_package)
+
+
+def _absolute_name(qualified: str, module_name: str, is_package: bool) -> Optional[str]:
     if not qualified.startswith("."):
         return qualified
     level = len(qualified) - len(qualified.lstrip("."))
     rest = qualified[level:]
-    package = importer.module_name if importer.is_package else importer.module_name.rpartition(".")[0]
-    if not importer.module_name:
+    package = module_name if is_package else module_name.rpartition(".")[0]
+    if not module_name:
         return None  # a file outside the roots: relative imports cannot be placed
     parts = package.split(".") if package else []
     if level - 1 > len(parts):
         return None
     base = parts[: len(parts) - (level - 1)]
-    return ".".join([*base, rest]) if base else rest or None
+    return ".".join([*base, rest]) if base and rest else ".".join(base) if base else rest or None
 
 
 __all__ = ["Project", "Stats", "project_for", "import_roots", "read_module"]
