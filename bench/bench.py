@@ -536,20 +536,25 @@ def median(timings: Sequence[Timing]) -> Timing:
     return Timing(statistics.median(t.wall for t in timings), statistics.median(t.cpu for t in timings))
 
 
-def modules_read() -> int | None:
-    """HOOK: how many project modules the core has read so far, or None when it does not say.
+def modules_read() -> dict[str, int] | None:
+    """HOOK: what project knowledge has cost so far in this process, or None when the core does not say.
 
     The project-wide import resolution reads other modules of the checked
     file's project to classify imported names, at most once per process.  The
-    core counts them in `flake8_sqla_session.knowledge.project.Stats.modules_read`;
-    an older core has no such counter, and the bench then says so.
+    core counts that in `flake8_sqla_session.knowledge.project.Stats`
+    (`files_read`, `modules_read` parsed whole, `outlines` read for a few
+    statements, `lookups`); every int counter there is reported.  An older
+    core has no such counter, and the bench then says so.
     """
     try:
         project = importlib.import_module("flake8_sqla_session.knowledge.project")
     except ImportError:
         return None
-    value = getattr(getattr(project, "Stats", None), "modules_read", None)
-    return value if isinstance(value, int) else None
+    stats = getattr(project, "Stats", None)
+    if stats is None:
+        return None
+    counts = {name: value for name, value in vars(stats).items() if isinstance(value, int) and not name.startswith("_")}
+    return counts or None
 
 
 def forget_project_modules() -> None:
@@ -681,11 +686,14 @@ def app_plugin(corpus: AppCorpus, rounds: int) -> tuple[list[Row], list[FileCost
             "project modules read per checked file: not exposed by this core (hook: modules_read() in bench/bench.py)"
         )
     else:
-        read = (read_after - read_before) / rounds
-        per_file = read / len(costs) if costs else 0.0
+        parts = ", ".join(
+            f"{name} {(read_after[name] - read_before.get(name, 0)) / rounds:.0f} "
+            f"({(read_after[name] - read_before.get(name, 0)) / rounds / max(len(costs), 1):.3f} per file)"
+            for name in read_after
+        )
         notes.append(
-            f"project modules read per checked file: {per_file:.3f} ({read:.0f} modules read and parsed per round "
-            f"for {len(costs)} checked files; each round starts with empty caches, as one flake8 process does)"
+            f"project knowledge per run over {len(costs)} checked files (each round starts with empty caches, "
+            f"as one flake8 process does): {parts}"
         )
     over_1ms = [c for c in over if c.plugin.wall >= 0.001]
     notes.append(
