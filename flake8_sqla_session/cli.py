@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
 import difflib
 import functools
 import os
@@ -20,7 +21,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from . import __version__
 from .config import Config, ConfigError, load_config, selection_from_options, settings_from_options
-from .finding import Finding
+from .finding import Finding, InsertFirstStatement, Span
 from .formats import FORMATS, Replacement, Report, Run, statistics
 from .rules import RULES
 from .selection import Selection
@@ -49,33 +50,39 @@ class Outcome:
     applied: list[Finding] = field(default_factory=list)
     diff: str = ""
     error: str | None = None
-    fixed_text: str | None = None  # for stdin
+    # For `-` with --fix or --add-noqa: the new bytes, or the input when unchanged or unfixable.
+    output: bytes | None = None
     reports: list[Report] = field(default_factory=list)  # the findings, as the output formats take them
     noqa_added: int = 0  # lines given a `# noqa` comment (--add-noqa)
 
 
 # ---- one file ----------------------------------------------------------------------------
 
-def process(path: str, job: Job, stdin_text: str | None = None) -> Outcome:
-    """Check (and fix) one file; every failure becomes `Outcome.error`, never an exception."""
-    from .fix.files import FileError, SourceFile, read_source, write_source
+def process(path: str, job: Job, stdin_data: bytes | None = None) -> Outcome:
+    """Check (and fix) one file; every failure becomes `Outcome.error`, never an exception.
 
-    from .noqa import NoqaError
+    `stdin_data`: the bytes read from stdin, decoded as a file's are; with --fix
+    (or --add-noqa) the outcome's `output` is the new bytes, or these bytes
+    unchanged when there is nothing to change or they cannot be processed (an
+    editor replaces its buffer with what it gets).
+    """
+    from .fix.files import FileError, read_source, source_from_bytes, write_source
+    from .noqa import NoqaError, add_noqa
 
     outcome = Outcome(path)
     text: str | None = None
     tree = None
+    if stdin_data is not None and job.mode in ("fix", "add-noqa"):
+        outcome.output = stdin_data
     try:
-        if stdin_text is None:
+        if stdin_data is None:
             source = read_source(path)
         else:
-            source = SourceFile(path, path, b"", stdin_text, "utf-8", 0, 0)
+            source = source_from_bytes(path, stdin_data)
         text = source.text
         selection = job.selection.for_file(path)
         outcome.findings, outcome.applied, new_text, tree = _fix_text(text, path, job, selection)
         if job.mode == "add-noqa":
-            from .noqa import add_noqa
-
             new_text, outcome.noqa_added = add_noqa(text, outcome.findings)
         if new_text != text:
             if job.mode == "diff":
@@ -86,12 +93,10 @@ def process(path: str, job: Job, stdin_text: str | None = None) -> Outcome:
                     )
                 )
             elif job.mode in ("fix", "add-noqa"):
-                if stdin_text is None:
+                if stdin_data is None:
                     write_source(source, new_text)
                 else:
-                    outcome.fixed_text = new_text
-        elif stdin_text is not None and job.mode in ("fix", "add-noqa"):
-            outcome.fixed_text = text
+                    outcome.output = new_text.encode(source.encoding)
     except FileError as exc:
         outcome.error = str(exc)
         outcome.applied = []
@@ -110,6 +115,8 @@ def process(path: str, job: Job, stdin_text: str | None = None) -> Outcome:
         outcome.error = f"internal error ({type(exc).__name__}: {exc}); please report it; file left unchanged"
         outcome.applied = []
         outcome.noqa_added = 0
+    if outcome.error and stdin_data is not None and job.mode in ("fix", "add-noqa"):
+        outcome.output = stdin_data
     if text is not None and outcome.findings:
         try:
             outcome.reports = _reports(path, text, outcome, job, tree)
@@ -142,13 +149,15 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")  # lines as the tokeniz
 def _reports(path: str, text: str, outcome: Outcome, job: Job, tree: ast.Module | None) -> list[Report]:
     lines = _LINE.findall(text)
     starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line))
+    if job.fix_edits:  # offsets of the lines, for the fixes' replacements
+        for line in lines:
+            starts.append(starts[-1] + len(line))
 
     def line_text(number: int) -> str:
         return lines[number - 1].rstrip("\r\n") if 1 <= number <= len(lines) else ""
 
     applied = {id(f) for f in outcome.applied}
+    statements: list[tuple[int, int]] | None = None
     seen: dict[tuple[str, str], int] = {}
     reports = []
     for finding in outcome.findings:
@@ -161,7 +170,9 @@ def _reports(path: str, text: str, outcome: Outcome, job: Job, tree: ast.Module 
         seen[key] = occurrence + 1
         replacements: tuple[Replacement, ...] = ()
         if job.fix_edits and fixable and job.mode != "fix":
-            replacements = _fix_replacements(text, finding, path, tree, lines, starts)
+            if statements is None:
+                statements = _top_level_statements(tree) if tree is not None else []
+            replacements = _fix_replacements(finding, path, tree, statements, lines, starts)
         reports.append(Report(
             path=path, finding=finding, source_line=source_line,
             col=_char_col(source_line, finding.col) + 1,
@@ -177,19 +188,42 @@ def _char_col(line: str, byte_col: int) -> int:
 
 
 def _fix_replacements(
-    text: str, finding: Finding, path: str, tree: ast.Module | None, lines: list[str], starts: list[int]
+    finding: Finding, path: str, tree: ast.Module | None, statements: list[tuple[int, int]], lines: list[str],
+    starts: list[int],
 ) -> tuple[Replacement, ...]:
-    """The finding's own fix, applied alone by the fixer, as minimal text replacements of `text`."""
+    """The finding's own fix, applied alone by the fixer, as minimal text replacements of `text`.
+
+    A fix without imports changes only its top-level statement, so the fixer
+    runs on that statement alone (as `--fix` does): the cost stays per
+    statement, not per file, when a long file has many findings.
+    """
     import bisect
 
     from .fix.api import FixError, apply_fixes
 
+    assert finding.fix is not None
+    first, last = 1, len(lines)
+    if not finding.fix.imports:
+        line = _edit_span(finding).line
+        index = bisect.bisect_right(statements, (line, len(lines) + 1)) - 1
+        if index >= 0 and statements[index][0] <= line <= statements[index][1]:
+            first, last = statements[index]
+    old = "".join(lines[first - 1:last])
     try:
-        fixed = apply_fixes(text, [finding], path, tree)
+        whole = first == 1 and last == len(lines)
+        fixed = apply_fixes(old, [_shifted(finding, first - 1)], path, tree if whole else None)
     except FixError:
         return ()
-    new_lines = _LINE.findall(fixed)
-    matcher = difflib.SequenceMatcher(None, lines, new_lines, autojunk=False)
+    base = starts[first - 1]
+    # Diff only the lines between the unchanged head and tail.
+    local = starts[first - 1:last + 1]
+    head = bisect.bisect_right(local, base + _common_prefix(old, fixed)) - 1
+    same_end = _common_prefix(old[local[head] - base:][::-1], fixed[local[head] - base:][::-1])
+    stop = max(head, bisect.bisect_left(local, base + len(old) - same_end))
+    kept_tail = base + len(old) - local[stop]
+    new_lines = _LINE.findall(fixed[local[head] - base:len(fixed) - kept_tail])
+    old_lines = lines[first - 1 + head:first - 1 + stop]
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
 
     def position(offset: int) -> tuple[int, int]:
         index = bisect.bisect_right(starts, offset) - 1
@@ -199,16 +233,60 @@ def _fix_replacements(
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        old, new = "".join(lines[i1:i2]), "".join(new_lines[j1:j2])
-        prefix = len(os.path.commonprefix([old, new]))
-        while prefix and (_splits_word(old, prefix) or _splits_word(new, prefix)):
+        removed, added = "".join(old_lines[i1:i2]), "".join(new_lines[j1:j2])
+        prefix = len(os.path.commonprefix([removed, added]))
+        while prefix and (_splits_word(removed, prefix) or _splits_word(added, prefix)):
             prefix -= 1  # whole words read better: `import sessionmaker` -> `import scoped_session, sessionmaker`
-        suffix = len(os.path.commonprefix([old[prefix:][::-1], new[prefix:][::-1]]))
-        while suffix and (_splits_word(old, len(old) - suffix) or _splits_word(new, len(new) - suffix)):
+        suffix = len(os.path.commonprefix([removed[prefix:][::-1], added[prefix:][::-1]]))
+        while suffix and (_splits_word(removed, len(removed) - suffix) or _splits_word(added, len(added) - suffix)):
             suffix -= 1
-        start, end = starts[i1] + prefix, starts[i1] + len(old) - suffix
-        replacements.append(Replacement(*position(start), *position(end), new[prefix:len(new) - suffix]))
+        start = local[head] + len("".join(old_lines[:i1]))
+        replacements.append(Replacement(
+            *position(start + prefix), *position(start + len(removed) - suffix), added[prefix:len(added) - suffix]
+        ))
     return tuple(replacements)
+
+
+def _top_level_statements(tree: ast.Module) -> list[tuple[int, int]]:
+    """(first, last) line of each top-level statement, decorators included, in order."""
+    bounds = []
+    for statement in tree.body:
+        first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
+        bounds.append((first, statement.end_lineno or statement.lineno))
+    return bounds
+
+
+def _edit_span(finding: Finding) -> Span:
+    assert finding.fix is not None
+    edit = finding.fix.edit
+    return edit.handler if isinstance(edit, InsertFirstStatement) else edit.call
+
+
+def _shifted(finding: Finding, by: int) -> Finding:
+    """`finding` with its lines moved up by `by`, for the fixer to apply it to a snippet."""
+    if not by:
+        return finding
+    assert finding.fix is not None
+    span = _edit_span(finding)
+    moved = dataclasses.replace(span, line=span.line - by, end_line=span.end_line - by)
+    edit = finding.fix.edit
+    if isinstance(edit, InsertFirstStatement):
+        edit = dataclasses.replace(edit, handler=moved)
+    else:
+        edit = dataclasses.replace(edit, call=moved)
+    return dataclasses.replace(finding, line=finding.line - by, fix=dataclasses.replace(finding.fix, edit=edit))
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """How many leading characters `a` and `b` share (binary search: slices compare at C speed)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 class _Unfixable(Exception):
@@ -236,6 +314,8 @@ def _word(char: str) -> bool:
 
 def discover(paths: Sequence[str], exclude: Sequence[str]) -> Iterator[str]:
     """The .py files under `paths`; named files always, folders walked without `exclude`d parts."""
+    from .fix.files import is_regular
+
     excluded = _matcher(exclude)
     for path in paths:
         if os.path.isdir(path):
@@ -247,7 +327,8 @@ def discover(paths: Sequence[str], exclude: Sequence[str]) -> Iterator[str]:
                 )
                 for name in sorted(files):
                     full = os.path.join(folder, name)
-                    if name.endswith(".py") and not excluded(full):
+                    # A FIFO, socket or device named *.py: reading it could wait forever.
+                    if name.endswith(".py") and not excluded(full) and is_regular(full):
                         yield full
         else:
             yield path
@@ -308,6 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="flake8-sqla-session",
         description="Find (and fix) the SQLAlchemy session patterns behind 'MySQL server has gone away' "
         "and 'Can't reconnect until invalid transaction is rolled back'.",
+        epilog="`flake8-sqla-session rule SQS101` (or `rule --all`) prints a rule's documentation.",
     )
     parser.add_argument(
         "paths", nargs="*", default=["."], metavar="PATH", help="files or folders (default: .); - reads stdin"
@@ -421,7 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     exclude += _patterns(_option(args, config, "extend-exclude") or "")
 
     if args.paths == ["-"]:
-        outcomes = [process(args.stdin_display_name, job, sys.stdin.read())]
+        outcomes = [process(args.stdin_display_name, job, sys.stdin.buffer.read())]
     else:
         missing = [p for p in args.paths if p != "-" and not os.path.lexists(p)]
         writing = mode in ("fix", "add-noqa")
@@ -465,9 +547,13 @@ def report(outcomes: list[Outcome], job: Job, output: Output | str = "text") -> 
     errors = [o for o in outcomes if o.error]
     for outcome in errors:
         print(f"{outcome.path}: error: {outcome.error}", file=sys.stderr)
-    for outcome in outcomes:
-        if outcome.fixed_text is not None:
-            sys.stdout.write(outcome.fixed_text)
+    # Fixed stdin goes to stdout, unless a machine-readable report takes stdout.
+    if job.mode == "add-noqa" or output.format == "text" or output.file is not None:
+        for outcome in outcomes:
+            if outcome.output is not None:
+                sys.stdout.flush()
+                sys.stdout.buffer.write(outcome.output)  # in the input's own encoding, BOM and newlines
+                sys.stdout.buffer.flush()
     if job.mode == "add-noqa":
         print(_noqa_summary(outcomes), file=sys.stderr)
         return 2 if errors else 0
@@ -475,20 +561,20 @@ def report(outcomes: list[Outcome], job: Job, output: Output | str = "text") -> 
     shown = [r for r in reports if not r.fix_applied] if job.mode == "fix" else reports
     text = ""
     if output.format == "json":
-        text = FORMATS["json"](reports, Run(unsafe=job.unsafe))  # every finding, with fix_applied
+        text = FORMATS["json"](reports, Run())  # every finding, with fix_applied
     elif output.format == "text":
         for outcome in outcomes:
             if outcome.diff:
                 sys.stdout.write(outcome.diff)
-        text = FORMATS["text"](shown, Run(show_source=output.show_source, unsafe=job.unsafe))
+        text = FORMATS["text"](shown, Run(show_source=output.show_source))
     else:
         from .docs import rule_infos
 
-        run_info = Run(rules=rule_infos(), version=__version__, show_source=output.show_source, unsafe=job.unsafe)
+        run_info = Run(rules=rule_infos(), version=__version__, show_source=output.show_source)
         text = FORMATS[output.format](shown, run_info)
     stats = statistics(shown) if output.statistics else ""
     # stdout carries the fixed code or the diff when there is one: text findings go aside.
-    aside = job.mode == "diff" or any(o.fixed_text is not None for o in outcomes)
+    aside = job.mode == "diff" or any(o.output is not None for o in outcomes)
     if output.format == "text" and aside and output.file is None:
         sys.stderr.write(text + stats)
     elif not _write_output(output.file, text + (stats if output.format == "text" else "")):

@@ -1,8 +1,13 @@
-"""The fixer's configuration: the same `[flake8]` section the plugin reads, plus pyproject.toml.
+"""The fixer's configuration: exactly the flake8 configuration the plugin gets, plus its own table.
 
 flake8 looks for the first of setup.cfg, tox.ini and .flake8 with a `[flake8]`
-section, from the current folder upward; so does this.  `[tool.flake8-sqla-session]`
-in pyproject.toml comes on top of it, and the command line on top of both.
+(or `[flake8:local-plugins]`) section, from the current folder upward, stopping
+below the home folder and skipping files it cannot parse; `--config FILE` names
+one instead.  With the Flake8-pyproject plugin (the usual way to configure
+flake8 in pyproject.toml), a `[tool.flake8]` table in ./pyproject.toml replaces
+whatever that search found.  This module does the same, so the command line
+acts on what flake8 reports.  `[tool.flake8-sqla-session]` in pyproject.toml
+comes on top, and the command line on top of both.
 """
 from __future__ import annotations
 
@@ -34,24 +39,37 @@ def _normal(key: str) -> str:
     return key.strip().lower().replace("_", "-")
 
 
+def _stat_key(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_dev
+
+
 def find_flake8_config(start: str) -> str | None:
+    """flake8's own search (flake8.options.config._find_config_file), step for step."""
     folder = os.path.abspath(start)
     home = os.path.expanduser("~")
+    home_key = _stat_key(home) if home != "~" else None
+    folder_key = _stat_key(folder)
     while True:
         for name in FLAKE8_FILES:
             candidate = os.path.join(folder, name)
-            if os.path.isfile(candidate):
-                parser = configparser.RawConfigParser()
-                try:
-                    parser.read(candidate, encoding="utf-8")
-                except (configparser.Error, UnicodeDecodeError) as exc:
-                    raise ConfigError(f"{candidate}: cannot read: {exc}") from None
-                if parser.has_section("flake8"):
-                    return candidate
+            parser = configparser.RawConfigParser()
+            try:
+                parser.read(candidate, encoding="utf-8")
+            except (configparser.ParsingError, UnicodeDecodeError):
+                continue  # flake8 warns and goes on
+            except configparser.Error:
+                continue
+            if parser.has_section("flake8") or parser.has_section("flake8:local-plugins"):
+                return candidate
         parent = os.path.dirname(folder)
-        if parent == folder or folder == home:
+        parent_key = _stat_key(parent)
+        if parent_key == folder_key or parent_key == home_key:
             return None
-        folder = parent
+        folder, folder_key = parent, parent_key
 
 
 def find_pyproject(start: str) -> str | None:
@@ -79,9 +97,29 @@ def _load_toml(path: str) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
 
 
+def _toml_values(table: dict[str, Any]) -> dict[str, str]:
+    values = {}
+    for key, value in table.items():
+        if isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        values[_normal(key)] = str(value)
+    return values
+
+
 def load_config(start: str = ".", config_file: str | None = None) -> Config:
     config = Config(root=os.path.abspath(start))
     flake8_file = config_file or find_flake8_config(start)
+    # Flake8-pyproject: [tool.flake8] in the current folder's pyproject.toml replaces the rest.
+    here = os.path.join(os.path.abspath(start), "pyproject.toml")
+    if os.path.isfile(here):
+        table = _load_toml(here).get("tool", {}).get("flake8")
+        if isinstance(table, dict):
+            config.values.update(_toml_values(table))
+            config.root = os.path.dirname(here)
+            config.files.append(here)
+            flake8_file = None
     if flake8_file is not None:
         parser = configparser.RawConfigParser()
         try:
@@ -97,13 +135,9 @@ def load_config(start: str = ".", config_file: str | None = None) -> Config:
     if pyproject is not None:
         table = _load_toml(pyproject).get("tool", {}).get(PYPROJECT_TABLE)
         if isinstance(table, dict):
-            for key, value in table.items():
-                if isinstance(value, list):
-                    value = ",".join(str(v) for v in value)
-                elif isinstance(value, bool):
-                    value = "true" if value else "false"
-                config.values[_normal(key)] = str(value)
-            config.files.append(pyproject)
+            config.values.update(_toml_values(table))
+            if pyproject not in config.files:
+                config.files.append(pyproject)
     return config
 
 

@@ -72,8 +72,19 @@ def sections(rule: Rule) -> dict[str, str]:
 
 
 def _unwrap(text: str) -> str:
+    """Paragraphs on one line each; a `- ` list keeps one line per item."""
     paragraphs = re.split(r"\n\s*\n", text.strip())
-    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+    out = []
+    for paragraph in paragraphs:
+        items: list[str] = []
+        for line in paragraph.splitlines():
+            line = line.strip()
+            if line.startswith("- ") or not items:
+                items.append(line)
+            else:
+                items[-1] += " " + line
+        out.append("\n".join(items))
+    return "\n\n".join(out)
 
 
 def summary(rule: Rule) -> str:
@@ -126,6 +137,10 @@ def _code_block(case: Valid | Invalid, code: str) -> list[str]:
 
 
 def fix_safety(rule: Rule) -> str:
+    """The rule's own `## Fix safety` section, or a sentence from its fix title and safety flag."""
+    own = sections(rule).get("Fix safety")
+    if own:
+        return own
     if not rule.fix_title:
         return "No autofix."
     title = rule.fix_title.rstrip(".")

@@ -59,7 +59,8 @@ class WrapCall:
     With `unwrap` the call must take no arguments and `<inner>` is its callee
     (`F(...)()` -> `wrapper(F(...))`); otherwise `<inner>` is the call itself,
     its callee renamed to `new_func` when given
-    (`Session(bind=e)` -> `wrapper(sessionmaker(bind=e))`).
+    (`Session(bind=e)` -> `wrapper(sessionmaker(bind=e))`).  With `unwrap` and an
+    empty `wrapper` the call becomes its callee alone (`registry()` -> `registry`).
     """
 
     call: Span

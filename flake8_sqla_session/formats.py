@@ -14,11 +14,9 @@ nothing else, so adding one touches no other.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
-from xml.sax.saxutils import quoteattr
 
 from .finding import Finding
 
@@ -71,13 +69,13 @@ class Run:
     rules: Mapping[str, RuleInfo] = field(default_factory=dict)
     version: str = ""
     show_source: bool = False
-    unsafe: bool = False  # --unsafe-fixes was given
 
 
 Format = Callable[[Sequence[Report], Run], str]
 
 
-def label(report: Report, run: Run) -> str:
+def label(report: Report) -> str:
+    """The text format's fix label, as ruff prints it."""
     fix = report.finding.fix
     if fix is None:
         return "[no autofix]"
@@ -102,7 +100,7 @@ def text(reports: Sequence[Report], run: Run) -> str:
     out = []
     for report in reports:
         finding = report.finding
-        out.append(f"{report.path}:{finding.line}:{finding.col + 1}: {finding.message} {label(report, run)}\n")
+        out.append(f"{report.path}:{finding.line}:{finding.col + 1}: {finding.message} {label(report)}\n")
         if run.show_source:
             # flake8's layout: the line, then a caret under the column, indented with the line's own tabs.
             indent = "".join(c if c.isspace() else " " for c in report.source_line[: report.col - 1])
@@ -268,6 +266,8 @@ def sarif(reports: Sequence[Report], run: Run) -> str:
 
 def fingerprint(report: Report) -> str:
     """Stable while unrelated lines move: path, code, the stripped line text and its occurrence, not the line number."""
+    import hashlib
+
     key = "\0".join([_relative(report.path), report.finding.code, report.source_line.strip(), str(report.occurrence)])
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
@@ -293,7 +293,11 @@ def gitlab(reports: Sequence[Report], run: Run) -> str:
 # ---- JUnit XML ---------------------------------------------------------------------------
 
 def junit(reports: Sequence[Report], run: Run) -> str:
-    """One <testsuite> per file with findings, one failed <testcase> per finding; one passing case if none."""
+    """One <testsuite> per file with findings, one failed <testcase> per finding; one passing case if none.
+
+    The attributes are those of the JUnit schema that Jenkins' xunit plugin
+    publishes (junit-10.xsd), which GitLab and GitHub test reporters read too.
+    """
     by_path: dict[str, list[Report]] = {}
     for report in reports:
         by_path.setdefault(report.path, []).append(report)
@@ -318,8 +322,7 @@ def junit(reports: Sequence[Report], run: Run) -> str:
             name = f"{finding.code} at line {finding.line}, column {report.col}"
             body = _xml_text(f"{where}: {finding.message}\n{hint(report, run)}")
             lines += [
-                f"    <testcase name={_attr(name)} classname={_attr(path)} file={_attr(path)}"
-                f' line="{finding.line}">',
+                f"    <testcase name={_attr(name)} classname={_attr(path)}>",
                 f"      <failure message={_attr(finding.message)} type={_attr(finding.code)}>"
                 f"{body}</failure>",
                 "    </testcase>",
@@ -338,6 +341,8 @@ def _xml_safe(value: str) -> str:
 
 
 def _attr(value: str) -> str:
+    from xml.sax.saxutils import quoteattr  # only here: it imports urllib.request, slow to load
+
     return quoteattr(_xml_safe(value))
 
 

@@ -168,7 +168,7 @@ def create_server() -> LanguageServer:
     from pygls.lsp.server import LanguageServer
 
     from .fix.api import FixError
-    from .fix.locate import split_lines
+    from .fix.api import split_lines
 
     server = LanguageServer(NAME, __version__)
     reported: set[str] = set()  # configuration problems already shown to the user

@@ -131,3 +131,16 @@ def test_a_folder_named_rule_is_checked_as_a_path(tmp_path):
     result = cli("./rule", cwd=tmp_path)
     assert result.returncode == 1
     assert "SQS201" in result.stdout
+
+
+def test_fixed_stdin_and_a_machine_format_do_not_share_stdout(tmp_path):
+    fixed = "from sqlalchemy import create_engine\n\nengine = create_engine(url, pool_pre_ping=True)\n"
+    command = [sys.executable, "-m", "flake8_sqla_session", "--fix", "--format", "sarif", "-"]
+    alone = subprocess.run(command, cwd=tmp_path, input=ENGINE, capture_output=True, text=True, timeout=120)
+    assert json.loads(alone.stdout)["runs"][0]["results"] == []  # the one finding was fixed
+    to_file = subprocess.run(
+        [*command, "--output-file", "report.sarif"], cwd=tmp_path, input=ENGINE, capture_output=True, text=True,
+        timeout=120,
+    )
+    assert to_file.stdout == fixed
+    assert json.loads((tmp_path / "report.sarif").read_text())["version"] == "2.1.0"

@@ -136,11 +136,18 @@ def apply_sarif_fix(text: str, fix: dict) -> str:
             "engine = create_engine(\n    'mysql://ü@h/db',\n    pool_recycle=-1,\n)\n",
             (), id="SQS202 on a non-ASCII multi-line call",
         ),
+        pytest.param(
+            "from sqlalchemy import create_engine\nengine = create_engine(url)", (), id="the last line, no newline",
+        ),
+        pytest.param("import sqlalchemy as sa; e = sa.create_engine(url)\n", (), id="the first line"),
+        pytest.param(
+            ENGINE.replace("\n", "\r\n") + "\r\n" * 3 + "x = 1\r\n", (), id="CRLF, unchanged lines after",
+        ),
     ],
 )
 def test_sarif_fixes_are_the_fixers_own(tmp_path, sarif_validator, source, flags):
     path = tmp_path / "app.py"
-    path.write_text(source, encoding="utf-8")
+    path.write_bytes(source.encode("utf-8"))
     log = json.loads(cli("--format", "sarif", *flags, "app.py", cwd=tmp_path).stdout)
     assert sarif_errors(sarif_validator, log) == []
     (result,) = log["runs"][0]["results"]
@@ -148,7 +155,7 @@ def test_sarif_fixes_are_the_fixers_own(tmp_path, sarif_validator, source, flags
     assert unquote(fix["artifactChanges"][0]["artifactLocation"]["uri"]) == "app.py"
     fixed_by_sarif = apply_sarif_fix(source, fix)
     assert cli("--fix", *flags, "app.py", cwd=tmp_path).returncode == 0
-    assert fixed_by_sarif == path.read_text(encoding="utf-8")
+    assert fixed_by_sarif == path.read_bytes().decode("utf-8")
 
 
 def test_sarif_offers_no_fix_it_may_not_apply(tmp_path):

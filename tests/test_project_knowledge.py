@@ -305,3 +305,44 @@ def test_long_chains_across_modules_never_reach_the_recursion_limit(tmp_path):
     write(tmp_path, files)
     assert codes(tmp_path, "app/near.py") == [(2, "SQS101")]  # 51 aliases in one module away: known
     assert codes(tmp_path, "app/use.py") == []  # past the bounds (and a cycle of names): unknown, quiet
+
+
+def test_a_function_that_keeps_the_session_it_hands_out_is_not_the_callers_to_close(tmp_path):
+    """privacyidea's shape: the session is cached in a request-local store and closed at teardown."""
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/ca.py": DB + textwrap.dedent("""\
+            from sqlalchemy.orm import Session
+
+            def get_ca_session() -> Session:
+                store = get_request_local_store()
+                session = store.get("ca")
+                if session is None:
+                    session = Session(bind=engine)
+                    store["ca"] = session
+                return session
+
+            def annotated_only() -> Session:
+                return lookup_somewhere()
+
+            def fresh():
+                session = SessionLocal()
+                return session
+            """),
+        "app/use.py": textwrap.dedent("""\
+            from app.ca import annotated_only, fresh, get_ca_session
+
+            def a():
+                session = get_ca_session()
+                session.execute(q)
+
+            def b():
+                session = annotated_only()
+                session.execute(q)
+
+            def c():
+                session = fresh()
+                session.execute(q)
+            """),
+    })
+    assert codes(tmp_path, "app/use.py") == [(12, "SQS104")]

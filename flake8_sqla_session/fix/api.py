@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable
@@ -12,9 +13,16 @@ from ..noqa import covers, noqa_lines
 from ..settings import Settings
 
 if TYPE_CHECKING:
-    import libcst as cst
-
     from .edits import CallEdit
+
+# A line ends at \r\n, \r or \n, as for the tokenizer, `ast` and flake8; not at the form
+# feeds, U+2028 and other separators that `str.splitlines` also splits on.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def split_lines(source: str) -> list[str]:
+    """Lines, with their ends, split as the tokenizer splits them (\\n, \\r\\n and \\r end a line)."""
+    return _LINE.findall(source)
 
 
 class FixError(Exception):
@@ -97,12 +105,20 @@ def apply_fixes(source: str, findings: Iterable[Finding], filename: str = "", tr
     hold a fix, and the leading import block when a fix needs imports.
     """
     findings = list(findings)
+    if "\r" in source and "\n" not in source:
+        # Lone-CR line ends (classic Mac): libcst joins such lines, so it sees \n ones.
+        # Python reads both alike, even inside strings, so the meaning cannot change.
+        fixed = apply_fixes(source.replace("\r", "\n"), findings, filename, tree)
+        return _compiled(source, fixed.replace("\n", "\r"), findings, filename)
     try:
         if tree is None:
-            return _compiled(source, _apply(source, findings, 0), findings, filename)
-        return _apply_by_statement(source, findings, tree, filename)
+            new = _apply(source, findings, 0)
+        else:
+            new = _apply_by_statement(source, findings, tree, filename)
     except RecursionError:
         raise FixError("too deeply nested for libcst; nothing written") from None
+    # The statements were checked one by one; what is returned (and written) is the whole text.
+    return _compiled(source, new, findings, filename)
 
 
 def _compiled(old: str, new: str, findings: list[Finding], filename: str, offset: int = 0) -> str:
@@ -121,12 +137,11 @@ def _compiled(old: str, new: str, findings: list[Finding], filename: str, offset
 
 
 def _apply_by_statement(source: str, findings: list[Finding], tree: ast.Module, filename: str) -> str:
-    from .locate import split_lines
-
     imports = [needed for f in findings if f.fix is not None for needed in f.fix.imports]
-    header_end = _import_block_end(tree) if imports else 0
-    if imports and not header_end:  # no import block to add to: libcst places them
-        return _compiled(source, _apply(source, findings, 0), findings, filename)
+    rewrites = _rewrites_calls(findings)
+    header_end = _import_block_end(tree) if imports or rewrites else 0
+    if imports and not header_end:  # no import block to add to: the whole module is edited
+        return _apply(source, findings, 0, old_tree=tree)
     lines = split_lines(source)
     ranges: list[tuple[int, int]] = []  # first and last line of top-level statements with fixes
     for statement in tree.body:
@@ -139,16 +154,55 @@ def _apply_by_statement(source: str, findings: list[Finding], tree: ast.Module, 
                 ranges.append((first, last))
     placed = sum(1 for f in findings if any(a <= _edit_line(f) <= b for a, b in ranges))
     if placed != len(findings) or (ranges and ranges[0][0] <= header_end):
-        return _compiled(source, _apply(source, findings, 0), findings, filename)
+        return _apply(source, findings, 0, old_tree=tree)
     for first, last in reversed(ranges):
         inside = [f for f in findings if first <= _edit_line(f) <= last]
         snippet = "".join(lines[first - 1:last])
         new = _apply(snippet, inside, first - 1, with_imports=False)
         lines[first - 1:last] = [_compiled(snippet, new, inside, filename, first - 1)]
-    if imports:
+    lost = _lost_names(tree, "".join(lines)) if rewrites else set()
+    if lost and _imported_below(tree, lost, header_end):  # an import to drop outside the import block
+        return _apply(source, findings, 0, old_tree=tree)
+    if (imports or lost) and header_end:
         header = "".join(lines[:header_end])
-        lines[:header_end] = [_compiled(header, _add_imports(header, imports), findings, filename)]
+        lines[:header_end] = [_compiled(header, _fix_imports(header, imports, lost), findings, filename)]
     return "".join(lines)
+
+
+def _imported_below(tree: ast.Module, names: set[str], header_end: int) -> bool:
+    for statement in tree.body:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)) and statement.lineno > header_end:
+            for alias in statement.names:
+                bound = alias.asname or alias.name
+                if isinstance(statement, ast.Import):
+                    bound = bound.split(".")[0] if not alias.asname else bound
+                if bound in names:
+                    return True
+    return False
+
+
+def _rewrites_calls(findings: list[Finding]) -> bool:
+    return any(f.fix is not None and isinstance(f.fix.edit, WrapCall) for f in findings)
+
+
+def _lost_names(old_tree: ast.Module, new_source: str) -> set[str]:
+    """Names the old module used and the fixed one does not: their imports would be left unused."""
+    from .imports import used_names
+
+    try:
+        new_tree = parse(new_source)
+    except (SyntaxError, ValueError):
+        return set()  # the compile check says why
+    return used_names(old_tree) - used_names(new_tree)
+
+
+def _fix_imports(code: str, imports: list[Import], lost: set[str]) -> str:
+    from .imports import fix_imports
+
+    try:
+        return fix_imports(code, imports, lost)
+    except Exception as exc:  # libcst refuses the result: say so rather than write it
+        raise FixError(f"cannot place the imports ({type(exc).__name__}: {exc}); nothing written") from None
 
 
 def _import_block_end(tree: ast.Module) -> int:
@@ -162,29 +216,15 @@ def _import_block_end(tree: ast.Module) -> int:
     return end
 
 
-def _add_imports(module: str | cst.Module, imports: Iterable[Import]) -> str:
-    """`module`'s code with `imports` added the way libcst does (merged into `from` imports)."""
-    import libcst as cst
-    from libcst.codemod import CodemodContext  # the heaviest part of libcst: only when needed
-    from libcst.codemod.visitors import AddImportsVisitor
-
-    context = CodemodContext()
-    for needed in imports:
-        if needed.name:
-            AddImportsVisitor.add_needed_import(context, needed.module, needed.name)
-        else:
-            AddImportsVisitor.add_needed_import(context, needed.module)
-    tree = cst.parse_module(module) if isinstance(module, str) else module
-    return AddImportsVisitor(context).transform_module(tree).code
-
-
 def _edit_line(finding: Finding) -> int:
     assert finding.fix is not None
     edit = finding.fix.edit
     return edit.handler.line if isinstance(edit, InsertFirstStatement) else edit.call.line
 
 
-def _apply(source: str, findings: list[Finding], offset: int, with_imports: bool = True) -> str:
+def _apply(
+    source: str, findings: list[Finding], offset: int, with_imports: bool = True, old_tree: ast.Module | None = None
+) -> str:
     """Apply the fixes to `source`, whose line 1 is line `offset + 1` of the findings' file."""
     # libcst is imported here, not at the top: checking (and flake8) never pays for it.
     import libcst as cst
@@ -221,10 +261,16 @@ def _apply(source: str, findings: list[Finding], offset: int, with_imports: bool
         if with_imports:
             imports.extend(fix.imports)
     try:
-        new_module = wrapper.module.visit(ApplyEdits(calls, handlers))
-        return _add_imports(new_module, imports) if imports else new_module.code
+        new_code = wrapper.module.visit(ApplyEdits(calls, handlers)).code
     except (cst.ParserSyntaxError, cst.CSTValidationError) as exc:
         raise FixError(f"cannot build the fix ({_codes(findings)}): {exc}; nothing written") from None
+    if with_imports:
+        lost: set[str] = set()
+        if _rewrites_calls(findings):
+            lost = _lost_names(old_tree or parse(source), new_code)
+        if imports or lost:
+            return _fix_imports(new_code, imports, lost)
+    return new_code
 
 
 def _codes(findings: Iterable[Finding]) -> str:

@@ -120,10 +120,15 @@ def _separator(call: cst.Call, args: Sequence[cst.Arg]) -> cst.BaseParenthesizab
 
 # ---- WrapCall ---------------------------------------------------------------------------
 
-def wrap_call(call: cst.Call, edit: WrapCall) -> cst.Call:
-    """`F(...)()` -> `wrapper(F(...))`, or `Session(x)` -> `wrapper(new_func(x))`."""
+def wrap_call(call: cst.Call, edit: WrapCall) -> cst.BaseExpression:
+    """`F(...)()` -> `wrapper(F(...))`, or `Session(x)` -> `wrapper(new_func(x))`.
+
+    With `unwrap` and no wrapper: `F(...)()` -> `F(...)`.
+    """
     if edit.unwrap:
         inner: cst.BaseExpression = call.func
+        if not edit.wrapper:
+            return inner.with_changes(lpar=[*call.lpar, *inner.lpar], rpar=[*inner.rpar, *call.rpar])
     else:
         inner = call.with_changes(lpar=[], rpar=[])
         if edit.new_func is not None:

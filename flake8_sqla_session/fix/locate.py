@@ -1,21 +1,15 @@
 """From `ast` positions (UTF-8 byte columns) to libcst nodes (character columns)."""
 from __future__ import annotations
 
-import re
 from typing import Mapping, Union
 
 import libcst as cst
 from libcst.metadata import CodeRange
 
 from ..finding import Span
+from .api import split_lines
 
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 Target = Union[cst.Call, cst.ExceptHandler, cst.ExceptStarHandler]
-
-
-def split_lines(source: str) -> list[str]:
-    """Lines, with their ends, split as the tokenizer splits them (\\n, \\r\\n and \\r end a line)."""
-    return _LINE.findall(source)
 
 
 class Lines:

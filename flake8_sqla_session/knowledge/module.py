@@ -458,15 +458,20 @@ class ModuleKnowledge:
             values = returns
         kinds = [self.classify(value, scope, depth + 1) for value in values]
         kind = self._agree(kinds) if kinds else None
-        if kind is None and not yields and node.returns is not None:
-            kind = self.classify_annotation(node.returns, scope.parent or self.module, depth + 1)
-        if not isinstance(kind, Kind):
-            return None
-        owned = not context and all(
+        # Whether the caller gets a session someone else keeps: a registry's, one only the
+        # annotation tells of (a cached one, say), or one the function also stores away.
+        owned = bool(values) and all(
             isinstance(value, ast.Call) and self.classify(value.func, scope, depth + 1) in REGISTRIES
             for value in values
-        ) and bool(values)
-        return Maker(kind, context=context, owned=owned)
+        )
+        if kind is None and not yields and node.returns is not None:
+            kind = self.classify_annotation(node.returns, scope.parent or self.module, depth + 1)
+            owned = True
+        if not isinstance(kind, Kind):
+            return None
+        if not owned and not context:
+            owned = _stored(node, {value.id for value in values if isinstance(value, ast.Name)})
+        return Maker(kind, context=context, owned=owned and not context)
 
     def _class_maker(self, node: ast.ClassDef, scope: Scope, depth: int) -> Known | None:
         """What instantiating a class of this module gives: a session for a Session subclass,
@@ -621,3 +626,25 @@ def _returns_and_yields(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[l
                 if inner:
                     stack.extend(inner)
     return returns, yields
+
+
+def _stored(node: ast.FunctionDef | ast.AsyncFunctionDef, names: set[str]) -> bool:
+    """Whether the function also stores one of `names` in an attribute or an item
+    (`store[key] = session`, `g.session = session`): then it is kept, and shared."""
+    if not names:
+        return False
+    stack: list[ast.AST] = list(node.body)
+    while stack:
+        child = stack.pop()
+        kind = type(child)
+        if kind is ast.Assign:
+            assign = cast(ast.Assign, child)
+            if isinstance(assign.value, ast.Name) and assign.value.id in names:
+                if any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in assign.targets):
+                    return True
+        elif kind not in _STATEMENT_ONLY:
+            for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+                inner = getattr(child, field, None)
+                if inner:
+                    stack.extend(inner)
+    return False

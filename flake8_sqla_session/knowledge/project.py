@@ -379,13 +379,25 @@ class Project:
                 if match.group(1):
                     return True  # a relative import that cannot be placed: cannot tell
                 continue
-            if any(self._related_module(module) for module in _modules_of(absolute, match.group(3))):
+            if any(self._related_module(module) for module in self._modules_of(absolute, match.group(3))):
                 return True
         return False
 
     def _related_module(self, module: str) -> bool:
         path = self.find(module)
         return bool(path) and self._sqlalchemy_related(path or "", module)
+
+    def _modules_of(self, module: str, names: Optional[str]) -> list[str]:
+        """`from module import a, b`: the module, and `module.a`, `module.b` when the module is a
+        project package (they may be its submodules)."""
+        found = [module]
+        path = self.find(module)
+        if path == "" or (path and path.endswith("__init__.py")):
+            for name in (names or "").split(","):
+                name = name.strip().split(" ")[0]
+                if name.isidentifier():
+                    found.append(f"{module}.{name}")
+        return found
 
     def knowledge(self, path: str, module: str) -> Optional[ModuleKnowledge]:
         """The walked module at `path`, or None when it cannot be read."""
@@ -484,7 +496,7 @@ class Project:
                     imported = _absolute_name(name, module, is_package) if name else None
                     if imported is not None and any(
                         self.find(other) not in (None, "", path) and self._related_module(other)
-                        for other in _modules_of(imported, match.group(3))
+                        for other in self._modules_of(imported, match.group(3))
                     ):
                         related = True
                         break
@@ -565,16 +577,6 @@ def _small_text(path: str) -> Optional[str]:
             return handle.read().decode("utf-8", "replace")
     except OSError:
         return None
-
-
-def _modules_of(module: str, names: Optional[str]) -> list[str]:
-    """`from module import a, b`: the module, and `module.a`, `module.b` in case they are submodules."""
-    found = [module]
-    for name in (names or "").split(","):
-        name = name.strip().split(" ")[0]
-        if name.isidentifier():
-            found.append(f"{module}.{name}")
-    return found
 
 
 def _absolute(qualified: str, importer: ModuleKnowledge) -> Optional[str]:

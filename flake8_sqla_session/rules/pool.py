@@ -181,6 +181,28 @@ def _server_url(prefix: str) -> bool:
     return dialect in SERVER_DIALECTS
 
 
+_SCHEMA_METHODS = frozenset({"create_all", "drop_all", "reflect"})
+
+
+def _fallback_engines(context: Context) -> set[int]:
+    """Engines made in a handler of a `try` whose own engine sets pool_pre_ping or pool_recycle:
+    `try: create_engine(url, pool_size=5, pool_recycle=3600)` / `except TypeError: create_engine(url)`
+    (only SQLite's pools refuse `pool_size`, so the fallback is SQLite's)."""
+    found: set[int] = set()
+    for record in context.tries:
+        guarded = any(
+            isinstance(node, ast.Call)
+            and (keyword(node, "pool_recycle") is not None or keyword(node, "pool_pre_ping") is not None)
+            and sa_name(context.qualified(node.func, record.scope)) in _ENGINE_FUNCTIONS
+            for statement in record.node.body
+            for node in ast.walk(statement)
+        )
+        if guarded:
+            for handler in record.node.handlers:
+                found.update(id(node) for statement in handler.body for node in ast.walk(statement))
+    return found
+
+
 def _short_lived(context: Context, call: ast.Call, scope: Scope) -> bool:
     """An engine that lives no longer than the function that made it.
 
@@ -196,7 +218,11 @@ def _short_lived(context: Context, call: ast.Call, scope: Scope) -> bool:
         return False
 
     def is_inspect(node: ast.Call) -> bool:
-        return sa_name(context.qualified(node.func, scope)) == "inspect"
+        """`inspect(engine)`, `metadata.create_all(engine)`: they use the engine and keep nothing."""
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in _SCHEMA_METHODS:
+            return True
+        return sa_name(context.qualified(func, scope)) == "inspect"
 
     return context.kept_local(scope.node, names[0], "dispose", is_inspect) is not False  # disposed, or kept local
 
@@ -281,6 +307,17 @@ class EngineWithoutPrePing(Rule):
             "import sqlalchemy\n\ndef upgrade(url, revision):\n    engine = sqlalchemy.create_engine(url)\n"
             "    migrate(engine, revision)\n    engine.dispose()\n"
         ),
+        # The fallback for pools that refuse pool_size (SQLite's) of an engine that recycles.
+        Valid(
+            "from sqlalchemy import create_engine\n\ndef make(url):\n    try:\n"
+            "        return create_engine(url, pool_size=10, pool_recycle=3600)\n    except TypeError:\n"
+            "        return create_engine(url)\n"
+        ),
+        # An engine handed only to metadata.create_all() in the function that made it.
+        Valid(
+            "from sqlalchemy import create_engine\n\ndef init_db(url):\n    engine = create_engine(url)\n"
+            "    metadata.create_all(engine)\n"
+        ),
         # An engine only asked about its dialect never opens a connection.
         Valid(
             "from sqlalchemy import create_engine\n\ndef needs_escape(uri):\n    engine = create_engine(uri)\n"
@@ -341,6 +378,7 @@ class EngineWithoutPrePing(Rule):
     ]
 
     def check(self, context: Context) -> Iterator[Finding]:
+        fallbacks: set[int] | None = None
         for call, scope in engine_calls(context):
             if keyword(call, "pool_recycle") is not None:
                 continue
@@ -362,6 +400,10 @@ class EngineWithoutPrePing(Rule):
                 continue
             if _short_lived(context, call, scope):
                 continue
+            if fallbacks is None:
+                fallbacks = _fallback_engines(context) if context.tries else set()
+            if id(call) in fallbacks:
+                continue  # the SQLite fallback of a pooled engine that is set up
             if context.chained_calls.get(id(call)) in _CONNECTING_METHODS:
                 continue  # `create_engine(url).raw_connection()`: the engine is thrown away
             func = "create_async_engine" if "async" in (_callee_name(call) or "") else "create_engine"

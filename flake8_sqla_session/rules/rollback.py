@@ -64,6 +64,30 @@ class HandlerWithoutRollback(Rule):
     connection, `PendingRollbackError` after a failed flush. A handler that
     logs and carries on leaves the session (and, if it is shared, every later
     request) broken.
+
+    ## Fix safety
+    The fix inserts `<session>.rollback()` as the handler's first statement. It is
+    safe, and `--fix` applies it, only where a rollback cannot change what the
+    program does beyond ending the failed transaction; it needs
+    `--unsafe-fixes` in two shapes:
+
+    - the session's name is bound inside the `try` (`session = Session(...)` as
+      its first line) or rebound there: when the constructor raises, the name is
+      unbound (or still holds something else) and the inserted rollback raises
+      `UnboundLocalError` in a handler that used to log and go on;
+    - the `try` is inside a loop and its body does not commit: earlier
+      iterations' uncommitted work, to be committed after the loop, would be
+      thrown away by a rollback for one item's error (often not a database error
+      at all, when the handler catches `Exception`). There, give each item a
+      savepoint instead: `with session.begin_nested():` around the item's work
+      rolls back only that item.
+
+    Outside these shapes the rollback still ends the whole transaction since its
+    last commit. After a database error that work is lost anyway (the
+    transaction has failed); after another error that the handler catches
+    (`except Exception`), work left pending before the `try` (earlier in the
+    function, or by a caller that passed the session in) is discarded with it,
+    where the program used to commit it later.
     """
 
     code = "SQS301"
@@ -189,6 +213,11 @@ class HandlerWithoutRollback(Rule):
             "    with self.ManagedSessionMaker() as session:\n        try:\n"
             "            session.add(Model(name=name))\n            session.flush()\n        except IntegrityError:\n"
             "            already_exists(name)\n"
+        ),
+        # The owner of the session (`db` of `db.session`) handed to a helper that rolls back.
+        Valid(
+            "def update(db, user):\n    try:\n        db.session.commit()\n    except Exception as e:\n"
+            "        return handle_error_and_return_response(e, db=db)\n"
         ),
         # SQLAlchemy's savepoint get-or-create: the savepoint rolls back what raised.
         Valid(
@@ -333,7 +362,8 @@ class HandlerWithoutRollback(Rule):
                     continue
                 awaits = record.scope.is_async
                 code = tuple(f"{'await ' if awaits and w.awaited else ''}{w.text}.rollback()" for w in left)
-                fix = Fix(InsertFirstStatement(Span.of(handler), code), safe=True)
+                safe = all(rollback_is_safe(record, w.text) for w in left)
+                fix = Fix(InsertFirstStatement(Span.of(handler), code), safe=safe)
                 yield self.finding(handler, fix, receiver=left[0].text)
 
 
@@ -568,8 +598,9 @@ def _cleans_up(context: Context, body: list[ast.stmt], scope: Scope, work: dict[
             for argument in (*node.args, *(k.value for k in node.keywords)):
                 if isinstance(argument, ast.Starred):
                     argument = argument.value
-                if dotted(argument) in work:
-                    return True  # handed to a function that may roll it back
+                text = dotted(argument)
+                if text is not None and any(w == text or w.startswith(text + ".") for w in work):
+                    return True  # the session, or what it hangs from (`db` of `db.session`), handed on
         stack.extend(ast.iter_child_nodes(node))
     return False
 
@@ -588,4 +619,79 @@ def _closed_by_with(context: Context, record: TryRecord, handler: ast.ExceptHand
                 kind = context.classify(item.context_expr, record.scope)
                 if kind is None or kind in SESSIONS:
                     return True
+    return False
+
+
+# ---- fix safety ------------------------------------------------------------------------------
+
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+
+
+def rollback_is_safe(record: TryRecord, receiver: str) -> bool:
+    """Whether `receiver.rollback()` first in the try's handlers changes nothing but the failed transaction.
+
+    Not when the receiver's name may be unbound (or another object) in the handler,
+    nor when it would cross a loop's commit boundary (see the rule's Fix safety).
+    """
+    root = receiver.partition(".")[0]
+    if _binds(record.node.body, root):
+        return False
+    if _in_loop(record.scope.node, record.node) and not _commits(record.node.body, receiver):
+        return False
+    return True
+
+
+def _binds(body: list[ast.stmt], name: str) -> bool:
+    """Whether `body` (nested functions aside) binds or deletes `name`."""
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if node.name == name:
+                return True
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, (ast.Store, ast.Del)):
+            return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+            (alias.asname or alias.name.partition(".")[0]) == name for alias in node.names
+        ):
+            return True
+        if isinstance(node, ast.ExceptHandler) and node.name == name:
+            return True
+        stack.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _in_loop(scope_node: ast.AST, target: ast.stmt) -> bool:
+    """Whether `target` sits in a loop's body inside `scope_node` (nested functions aside)."""
+    stack: list[tuple[ast.AST, bool]] = [(child, False) for child in ast.iter_child_nodes(scope_node)]
+    while stack:
+        node, looped = stack.pop()
+        if node is target:
+            return looped
+        if isinstance(node, _NESTED_CODE):
+            continue
+        if isinstance(node, _LOOPS):
+            body = {id(child) for child in node.body}  # the else: block runs once, after the loop
+            stack.extend((child, looped or id(child) in body) for child in ast.iter_child_nodes(node))
+            continue
+        stack.extend((child, looped) for child in ast.iter_child_nodes(node))
+    return False
+
+
+def _commits(body: list[ast.stmt], receiver: str) -> bool:
+    """Whether `body` ends every pass through it with `receiver.commit()` (a statement of its own)."""
+    for stmt in body:
+        value = stmt.value if isinstance(stmt, ast.Expr) else None
+        if isinstance(value, ast.Await):
+            value = value.value
+        if (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and value.func.attr == "commit"
+            and dotted(value.func.value) == receiver
+        ):
+            return True
     return False

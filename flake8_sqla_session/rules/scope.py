@@ -6,7 +6,7 @@ from typing import Iterator
 
 from ..context import Context
 from ..finding import Finding, Fix, Import, Span, WrapCall
-from ..knowledge.kinds import ASYNC_KINDS, FACTORIES, REGISTRIES, SESSIONS, Kind
+from ..knowledge.kinds import ASYNC_KINDS, FACTORIES, REGISTRIES, SESSIONS, Kind, Maker
 from ..knowledge.names import Scope, sa_name
 from .base import Invalid, Rule, Valid
 
@@ -57,6 +57,32 @@ class ModuleLevelSession(Rule):
     `Can't reconnect until invalid transaction is rolled back` until the process
     restarts. Create a session per unit of work, or make the module-level name a
     `scoped_session` registry and call its `remove()` when a request ends.
+
+    ## Fix safety
+    The fix makes the name a `scoped_session` registry (`async_scoped_session` with
+    `scopefunc=asyncio.current_task` for an `AsyncSession`): `NAME = F(...)()`
+    becomes `scoped_session(F(...))`, `NAME = Session(...)` becomes
+    `scoped_session(sessionmaker(...))`, and `NAME = registry()` becomes
+    `registry`. It is unsafe: `--fix` applies it only with `--unsafe-fixes`,
+    because the name no longer holds a session. Every known consequence:
+
+    - each thread (each asyncio task) gets its own session: work added in one is
+      not seen by another, and an object loaded in one thread is detached in the
+      others (`DetachedInstanceError` on lazy loads);
+    - a thread keeps its session until `NAME.remove()`: without a call at the end
+      of each request or task, a long-lived worker keeps its session and its
+      failed transaction as before (the fix adds a `TODO` comment saying so);
+    - `with NAME:` and `async with NAME:` raise `TypeError`: a registry is not a
+      context manager;
+    - `isinstance(NAME, Session)` and `type(NAME) is Session` are false, here and
+      in every module that imports `NAME`; annotations such as `NAME: Session`
+      no longer type-check;
+    - setting an attribute on `NAME` that `scoped_session` does not proxy
+      (anything but the session's own properties such as `autoflush`) sets it on
+      the registry, not on the sessions;
+    - an import the rewrite leaves unused (`Session`, `AsyncSession`) is removed:
+      a module that imported that name from this one must import it from
+      SQLAlchemy instead.
     """
 
     code = "SQS101"
@@ -140,7 +166,7 @@ class ModuleLevelSession(Rule):
             "from sqlalchemy.ext.asyncio import async_sessionmaker\n\n"
             "session = async_sessionmaker(engine)()\n",
             at=(3, 10),
-            fixed="from sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker\nimport asyncio\n\n"
+            fixed="import asyncio\n\nfrom sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker\n\n"
             "# TODO(sqla-session): call session.remove() when a request ends\n"
             "session = async_scoped_session(async_sessionmaker(engine), scopefunc=asyncio.current_task)\n",
         ),
@@ -148,6 +174,9 @@ class ModuleLevelSession(Rule):
             "from sqlalchemy.orm import scoped_session, sessionmaker\n\n"
             "registry = scoped_session(sessionmaker(bind=engine))\nsession = registry()\n",
             at=(4, 10),
+            fixed="from sqlalchemy.orm import scoped_session, sessionmaker\n\n"
+            "registry = scoped_session(sessionmaker(bind=engine))\n"
+            "# TODO(sqla-session): call session.remove() when a request ends\nsession = registry\n",
         ),
         Invalid(
             "from app.db import SessionLocal\nsession = SessionLocal()\n",
@@ -167,7 +196,7 @@ class ModuleLevelSession(Rule):
             "from sqlalchemy.orm import Session\ntry:\n    session = Session(engine)\nexcept ImportError:\n"
             "    session = None\n",
             at=(3, 14),
-            fixed="from sqlalchemy.orm import scoped_session, sessionmaker, Session\ntry:\n"
+            fixed="from sqlalchemy.orm import scoped_session, sessionmaker\ntry:\n"
             "    # TODO(sqla-session): call session.remove() when a request ends\n"
             "    session = scoped_session(sessionmaker(engine))\nexcept ImportError:\n    session = None\n",
         ),
@@ -193,8 +222,17 @@ class ModuleLevelSession(Rule):
 
 
 def scoped_fix(context: Context, call: ast.Call, scope: Scope, name: str) -> Fix | None:
-    """`NAME = F(...)()`, `NAME = Factory()` or `NAME = Session(...)` as a scoped_session registry."""
+    """`NAME = F(...)()`, `NAME = Factory()` or `NAME = Session(...)` as a scoped_session registry;
+    `NAME = registry()` as the registry itself."""
     func = call.func
+    if context.classify(func, scope) in REGISTRIES:
+        if call.args or call.keywords:
+            return None  # a registry called with arguments makes a new session each time
+        return Fix(
+            WrapCall(Span.of(call), "", unwrap=True),
+            safe=False,
+            comment=f"TODO(sqla-session): call {name}.remove() when a request ends",
+        )
     if context.classify(func, scope) in FACTORIES or _is_factory_name(context, func, scope):
         if call.args or call.keywords:
             return None  # per-call configuration: no registry takes it
@@ -482,14 +520,16 @@ def _owned_elsewhere(context: Context, call: ast.Call, scope: Scope) -> bool:
     """Sessions whose connection this function does not own.
 
     - `registry()`: a `scoped_session` registry hands out its current session and
-      keeps it; `registry.remove()` ends it, elsewhere.
+      keeps it; `registry.remove()` ends it, elsewhere.  So does a project function
+      that returns a registry's session, or one it also stores (a cached session).
     - `Session(bind=connection)`, e.g. `Session(bind=op.get_bind())` in an Alembic
       migration: the session joins a connection that its owner closes.
     - `Session()` with no arguments: no bind, so no connection to leave open.
     """
     func = call.func
-    if context.classify(func, scope) in REGISTRIES:
-        return True
+    maker = context.classify(func, scope)
+    if maker in REGISTRIES or (isinstance(maker, Maker) and maker.owned):
+        return True  # a registry's session, or one a project function keeps (caches, stores)
     is_class = sa_name(context.qualified(func, scope)) in ("Session", "AsyncSession")
     if is_class and not call.args and not call.keywords:
         return True
