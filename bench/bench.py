@@ -1,6 +1,7 @@
 """flake8-sqla-session benchmark: one command, one table of ratios measured in one run.
 
     python bench/bench.py [--only plugin,flake8,fixer,memory] [--rounds N] [--jobs N] [--profile]
+    python bench/bench.py --corpus apps --without-python PY [--only plugin,flake8,fixer] [--rounds N]
 
 The corpus is the installed .py files of sqlalchemy, django and alembic (found
 with importlib.util.find_spec, read from site-packages).  Every figure is a
@@ -35,6 +36,30 @@ Parts (all by default):
           subprocess (the largest single process of the tree) and the sampled
           peak of the summed RSS of the whole process tree (/proc, every 20 ms;
           pages shared after fork are counted once per process).
+
+With --corpus apps the corpus is the application corpus of bench/apps.json
+(public applications that use SQLAlchemy sessions; `python bench/apps.py
+prepare` downloads and unpacks it, hash-checked) and the parts are measured
+differently: every figure is the MEDIAN of --rounds interleaved runs
+(A, B, A, B, ...), wall and CPU time side by side, and each ratio is of two
+medians from the same run.
+  plugin  per round: ast.parse of every file (timed per file and in all), then
+          the plugin's run over every tree (the same); ratio of the medians of
+          the totals (goal <= 0.25), and the slowest ten files by their median
+          plugin time with the ratio to their own median ast.parse (goal: none
+          above 1.0x).  --file-timeout S first runs the plugin once per file
+          under a timer and leaves every file over S seconds out of all parts
+          (they are listed; a slow core cannot hang the bench).
+  flake8  `python -m flake8 --isolated -j N --exit-zero` over the corpus in this
+          environment (the plugin installed) and in the environment of
+          --without-python (the same flake8 without the plugin: flake8 runs
+          every installed plugin whatever --select says), -j 1 and -j 2,
+          interleaved with, without, with, without; goal <= 1.05 each.
+  fixer   `flake8-sqla-session --jobs 2` (check) vs `--fix --unsafe-fixes`
+          on fresh copies of the corpus (the applications' own findings, no
+          seeding), interleaved; goal <= 1.5.
+It also prints how many modules the core read per checked file when the core
+exposes that count (see modules_read()).
 """
 from __future__ import annotations
 
@@ -48,6 +73,7 @@ import os
 import platform
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -453,6 +479,408 @@ def part_memory(corpus: Corpus, jobs: int) -> list[Row]:
     return [Row("fixer peak memory (MiB, largest process)", None, "n/a", detail)]
 
 
+# ---- the application corpus (--corpus apps) ------------------------------------------------
+
+APP_PARTS = ("plugin", "flake8", "fixer")
+APP_FLAKE8_JOBS = (1, 2)
+SLOWEST = 10
+
+
+class FileTimeout(BaseException):
+    """Raised by the --file-timeout timer inside a plugin run.
+
+    A BaseException, so that the plugin's `except Exception` (which turns a
+    crash into an SQS999 finding) does not swallow it.
+    """
+
+
+@dataclass
+class AppCorpus:
+    cache: Path
+    dirs: list[Path]  # cache/<application>, in manifest order
+    files: list[Path]  # the files flake8 checks, sorted per application
+    lines: int
+    excluded: dict[Path, str]  # file -> why it is left out of every part
+
+    @property
+    def checked(self) -> list[Path]:
+        return [f for f in self.files if f not in self.excluded]
+
+    @property
+    def description(self) -> str:
+        import apps
+
+        chosen = {d.name for d in self.dirs}
+        names = ", ".join(f"{a.name} {a.version}" for a in apps.load_manifest() if a.name in chosen)
+        return f"{len(self.files):,} files, {self.lines:,} lines ({names})"
+
+    def relative(self, path: Path) -> str:
+        return str(path.relative_to(self.cache))
+
+
+def load_app_corpus(cache: Path, only: Sequence[str] = ()) -> AppCorpus:
+    import apps
+
+    dirs = apps.app_dirs(cache)
+    if only:
+        unknown = set(only) - {d.name for d in dirs}
+        if unknown:
+            raise SystemExit(f"--apps: not in bench/apps.json: {', '.join(sorted(unknown))}")
+        dirs = [d for d in dirs if d.name in only]
+    files = [f for d in dirs for f in apps.python_files(d)]
+    lines = sum(len(f.read_bytes().splitlines()) for f in files)
+    return AppCorpus(cache, dirs, files, lines, {})
+
+
+def median(timings: Sequence[Timing]) -> Timing:
+    return Timing(statistics.median(t.wall for t in timings), statistics.median(t.cpu for t in timings))
+
+
+def modules_read() -> dict[str, int] | None:
+    """HOOK: what project knowledge has cost so far in this process, or None when the core does not say.
+
+    The project-wide import resolution reads other modules of the checked
+    file's project to classify imported names, at most once per process.  The
+    core counts that in `flake8_sqla_session.knowledge.project.Stats`
+    (`files_read`, `modules_read` parsed whole, `outlines` read for a few
+    statements, `lookups`); every int counter there is reported.  An older
+    core has no such counter, and the bench then says so.
+    """
+    try:
+        project = importlib.import_module("flake8_sqla_session.knowledge.project")
+    except ImportError:
+        return None
+    stats = getattr(project, "Stats", None)
+    if stats is None:
+        return None
+    counts = {name: value for name, value in vars(stats).items() if isinstance(value, int) and not name.startswith("_")}
+    return counts or None
+
+
+def forget_project_modules() -> None:
+    """Empty the core's per-process caches of project modules, so that every round pays what one flake8 run pays.
+
+    A flake8 run reads each project module at most once per process; without
+    this, only the bench's first round would.  The caches are private to the
+    core (`_SOURCES`, `_PROJECTS` in knowledge/project.py): when they are not
+    there (an older or a reorganised core) nothing is emptied.
+    """
+    try:
+        project = importlib.import_module("flake8_sqla_session.knowledge.project")
+    except ImportError:
+        return
+    for name in ("_SOURCES", "_PROJECTS"):
+        cache = getattr(project, name, None)
+        if isinstance(cache, dict):
+            cache.clear()
+
+
+@dataclass
+class FileCost:
+    path: str
+    lines: int
+    parse: Timing  # medians over the rounds
+    plugin: Timing
+    findings: int
+
+    @property
+    def ratio(self) -> float:
+        return self.plugin.wall / self.parse.wall if self.parse.wall else float("inf")
+
+
+def probe_timeouts(corpus: AppCorpus, limit: float) -> None:
+    """Run the plugin once per file under a timer; leave the files over `limit` seconds out."""
+    import signal
+
+    from flake8_sqla_session.plugin import Plugin
+
+    def expire(signum: int, frame: object) -> None:
+        raise FileTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    try:
+        for path in corpus.files:
+            data = path.read_bytes()
+            try:
+                tree = ast.parse(data, str(path))
+            except (SyntaxError, ValueError):
+                continue
+            lines = data.decode("utf-8", "replace").splitlines(keepends=True)
+            signal.setitimer(signal.ITIMER_REAL, limit)
+            try:
+                for _ in Plugin(tree, str(path), lines).run():
+                    pass
+            except FileTimeout:
+                corpus.excluded[path] = f"plugin over {limit:g} s"
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
+def app_plugin(corpus: AppCorpus, rounds: int) -> tuple[list[Row], list[FileCost], list[str]]:
+    """Per round, per file: ast.parse, then the plugin on that tree, both timed; medians over rounds."""
+    from flake8_sqla_session.plugin import Plugin
+    from flake8_sqla_session.settings import Settings
+
+    Plugin.settings = Settings()
+    sources = [(str(f), f.read_bytes()) for f in corpus.checked]
+    lines = {name: data.decode("utf-8", "replace").splitlines(keepends=True) for name, data in sources}
+    parse_times: dict[str, list[Timing]] = {name: [] for name, _ in sources}
+    plugin_times: dict[str, list[Timing]] = {name: [] for name, _ in sources}
+    findings: dict[str, int] = {}
+    skipped: set[str] = set()
+    parse_totals: list[Timing] = []
+    plugin_totals: list[Timing] = []
+    read_before = modules_read()
+    clock, cpu_clock = time.perf_counter, time.process_time
+    here = os.getcwd()
+    os.chdir(corpus.cache)  # as the flake8 runs: the current folder is one of the core's import roots
+    for _ in range(rounds):
+        forget_project_modules()
+        gc.collect()
+        gc.disable()  # as in timed(): no collector pauses inside either side
+        try:
+            for name, data in sources:
+                w, c = clock(), cpu_clock()
+                try:
+                    tree = ast.parse(data, name)
+                except (SyntaxError, ValueError):
+                    skipped.add(name)
+                    continue
+                parse_times[name].append(Timing(clock() - w, cpu_clock() - c))
+                w, c = clock(), cpu_clock()
+                found = sum(1 for _ in Plugin(tree, name, lines[name]).run())
+                plugin_times[name].append(Timing(clock() - w, cpu_clock() - c))
+                findings[name] = found
+                del tree
+        finally:
+            gc.enable()
+        done = [name for name, _ in sources if name not in skipped]
+        parse_totals.append(
+            Timing(sum(parse_times[n][-1].wall for n in done), sum(parse_times[n][-1].cpu for n in done))
+        )
+        plugin_totals.append(
+            Timing(sum(plugin_times[n][-1].wall for n in done), sum(plugin_times[n][-1].cpu for n in done))
+        )
+    os.chdir(here)
+    read_after = modules_read()
+    parse_t, plugin_t = median(parse_totals), median(plugin_totals)
+    costs = [
+        FileCost(
+            corpus.relative(Path(name)),
+            lines[name].__len__(),
+            median(parse_times[name]),
+            median(plugin_times[name]),
+            findings[name],
+        )
+        for name, _ in sources
+        if name not in skipped
+    ]
+    costs.sort(key=lambda c: c.plugin.wall, reverse=True)
+    slowest = costs[:SLOWEST]
+    over = [c for c in costs if c.ratio > 1.0]
+    notes = []
+    if read_before is None or read_after is None:
+        notes.append(
+            "project modules read per checked file: not exposed by this core (hook: modules_read() in bench/bench.py)"
+        )
+    else:
+        parts = ", ".join(
+            f"{name} {(read_after[name] - read_before.get(name, 0)) / rounds:.0f} "
+            f"({(read_after[name] - read_before.get(name, 0)) / rounds / max(len(costs), 1):.3f} per file)"
+            for name in read_after
+        )
+        notes.append(
+            f"project knowledge per run over {len(costs)} checked files (each round starts with empty caches, "
+            f"as one flake8 process does): {parts}"
+        )
+    over_1ms = [c for c in over if c.plugin.wall >= 0.001]
+    notes.append(
+        f"files whose plugin time is above their own ast.parse: {len(over)} of {len(costs)}"
+        + (
+            f" (their plugin times: max {max(c.plugin.wall for c in over) * 1000:.1f} ms, "
+            f"median {statistics.median(c.plugin.wall for c in over) * 1000:.2f} ms); "
+            f"{len(over_1ms)} of them take 1 ms or more"
+            if over
+            else ""
+        )
+    )
+    detail = (
+        f"plugin {plugin_t.wall * 1000:.0f} ms / ast.parse {parse_t.wall * 1000:.0f} ms wall, "
+        f"{plugin_t.cpu * 1000:.0f} / {parse_t.cpu * 1000:.0f} ms CPU over {len(costs)} trees "
+        f"({len(skipped)} did not parse, {len(corpus.excluded)} left out), "
+        f"{sum(findings.values())} findings, median of {rounds} interleaved"
+    )
+    worst = max(slowest, key=lambda c: c.ratio)
+    worst_cpu = max(c.plugin.cpu / c.parse.cpu for c in slowest if c.parse.cpu)
+    rows = [
+        Row.of("plugin run / ast.parse (apps)", plugin_t, parse_t, "<= 0.25", detail),
+        Row(
+            "slowest ten files: max plugin / own ast.parse",
+            worst.ratio,
+            "<= 1.0",
+            f"{worst.path}: plugin {worst.plugin.wall * 1000:.1f} ms / ast.parse {worst.parse.wall * 1000:.1f} ms",
+            worst_cpu,
+        ),
+    ]
+    return rows, slowest, notes
+
+
+def _flake8_version(python: str, cwd: Path) -> str:
+    # from the corpus folder, as the timed runs: from a checkout, `-m` would put the checkout's
+    # egg-info on sys.path and any environment would find the plugin
+    out = subprocess.run(
+        [python, "-m", "flake8", "--version"], stdout=subprocess.PIPE, text=True, check=True, cwd=cwd
+    )
+    return " ".join(out.stdout.split())
+
+
+def app_flake8(corpus: AppCorpus, rounds: int, without_python: str, jobs_list: Sequence[int]) -> list[Row]:
+    with_python = sys.executable
+    with_version = _flake8_version(with_python, corpus.cache)
+    without_version = _flake8_version(without_python, corpus.cache)
+    if "flake8-sqla-session" not in with_version or "flake8-sqla-session" in without_version:
+        raise RuntimeError(
+            f"the plugin must be installed in {with_python} and not in {without_python}:\n"
+            f"{with_version}\n{without_version}"
+        )
+    stripped = with_version.replace(f"flake8-sqla-session: {_version('flake8-sqla-session')}, ", "")
+    if stripped != without_version:
+        raise RuntimeError(f"the two environments differ in more than the plugin:\n{with_version}\n{without_version}")
+    excludes = ["--extend-exclude", ",".join(str(p) for p in corpus.excluded)] if corpus.excluded else []
+    dirs = [str(d.relative_to(corpus.cache)) for d in corpus.dirs]
+    times: dict[tuple[int, str], list[Timing]] = {(j, m): [] for j in jobs_list for m in ("with", "without")}
+    reports: dict[tuple[int, str], tuple[int, int]] = {}
+    for _ in range(rounds):
+        for jobs in jobs_list:
+            for mode, python in (("with", with_python), ("without", without_python)):
+                cmd = [python, "-m", "flake8", "--isolated", "-j", str(jobs), "--exit-zero", *excludes, *dirs]
+                t, proc = run_wall(cmd, cwd=corpus.cache, ok=(0,))
+                times[(jobs, mode)].append(t)
+                reports[(jobs, mode)] = (proc.stdout.count(b"\n"), proc.stdout.count(b": SQS"))
+    rows = []
+    for jobs in jobs_list:
+        w, wo = median(times[(jobs, "with")]), median(times[(jobs, "without")])
+        (n_with, sqs), (n_without, _) = reports[(jobs, "with")], reports[(jobs, "without")]
+        if n_with - sqs != n_without:
+            raise RuntimeError(f"-j {jobs}: {n_with - sqs} non-SQS reports with the plugin, {n_without} without")
+        spread = ", ".join(f"{t.wall:.1f}" for t in times[(jobs, "with")])
+        spread_wo = ", ".join(f"{t.wall:.1f}" for t in times[(jobs, "without")])
+        detail = (
+            f"with {w.wall:.1f} s / without {wo.wall:.1f} s wall, {w.cpu:.1f} / {wo.cpu:.1f} s CPU "
+            f"(median of {rounds} interleaved; with: {spread}; without: {spread_wo}); "
+            f"{n_with:,} reports with, {n_without:,} without, {sqs} SQS"
+        )
+        rows.append(Row.of(f"flake8 with plugin / without (apps, -j {jobs})", w, wo, "<= 1.05", detail))
+    return rows
+
+
+def copy_files(corpus: AppCorpus, dest: Path) -> Path:
+    for path in corpus.checked:
+        target = dest / corpus.relative(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    return dest
+
+
+def app_fixer(corpus: AppCorpus, rounds: int, jobs: int) -> list[Row]:
+    cli = cli_command()
+    if cli is None:
+        return [Row("fixer --fix --unsafe-fixes / check (apps)", None, "<= 1.5", "skipped: CLI not built yet")]
+    check_times, fix_times = [], []
+    counts: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="sqs-bench-apps-") as tmp:
+        base = Path(tmp)
+        check_copy = copy_files(corpus, base / "check")
+        for i in range(rounds):
+            t, proc = run_wall([*cli, "--jobs", str(jobs), "--format", "json", str(check_copy)], ok=(0, 1, 2))
+            check_times.append(t)
+            counts["check_findings"] = len(json.loads(proc.stdout))
+            fix_copy = copy_files(corpus, base / f"fix{i}")
+            fix_args = ["--fix", "--unsafe-fixes", "--jobs", str(jobs), "--format", "json", str(fix_copy)]
+            t, proc = run_wall([*cli, *fix_args], ok=(0, 1, 2))
+            fix_times.append(t)
+            records = json.loads(proc.stdout)
+            counts["fixed"] = sum(1 for r in records if r.get("fix_applied"))
+            counts["remaining"] = sum(1 for r in records if not r.get("fix_applied"))
+            counts["exit"] = proc.returncode
+            shutil.rmtree(fix_copy)
+    c, f = median(check_times), median(fix_times)
+    detail = (
+        f"fix {f.wall:.2f} s / check {c.wall:.2f} s wall, {f.cpu:.2f} / {c.cpu:.2f} s CPU "
+        f"(--jobs {jobs}, median of {rounds} interleaved); the applications' own findings, no seeding: "
+        f"{counts['check_findings']} findings, {counts['fixed']} fixed, {counts['remaining']} left "
+        f"(fix run exit {counts['exit']})"
+    )
+    return [Row.of("fixer --fix --unsafe-fixes / check (apps)", f, c, "<= 1.5", detail)]
+
+
+def print_slowest(slowest: list[FileCost]) -> None:
+    print(f"\nSlowest {len(slowest)} files by plugin time (medians; ratio = plugin / the file's own ast.parse):\n")
+    print("| file | lines | plugin (ms) | ast.parse (ms) | ratio (wall) | ratio (CPU) | findings |")
+    print("|---|--:|--:|--:|--:|--:|--:|")
+    for c in slowest:
+        cpu = c.plugin.cpu / c.parse.cpu if c.parse.cpu else float("inf")
+        print(
+            f"| {c.path} | {c.lines:,} | {c.plugin.wall * 1000:.1f} | {c.parse.wall * 1000:.1f} | "
+            f"{c.ratio:.2f} | {cpu:.2f} | {c.findings} |"
+        )
+
+
+def main_apps(args: argparse.Namespace, parts: list[str]) -> int:
+    unknown = set(parts) - set(APP_PARTS)
+    if unknown:
+        raise SystemExit(f"--corpus apps: unknown part(s) {', '.join(sorted(unknown))}; choose from {APP_PARTS}")
+    if "flake8" in parts and not args.without_python:
+        raise SystemExit("--corpus apps: the flake8 part needs --without-python (an environment without the plugin)")
+    jobs = args.jobs or 2
+    flake8_jobs = [int(j) for j in args.flake8_jobs.split(",") if j.strip()]
+    print("flake8-sqla-session benchmark: application corpus")
+    print("Command: " + " ".join([Path(sys.executable).name, "bench/bench.py", *args.given]))
+    for line in machine_info():
+        print(line)
+    corpus = load_app_corpus(args.cache, [a for a in args.apps.split(",") if a])
+    print(f"Corpus: {corpus.description}; under {corpus.cache}")
+    print(f"Parts: {', '.join(parts)}; flake8 -j {' and -j '.join(map(str, flake8_jobs))}; fixer --jobs {jobs}")
+    sys.stdout.flush()
+    started = time.perf_counter()
+    if args.file_timeout:
+        probe_timeouts(corpus, args.file_timeout)
+        print(f"file timeout {args.file_timeout:g} s: {len(corpus.excluded)} file(s) left out of every part")
+        for path, why in corpus.excluded.items():
+            print(f"  LEFT OUT {corpus.relative(path)}: {why}")
+        sys.stdout.flush()
+    rows: list[Row] = []
+    slowest: list[FileCost] = []
+    notes: list[str] = []
+    # each part's rows are printed when it is done, and all of them again at the end
+    if "plugin" in parts:
+        plugin_rows, slowest, notes = app_plugin(corpus, args.rounds or 5)
+        rows += plugin_rows
+        print("plugin: done")
+        print_table(plugin_rows, [])
+        print_slowest(slowest)
+        for note in notes:
+            print(f"\n{note}")
+        print(flush=True)
+    if "flake8" in parts:
+        flake8_rows = app_flake8(corpus, args.rounds or 3, args.without_python, flake8_jobs)
+        rows += flake8_rows
+        print("flake8: done")
+        print_table(flake8_rows, [])
+        print(flush=True)
+    if "fixer" in parts:
+        rows += app_fixer(corpus, args.rounds or 5, jobs)
+        print(f"fixer: done ({rows[-1].detail})", flush=True)
+    print("\nAll parts:\n")
+    print_table(rows, [])
+    if corpus.excluded:
+        print(f"\nLEFT OUT of every part (over --file-timeout): {len(corpus.excluded)} file(s)")
+    print(f"\n(total bench time {time.perf_counter() - started:.0f} s)")
+    return 0
+
+
 # ---- report --------------------------------------------------------------------------------
 
 
@@ -513,13 +941,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts to run ({','.join(PARTS)})")
     parser.add_argument(
         "--rounds", type=int, default=None,
-        help="repetitions, min taken (default: 3 for plugin and flake8, 2 for fixer)",
+        help="repetitions, min taken (default: 3 for plugin and flake8, 2 for fixer); "
+        "--corpus apps: median taken (default: 5 for plugin and fixer, 3 for flake8)",
     )
     parser.add_argument(
         "--jobs", type=int, default=None, help="processes for flake8 -j and --jobs (default: usable cores, at most 2)"
     )
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of the plugin run")
+    parser.add_argument(
+        "--corpus", choices=("libraries", "apps"), default="libraries",
+        help="libraries: installed sqlalchemy, django, alembic (default); apps: bench/apps.json (medians)",
+    )
+    parser.add_argument(
+        "--cache", type=Path, default=HERE / ".cache" / "apps",
+        help="--corpus apps: where `python bench/apps.py prepare` unpacked the applications",
+    )
+    parser.add_argument(
+        "--without-python",
+        help="--corpus apps: the python of an environment with the same flake8 and without the plugin",
+    )
+    parser.add_argument(
+        "--apps", default="",
+        help="--corpus apps: comma-separated applications to measure (default: all of bench/apps.json)",
+    )
+    parser.add_argument(
+        "--flake8-jobs", default=",".join(map(str, APP_FLAKE8_JOBS)),
+        help="--corpus apps: the flake8 -j values to compare with and without the plugin (default: 1,2)",
+    )
+    parser.add_argument(
+        "--file-timeout", type=float, default=None,
+        help="--corpus apps: leave out of every part the files whose plugin run takes longer (seconds)",
+    )
     args = parser.parse_args(argv)
+    args.given = list(argv) if argv is not None else sys.argv[1:]
+    if args.corpus == "apps":
+        only = args.only if args.only != ",".join(PARTS) else ",".join(APP_PARTS)
+        return main_apps(args, [p.strip() for p in only.split(",") if p.strip()])
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(parts) - set(PARTS)
     if unknown:

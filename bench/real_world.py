@@ -4,6 +4,9 @@
     python bench/real_world.py run DIR [--out FILE]  # flake8 --select SQS --extend-select SQS401 over DIR
     python bench/real_world.py run DIR --source SRC  # the same with the detection core at SRC
                                                      # (a directory holding a flake8_sqla_session/ package)
+    python bench/real_world.py run --apps [--out FILE]   # the application corpus (bench/apps.json,
+                                                     # `python bench/apps.py prepare` first): flake8's
+                                                     # default selection, then --select SQS401 alone
 
 `install` uses the ordinary pip client only (wheels, `--no-deps`, into a target
 directory, never into the running environment), plus SQLAlchemy's source
@@ -209,13 +212,90 @@ def run(root: Path, source: Path | None, out: Path | None, jobs: str) -> int:
     return 0
 
 
+def run_apps(cache: Path, source: Path | None, out: Path | None, jobs: str) -> int:
+    """The application corpus: plain flake8 (default selection, SQS lines kept), then SQS401 alone.
+
+    flake8 runs from the cache folder on relative paths, so the `--out` file
+    names `application/path.py:line:col: code message` and diffs across machines.
+    """
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import apps
+
+    cache = cache.resolve()
+    manifest = apps.load_manifest()
+    dirs = apps.app_dirs(cache, manifest)
+    env = dict(os.environ)
+    if source is not None:
+        env["PYTHONPATH"] = str(source.resolve()) + os.pathsep + env.get("PYTHONPATH", "")
+    check = subprocess.run(
+        [sys.executable, "-c", "import flake8_sqla_session; print(flake8_sqla_session.__file__)"],
+        env=env, capture_output=True, text=True, check=True, cwd=cache,
+    )
+    names = [d.name for d in dirs]
+    lines: list[str] = []
+    elapsed: list[float] = []
+    for selection in ([], ["--select", "SQS401"]):
+        started = time.monotonic()
+        result = subprocess.run(
+            [sys.executable, "-m", "flake8", "--isolated", "--jobs", jobs, *selection, *names],
+            env=env, capture_output=True, text=True, cwd=cache,
+        )
+        elapsed.append(time.monotonic() - started)
+        if result.returncode not in (0, 1) or result.stderr.strip():
+            print(result.stderr, file=sys.stderr)
+            return 2
+        lines += [line for line in result.stdout.splitlines() if ": SQS" in line]
+    lines = sorted(set(lines), key=_finding_key)
+    if out is not None:
+        out.write_text("\n".join(lines) + ("\n" if lines else ""))
+    counts: dict[str, collections.Counter[str]] = {name: collections.Counter() for name in names}
+    for line in lines:
+        path, _, rest = line.partition(":")
+        code = rest.split(":", 2)[2].split()[0]
+        counts[Path(path).parts[0]][code] += 1
+    print(
+        f"core: {check.stdout.strip()}; flake8 (default selection) took {elapsed[0]:.1f} s, "
+        f"--select SQS401 {elapsed[1]:.1f} s"
+    )
+    print()
+    print("| application | version | files | lines | " + " | ".join(CODES) + " | total |")
+    print("|---|---|--:|--:|" + "--:|" * (len(CODES) + 1))
+    total_files = total_lines = 0
+    totals: collections.Counter[str] = collections.Counter()
+    for app, directory in zip(manifest, dirs):
+        paths = apps.python_files(directory)
+        n_lines = sum(len(p.read_bytes().splitlines()) for p in paths)
+        total_files += len(paths)
+        total_lines += n_lines
+        c = counts[directory.name]
+        totals.update(c)
+        cells = " | ".join(str(c[code]) if c[code] else "" for code in CODES)
+        row = [app.name, app.version, f"{len(paths):,}", f"{n_lines:,}", cells, str(sum(c.values()))]
+        print(f"| {' | '.join(row)} |")
+    cells = " | ".join(f"**{totals[code]}**" for code in CODES)
+    print(f"| **all** | | **{total_files:,}** | **{total_lines:,}** | {cells} | **{sum(totals.values())}** |")
+    return 0
+
+
+def _finding_key(line: str) -> tuple[str, int, int, str]:
+    path, line_no, col, rest = line.split(":", 3)
+    return path, int(line_no), int(col), rest
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     p_install = sub.add_parser("install", help="install the corpus into DIR")
     p_install.add_argument("dir", type=Path)
     p_run = sub.add_parser("run", help="lint the corpus in DIR and print the counts table")
-    p_run.add_argument("dir", type=Path)
+    p_run.add_argument("dir", type=Path, nargs="?", help="the library corpus (not with --apps)")
+    p_run.add_argument(
+        "--apps", action="store_true", help="lint the application corpus of bench/apps.json instead"
+    )
+    p_run.add_argument(
+        "--cache", type=Path, default=Path(__file__).resolve().parent / ".cache" / "apps",
+        help="--apps: where `python bench/apps.py prepare` unpacked it",
+    )
     p_run.add_argument("--source", type=Path, help="a directory holding the flake8_sqla_session package to use")
     p_run.add_argument("--out", type=Path, help="write the raw findings here")
     p_run.add_argument("--jobs", default="auto", help="flake8 --jobs (default: auto)")
@@ -223,6 +303,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "install":
         install(args.dir)
         return 0
+    if args.apps:
+        return run_apps(args.cache, args.source, args.out, args.jobs)
+    if args.dir is None:
+        parser.error("run: DIR is required without --apps")
     return run(args.dir, args.source, args.out, args.jobs)
 
 
