@@ -357,6 +357,8 @@ class ModuleKnowledge:
             elif binding.kind == "with":
                 assert isinstance(binding.value, ast.expr)
                 kinds.append(self._entered(binding.value, binding.where or owner, depth + 1))
+            elif binding.kind == "annotated" and any(b.kind == "assign" for b in bindings):
+                continue  # the values tell: `NEW_SESSION: Session = cast(Session, None)` is a sentinel
             elif binding.kind in ("annotated", "param"):
                 if binding.value is None:
                     return None

@@ -413,6 +413,12 @@ class SharedSessionDefault(Rule):
               "        self.session = Session(engine)\n"),
         Valid("from sqlalchemy.orm import Session\n\nclass Repo:\n    session_class = Session\n"),
         Valid("import requests\n\ndef fetch(session=requests.Session()):\n    pass\n"),
+        # Airflow's sentinel: typed as a Session, but None (a decorator hands the real one).
+        Valid(
+            "from typing import cast\nfrom sqlalchemy.orm import Session\n\n"
+            "NEW_SESSION: Session = cast(Session, None)\n\n"
+            "def dag_runs(dag_id, session: Session = NEW_SESSION):\n    pass\n"
+        ),
     ]
     invalid = [
         Invalid("from sqlalchemy.orm import Session\n\ndef f(session=Session(engine)):\n    pass\n", at=(3, 14)),
