@@ -346,3 +346,32 @@ def test_a_function_that_keeps_the_session_it_hands_out_is_not_the_callers_to_cl
             """),
     })
     assert codes(tmp_path, "app/use.py") == [(12, "SQS104")]
+
+
+def test_a_global_bound_in_an_init_function_is_read_from_the_whole_module(tmp_path):
+    """calibre-web's shape: `session = None` at module level, `global session; session = Session()` in
+    init_db(); importers use `ub.session`.  The column-0 outline alone would see only `None`."""
+    write(tmp_path, {
+        "cps/__init__.py": "",
+        "cps/ub.py": textwrap.dedent("""\
+            from sqlalchemy.orm import scoped_session, sessionmaker
+
+            session = None
+
+            def init_db(engine):
+                global session
+                Session = scoped_session(sessionmaker(bind=engine))
+                session = Session()
+            """),
+        "cps/web.py": textwrap.dedent("""\
+            from sqlalchemy.exc import OperationalError
+            from cps import ub
+
+            def update_settings():
+                try:
+                    ub.session.commit()
+                except OperationalError:
+                    return "Invalid request", 400
+            """),
+    })
+    assert codes(tmp_path, "cps/web.py") == [(7, "SQS301")]

@@ -189,6 +189,14 @@ class Outline:
                     self.binders.setdefault(name.strip(), []).append(index)
         self._parsed: dict[int, Optional[list[ast.stmt]]] = {}
 
+    def declared_global(self, name: str) -> bool:
+        """Whether some function declares `global name` (and may bind it where no outline looks)."""
+        return any(
+            re.search(rf"^[ \t]+global[ \t][^\n]*\b{re.escape(name)}\b", chunk, re.MULTILINE)
+            for index in range(len(self.chunks))
+            if "global" in (chunk := self.chunks[index])
+        )
+
     def parse(self, index: int) -> Optional[list[ast.stmt]]:
         """The statements of one chunk; of a class, its header alone (its bases are what counts)."""
         if index not in self._parsed:
@@ -426,8 +434,8 @@ class Project:
             binders = outline.binders.get(name, ()) if outline is not None else ()
             if outline is None or any(index not in outline.classes for index in binders):
                 return None
-        elif outline is None or name not in outline.binders:
-            return self.knowledge(path, module)
+        elif outline is None or name not in outline.binders or outline.declared_global(name):
+            return self.knowledge(path, module)  # `global name` in a function binds it there too
         partial = self._partial.get(path)
         if partial is None:
             from .module import ModuleKnowledge
