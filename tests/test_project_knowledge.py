@@ -375,3 +375,16 @@ def test_a_global_bound_in_an_init_function_is_read_from_the_whole_module(tmp_pa
             """),
     })
     assert codes(tmp_path, "cps/web.py") == [(7, "SQS301")]
+
+
+def test_a_long_running_process_sees_an_imported_module_change(tmp_path):
+    """The language server checks again after `db.py` changed on disk: it must not answer from
+    what it read before (`forget_projects()`, called before each check)."""
+    from flake8_sqla_session.knowledge.project import forget_projects
+
+    write(tmp_path, {"app/__init__.py": "", "app/db.py": "SessionLocal = make()\n",
+                     "app/worker.py": "from app.db import SessionLocal\nsession = SessionLocal()\n"})
+    assert codes(tmp_path, "app/worker.py") == []
+    write(tmp_path, {"app/db.py": DB})
+    forget_projects()
+    assert codes(tmp_path, "app/worker.py") == [(2, "SQS101")]

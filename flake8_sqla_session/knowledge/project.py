@@ -319,6 +319,14 @@ class _Loader:
         return name in self.knowledge.module.names
 
 
+def forget_projects() -> None:
+    """Forget what the projects know, for a long-running process (the language server) whose
+    project modules may have changed on disk: files are read again only if they changed
+    (the parsed files stay, keyed on path, size and mtime), and the names are worked out anew."""
+    _PROJECTS.clear()
+    _ROOTS.clear()
+
+
 class Project:
     """The modules under a set of import roots, and what their names are."""
 
@@ -607,4 +615,4 @@ def _absolute_name(qualified: str, module_name: str, is_package: bool) -> Option
     return ".".join([*base, rest]) if base and rest else ".".join(base) if base else rest or None
 
 
-__all__ = ["Project", "Stats", "project_for", "import_roots", "read_module"]
+__all__ = ["Project", "Stats", "forget_projects", "project_for", "import_roots", "read_module"]
