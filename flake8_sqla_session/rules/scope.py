@@ -72,8 +72,8 @@ class ModuleLevelSession(Rule):
     - a thread keeps its session until `NAME.remove()`: without a call at the end
       of each request or task, a long-lived worker keeps its session and its
       failed transaction as before (the fix adds a `TODO` comment saying so);
-    - `with NAME:` and `async with NAME:` raise `TypeError`: a registry is not a
-      context manager;
+    - `with NAME:` and `async with NAME:` raise `TypeError` (`AttributeError`
+      before Python 3.11): a registry is not a context manager;
     - `isinstance(NAME, Session)` and `type(NAME) is Session` are false, here and
       in every module that imports `NAME`; annotations such as `NAME: Session`
       no longer type-check;
