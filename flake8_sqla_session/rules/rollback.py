@@ -506,6 +506,11 @@ def _broad(context: Context, expr: ast.expr | None, scope: Scope) -> bool:
     )
 
 
+def _never_returns(context: Context, func: ast.expr, scope: Scope) -> bool:
+    """`sys.exit`, `flask.abort`, ... or a function of this module that always raises."""
+    return context.qualified(func, scope) in NO_RETURN or context.never_returns(func, scope)
+
+
 def _reraises(context: Context, body: list[ast.stmt], scope: Scope) -> bool:
     stack: list[ast.AST] = list(body)
     while stack:
@@ -515,9 +520,7 @@ def _reraises(context: Context, body: list[ast.stmt], scope: Scope) -> bool:
             continue
         if isinstance(node, ast.Raise):
             return True
-        if isinstance(node, ast.Call) and (
-            context.qualified(node.func, scope) in NO_RETURN or context.never_returns(node.func, scope)
-        ):
+        if isinstance(node, ast.Call) and _never_returns(context, node.func, scope):
             return True
         stack.extend(ast.iter_child_nodes(node))
     return False
@@ -610,7 +613,7 @@ def _cleans_up(context: Context, body: list[ast.stmt], scope: Scope, work: dict[
                     return True  # a savepoint or transaction: `nested = session.begin_nested()`
             if isinstance(func, ast.Attribute) and func.attr == "commit" and dotted(func.value) in work:
                 return True  # ends the transaction, or raises PendingRollbackError: not silent
-            if context.qualified(func, scope) in NO_RETURN or context.never_returns(func, scope):
+            if _never_returns(context, func, scope):
                 return True
             if (
                 isinstance(func, ast.Attribute)
