@@ -9,7 +9,7 @@ module that one imports: the same question gets the same answer everywhere.
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Iterable, Optional, cast
+from typing import TYPE_CHECKING, Iterable, Iterator, Optional, cast
 
 from ..settings import Settings
 from .kinds import ENGINES, REGISTRIES, SA_CALLS, SA_TYPES, Kind, Known, Maker
@@ -610,6 +610,20 @@ def _makes_async_sessions(call: ast.Call, scope: Scope) -> bool:
     )
 
 
+def _statements(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.stmt]:
+    """Every statement of a function, nested blocks included, not those of nested functions or classes."""
+    stack: list[ast.AST] = list(node.body)
+    while stack:
+        child = stack.pop()
+        if isinstance(child, ast.stmt):
+            yield child
+        if type(child) not in _STATEMENT_ONLY:
+            for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+                inner = getattr(child, field, None)
+                if inner:
+                    stack.extend(inner)
+
+
 def _returns_and_yields(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[list[ast.expr], list[ast.expr]]:
     """The values a function returns and yields (not those of nested functions).
 
@@ -618,9 +632,7 @@ def _returns_and_yields(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[l
     """
     returns: list[ast.expr] = []
     yields: list[ast.expr] = []
-    stack: list[ast.AST] = list(node.body)
-    while stack:
-        child = stack.pop()
+    for child in _statements(node):
         kind = type(child)
         if kind is ast.Return:
             value = cast(ast.Return, child).value
@@ -632,31 +644,16 @@ def _returns_and_yields(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[l
                 value = value.value
             if isinstance(value, (ast.Yield, ast.YieldFrom)) and value.value is not None:
                 yields.append(value.value)
-        elif kind not in _STATEMENT_ONLY:
-            for field in ("body", "orelse", "finalbody", "handlers", "cases"):
-                inner = getattr(child, field, None)
-                if inner:
-                    stack.extend(inner)
     return returns, yields
 
 
 def _stored(node: ast.FunctionDef | ast.AsyncFunctionDef, names: set[str]) -> bool:
     """Whether the function also stores one of `names` in an attribute or an item
     (`store[key] = session`, `g.session = session`): then it is kept, and shared."""
-    if not names:
-        return False
-    stack: list[ast.AST] = list(node.body)
-    while stack:
-        child = stack.pop()
-        kind = type(child)
-        if kind is ast.Assign:
-            assign = cast(ast.Assign, child)
-            if isinstance(assign.value, ast.Name) and assign.value.id in names:
-                if any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in assign.targets):
-                    return True
-        elif kind not in _STATEMENT_ONLY:
-            for field in ("body", "orelse", "finalbody", "handlers", "cases"):
-                inner = getattr(child, field, None)
-                if inner:
-                    stack.extend(inner)
-    return False
+    return bool(names) and any(
+        isinstance(child, ast.Assign)
+        and isinstance(child.value, ast.Name)
+        and child.value.id in names
+        and any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in child.targets)
+        for child in _statements(node)
+    )
