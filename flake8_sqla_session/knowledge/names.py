@@ -95,7 +95,7 @@ class Scope:
         self.is_async = is_async
         self.declared: set[str] = set()  # global / nonlocal names
         self.globals: set[str] = set()  # global names only
-        # For a module read in part: binds a name it does not have yet, if it can (True).
+        # For a module read in part: binds what its statements bind to a name (once per name).
         self.loader: Optional[Callable[[str], bool]] = None
 
     def bind(self, name: str, binding: Binding) -> None:
@@ -123,9 +123,9 @@ class Scope:
         scope: Optional[Scope] = self
         first = True
         while scope is not None:
+            if scope.loader is not None:
+                scope.loader(name)  # a module read in part: bind what its statements bind to `name`
             if (first or scope.kind != "class") and name in scope.names:
-                return scope.names[name]
-            if scope.loader is not None and scope.loader(name):
                 return scope.names[name]
             if scope.kind == "module" and name in SA_STAR_NAMES:
                 for module in scope.star_imports:
