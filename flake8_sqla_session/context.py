@@ -308,9 +308,9 @@ class TextFacts:
 
     @property
     def imports_project(self) -> bool:
-        """An import of Django's settings, or of a project module related to SQLAlchemy."""
+        """An import of a project name that is SQLAlchemy's (`Project.uses_sqlalchemy_names`)."""
         if self._imports_project is None:
-            self._imports_project = self.project is not None and self.project.imports_project(
+            self._imports_project = self.project is not None and self.project.uses_sqlalchemy_names(
                 self.source, self.filename
             )
         return self._imports_project

@@ -24,7 +24,7 @@ import tokenize
 from typing import TYPE_CHECKING, Optional
 
 from ..settings import Settings
-from .kinds import Kind, Known
+from .kinds import Kind, Known, Maker
 from .names import FOREIGN_ROOTS, SA_ROOTS
 
 if TYPE_CHECKING:
@@ -37,8 +37,11 @@ _SETTINGS_MODULE = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)[
 _SQLALCHEMY_TEXT = re.compile(
     r"^[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy|django\.conf)\b", re.MULTILINE
 )
-_IMPORTED = re.compile(
-    r"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+\(?[ \t]*([\w, \t]*)|import[ \t]+([\w.]+))", re.MULTILINE
+# An import statement at any indentation: `from .mod import (a, b as c)`, `import a.b as c, d`.
+_IMPORT_STATEMENT = re.compile(
+    r"^[ \t]*(?:from[ \t]+(?P<dots>\.*)[ \t]*(?P<module>[\w.]*)[ \t]+import[ \t]+"
+    r"(?P<names>\([^)]*\)|[^\n#;]*(?:\\\n[^\n#;]*)*)|import[ \t]+(?P<modules>[^\n#;]+))",
+    re.MULTILINE,
 )
 _NOT_ROOTS = frozenset({"site-packages", "dist-packages"})
 
@@ -247,11 +250,55 @@ def import_roots(filename: str, settings: Settings) -> tuple[str, ...]:
     return roots
 
 
+_REALPATHS: dict[str, str] = {}
+
+
+def _realpath(folder: str) -> str:
+    """`os.path.realpath` of a folder, remembered (it costs an lstat per path component)."""
+    real = _REALPATHS.get(folder)
+    if real is None:
+        if len(_REALPATHS) > 65536:
+            _REALPATHS.clear()
+        real = _REALPATHS[folder] = os.path.realpath(folder)
+    return real
+
+
+_ENTRIES: dict[str, frozenset[str]] = {}
+
+
+def _entries(folder: str) -> frozenset[str]:
+    """The names in a folder (none if it cannot be listed), remembered: finding a module costs
+    set lookups, not a stat per root and candidate."""
+    entries = _ENTRIES.get(folder)
+    if entries is None:
+        if len(_ENTRIES) > 65536:
+            _ENTRIES.clear()
+        try:
+            entries = frozenset(os.listdir(folder))
+        except (OSError, ValueError):
+            entries = frozenset()
+        _ENTRIES[folder] = entries
+    return entries
+
+
+_MARKED: dict[str, bool] = {}
+
+
+def _has_marker(folder: str) -> bool:
+    """Whether a folder holds a `manage.py`, `pyproject.toml`, `setup.cfg` or `setup.py` (remembered)."""
+    marked = _MARKED.get(folder)
+    if marked is None:
+        if len(_MARKED) > 65536:
+            _MARKED.clear()
+        marked = _MARKED[folder] = any(os.path.isfile(os.path.join(folder, marker)) for marker in _MARKERS)
+    return marked
+
+
 def _find_roots(filename: str, settings: Settings) -> tuple[str, ...]:
     roots: list[str] = []
 
     def add(folder: str) -> None:
-        folder = os.path.realpath(folder)
+        folder = _realpath(folder)
         if folder in roots or os.path.basename(folder) in _NOT_ROOTS or folder in _LIBRARIES:
             return
         if os.path.isdir(folder):
@@ -267,7 +314,7 @@ def _find_roots(filename: str, settings: Settings) -> tuple[str, ...]:
         add(top)
         current = folder
         for _ in range(32):
-            if any(os.path.isfile(os.path.join(current, marker)) for marker in _MARKERS):
+            if _has_marker(current):
                 add(current)
                 add(os.path.join(current, "src"))
             parent = os.path.dirname(current)
@@ -325,6 +372,9 @@ def forget_projects() -> None:
     (the parsed files stay, keyed on path, size and mtime), and the names are worked out anew."""
     _PROJECTS.clear()
     _ROOTS.clear()
+    _REALPATHS.clear()
+    _MARKED.clear()
+    _ENTRIES.clear()
 
 
 class Project:
@@ -338,6 +388,7 @@ class Project:
         self._partial: dict[str, ModuleKnowledge] = {}  # file -> knowledge of some of its statements
         self._related: dict[str, bool] = {}  # file -> whether SQLAlchemy is imported by it or below it
         self._answers: dict[str, Optional[Known]] = {}
+        self._names: dict[str, str] = {}  # checked file -> its dotted module name
         self._active: list[str] = []
         self._django: Optional[str] = None
         self._django_found = False
@@ -349,26 +400,44 @@ class Project:
         if module in self._found:
             return self._found[module]
         found: Optional[str] = None
-        parts = module.split(".")
-        if all(part.isidentifier() for part in parts) and parts[0] not in SA_ROOTS | FOREIGN_ROOTS:
-            namespace = False
-            for root in self.roots:
-                base = os.path.join(root, *parts)
-                if os.path.isfile(base + ".py"):
-                    found = base + ".py"
-                    break
-                if os.path.isfile(os.path.join(base, "__init__.py")):
-                    found = os.path.join(base, "__init__.py")
-                    break
-                namespace = namespace or os.path.isdir(base)
-            if found is None and namespace:
-                found = ""
+        parent, _, last = module.rpartition(".")
+        if not last.isidentifier():
+            pass
+        elif parent:
+            package = self.find(parent)
+            if package is not None and (package == "" or package.endswith("__init__.py")):
+                found = self._find_in([os.path.join(root, *parent.split(".")) for root in self.roots], last)
+        elif last not in SA_ROOTS | FOREIGN_ROOTS:
+            found = self._find_in(self.roots, last)
         self._found[module] = found
         return found
 
+    @staticmethod
+    def _find_in(folders: list[str] | tuple[str, ...], name: str) -> Optional[str]:
+        """`name.py` or `name/__init__.py` in the first folder that has one; "" for a folder
+        `name` without `__init__.py` (a namespace package) in any; else None."""
+        namespace = False
+        for folder in folders:
+            entries = _entries(folder)
+            if name + ".py" in entries and os.path.isfile(os.path.join(folder, name + ".py")):
+                return os.path.join(folder, name + ".py")
+            if name in entries:
+                package = os.path.join(folder, name)
+                if os.path.isfile(os.path.join(package, "__init__.py")):
+                    return os.path.join(package, "__init__.py")
+                namespace = namespace or os.path.isdir(package)
+        return "" if namespace else None
+
     def module_name_of(self, filename: str) -> str:
         """The dotted name the checked file has under the first root that holds it."""
-        path = os.path.realpath(os.path.abspath(filename))
+        name = self._names.get(filename)
+        if name is None:
+            name = self._names[filename] = self._module_name_of(filename)
+        return name
+
+    def _module_name_of(self, filename: str) -> str:
+        folder, base = os.path.split(os.path.abspath(filename))
+        path = os.path.join(_realpath(folder), base)
         # The outermost root first: a namespace package's modules (no __init__.py) are named
         # from above it, so that their relative imports can be placed.
         for root in sorted(self.roots, key=len):
@@ -381,39 +450,92 @@ class Project:
                     return ".".join(parts)
         return ""
 
-    def imports_project(self, source: str, filename: str = "") -> bool:
-        """Whether the text imports Django's settings, or a project module that imports SQLAlchemy
-        (itself or through the project modules it imports): a cheap prefilter, text only."""
+    def uses_sqlalchemy_names(self, source: str, filename: str = "") -> bool:
+        """Whether the text imports a project name that is SQLAlchemy's (an engine, a factory, a
+        registry, a session, a connection, Flask-SQLAlchemy's `db`, or a function or class that
+        makes one), or uses one through an imported project module or Django's `settings`.
+
+        A cheap prefilter for a module that does not import SQLAlchemy itself: only such names
+        can make its rules report.  Imports are found in the text (at any indentation), and
+        each name is looked up once per process.
+        """
         module_name = self.module_name_of(filename) if filename else ""
-        is_package = filename.endswith("__init__.py")
-        for match in _IMPORTED.finditer(source):
-            name = (match.group(1) or "") + (match.group(2) or match.group(4) or "")
-            if name == "django.conf":
-                return True
-            absolute = _absolute_name(name, module_name, is_package) if name else None
-            if absolute is None:
-                if match.group(1):
-                    return True  # a relative import that cannot be placed: cannot tell
-                continue
-            if any(self._related_module(module) for module in self._modules_of(absolute, match.group(3))):
-                return True
+        return self._uses_names(source, module_name, filename.endswith("__init__.py"))
+
+    def _uses_names(self, source: str, module_name: str, is_package: bool) -> bool:
+        for match in _IMPORT_STATEMENT.finditer(source):
+            if match.group("names") is not None:
+                dots, module = match.group("dots"), match.group("module")
+                absolute = _absolute_name(dots + module, module_name, is_package) if dots + module else None
+                if absolute is None:
+                    if dots:
+                        return True  # a relative import that cannot be placed: cannot tell
+                    continue
+                if absolute == "django.conf":
+                    if any(name == "settings" and self._uses_module(source, alias or name, "django.conf.settings")
+                           for name, alias in _imported_names(match.group("names"))):
+                        return True
+                    continue
+                if not self._related_module(absolute) and not self._submodule_imports(absolute):
+                    continue  # no name of a module unrelated to SQLAlchemy can be SQLAlchemy's
+                for name, alias in _imported_names(match.group("names")):
+                    if name == "*":
+                        if self._related_module(absolute):
+                            return True  # any of its names may be used here
+                        continue
+                    dotted = f"{absolute}.{name}"
+                    if self.find(dotted) is not None:
+                        if self._uses_module(source, alias or name, dotted):
+                            return True
+                    elif sqlalchemy_kind(self.lookup_absolute(dotted)):
+                        return True
+            else:
+                for name, alias in _imported_names(match.group("modules")):
+                    local, prefix = (alias, name) if alias else (name.partition(".")[0],) * 2
+                    if self.find(prefix.partition(".")[0]) and self._uses_module(source, local, prefix):
+                        return True
         return False
+
+    def _submodule_imports(self, module: str) -> bool:
+        """Whether `from module import x` may import submodules: `module` is a project package."""
+        path = self.find(module)
+        return path == "" or bool(path and path.endswith("__init__.py"))
+
+    def _uses_module(self, source: str, local: str, module: str) -> bool:
+        """Whether the text uses `local.<name>` (`local` an imported project module, or Django's
+        settings) where the name is SQLAlchemy's."""
+        prefix = local + "."
+        if prefix not in source:
+            return False
+        chains = set()
+        for match in re.finditer(re.escape(prefix) + r"([\w.]+)", source):
+            start = match.start()
+            if start and (source[start - 1].isalnum() or source[start - 1] in "_."):
+                continue  # `other_local.x`, `a.local.x`
+            chains.add(match.group(1).rstrip("."))
+        return any(sqlalchemy_kind(self._name_kind(f"{module}.{chain}")) for chain in chains)
+
+    def _name_kind(self, absolute: str) -> Optional[Known]:
+        """The kind of the first name of `absolute` that is not a module (`app.db.engine.url` ->
+        `app.db.engine`): what the chain starts from."""
+        if absolute.startswith("django.conf.settings."):
+            settings_module = self.django_settings()
+            if settings_module is None:
+                return None
+            absolute = settings_module + absolute[len("django.conf.settings"):]
+        parts = absolute.split(".")
+        for end in range(1, len(parts) + 1):
+            dotted = ".".join(parts[:end])
+            found = self.find(dotted)
+            if found is None or (found and not found.endswith("__init__.py") and end < len(parts)):
+                if found is not None:
+                    end += 1
+                return self.lookup_absolute(".".join(parts[:end])) if end <= len(parts) else None
+        return None
 
     def _related_module(self, module: str) -> bool:
         path = self.find(module)
         return bool(path) and self._sqlalchemy_related(path or "", module)
-
-    def _modules_of(self, module: str, names: Optional[str]) -> list[str]:
-        """`from module import a, b`: the module, and `module.a`, `module.b` when the module is a
-        project package (they may be its submodules)."""
-        found = [module]
-        path = self.find(module)
-        if path == "" or (path and path.endswith("__init__.py")):
-            for name in (names or "").split(","):
-                name = name.strip().split(" ")[0]
-                if name.isidentifier():
-                    found.append(f"{module}.{name}")
-        return found
 
     def knowledge(self, path: str, module: str) -> Optional[ModuleKnowledge]:
         """The walked module at `path`, or None when it cannot be read."""
@@ -461,6 +583,10 @@ class Project:
         absolute = _absolute(qualified, importer)
         if absolute is None:
             return None
+        return self.lookup_absolute(absolute, depth)
+
+    def lookup_absolute(self, absolute: str, depth: int = 0) -> Optional[Known]:
+        """What the dotted name `absolute` (`app.db.SessionLocal`) is; None when it cannot be told."""
         if absolute.startswith("django.conf.settings."):
             settings_module = self.django_settings()
             if settings_module is None:
@@ -480,42 +606,57 @@ class Project:
         return answer
 
     def _lookup(self, absolute: str, depth: int) -> Optional[Known]:
-        module, _, name = absolute.rpartition(".")
-        if self.find(absolute) is not None:
+        """`app.db.engine.url`: the longest prefix that is a module (`app.db`), the name in it
+        (`engine`), then the attributes of that name (`.url`), which only a few kinds tell."""
+        parts = absolute.split(".")
+        module = ""
+        path: Optional[str] = None
+        for index, part in enumerate(parts):
+            dotted = f"{module}.{part}" if module else part
+            found = self.find(dotted)
+            if found is None:
+                break
+            module, path = dotted, found
+            if found and not found.endswith("__init__.py"):
+                index += 1
+                break  # a plain module: what follows are its names
+        else:
             return Kind.OBJECT  # a project module: known, and not a session
         if not module:
-            return None
-        path = self.find(module)
+            return None  # not the project's
+        if index >= len(parts):
+            return Kind.OBJECT
         if not path:
-            return None  # not the project's, or a namespace package (which has no names)
+            return None  # a namespace package has no names
+        name, attributes = parts[index], parts[index + 1:]
+        kind = self._export(path, module, name, depth)
+        for attribute in attributes:
+            kind = _attribute_of(kind, attribute)
+        return kind
+
+    def _export(self, path: str, module: str, name: str, depth: int) -> Optional[Known]:
+        key = f"{module}:{name}"  # a chain `X.a`, `X.b` looks `X` up once
+        if key in self._answers:
+            return self._answers[key]
         light = not self._sqlalchemy_related(path, module)
         knowledge = self.knowledge_of_name(path, module, name, light)
-        return None if knowledge is None else knowledge.export(name, depth + 1)
+        answer = None if knowledge is None else knowledge.export(name, depth + 1)
+        self._answers[key] = answer
+        return answer
 
     def _sqlalchemy_related(self, path: str, module: str) -> bool:
-        """Whether a module's text imports SQLAlchemy (or Django's settings), itself or through the
-        project modules it imports: only then can its functions and values be SQLAlchemy's."""
+        """Whether a module's functions and values can be SQLAlchemy's: its text imports
+        SQLAlchemy (or Django's settings), or a project name that is SQLAlchemy's
+        (`uses_sqlalchemy_names`, asked of that module in turn)."""
         known = self._related.get(path)
         if known is not None:
             return known
         self._related[path] = False  # an import cycle adds nothing
         source = _source(path)
         text = source.text if source is not None else None
-        related = False
-        if text is not None:
-            if _SQLALCHEMY_TEXT.search(text):
-                related = True
-            else:
-                is_package = path.endswith("__init__.py")
-                for match in _IMPORTED.finditer(text):
-                    name = (match.group(1) or "") + (match.group(2) or match.group(4) or "")
-                    imported = _absolute_name(name, module, is_package) if name else None
-                    if imported is not None and any(
-                        self.find(other) not in (None, "", path) and self._related_module(other)
-                        for other in self._modules_of(imported, match.group(3))
-                    ):
-                        related = True
-                        break
+        related = text is not None and (
+            bool(_SQLALCHEMY_TEXT.search(text)) or self._uses_names(text, module, path.endswith("__init__.py"))
+        )
         self._related[path] = related
         return related
 
@@ -582,6 +723,35 @@ class Project:
                     if text and "DATABASES" in text:
                         found.add(module)
         return found.pop() if len(found) == 1 else None
+
+
+def _imported_names(text: str) -> list[tuple[str, str]]:
+    """`(a, b as c)` -> [("a", ""), ("b", "c")]."""
+    found = []
+    for item in text.strip().strip("()").replace("\\\n", " ").split(","):
+        words = item.split()
+        if len(words) == 1:
+            found.append((words[0], ""))
+        elif len(words) == 3 and words[1] == "as":
+            found.append((words[0], words[2]))
+    return found
+
+
+def sqlalchemy_kind(kind: Optional[Known]) -> bool:
+    """Whether a project name of this kind can make a rule report where it is used."""
+    if isinstance(kind, Maker):
+        kind = kind.returns
+    return kind is not None and kind not in (Kind.FOREIGN, Kind.OBJECT)
+
+
+def _attribute_of(kind: Optional[Known], attribute: str) -> Optional[Known]:
+    """What `thing.attribute` is, from what `thing` is: a foreign object's attributes are
+    foreign, Flask-SQLAlchemy's `db.session` is a registry; anything else is unknown."""
+    if kind is Kind.FOREIGN:
+        return Kind.FOREIGN
+    if kind is Kind.FLASK_DB and attribute == "session":
+        return Kind.REGISTRY
+    return None
 
 
 def _small_text(path: str) -> Optional[str]:
