@@ -31,7 +31,8 @@ def check(tree: ast.Module, settings: Settings, filename: str = "", source: str 
         rules = tuple(rule for rule in RULES if rule.may_apply(facts, settings))
         if not rules:
             return []
-    context = Context(tree, settings, filename, project, project.module_name_of(filename) if filename else "")
+    module_name = project.module_name_of(filename) if filename else ""
+    context = Context(tree, settings, filename, project, module_name, source)
     findings = [finding for rule in rules for finding in rule.check(context)]
     findings.sort(key=lambda f: (f.line, f.col, f.code))
     return findings

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import itertools
 import re
 from typing import Callable, Optional, Sequence
 
@@ -33,8 +34,12 @@ class Context(ModuleKnowledge):
         filename: str = "",
         project: Optional[Project] = None,
         module_name: str = "",
+        source: Optional[str] = None,
     ) -> None:
         super().__init__(tree, settings, filename, project, module_name)
+        self.source = source
+        self._line_starts: list[int] | None = None
+        self._named_calls: dict[frozenset[str], list[tuple[ast.Call, Scope]]] = {}
         self._calls: list[tuple[ast.Call, Scope]] | None = None
         self._raisers: dict[tuple[str, str], bool] | None = None
         # id of a call whose result is only used to call a method on it -> that method's
@@ -58,9 +63,53 @@ class Context(ModuleKnowledge):
                 self._collect_calls(self.tree, self.module)
         return self._calls
 
-    def _collect_calls(self, node: ast.AST, scope: Scope) -> None:
+    def calls_named(self, wanted: frozenset[str]) -> list[tuple[ast.Call, Scope]]:
+        """The calls, with their scopes, whose callee ends in one of the SQLAlchemy names `wanted`
+        (`create_engine(...)`, `sa.create_engine(...)`) or in a name imported as one of them.
+
+        Only the top-level statements whose text holds one of those names are walked.
+        """
+        if not self.imports_sqlalchemy:
+            return []
+        if wanted in self._named_calls:
+            return self._named_calls[wanted]
+        names = set(wanted)
+        for scope in {id(scope): scope for scope in self.scopes.values()}.values():
+            for name, bindings in scope.names.items():
+                if any(b.kind == "import" and isinstance(b.value, str) and sa_name(b.value) in wanted for b in bindings):
+                    names.add(name)
+        pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\b")
+        calls: list[tuple[ast.Call, Scope]] = []
+        saved, self._calls = self._calls, calls
+        try:
+            stack: list[tuple[ast.AST, Scope]] = [(stmt, self.module) for stmt in reversed(self.tree.body)]
+            while stack:
+                node, scope = stack.pop()
+                if isinstance(node, ast.stmt) and not self.text_may_hold(node, pattern):
+                    continue
+                scope = self.scopes.get(node, scope)
+                for child in ast.iter_child_nodes(node):
+                    if isinstance(child, _BLOCKS):
+                        stack.append((child, scope))  # statements: only those whose text holds a name
+                    else:
+                        self._collect_calls(child, self.scopes.get(child, scope), include=True)
+        finally:
+            self._calls = saved
+        found = self._named_calls[wanted] = [
+            (call, scope)
+            for call, scope in calls
+            if (call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", None)) in names
+        ]
+        return found
+
+    def _collect_calls(self, node: ast.AST, scope: Scope, include: bool = False) -> None:
+        """Every call below `node` (and `node` itself, if `include` and it is one)."""
         calls = self._calls
         assert calls is not None
+        if include and isinstance(node, ast.Call):
+            calls.append((node, scope))
+            if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Call):
+                self.chained_calls[id(node.func.value)] = node.func.attr
         scopes = self.scopes
         chained = self.chained_calls
         stack = [(node, scope)]
@@ -73,6 +122,24 @@ class Context(ModuleKnowledge):
                     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
                         chained[id(func.value)] = func.attr  # `create_engine(url).connect()`
                 stack.append((child, scopes.get(child, scope)))
+
+    def text_may_hold(self, node: ast.stmt, pattern: re.Pattern[str]) -> bool:
+        """Whether the text of the lines `node` spans matches `pattern` (True without the text):
+        a cheap look before a walk of the node."""
+        source = self.source
+        if source is None:
+            return True
+        starts = self._line_starts
+        if starts is None:
+            starts = self._line_starts = [0, 0]  # line numbers start at 1
+            if "\r" in source:
+                starts.extend(match.end() for match in _LINE_END.finditer(source))
+            else:
+                starts.extend(itertools.accumulate(map((1).__add__, map(len, source.split("\n")))))
+        first, last = node.lineno, node.end_lineno or node.lineno
+        if last + 1 >= len(starts):
+            return pattern.search(source, starts[min(first, len(starts) - 1)]) is not None
+        return pattern.search(source, starts[first], starts[last + 1]) is not None
 
     def never_returns(self, func: ast.expr, scope: Scope) -> bool:
         """Whether `func` names a function of this module (or `self.method`) that always raises.
@@ -276,6 +343,10 @@ def _count(numbers: Sequence[int], first: int, last: int) -> int:
     """How many of the sorted `numbers` lie in [first, last]."""
     return bisect.bisect_right(numbers, last) - bisect.bisect_left(numbers, first)
 
+
+# Nodes that hold statements: walked only when their text holds what is looked for.
+_BLOCKS = (ast.stmt, ast.excepthandler, getattr(ast, "match_case", ast.excepthandler))  # match_case: 3.10+
+_LINE_END = re.compile(r"\r\n?|\n")  # where Python's lines end (not str.splitlines' form feeds)
 
 # An absolute import of SQLAlchemy, SQLModel or Flask-SQLAlchemy, at any indentation.
 _SA_IMPORT = re.compile(r"(?:^|;)[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy)\b", re.MULTILINE)

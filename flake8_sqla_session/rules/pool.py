@@ -21,7 +21,7 @@ _ENGINE_FUNCTIONS = frozenset({"create_engine", "create_async_engine"})
 
 def engine_calls(context: Context) -> Iterator[tuple[ast.Call, Scope]]:
     """`create_engine(...)` / `create_async_engine(...)` calls whose arguments can all be seen."""
-    for call, scope in context.calls:
+    for call, scope in context.calls_named(_ENGINE_FUNCTIONS):
         if sa_name(context.qualified(call.func, scope)) not in _ENGINE_FUNCTIONS:
             continue
         if context.classify(call, scope) not in ENGINES:

@@ -365,6 +365,10 @@ class HandlerWithoutRollback(Rule):
     def check(self, context: Context) -> Iterator[Finding]:
         walker = _WorkWalker(context)
         for record in context.tries:
+            if not any(context.is_database_error(h.type, record.scope) for h in record.node.handlers):
+                continue
+            if not context.text_may_hold(record.node, _WORK_CALL):
+                continue  # no `.commit(`, `.execute(`, ... in the statement's lines: no session work
             work = walker.body_work(record.node, record.scope)
             if not work:
                 continue
