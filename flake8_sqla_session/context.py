@@ -76,7 +76,7 @@ class Context(ModuleKnowledge):
         names = set(wanted)
         for scope in {id(scope): scope for scope in self.scopes.values()}.values():
             for name, bindings in scope.names.items():
-                if any(b.kind == "import" and isinstance(b.value, str) and sa_name(b.value) in wanted for b in bindings):
+                if any(b.kind == "import" and sa_name(str(b.value)) in wanted for b in bindings):
                     names.add(name)
         pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\b")
         calls: list[tuple[ast.Call, Scope]] = []

@@ -185,13 +185,13 @@ class Outline:
                 head = next((line for line in chunk.splitlines() if not line.startswith("@")), "")
             if _IMPORTS.match(head):
                 self.imports.append(index)
-                for match in _import_statements(chunk):
-                    if match.group("names") is not None:
-                        self.imported.update(alias or name for name, alias in _imported_names(match.group("names")))
+                for statement in _import_statements(chunk):
+                    if statement.group("names") is not None:
+                        bound = _imported_names(statement.group("names"))
+                        self.imported.update(alias or name for name, alias in bound)
                     else:
-                        self.imported.update(
-                            alias or name.partition(".")[0] for name, alias in _imported_names(match.group("modules"))
-                        )
+                        bound = _imported_names(statement.group("modules"))
+                        self.imported.update(alias or name.partition(".")[0] for name, alias in bound)
                 continue
             match = _DEFINES.match(head) or _ASSIGNS.match(head)
             if match and match.re is _DEFINES and match.group(2):
@@ -220,7 +220,8 @@ class Outline:
 
     def parse_imports(self) -> list[ast.stmt]:
         """The import statements, parsed together (one by one if together they do not parse)."""
-        text = "".join(chunk if chunk.endswith("\n") else chunk + "\n" for chunk in map(self.chunks.__getitem__, self.imports))
+        chunks = [self.chunks[index] for index in self.imports]
+        text = "".join(chunk if chunk.endswith("\n") else chunk + "\n" for chunk in chunks)
         try:
             return ast.parse(text).body
         except (SyntaxError, ValueError, RecursionError, MemoryError):
