@@ -349,7 +349,10 @@ _BLOCKS = (ast.stmt, ast.excepthandler, getattr(ast, "match_case", ast.excepthan
 _LINE_END = re.compile(r"\r\n?|\n")  # where Python's lines end (not str.splitlines' form feeds)
 
 # An absolute import of SQLAlchemy, SQLModel or Flask-SQLAlchemy, at any indentation.
-_SA_IMPORT = re.compile(r"(?:^|;)[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy)\b", re.MULTILINE)
+# (`^` of re.MULTILINE is after "\n" only: "\r" ends the lines of a CR file.)
+_SA_IMPORT = re.compile(
+    r"(?:^|[;\r])[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy)\b", re.MULTILINE
+)
 
 
 class TextFacts:

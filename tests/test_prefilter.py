@@ -21,6 +21,18 @@ def test_prefilter_never_changes_the_findings(example: Example) -> None:
     assert check(tree, settings, case.filename, case.code) == check(tree, settings, case.filename)
 
 
+@pytest.mark.parametrize("ending", ["\r\n", "\r"])
+@pytest.mark.parametrize("example", params(VALID + INVALID))
+def test_prefilter_never_changes_the_findings_whatever_the_line_endings(example: Example, ending: str) -> None:
+    """The prefilters that look at a statement's lines of text (SQS301's work calls, SQS201's
+    engine functions) find the lines by Python's line numbers, also in CRLF and CR files."""
+    case = example.case
+    settings = Settings.build(**dict(case.options))
+    code = case.code.replace("\n", ending)
+    tree = ast.parse(code)
+    assert check(tree, settings, case.filename, code) == check(tree, settings, case.filename)
+
+
 @pytest.mark.parametrize(
     ("source", "names"),
     [

@@ -15,6 +15,7 @@ import pytest
 
 from flake8_sqla_session.checker import check
 from flake8_sqla_session.knowledge import project as project_module
+from flake8_sqla_session.knowledge.kinds import Kind
 from flake8_sqla_session.knowledge.project import Stats, import_roots, project_for
 from flake8_sqla_session.settings import Settings
 
@@ -388,3 +389,79 @@ def test_a_long_running_process_sees_an_imported_module_change(tmp_path):
     write(tmp_path, {"app/db.py": DB})
     forget_projects()
     assert codes(tmp_path, "app/worker.py") == [(2, "SQS101")]
+
+
+# ---- the prefilter of files without SQLAlchemy imports --------------------------------------
+
+
+def uses(root: Path, name: str) -> bool:
+    path = root / name
+    return project_for(str(path), Settings()).uses_sqlalchemy_names(path.read_text(), str(path))
+
+
+def test_a_file_is_checked_only_if_it_imports_a_project_name_that_is_sqlalchemys(tmp_path):
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/db.py": DB + "def get_db():\n    db = SessionLocal()\n    try:\n        yield db\n"
+                          "    finally:\n        db.close()\n\ndef slugify(text):\n    return text.lower()\n",
+        "app/models.py": "from sqlalchemy.orm import DeclarativeBase\n\nclass Base(DeclarativeBase):\n    pass\n",
+        "app/plain.py": "import re\n\ndef title(text):\n    return text.title()\n",
+        "app/a.py": "from app.db import slugify\nfrom app.models import Base\nfrom app.plain import title\n",
+        "app/b.py": "from app.db import (\n    slugify,\n    get_db,\n)\n",
+        "app/c.py": "from app.db import \\\n    slugify, \\\n    SessionLocal as S\n",
+        "app/d.py": "import app.db\n\ndef f():\n    return app.db.engine\n",
+        "app/e.py": "from app import db as database\n\ndef f():\n    return database.SessionLocal()\n",
+        "app/f.py": "from app import plain, db\n\ndef f():\n    return plain.title(db.slugify('x'))\n",
+        "app/g.py": "def f():\n    from .db import engine\n    return engine\n",
+        "app/h.py": "from app.db import *\n",
+        "app/i.py": "from app.plain import *\n",
+    })
+    # Nothing SQLAlchemy's: a helper of the db module, a model base, a module unrelated to it.
+    assert not uses(tmp_path, "app/a.py")
+    assert uses(tmp_path, "app/b.py")  # a parenthesised import of get_db, a session dependency
+    assert uses(tmp_path, "app/c.py")  # a backslash-continued import of the factory, renamed
+    assert uses(tmp_path, "app/d.py")  # app.db.engine through `import app.db`
+    assert uses(tmp_path, "app/e.py")  # database.SessionLocal through a renamed module
+    assert not uses(tmp_path, "app/f.py")  # modules imported, but only plain names of them used
+    assert uses(tmp_path, "app/g.py")  # a relative import inside a function
+    assert uses(tmp_path, "app/h.py")  # every name of a SQLAlchemy module may be used
+    assert not uses(tmp_path, "app/i.py")
+    # CR line ends (`^` of a regular expression does not follow them)
+    (tmp_path / "app/j.py").write_bytes(b"x = 1\rdef f():\r    from app.db import (get_db,\r        slugify)\r")
+    assert uses(tmp_path, "app/j.py")
+
+
+def test_a_module_that_imports_a_sqlalchemy_name_hands_on_what_its_functions_make(tmp_path):
+    """deps.py imports no SQLAlchemy, but its get_db() makes a session from db.py's factory."""
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/db.py": DB,
+        "app/deps.py": "from app.db import SessionLocal\n\ndef new_session():\n    return SessionLocal()\n",
+        "app/jobs.py": "from app.deps import new_session\n\ndef run():\n    s = new_session()\n"
+                       "    s.query(1).all()\n",
+    })
+    assert uses(tmp_path, "app/jobs.py")
+    assert codes(tmp_path, "app/jobs.py") == [(4, "SQS104")]
+
+
+def test_flask_sqlalchemy_db_session_through_a_project_module_is_a_registry(tmp_path):
+    write(tmp_path, {
+        "app/__init__.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n",
+        "app/views.py": "import app\n\ndef save(user):\n    try:\n        app.db.session.add(user)\n"
+                        "        app.db.session.commit()\n    except Exception:\n        pass\n",
+    })
+    project = project_for(str(tmp_path / "app/views.py"), Settings())
+    assert project.lookup_absolute("app.db.session") is Kind.REGISTRY
+    assert project.lookup_absolute("app.db.Model") is None  # other attributes stay unknown
+    assert codes(tmp_path, "app/views.py") == [(7, "SQS301")]
+
+
+def test_a_name_imported_then_rebound_at_column_0_is_not_the_import_alone(tmp_path):
+    """A module read in part binds a name from every column-0 statement, not only its import."""
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/db.py": DB,
+        "app/wrap.py": "from app.db import SessionLocal\n\nSessionLocal = object\n",
+        "app/use.py": "from app.wrap import SessionLocal\nsession = SessionLocal()\n",
+    })
+    assert codes(tmp_path, "app/use.py") == []

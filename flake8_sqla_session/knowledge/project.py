@@ -35,11 +35,11 @@ MAX_CHAIN = 12  # re-exports followed through at most this many modules
 _MARKERS = ("manage.py", "pyproject.toml", "setup.cfg", "setup.py")
 _SETTINGS_MODULE = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]""")
 _SQLALCHEMY_TEXT = re.compile(
-    r"^[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy|django\.conf)\b", re.MULTILINE
+    r"(?:^|\r)[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy|django\.conf)\b", re.MULTILINE
 )
 # An import statement at any indentation: `from .mod import (a, b as c)`, `import a.b as c, d`.
 _IMPORT_STATEMENT = re.compile(
-    r"^[ \t]*(?:from[ \t]+(?P<dots>\.*)[ \t]*(?P<module>[\w.]*)[ \t]+import[ \t]+"
+    r"(?:^|(?<=\r))[ \t]*(?:from[ \t]+(?P<dots>\.*)[ \t]*(?P<module>[\w.]*)[ \t]+import[ \t]+"
     r"(?P<names>\([^)]*\)|[^\\\r\n#;]*(?:\\\r?\n[^\\\r\n#;]*)*)|import[ \t]+(?P<modules>[^\r\n#;]+))",
     re.MULTILINE,
 )
@@ -213,7 +213,7 @@ class Outline:
     def declared_global(self, name: str) -> bool:
         """Whether some function declares `global name` (and may bind it where no outline looks)."""
         return any(
-            re.search(rf"^[ \t]+global[ \t][^\n]*\b{re.escape(name)}\b", chunk, re.MULTILINE)
+            re.search(rf"(?:^|\r)[ \t]+global[ \t][^\r\n]*\b{re.escape(name)}\b", chunk, re.MULTILINE)
             for index in range(len(self.chunks))
             if "global" in (chunk := self.chunks[index])
         )
@@ -760,7 +760,8 @@ def _import_statements(source: str) -> Iterator[re.Match[str]]:
         found = source.find("import", position)
         if found < 0:
             return
-        match = _IMPORT_STATEMENT.match(source, source.rfind("\n", 0, found) + 1)
+        line = max(source.rfind("\n", 0, found), source.rfind("\r", 0, found)) + 1
+        match = _IMPORT_STATEMENT.match(source, line)
         if match is not None and match.end() > found:
             yield match
             position = match.end()
