@@ -17,7 +17,7 @@ from .finding import Import
 from .knowledge.kinds import NOT_DATABASE_ERRORS, REGISTRIES, SESSIONS
 from .knowledge.module import ModuleKnowledge
 from .knowledge.names import DBAPI_ROOTS, SA_ROOTS, Scope, qualified_name, root_of, sa_name
-from .knowledge.project import Project
+from .knowledge.project import Project, one_line_end
 from .settings import Settings
 
 
@@ -349,10 +349,7 @@ _BLOCKS = (ast.stmt, ast.excepthandler, getattr(ast, "match_case", ast.excepthan
 _LINE_END = re.compile(r"\r\n?|\n")  # where Python's lines end (not str.splitlines' form feeds)
 
 # An absolute import of SQLAlchemy, SQLModel or Flask-SQLAlchemy, at any indentation.
-# (`^` of re.MULTILINE is after "\n" only: "\r" ends the lines of a CR file.)
-_SA_IMPORT = re.compile(
-    r"(?:^|[;\r])[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy)\b", re.MULTILINE
-)
+_SA_IMPORT = re.compile(r"(?:^|;)[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy)\b", re.MULTILINE)
 
 
 class TextFacts:
@@ -376,7 +373,7 @@ class TextFacts:
         if self._imports_sqlalchemy is None:
             source = self.source
             self._imports_sqlalchemy = ("sqlalchemy" in source or "sqlmodel" in source) and bool(
-                _SA_IMPORT.search(source)
+                _SA_IMPORT.search(one_line_end(source))
             )
         return self._imports_sqlalchemy
 

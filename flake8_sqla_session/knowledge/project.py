@@ -35,15 +35,15 @@ MAX_CHAIN = 12  # re-exports followed through at most this many modules
 _MARKERS = ("manage.py", "pyproject.toml", "setup.cfg", "setup.py")
 _SETTINGS_MODULE = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]""")
 _SQLALCHEMY_TEXT = re.compile(
-    r"(?:^|\r)[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy|django\.conf)\b", re.MULTILINE
+    r"^[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy|django\.conf)\b", re.MULTILINE
 )
 # An import statement at any indentation: `from .mod import (a, b as c)`, `import a.b as c, d`.
 _IMPORT_STATEMENT = re.compile(
-    r"(?:^|(?<=\r))[ \t]*(?:from[ \t]+(?P<dots>\.*)[ \t]*(?P<module>[\w.]*)[ \t]+import[ \t]+"
-    r"(?P<names>\([^)]*\)|[^\\\r\n#;]*(?:\\\r?\n[^\\\r\n#;]*)*)|import[ \t]+(?P<modules>[^\r\n#;]+))",
+    r"^[ \t]*(?:from[ \t]+(?P<dots>\.*)[ \t]*(?P<module>[\w.]*)[ \t]+import[ \t]+"
+    r"(?P<names>\([^)]*\)|[^\\\n#;]*(?:\\ ?\n[^\\\n#;]*)*)|import[ \t]+(?P<modules>[^\n#;]+))",
     re.MULTILINE,
 )
-_CONTINUATION_LINE = re.compile(r"\\\r?\n")
+_CONTINUATION_LINE = re.compile(r"\\ ?\n")  # after one_line_end
 _NOT_ROOTS = frozenset({"site-packages", "dist-packages"})
 
 
@@ -143,8 +143,9 @@ def _parse(text: str, path: str) -> Optional[ast.Module]:
 
 
 # Lines that start a top-level statement (column 0), and what they bind.
-_TOP_START = re.compile(r"[A-Za-z_@]")
-_CONTINUATION = re.compile(r"(?:else|elif|except|finally)\b")
+# A line that starts with a name or a decorator, and does not go on a compound statement
+# (`else:`, `except ...:`).
+_TOP_LINE = re.compile(r"^(?!(?:else|elif|except|finally)\b)[A-Za-z_@]", re.MULTILINE)
 _DEFINES = re.compile(r"(?:async[ \t]+)?def[ \t]+(\w+)|class[ \t]+(\w+)")
 _ASSIGNS = re.compile(r"(\w+(?:[ \t]*,[ \t]*\w+)*)[ \t]*(?::[^=\n]*)?=(?!=)")
 _IMPORTS = re.compile(r"(?:from|import)[ \t]")
@@ -164,16 +165,13 @@ class Outline:
     __slots__ = ("text", "chunks", "binders", "imports", "imported", "classes", "_parsed")
 
     def __init__(self, text: str) -> None:
-        lines = text.splitlines(keepends=True)
         starts: list[int] = []
         decorated = False
-        for number, line in enumerate(lines):
-            if not line or not _TOP_START.match(line) or _CONTINUATION.match(line):
-                continue
+        for top in _TOP_LINE.finditer(one_line_end(text)):  # the lines that start a statement at column 0
             if not decorated:
-                starts.append(number)
-            decorated = line.startswith("@")
-        self.chunks = ["".join(lines[a:b]) for a, b in zip(starts, [*starts[1:], len(lines)])]
+                starts.append(top.start())
+            decorated = top.group() == "@"  # a decorator's statement goes on below it
+        self.chunks = [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)])]
         self.binders: dict[str, list[int]] = {}
         self.imports: list[int] = []
         self.imported: set[str] = set()  # names the column-0 imports bind
@@ -213,7 +211,7 @@ class Outline:
     def declared_global(self, name: str) -> bool:
         """Whether some function declares `global name` (and may bind it where no outline looks)."""
         return any(
-            re.search(rf"(?:^|\r)[ \t]+global[ \t][^\r\n]*\b{re.escape(name)}\b", chunk, re.MULTILINE)
+            re.search(rf"^[ \t]+global[ \t][^\n]*\b{re.escape(name)}\b", one_line_end(chunk), re.MULTILINE)
             for index in range(len(self.chunks))
             if "global" in (chunk := self.chunks[index])
         )
@@ -469,7 +467,7 @@ class Project:
         # from above it, so that their relative imports can be placed.
         for root in sorted(self.roots, key=len):
             if path.startswith(root + os.sep):
-                relative = os.path.relpath(path, root)[: -len(".py")] if path.endswith(".py") else ""
+                relative = path[len(root) + 1: -len(".py")] if path.endswith(".py") else ""
                 parts = relative.split(os.sep)
                 if parts and parts[-1] == "__init__":
                     parts.pop()
@@ -682,7 +680,8 @@ class Project:
         source = _source(path)
         text = source.text if source is not None else None
         related = text is not None and (
-            bool(_SQLALCHEMY_TEXT.search(text)) or self._uses_names(text, module, path.endswith("__init__.py"))
+            _SQLALCHEMY_TEXT.search(one_line_end(text)) is not None
+            or self._uses_names(text, module, path.endswith("__init__.py"))
         )
         self._related[path] = related
         return related
@@ -752,16 +751,22 @@ class Project:
         return found.pop() if len(found) == 1 else None
 
 
+def one_line_end(source: str) -> str:
+    """`source` with its lines ended by "\n" alone, at the same offsets ("\r\n" -> " \n", "\r" ->
+    "\n"): `^` of re.MULTILINE follows "\n" only, so a CR file would be one line to it."""
+    return source.replace("\r\n", " \n").replace("\r", "\n") if "\r" in source else source
+
+
 def _import_statements(source: str) -> Iterator[re.Match[str]]:
     """`_IMPORT_STATEMENT`'s matches in `source`, found from each `import` word (four times
     faster than the regular expression's own search from every line start)."""
+    source = one_line_end(source)
     position = 0
     while True:
         found = source.find("import", position)
         if found < 0:
             return
-        line = max(source.rfind("\n", 0, found), source.rfind("\r", 0, found)) + 1
-        match = _IMPORT_STATEMENT.match(source, line)
+        match = _IMPORT_STATEMENT.match(source, source.rfind("\n", 0, found) + 1)
         if match is not None and match.end() > found:
             yield match
             position = match.end()
@@ -829,4 +834,4 @@ def _absolute_name(qualified: str, module_name: str, is_package: bool) -> Option
     return ".".join([*base, rest]) if base and rest else ".".join(base) if base else rest or None
 
 
-__all__ = ["Project", "Stats", "forget_projects", "project_for", "import_roots", "read_module"]
+__all__ = ["Project", "Stats", "forget_projects", "import_roots", "one_line_end", "project_for", "read_module"]
