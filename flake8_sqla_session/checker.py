@@ -24,15 +24,18 @@ def check(tree: ast.Module, settings: Settings, filename: str = "", source: str 
     their pattern are skipped, and a module no rule can apply to is not walked.
     """
     project = project_for(filename, settings)
-    if source is None:
-        rules = RULES
-    else:
-        facts = TextFacts(source, filename, project)
-        rules = tuple(rule for rule in RULES if rule.may_apply(facts, settings))
-        if not rules:
-            return []
-    module_name = project.module_name_of(filename) if filename else ""
-    context = Context(tree, settings, filename, project, module_name, source)
-    findings = [finding for rule in rules for finding in rule.check(context)]
+    try:
+        if source is None:
+            rules = RULES
+        else:
+            facts = TextFacts(source, filename, project)
+            rules = tuple(rule for rule in RULES if rule.may_apply(facts, settings))
+            if not rules:
+                return []
+        module_name = project.module_name_of(filename) if filename else ""
+        context = Context(tree, settings, filename, project, module_name, source)
+        findings = [finding for rule in rules for finding in rule.check(context)]
+    finally:
+        project.release()
     findings.sort(key=lambda f: (f.line, f.col, f.code))
     return findings

@@ -465,3 +465,21 @@ def test_a_name_imported_then_rebound_at_column_0_is_not_the_import_alone(tmp_pa
         "app/use.py": "from app.wrap import SessionLocal\nsession = SessionLocal()\n",
     })
     assert codes(tmp_path, "app/use.py") == []
+
+
+def test_the_trees_of_project_modules_are_not_kept_past_a_few(tmp_path):
+    """Kept for the process, they would be scanned by every full garbage collection of flake8's
+    process; what they told is kept, and another name of a module is read again when asked."""
+    files = {"app/__init__.py": ""}
+    for index in range(40):
+        files[f"app/m{index}.py"] = DB + f"S{index} = SessionLocal\n"
+    files["app/use.py"] = "".join(f"from app.m{i} import S{i}\n" for i in range(40)) + "".join(
+        f"s{i} = S{i}()\n" for i in range(40)
+    )
+    files["app/later.py"] = "from app.m0 import engine, S0\nconnection = engine.connect()\nsession = S0()\n"
+    write(tmp_path, files)
+    assert codes(tmp_path, "app/use.py") == [(41 + i, "SQS101") for i in range(40)]
+    project = project_for(str(tmp_path / "app/use.py"), Settings())
+    assert not project._modules and len(project._partial) <= project_module.KEPT_PARTS
+    assert all(source.tree is None for source in project_module._SOURCES.values())
+    assert codes(tmp_path, "app/later.py") == [(2, "SQS102"), (3, "SQS101")]

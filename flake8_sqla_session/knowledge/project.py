@@ -25,13 +25,14 @@ from typing import TYPE_CHECKING, Iterator, Optional
 
 from ..settings import Settings
 from .kinds import Kind, Known, Maker
-from .names import FOREIGN_ROOTS, SA_ROOTS
+from .names import FOREIGN_ROOTS, SA_ROOTS, Binding
 
 if TYPE_CHECKING:
     from .module import ModuleKnowledge
 
 MAX_MODULE_BYTES = 2_000_000  # a bigger "module" is generated data: unknown
 MAX_CHAIN = 12  # re-exports followed through at most this many modules
+KEPT_PARTS = 24  # modules read in part whose trees are kept from one checked file to the next
 _MARKERS = ("manage.py", "pyproject.toml", "setup.cfg", "setup.py")
 _SETTINGS_MODULE = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]""")
 _SQLALCHEMY_TEXT = re.compile(
@@ -43,6 +44,7 @@ _IMPORT_STATEMENT = re.compile(
     r"(?P<names>\([^)]*\)|[^\\\n#;]*(?:\\ ?\n[^\\\n#;]*)*)|import[ \t]+(?P<modules>[^\n#;]+))",
     re.MULTILINE,
 )
+_COMMENT = re.compile(r"#[^\n]*")
 _CONTINUATION_LINE = re.compile(r"\\ ?\n")  # after one_line_end
 _NOT_ROOTS = frozenset({"site-packages", "dist-packages"})
 
@@ -97,6 +99,16 @@ def _source(path: str) -> Optional[_Source]:
         cached = _SOURCES[key] = _Source(_read_text(path))
         Stats.files_read += 1
     return cached
+
+
+def _release_source(path: str) -> None:
+    """Forget the parsed tree and statements of a project module file (its text stays)."""
+    for key in [key for key in _SOURCES if key[0] == path]:
+        source = _SOURCES[key]
+        source.tree = None
+        source.parsed = False
+        if source.outline is not None:
+            source.outline.release()
 
 
 def read_module(path: str) -> Optional[ast.Module]:
@@ -162,7 +174,9 @@ class Outline:
     (the cut fell inside a string) leaves its names unknown.
     """
 
-    __slots__ = ("text", "chunks", "binders", "imports", "imported", "classes", "_parsed")
+    __slots__ = (
+        "text", "chunks", "binders", "imports", "imported", "star_modules", "imports_sqlalchemy", "classes", "_parsed"
+    )
 
     def __init__(self, text: str) -> None:
         starts: list[int] = []
@@ -172,9 +186,17 @@ class Outline:
                 starts.append(top.start())
             decorated = top.group() == "@"  # a decorator's statement goes on below it
         self.chunks = [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)])]
-        self.binders: dict[str, list[int]] = {}
+        # name -> the chunks that bind it (tuples: a list each would be one more object for
+        # every full garbage collection of the process to scan)
+        self.binders: dict[str, tuple[int, ...]] = {}
         self.imports: list[int] = []
-        self.imported: set[str] = set()  # names the column-0 imports bind
+        # What the column-0 imports bind, read from their text: name -> the dotted names it is
+        # bound to (`from .db import engine as e`: "e" -> (".db.engine",)), and the modules of
+        # `from module import *`.  Bindings are made from these when a name is asked for, so a
+        # module read in part costs no parse of its imports.
+        self.imported: dict[str, tuple[str, ...]] = {}
+        self.star_modules: list[str] = []
+        self.imports_sqlalchemy = False
         self.text = text
         self.classes: set[int] = set()
         for index, chunk in enumerate(self.chunks):
@@ -184,12 +206,7 @@ class Outline:
             if _IMPORTS.match(head):
                 self.imports.append(index)
                 for statement in _import_statements(chunk):
-                    if statement.group("names") is not None:
-                        bound = _imported_names(statement.group("names"))
-                        self.imported.update(alias or name for name, alias in bound)
-                    else:
-                        bound = _imported_names(statement.group("modules"))
-                        self.imported.update(alias or name.partition(".")[0] for name, alias in bound)
+                    self._add_imports(statement)
                 continue
             match = _DEFINES.match(head) or _ASSIGNS.match(head)
             if match and match.re is _DEFINES and match.group(2):
@@ -197,7 +214,8 @@ class Outline:
             if match:
                 names = (match.group(1) or match.group(2) or "") if match.re is _DEFINES else match.group(1)
                 for name in names.split(","):
-                    self.binders.setdefault(name.strip(), []).append(index)
+                    name = name.strip()
+                    self.binders[name] = (*self.binders.get(name, ()), index)
         self._parsed: dict[int, Optional[list[ast.stmt]]] = {}
 
     def binds_elsewhere(self, name: str) -> bool:
@@ -216,14 +234,30 @@ class Outline:
             if "global" in (chunk := self.chunks[index])
         )
 
-    def parse_imports(self) -> list[ast.stmt]:
-        """The import statements, parsed together (one by one if together they do not parse)."""
-        chunks = [self.chunks[index] for index in self.imports]
-        text = "".join(chunk if chunk.endswith("\n") else chunk + "\n" for chunk in chunks)
-        try:
-            return ast.parse(text).body
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return [stmt for index in self.imports for stmt in self.parse(index) or ()]
+    def _add_imports(self, statement: re.Match[str]) -> None:
+        """What one import statement binds, the way `Scope.bind_import` binds it from its tree."""
+        imported = self.imported
+        if statement.group("names") is not None:
+            module = statement.group("dots") + statement.group("module")
+            if not statement.group("dots") and module.partition(".")[0] in SA_ROOTS:
+                self.imports_sqlalchemy = True
+            prefix = module if module.endswith(".") else module + "."
+            for name, alias in _imported_names(statement.group("names")):
+                if name == "*":
+                    self.star_modules.append(module)
+                else:
+                    local = alias or name
+                    imported[local] = (*imported.get(local, ()), prefix + name)
+            return
+        for name, alias in _imported_names(statement.group("modules")):
+            if name.partition(".")[0] in SA_ROOTS:
+                self.imports_sqlalchemy = True
+            local, value = (alias, name) if alias else (name.partition(".")[0],) * 2
+            imported[local] = (*imported.get(local, ()), value)
+
+    def release(self) -> None:
+        """Forget the statements parsed so far."""
+        self._parsed.clear()
 
     def parse(self, index: int) -> Optional[list[ast.stmt]]:
         """The statements of one chunk; of a class, its header alone (its bases are what counts)."""
@@ -379,15 +413,16 @@ class _Loader:
         if name in self.tried:
             return False
         self.tried.add(name)
+        for value in self.outline.imported.get(name, ()):
+            self.knowledge.module.bind(name, Binding("import", value))
         statements = []
         for index in self.outline.binders.get(name, ()):
             parsed = self.outline.parse(index)
             if parsed is None:
                 return False
             statements.extend(parsed)
-        if not statements:
-            return False
-        self.knowledge.add_statements(statements)
+        if statements:
+            self.knowledge.add_statements(statements)
         return name in self.knowledge.module.names
 
 
@@ -417,6 +452,22 @@ class Project:
         self._active: list[str] = []
         self._django: Optional[str] = None
         self._django_found = False
+
+    def release(self) -> None:
+        """Drop the trees and scopes of the project modules read so far, and keep what they
+        told: the answers, which modules are where, and their texts.
+
+        Called after each checked file; up to `KEPT_PARTS` modules read in part (and none read
+        whole) are kept for the next files.  Kept for the process, the trees would be scanned
+        by every full garbage collection of the process that runs us (flake8's), and tripled
+        its time.  A later file that needs another name of a module reads it in part again.
+        """
+        if not self._modules and len(self._partial) <= KEPT_PARTS:
+            return  # a few modules read in part: worth keeping for the next files
+        for path in (*self._modules, *self._partial):
+            _release_source(path)
+        self._modules.clear()
+        self._partial.clear()
 
     # ---- finding modules -------------------------------------------------------------------
 
@@ -595,8 +646,9 @@ class Project:
         if partial is None:
             from .module import ModuleKnowledge
 
-            imports = outline.parse_imports()
-            partial = ModuleKnowledge(ast.Module(body=imports, type_ignores=[]), self.settings, path, self, module)
+            partial = ModuleKnowledge(ast.Module(body=[], type_ignores=[]), self.settings, path, self, module)
+            partial.imports_sqlalchemy = outline.imports_sqlalchemy
+            partial.module.star_imports.extend(outline.star_modules)
             partial.module.loader = _Loader(outline, partial)
             self._partial[path] = partial
         return partial
@@ -775,9 +827,10 @@ def _import_statements(source: str) -> Iterator[re.Match[str]]:
 
 
 def _imported_names(text: str) -> list[tuple[str, str]]:
-    """`(a, b as c)` -> [("a", ""), ("b", "c")]."""
+    """`(a, b as c)` -> [("a", ""), ("b", "c")] (comments and line continuations aside)."""
     found = []
-    for item in _CONTINUATION_LINE.sub(" ", text).strip().strip("()").split(","):
+    text = _COMMENT.sub("", _CONTINUATION_LINE.sub(" ", text)) if "#" in text or "\\" in text else text
+    for item in text.strip().strip("()").split(","):
         words = item.split()
         if len(words) == 1:
             found.append((words[0], ""))
