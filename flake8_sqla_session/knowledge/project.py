@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 MAX_MODULE_BYTES = 2_000_000  # a bigger "module" is generated data: unknown
 MAX_CHAIN = 12  # re-exports followed through at most this many modules
-KEPT_PARTS = 24  # modules read in part whose trees are kept from one checked file to the next
+KEPT_PARTS = 8  # modules read in part whose trees are kept from one checked file to the next
 _MARKERS = ("manage.py", "pyproject.toml", "setup.cfg", "setup.py")
 _SETTINGS_MODULE = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]""")
 _SQLALCHEMY_TEXT = re.compile(
