@@ -84,6 +84,7 @@ class _Source:
 
 
 _SOURCES: dict[tuple[str, int, int], _Source] = {}
+_LATEST: dict[str, _Source] = {}  # path -> the source last read from it
 
 
 def _source(path: str) -> Optional[_Source]:
@@ -96,15 +97,15 @@ def _source(path: str) -> Optional[_Source]:
     key = (path, info.st_size, info.st_mtime_ns)
     cached = _SOURCES.get(key)
     if cached is None:
-        cached = _SOURCES[key] = _Source(_read_text(path))
+        cached = _SOURCES[key] = _LATEST[path] = _Source(_read_text(path))
         Stats.files_read += 1
     return cached
 
 
 def _release_source(path: str) -> None:
     """Forget the parsed tree and statements of a project module file (its text stays)."""
-    for key in [key for key in _SOURCES if key[0] == path]:
-        source = _SOURCES[key]
+    source = _LATEST.get(path)
+    if source is not None:
         source.tree = None
         source.parsed = False
         if source.outline is not None:
