@@ -167,12 +167,14 @@ _IMPORTS = re.compile(r"(?:from|import)[ \t]")
 class Outline:
     """A module's top-level statements, cut from its text at column-0 lines, by the names they bind.
 
-    Asking what one name of a big module is parses the imports, the statements
-    that bind that name, and then, one by one as classification reaches them,
-    those that bind the names it refers to: a few lines, not the module.  A name
-    no column-0 statement binds is parsed from the whole module instead (it may
-    be bound in an `if` or `try` block); a statement that does not parse alone
-    (the cut fell inside a string) leaves its names unknown.
+    Asking what one name of a big module is reads what the column-0 imports bind
+    from their text, parses the statements that bind that name, and then, one by
+    one as classification reaches them, those that bind the names it refers to: a
+    few lines, not the module.  A name that only a block may bind (`if`, `try`, or
+    `global` in a function) is read from the whole module instead; a statement
+    that does not parse alone (the cut fell inside a string) leaves its names
+    unknown.  A name bound at column 0 and again in a block is known by its
+    column-0 statements only.
     """
 
     __slots__ = (
