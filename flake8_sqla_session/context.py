@@ -137,6 +137,8 @@ class Context(ModuleKnowledge):
             else:
                 starts.extend(itertools.accumulate(map((1).__add__, map(len, source.split("\n")))))
         first, last = node.lineno, node.end_lineno or node.lineno
+        for decorator in getattr(node, "decorator_list", ()):  # above a `def` or `class` line
+            first = min(first, decorator.lineno)
         if last + 1 >= len(starts):
             return pattern.search(source, starts[min(first, len(starts) - 1)]) is not None
         return pattern.search(source, starts[first], starts[last + 1]) is not None

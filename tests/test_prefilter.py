@@ -33,6 +33,15 @@ def test_prefilter_never_changes_the_findings_whatever_the_line_endings(example:
     assert check(tree, settings, case.filename, code) == check(tree, settings, case.filename)
 
 
+def test_a_statement_s_text_starts_at_its_decorators() -> None:
+    """`text_may_hold` looks from a decorated `def`'s first decorator, not from its `def` line."""
+    source = "from sqlalchemy import create_engine\n\n@cache(create_engine('mysql://x'))\ndef f():\n    pass\n"
+    tree = ast.parse(source)
+    found = check(tree, Settings(), "example.py", source)
+    assert [(f.line, f.code) for f in found] == [(3, "SQS201")]
+    assert found == check(tree, Settings(), "example.py")
+
+
 @pytest.mark.parametrize(
     ("source", "names"),
     [
