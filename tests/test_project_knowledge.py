@@ -483,3 +483,15 @@ def test_the_trees_of_project_modules_are_not_kept_past_a_few(tmp_path):
     assert not project._modules and len(project._partial) <= project_module.KEPT_PARTS
     assert all(source.tree is None for source in project_module._SOURCES.values())
     assert codes(tmp_path, "app/later.py") == [(2, "SQS102"), (3, "SQS101")]
+
+
+def test_a_linked_file_is_named_where_its_target_is(tmp_path):
+    """Checked through a symlink (an editor's view of it), a module's relative imports are placed
+    from its target's package."""
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/db.py": DB,
+        "app/views.py": "from .db import SessionLocal\nsession = SessionLocal()\n",
+    })
+    (tmp_path / "elsewhere" / "link.py").symlink_to(tmp_path / "app" / "views.py")
+    assert codes(tmp_path, "elsewhere/link.py") == [(2, "SQS101")]

@@ -301,8 +301,16 @@ _ROOTS: dict[tuple[str, tuple[str, ...], str], tuple[str, ...]] = {}
 
 
 def import_roots(filename: str, settings: Settings) -> tuple[str, ...]:
-    """Where the checked file's imports are looked for, in order (remembered per folder)."""
-    folder = os.path.dirname(os.path.abspath(filename)) if filename and filename not in ("-", "stdin") else ""
+    """Where the checked file's imports are looked for, in order (remembered per folder).
+
+    A linked file's roots are found from where its target is."""
+    folder = ""
+    if filename and filename not in ("-", "stdin"):
+        path = os.path.abspath(filename)
+        if os.path.islink(path):
+            path = os.path.realpath(path)
+        folder = os.path.dirname(path)
+        filename = path
     key = (folder, settings.src, os.getcwd())
     roots = _ROOTS.get(key)
     if roots is None:
@@ -449,7 +457,7 @@ class Project:
         self._found: dict[str, Optional[str]] = {}  # module -> file (or "" for a namespace package)
         self._modules: dict[str, Optional[ModuleKnowledge]] = {}  # file -> its knowledge
         self._partial: dict[str, ModuleKnowledge] = {}  # file -> knowledge of some of its statements
-        self._related: dict[str, bool] = {}  # file -> whether SQLAlchemy is imported by it or below it
+        self._related: dict[str, bool] = {}  # file -> whether it imports SQLAlchemy, or a project name that is
         self._answers: dict[str, Optional[Known]] = {}
         self._names: dict[str, str] = {}  # checked file -> its dotted module name
         self._active: list[str] = []
@@ -517,6 +525,8 @@ class Project:
     def _module_name_of(self, filename: str) -> str:
         folder, base = os.path.split(os.path.abspath(filename))
         path = os.path.join(_realpath(folder), base)
+        if os.path.islink(path):
+            path = os.path.realpath(path)  # a linked file is named where its target is
         # The outermost root first: a namespace package's modules (no __init__.py) are named
         # from above it, so that their relative imports can be placed.
         for root in sorted(self.roots, key=len):
