@@ -21,7 +21,7 @@ import re
 import stat
 import sysconfig
 import tokenize
-from typing import TYPE_CHECKING, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Generic, Iterator, Optional, TypeVar
 
 from ..settings import Settings
 from .kinds import Kind, Known, Maker
@@ -320,48 +320,43 @@ def import_roots(filename: str, settings: Settings) -> tuple[str, ...]:
     return roots
 
 
-_REALPATHS: dict[str, str] = {}
+T = TypeVar("T")
 
 
-def _realpath(folder: str) -> str:
-    """`os.path.realpath` of a folder, remembered (it costs an lstat per path component)."""
-    real = _REALPATHS.get(folder)
-    if real is None:
-        if len(_REALPATHS) > 65536:
-            _REALPATHS.clear()
-        real = _REALPATHS[folder] = os.path.realpath(folder)
-    return real
+class _PerFolder(Generic[T]):
+    """A fact about a folder, worked out once per process (at most 65,536 kept; emptied by
+    `forget_projects`)."""
 
+    __slots__ = ("compute", "known")
 
-_ENTRIES: dict[str, frozenset[str]] = {}
+    def __init__(self, compute: Callable[[str], T]) -> None:
+        self.compute = compute
+        self.known: dict[str, T] = {}
 
-
-def _entries(folder: str) -> frozenset[str]:
-    """The names in a folder (none if it cannot be listed), remembered: finding a module costs
-    set lookups, not a stat per root and candidate."""
-    entries = _ENTRIES.get(folder)
-    if entries is None:
-        if len(_ENTRIES) > 65536:
-            _ENTRIES.clear()
+    def __call__(self, folder: str) -> T:
         try:
-            entries = frozenset(os.listdir(folder))
-        except (OSError, ValueError):
-            entries = frozenset()
-        _ENTRIES[folder] = entries
-    return entries
+            return self.known[folder]
+        except KeyError:
+            if len(self.known) > 65536:
+                self.known.clear()
+            fact = self.known[folder] = self.compute(folder)
+            return fact
 
 
-_MARKED: dict[str, bool] = {}
+def _list_folder(folder: str) -> frozenset[str]:
+    try:
+        return frozenset(os.listdir(folder))
+    except (OSError, ValueError):
+        return frozenset()
 
 
-def _has_marker(folder: str) -> bool:
-    """Whether a folder holds a `manage.py`, `pyproject.toml`, `setup.cfg` or `setup.py` (remembered)."""
-    marked = _MARKED.get(folder)
-    if marked is None:
-        if len(_MARKED) > 65536:
-            _MARKED.clear()
-        marked = _MARKED[folder] = any(os.path.isfile(os.path.join(folder, marker)) for marker in _MARKERS)
-    return marked
+# `os.path.realpath` costs an lstat per path component.
+_realpath = _PerFolder(os.path.realpath)
+# The names in a folder (none if it cannot be listed): finding a module costs set lookups,
+# not a stat per root and candidate.
+_entries = _PerFolder(_list_folder)
+# Whether a folder holds a `manage.py`, `pyproject.toml`, `setup.cfg` or `setup.py`.
+_has_marker = _PerFolder(lambda folder: any(os.path.isfile(os.path.join(folder, marker)) for marker in _MARKERS))
 
 
 def _find_roots(filename: str, settings: Settings) -> tuple[str, ...]:
@@ -443,9 +438,8 @@ def forget_projects() -> None:
     (the parsed files stay, keyed on path, size and mtime), and the names are worked out anew."""
     _PROJECTS.clear()
     _ROOTS.clear()
-    _REALPATHS.clear()
-    _MARKED.clear()
-    _ENTRIES.clear()
+    for facts in (_realpath, _entries, _has_marker):
+        facts.known.clear()
 
 
 class Project:
