@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 import ast
-from typing import Any, ClassVar, Iterator, Sequence
+from typing import Any, Callable, ClassVar, Iterator, Sequence
 
 from . import __version__
 from .checker import check
@@ -24,12 +24,22 @@ def _usage_error(exc: SettingsError) -> argparse.ArgumentTypeError:
     return argparse.ArgumentTypeError(str(exc).partition(": ")[2])
 
 
-def session_names_type(value: str) -> str:
-    try:
-        Settings.build(session_names=value)
-    except SettingsError as exc:
-        raise _usage_error(exc) from None
-    return value
+def _accepted_as(option: str) -> Callable[[str], str]:
+    """An option type: the value itself, once `Settings.build(<option>=value)` accepts it."""
+
+    def accepted(value: str) -> str:
+        try:
+            Settings.build(**{option: value})
+        except SettingsError as exc:
+            raise _usage_error(exc) from None
+        return value
+
+    accepted.__name__ = f"{option}_type"
+    return accepted
+
+
+session_names_type = _accepted_as("session_names")
+django_settings_type = _accepted_as("django_settings")
 
 
 def seconds_type(value: str) -> int:
@@ -37,14 +47,6 @@ def seconds_type(value: str) -> int:
         return Settings.build(max_pool_recycle=value).max_pool_recycle
     except SettingsError as exc:
         raise _usage_error(exc) from None
-
-
-def django_settings_type(value: str) -> str:
-    try:
-        Settings.build(django_settings=value)
-    except SettingsError as exc:
-        raise _usage_error(exc) from None
-    return value
 
 
 def _nul_byte_raises_value_error() -> bool:
