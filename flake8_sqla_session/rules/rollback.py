@@ -515,19 +515,25 @@ def _never_returns(context: Context, func: ast.expr, scope: Scope) -> bool:
     return context.qualified(func, scope) in NO_RETURN or context.never_returns(func, scope)
 
 
-def _reraises(context: Context, body: list[ast.stmt], scope: Scope) -> bool:
+def _run_by(context: Context, body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """Every node that runs when `body` does (not those of nested functions, classes, lambdas)."""
     stack: list[ast.AST] = list(body)
     while stack:
         node = stack.pop()
         context.steps += 1
         if isinstance(node, _NESTED_CODE):
             continue
-        if isinstance(node, ast.Raise):
-            return True
-        if isinstance(node, ast.Call) and _never_returns(context, node.func, scope):
-            return True
+        yield node
         stack.extend(ast.iter_child_nodes(node))
-    return False
+
+
+def _leaves(context: Context, node: ast.AST, scope: Scope) -> bool:
+    """`raise`, or a call that never returns: the handler does not go on."""
+    return isinstance(node, ast.Raise) or (isinstance(node, ast.Call) and _never_returns(context, node.func, scope))
+
+
+def _reraises(context: Context, body: list[ast.stmt], scope: Scope) -> bool:
+    return any(_leaves(context, node, scope) for node in _run_by(context, body))
 
 
 def _has_savepoint(context: Context, body: list[ast.stmt]) -> bool:
@@ -599,13 +605,8 @@ def _self_cleaning(context: Context, node: ast.With | ast.AsyncWith, scope: Scop
 
 def _cleans_up(context: Context, body: list[ast.stmt], scope: Scope, work: dict[str, Work]) -> bool:
     """Whether `body` re-raises, never returns, rolls back or closes, or hands the session on."""
-    stack: list[ast.AST] = list(body)
-    while stack:
-        node = stack.pop()
-        context.steps += 1
-        if isinstance(node, _NESTED_CODE):
-            continue
-        if isinstance(node, ast.Raise):
+    for node in _run_by(context, body):
+        if _leaves(context, node, scope):
             return True
         if isinstance(node, ast.Call):
             func = node.func
@@ -617,8 +618,6 @@ def _cleans_up(context: Context, body: list[ast.stmt], scope: Scope, work: dict[
                     return True  # a savepoint or transaction: `nested = session.begin_nested()`
             if isinstance(func, ast.Attribute) and func.attr == "commit" and dotted(func.value) in work:
                 return True  # ends the transaction, or raises PendingRollbackError: not silent
-            if _never_returns(context, func, scope):
-                return True
             if (
                 isinstance(func, ast.Attribute)
                 and isinstance(func.value, ast.Name)
@@ -632,7 +631,6 @@ def _cleans_up(context: Context, body: list[ast.stmt], scope: Scope, work: dict[
                 text = dotted(argument)
                 if text is not None and any(w == text or w.startswith(text + ".") for w in work):
                     return True  # the session, or what it hangs from (`db` of `db.session`), handed on
-        stack.extend(ast.iter_child_nodes(node))
     return False
 
 
