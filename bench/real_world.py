@@ -151,21 +151,30 @@ def python_files(directory: Path) -> list[Path]:
     ]
 
 
+def core_environment(source: Path | None, cwd: Path) -> tuple[dict[str, str], str]:
+    """The environment for flake8 runs from `cwd` (with `--source` first on PYTHONPATH), and the
+    file of the flake8_sqla_session package those runs import.
+
+    Run from the corpus directory: from a checkout, `python -m` would import the checkout's
+    package (the current directory comes first on sys.path) whatever --source says.
+    """
+    env = dict(os.environ)
+    if source is not None:
+        env["PYTHONPATH"] = str(source.resolve()) + os.pathsep + env.get("PYTHONPATH", "")
+    check = subprocess.run(
+        [sys.executable, "-c", "import flake8_sqla_session; print(flake8_sqla_session.__file__)"],
+        env=env, capture_output=True, text=True, check=True, cwd=cwd,
+    )
+    return env, check.stdout.strip()
+
+
 def run(root: Path, source: Path | None, out: Path | None, jobs: str) -> int:
     root = root.resolve()
     dirs = corpus_dirs(root)
     if not dirs:
         print(f"nothing installed under {root}: run `install` first", file=sys.stderr)
         return 2
-    env = dict(os.environ)
-    if source is not None:
-        env["PYTHONPATH"] = str(source.resolve()) + os.pathsep + env.get("PYTHONPATH", "")
-    # Run from the corpus directory: from a checkout, `python -m` would import the
-    # checkout's package (the current directory comes first on sys.path) whatever --source says.
-    check = subprocess.run(
-        [sys.executable, "-c", "import flake8_sqla_session; print(flake8_sqla_session.__file__)"],
-        env=env, capture_output=True, text=True, check=True, cwd=root,
-    )
+    env, core = core_environment(source, root)
     files: dict[str, list[Path]] = {d.name: python_files(d) for d in dirs}
     started = time.monotonic()
     result = subprocess.run(
@@ -191,7 +200,7 @@ def run(root: Path, source: Path | None, out: Path | None, jobs: str) -> int:
         code = rest.split(":", 2)[2].split()[0]
         counts.setdefault(package, collections.Counter())[code] += 1
 
-    print(f"core: {check.stdout.strip()}; flake8 took {elapsed:.1f} s")
+    print(f"core: {core}; flake8 took {elapsed:.1f} s")
     print()
     print("| package | version | files | lines | " + " | ".join(CODES) + " | total |")
     print("|---|---|--:|--:|" + "--:|" * (len(CODES) + 1))
@@ -224,13 +233,7 @@ def run_apps(cache: Path, source: Path | None, out: Path | None, jobs: str) -> i
     cache = cache.resolve()
     manifest = apps.load_manifest()
     dirs = apps.app_dirs(cache, manifest)
-    env = dict(os.environ)
-    if source is not None:
-        env["PYTHONPATH"] = str(source.resolve()) + os.pathsep + env.get("PYTHONPATH", "")
-    check = subprocess.run(
-        [sys.executable, "-c", "import flake8_sqla_session; print(flake8_sqla_session.__file__)"],
-        env=env, capture_output=True, text=True, check=True, cwd=cache,
-    )
+    env, core = core_environment(source, cache)
     names = [d.name for d in dirs]
     lines: list[str] = []
     elapsed: list[float] = []
@@ -254,7 +257,7 @@ def run_apps(cache: Path, source: Path | None, out: Path | None, jobs: str) -> i
         code = rest.split(":", 2)[2].split()[0]
         counts[Path(path).parts[0]][code] += 1
     print(
-        f"core: {check.stdout.strip()}; flake8 (default selection) took {elapsed[0]:.1f} s, "
+        f"core: {core}; flake8 (default selection) took {elapsed[0]:.1f} s, "
         f"--select SQS401 {elapsed[1]:.1f} s"
     )
     print()
