@@ -64,6 +64,7 @@ exposes that count (see modules_read()).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ast
 import gc
 import importlib.metadata
@@ -81,7 +82,7 @@ import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -199,12 +200,23 @@ def _children_cpu() -> float:
 
 
 def run_wall(
-    cmd: Sequence[str], cwd: Path | None = None, ok: Sequence[int] = (0, 1)
+    cmd: Sequence[str], cwd: Path | None = None, ok: Sequence[int] = (0, 1), cache: str | None = None
 ) -> tuple[Timing, subprocess.CompletedProcess[bytes]]:
-    """Run a command; its wall time, and the CPU time of its whole (waited-for) process tree."""
+    """Run a command; its wall time, and the CPU time of its whole (waited-for) process tree.
+
+    `cache`: the folder of the core's cache of project answers ("off", or None for a new empty
+    one, removed afterwards: a first run)."""
+    with contextlib.ExitStack() as stack:
+        folder = cache or stack.enter_context(tempfile.TemporaryDirectory(prefix="sqs-bench-cache-"))
+        return _run_wall(cmd, cwd, ok, {**os.environ, CACHE_ENVIRONMENT: folder})
+
+
+def _run_wall(
+    cmd: Sequence[str], cwd: Path | None, ok: Sequence[int], env: dict[str, str]
+) -> tuple[Timing, subprocess.CompletedProcess[bytes]]:
     cpu = _children_cpu()
     start = time.perf_counter()
-    proc = subprocess.run(list(cmd), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.run(list(cmd), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     elapsed = Timing(time.perf_counter() - start, _children_cpu() - cpu)
     if proc.returncode not in ok:
         tail = proc.stderr.decode(errors="replace")[-2000:]
@@ -564,17 +576,50 @@ def forget_project_modules() -> None:
 
     A flake8 run reads each project module at most once per process; without
     this, only the bench's first round would.  The caches are private to the
-    core (`_SOURCES`, `_LATEST`, `_PROJECTS` in knowledge/project.py): when they are not
-    there (an older or a reorganised core) nothing is emptied.
+    core (`_SOURCES`, `_LATEST`, `_PROJECTS`, `_STAMPS` in knowledge/project.py, and what
+    `forget_projects()` empties): when they are not there (an older or a reorganised core)
+    nothing is emptied.  The cache on disk is another matter: see `cache_folder()`.
     """
     try:
         project = importlib.import_module("flake8_sqla_session.knowledge.project")
     except ImportError:
         return
-    for name in ("_SOURCES", "_LATEST", "_PROJECTS"):
+    for name in ("_SOURCES", "_LATEST", "_PROJECTS", "_STAMPS"):
         cache = getattr(project, name, None)
         if isinstance(cache, dict):
             cache.clear()
+    forget = getattr(project, "forget_projects", None)
+    if callable(forget):
+        forget()
+
+
+CACHE_ENVIRONMENT = "FLAKE8_SQLA_SESSION_CACHE_DIR"
+
+
+@contextlib.contextmanager
+def cache_folder(folder: str | None) -> Iterator[None]:
+    """Run with the core's cache of project answers in `folder` (a new, empty one: a first run on a
+    machine, as CI's; "off": none), as the environment variable the core reads tells it."""
+    before = os.environ.get(CACHE_ENVIRONMENT)
+    os.environ[CACHE_ENVIRONMENT] = folder or "off"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(CACHE_ENVIRONMENT, None)
+        else:
+            os.environ[CACHE_ENVIRONMENT] = before
+
+
+def save_projects() -> None:
+    """HOOK: what the core does at the exit of a process, to save its project answers."""
+    try:
+        project = importlib.import_module("flake8_sqla_session.knowledge.project")
+    except ImportError:
+        return
+    save = getattr(project, "_save_all", None)
+    if callable(save):
+        save()
 
 
 @dataclass
@@ -638,33 +683,70 @@ def app_plugin(corpus: AppCorpus, rounds: int) -> tuple[list[Row], list[FileCost
     clock, cpu_clock = time.perf_counter, time.process_time
     here = os.getcwd()
     os.chdir(corpus.cache)  # as the flake8 runs: the current folder is one of the core's import roots
+    # Each round: a first run (empty in-process caches, an empty cache folder: what a CI machine
+    # pays), then a later run (empty in-process caches, the answers the first run saved: what
+    # the next run, or an editor's next process, pays), interleaved.
+    cached_runs: dict[str, list[Timing]] = {name: [] for name, _ in sources}
+    cached_totals: list[Timing] = []
+    cached_findings: dict[str, int] = {}
+    saved_reads: list[int] = []
     for _ in range(rounds):
-        forget_project_modules()
-        gc.collect()
-        gc.disable()  # as in timed(): no collector pauses inside either side
-        try:
-            for name, data in sources:
+        with tempfile.TemporaryDirectory(prefix="sqs-bench-cache-") as folder, cache_folder(folder):
+            forget_project_modules()
+            gc.collect()
+            gc.disable()  # as in timed(): no collector pauses inside either side
+            try:
+                for name, data in sources:
+                    w, c = clock(), cpu_clock()
+                    try:
+                        tree = ast.parse(data, name)
+                    except (SyntaxError, ValueError):
+                        skipped.add(name)
+                        continue
+                    parse_times[name].append(Timing(clock() - w, cpu_clock() - c))
+                    w, c = clock(), cpu_clock()
+                    found = sum(1 for _ in Plugin(tree, name, lines[name]).run())
+                    plugin_times[name].append(Timing(clock() - w, cpu_clock() - c))
+                    findings[name] = found
+                    del tree
                 w, c = clock(), cpu_clock()
-                try:
+                save_projects()  # at the process's exit: part of what a first run costs
+                saved = Timing(clock() - w, cpu_clock() - c)
+            finally:
+                gc.enable()
+            done = [name for name, _ in sources if name not in skipped]
+            parse_totals.append(
+                Timing(sum(parse_times[n][-1].wall for n in done), sum(parse_times[n][-1].cpu for n in done))
+            )
+            plugin_totals.append(
+                Timing(
+                    sum(plugin_times[n][-1].wall for n in done) + saved.wall,
+                    sum(plugin_times[n][-1].cpu for n in done) + saved.cpu,
+                )
+            )
+            forget_project_modules()
+            reads_before = (modules_read() or {}).get("files_read", 0)
+            gc.collect()
+            gc.disable()
+            try:
+                for name, data in sources:
+                    if name in skipped:
+                        continue
                     tree = ast.parse(data, name)
-                except (SyntaxError, ValueError):
-                    skipped.add(name)
-                    continue
-                parse_times[name].append(Timing(clock() - w, cpu_clock() - c))
-                w, c = clock(), cpu_clock()
-                found = sum(1 for _ in Plugin(tree, name, lines[name]).run())
-                plugin_times[name].append(Timing(clock() - w, cpu_clock() - c))
-                findings[name] = found
-                del tree
-        finally:
-            gc.enable()
-        done = [name for name, _ in sources if name not in skipped]
-        parse_totals.append(
-            Timing(sum(parse_times[n][-1].wall for n in done), sum(parse_times[n][-1].cpu for n in done))
-        )
-        plugin_totals.append(
-            Timing(sum(plugin_times[n][-1].wall for n in done), sum(plugin_times[n][-1].cpu for n in done))
-        )
+                    w, c = clock(), cpu_clock()
+                    cached_findings[name] = sum(1 for _ in Plugin(tree, name, lines[name]).run())
+                    cached_runs[name].append(Timing(clock() - w, cpu_clock() - c))
+                    del tree
+            finally:
+                gc.enable()
+            saved_reads.append((modules_read() or {}).get("files_read", 0) - reads_before)
+            cached_totals.append(
+                Timing(
+                    sum(runs[-1].wall for runs in cached_runs.values() if runs),
+                    sum(runs[-1].cpu for runs in cached_runs.values() if runs),
+                )
+            )
+            forget_project_modules()
     read_after = modules_read()
     # More passes in the same process, caches kept: what the plugin costs once the project is
     # read (an editor's long-running server, or the later files of a long flake8 run).
@@ -689,6 +771,10 @@ def app_plugin(corpus: AppCorpus, rounds: int) -> tuple[list[Row], list[FileCost
         )
     warm = median(warm_totals)
     warm_times = {name: median(runs) for name, runs in warm_runs.items()}
+    cached = median(cached_totals)
+    cached_times = {name: median(runs) for name, runs in cached_runs.items() if runs}
+    if cached_findings != {name: findings[name] for name in cached_findings}:
+        raise RuntimeError("the plugin found other things with the cache of a first run than in that run")
     os.chdir(here)
     parse_t, plugin_t = median(parse_totals), median(plugin_totals)
     costs = [
@@ -737,19 +823,21 @@ def app_plugin(corpus: AppCorpus, rounds: int) -> tuple[list[Row], list[FileCost
         f"({len(skipped)} did not parse, {len(corpus.excluded)} left out), "
         f"{sum(findings.values())} findings, median of {rounds} interleaved"
     )
-    # The warm pass file by file, against each file's median parse (CPU): the files that cost
-    # more than their own ast.parse once the project is read.
-    warm_above = []
-    for name, spent in warm_times.items():
-        parse = median(parse_times[name])
-        if parse.cpu and spent.cpu >= 0.001 and spent.cpu > parse.cpu:
-            warm_above.append((spent.cpu / parse.cpu, spent.cpu, corpus.relative(Path(name))))
-    warm_above.sort(reverse=True)
-    warm_over = f"files above their own ast.parse in it and taking 1 ms or more: {len(warm_above)}" + (
-        f", the worst {warm_above[0][2]} at {warm_above[0][0]:.2f}x ({warm_above[0][1] * 1000:.1f} ms CPU)"
-        if warm_above
-        else ""
-    )
+
+    # The warm and cached passes file by file, against each file's median parse (CPU): the files
+    # that cost more than their own ast.parse once the project is read, or its answers taken.
+    def above(times: dict[str, Timing]) -> str:
+        found = []
+        for name, spent in times.items():
+            parse = median(parse_times[name])
+            if parse.cpu and spent.cpu >= 0.001 and spent.cpu > parse.cpu:
+                found.append((spent.cpu / parse.cpu, spent.cpu, corpus.relative(Path(name))))
+        found.sort(reverse=True)
+        return f"files above their own ast.parse in it and taking 1 ms or more: {len(found)}" + (
+            f", the worst {found[0][2]} at {found[0][0]:.2f}x ({found[0][1] * 1000:.1f} ms CPU)" if found else ""
+        )
+
+    warm_over = above(warm_times)
     worst = max(slowest, key=lambda c: c.ratio)
     worst_cpu = max(c.plugin.cpu / c.parse.cpu for c in slowest if c.parse.cpu)
     rows = [
@@ -761,6 +849,15 @@ def app_plugin(corpus: AppCorpus, rounds: int) -> tuple[list[Row], list[FileCost
             "-",
             f"plugin {warm.wall * 1000:.0f} ms wall, {warm.cpu * 1000:.0f} ms CPU: {rounds} more passes in the "
             f"process after the rounds, the project's caches kept (medians); {warm_over}",
+        ),
+        Row.of(
+            "the same, a later run (the first run's cache)",
+            cached,
+            parse_t,
+            "-",
+            f"plugin {cached.wall * 1000:.0f} ms wall, {cached.cpu * 1000:.0f} ms CPU: in each round after the "
+            f"first run, every in-process cache emptied and the answers that run saved on disk taken "
+            f"(medians); project files read in it: {statistics.median(saved_reads):.0f}; {above(cached_times)}",
         ),
         Row(
             "slowest ten files: max plugin / own ast.parse",
@@ -796,21 +893,29 @@ def app_flake8(corpus: AppCorpus, rounds: int, without_python: str, jobs_list: S
         raise RuntimeError(f"the two environments differ in more than the plugin:\n{with_version}\n{without_version}")
     excludes = ["--extend-exclude", ",".join(str(p) for p in corpus.excluded)] if corpus.excluded else []
     dirs = [str(d.relative_to(corpus.cache)) for d in corpus.dirs]
-    times: dict[tuple[int, str], list[Timing]] = {(j, m): [] for j in jobs_list for m in ("with", "without")}
+    modes = ("with", "later", "without")
+    times: dict[tuple[int, str], list[Timing]] = {(j, m): [] for j in jobs_list for m in modes}
     reports: dict[tuple[int, str], tuple[int, int]] = {}
     for _ in range(rounds):
         for jobs in jobs_list:
-            for mode, python in (("with", with_python), ("without", without_python)):
-                cmd = [python, "-m", "flake8", "--isolated", "-j", str(jobs), "--exit-zero", *excludes, *dirs]
-                t, proc = run_wall(cmd, cwd=corpus.cache, ok=(0,))
-                times[(jobs, mode)].append(t)
-                reports[(jobs, mode)] = (proc.stdout.count(b"\n"), proc.stdout.count(b": SQS"))
+            # "with": a first run (an empty cache folder); "later": the next run, with the answers
+            # the first one saved; "without": the environment without the plugin.
+            with tempfile.TemporaryDirectory(prefix="sqs-bench-cache-") as folder:
+                for mode, python in zip(modes, (with_python, with_python, without_python)):
+                    cmd = [python, "-m", "flake8", "--isolated", "-j", str(jobs), "--exit-zero", *excludes, *dirs]
+                    t, proc = run_wall(cmd, cwd=corpus.cache, ok=(0,), cache=folder)
+                    times[(jobs, mode)].append(t)
+                    reports[(jobs, mode)] = (proc.stdout.count(b"\n"), proc.stdout.count(b": SQS"))
     rows = []
     for jobs in jobs_list:
         w, wo = median(times[(jobs, "with")]), median(times[(jobs, "without")])
+        later = median(times[(jobs, "later")])
         (n_with, sqs), (n_without, _) = reports[(jobs, "with")], reports[(jobs, "without")]
         if n_with - sqs != n_without:
             raise RuntimeError(f"-j {jobs}: {n_with - sqs} non-SQS reports with the plugin, {n_without} without")
+        if reports[(jobs, "later")] != reports[(jobs, "with")]:
+            raise RuntimeError(f"-j {jobs}: a later run reported {reports[(jobs, 'later')]}, the first one "
+                               f"{reports[(jobs, 'with')]}")
         spread = ", ".join(f"{t.wall:.1f}" for t in times[(jobs, "with")])
         spread_wo = ", ".join(f"{t.wall:.1f}" for t in times[(jobs, "without")])
         detail = (
@@ -819,6 +924,17 @@ def app_flake8(corpus: AppCorpus, rounds: int, without_python: str, jobs_list: S
             f"{n_with:,} reports with, {n_without:,} without, {sqs} SQS"
         )
         rows.append(Row.of(f"flake8 with plugin / without (apps, -j {jobs})", w, wo, "<= 1.05", detail))
+        spread_later = ", ".join(f"{t.wall:.1f}" for t in times[(jobs, "later")])
+        rows.append(
+            Row.of(
+                f"the same, a later run (the first run's cache, -j {jobs})",
+                later,
+                wo,
+                "-",
+                f"with {later.wall:.1f} s / without {wo.wall:.1f} s wall, {later.cpu:.1f} / {wo.cpu:.1f} s CPU "
+                f"(median of {rounds}; {spread_later})",
+            )
+        )
     return rows
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Sequence
 
 from . import __version__
-from .config import Config, ConfigError, load_config, selection_from_options, settings_from_options
+from .config import Config, ConfigError, load_config, selection_from_options, settings_from_options, truthy
 from .finding import Finding, InsertFirstStatement, Span
 from .formats import FORMATS, Replacement, Report, Run, statistics
 from .rules import RULES
@@ -437,6 +437,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sqla-pool-recycle", help="the pool_recycle value the SQS202 fix sets (default 3600)")
     parser.add_argument("--sqla-src", help="comma-separated import roots for the project's own modules")
     parser.add_argument("--sqla-django-settings", help="the Django settings module, e.g. mysite.settings")
+    parser.add_argument(
+        "--sqla-cache-dir", help="where answers about the project's modules are kept between runs, or 'off'"
+    )
+    parser.add_argument(
+        "--sqla-no-cache", action="store_const", const="true", default=None,
+        help="work the project's modules out anew and keep nothing",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -446,10 +453,6 @@ def _option(args: argparse.Namespace, config: Config, name: str) -> str | None:
     if value is not None:
         return str(value)
     return config.values.get(name)
-
-
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -489,14 +492,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "fix" if args.fix else "diff" if args.diff else "check" if args.check
         else "add-noqa" if args.add_noqa else "report"
     )
-    unsafe = args.unsafe_fixes if args.unsafe_fixes is not None else _truthy(config.values.get("unsafe-fixes"))
+    unsafe = args.unsafe_fixes if args.unsafe_fixes is not None else truthy(config.values.get("unsafe-fixes"))
     job = Job(mode, unsafe, settings, selection, fix_edits=output_format == "sarif")
     output = Output(
         output_format,
         file=args.output_file,
         exit_zero=args.exit_zero,
-        statistics=args.statistics if args.statistics is not None else _truthy(config.values.get("statistics")),
-        show_source=args.show_source if args.show_source is not None else _truthy(config.values.get("show-source")),
+        statistics=args.statistics if args.statistics is not None else truthy(config.values.get("statistics")),
+        show_source=args.show_source if args.show_source is not None else truthy(config.values.get("show-source")),
     )
 
     exclude = _patterns(_option(args, config, "exclude") or ",".join(DEFAULT_EXCLUDE))

@@ -153,7 +153,13 @@ def settings_from_options(option: Callable[[str], str | None]) -> Settings:
         pool_recycle=option("sqla-pool-recycle"),
         src=option("sqla-src"),
         django_settings=option("sqla-django-settings"),
+        cache_dir="off" if truthy(option("sqla-no-cache")) else option("sqla-cache-dir"),
     )
+
+
+def truthy(value: str | None) -> bool:
+    """Whether a flag's value (from a command line or a config file) says yes."""
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def selection_from_options(option: Callable[[str], str | None], root: str) -> Selection:

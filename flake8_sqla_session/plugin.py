@@ -152,6 +152,20 @@ class Plugin:
             help="The Django settings module (e.g. mysite.settings), when DJANGO_SETTINGS_MODULE, "
             "manage.py and the project's settings module do not tell it.",
         )
+        option_manager.add_option(
+            "--sqla-cache-dir",
+            default="",
+            parse_from_config=True,
+            help="Where what the project's modules are is kept between runs, or 'off' "
+            "(default: $FLAKE8_SQLA_SESSION_CACHE_DIR, else ~/.cache/flake8-sqla-session).",
+        )
+        option_manager.add_option(
+            "--sqla-no-cache",
+            action="store_true",
+            default=False,
+            parse_from_config=True,
+            help="Work out what the project's modules are anew, and keep nothing (--sqla-cache-dir=off).",
+        )
         option_manager.extend_default_ignore(list(OPT_IN_CODES))
 
     @classmethod
@@ -163,6 +177,7 @@ class Plugin:
             pool_recycle=options.sqla_pool_recycle,
             src=getattr(options, "sqla_src", None),
             django_settings=getattr(options, "sqla_django_settings", None),
+            cache_dir="off" if getattr(options, "sqla_no_cache", False) else getattr(options, "sqla_cache_dir", None),
         )
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:

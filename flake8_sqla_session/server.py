@@ -79,13 +79,13 @@ class Checked:
 def check_text(path: str, text: str, options: Options) -> Checked | None:
     """The findings the plugin reports for `text`; None when `text` does not parse."""
     from .fix.api import detect, parse
-    from .knowledge.project import forget_projects
+    from .knowledge.project import refresh_projects
 
     try:
         tree = parse(text, path)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    forget_projects()  # the project's modules may have been edited since the last check
+    refresh_projects()  # a project whose modules were edited since the last check is read anew
     findings = detect(text, options.settings, filename=path, select=options.selection, tree=tree)
     return Checked(path, text, options, tree, findings)
 

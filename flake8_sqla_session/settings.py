@@ -43,6 +43,9 @@ class Settings:
     src: tuple[str, ...] = ()
     # The Django settings module (`proj.settings`), when it cannot be found.
     django_settings: str | None = None
+    # Where project answers are kept between runs ("off": nowhere; None: $FLAKE8_SQLA_SESSION_CACHE_DIR,
+    # else the user's cache folder).
+    cache_dir: str | None = None
 
     @classmethod
     def build(
@@ -53,6 +56,7 @@ class Settings:
         pool_recycle: object = None,
         src: Iterable[str] | str | None = None,
         django_settings: str | None = None,
+        cache_dir: str | None = None,
     ) -> Settings:
         """Build from raw option values (strings from a command line or config file)."""
         if isinstance(session_factories, str):
@@ -79,6 +83,7 @@ class Settings:
             ),
             src=roots,
             django_settings=module or None,
+            cache_dir=(cache_dir or "").strip() or None,
         )
 
     def is_session_name(self, name: str) -> bool:

@@ -16,6 +16,15 @@ from flake8_sqla_session.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The cache of project answers on, as users have it, in a folder of each test's own (and of
+    the flake8 processes it starts): no test sees what another one saved."""
+    folder = tmp_path_factory.mktemp("sqla-cache")
+    monkeypatch.setenv("FLAKE8_SQLA_SESSION_CACHE_DIR", str(folder))
+    return folder
+
+
 class Example(NamedTuple):
     rule: Rule
     kind: str  # "valid" or "invalid"

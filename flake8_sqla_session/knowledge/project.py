@@ -20,10 +20,12 @@ import os
 import re
 import stat
 import sysconfig
+import time
 import tokenize
 from typing import TYPE_CHECKING, Callable, Generic, Iterator, Optional, TypeVar
 
 from ..settings import Settings
+from . import store
 from .kinds import Kind, Known, Maker
 from .names import FOREIGN_ROOTS, SA_ROOTS, Binding
 
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 MAX_MODULE_BYTES = 2_000_000  # a bigger "module" is generated data: unknown
 MAX_CHAIN = 12  # re-exports followed through at most this many modules
 KEPT_PARTS = 8  # modules read in part whose trees are kept from one checked file to the next
+SAVE_EVERY = 5.0  # seconds between two saves of a project's answers by one process
 _MARKERS = ("manage.py", "pyproject.toml", "setup.cfg", "setup.py")
 _SETTINGS_MODULE = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]""")
 _SQLALCHEMY_TEXT = re.compile(
@@ -69,6 +72,13 @@ class Stats:
     modules_read = 0  # files parsed whole
     outlines = 0  # files read to parse a few statements of them
     lookups = 0
+    restored = 0  # answers taken from the cache on disk (`store`)
+    saves = 0  # cache files written
+
+
+# The stamp (size, mtime_ns) of every project file read and every folder listed (size -1; a
+# missing folder -1, -1) in this process: what the answers depend on, saved with them (`store`).
+_STAMPS: dict[str, tuple[int, int]] = {}
 
 
 class _Source:
@@ -95,6 +105,8 @@ def _source(path: str) -> Optional[_Source]:
     if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_MODULE_BYTES:
         return None
     key = (path, info.st_size, info.st_mtime_ns)
+    if _STAMPS.setdefault(path, key[1:]) != key[1:]:
+        _STAMPS[path] = store.CHANGED  # changed while we worked: what was found from it is not saved as valid
     cached = _SOURCES.get(key)
     if cached is None:
         cached = _SOURCES[key] = _LATEST[path] = _Source(_read_text(path))
@@ -344,6 +356,7 @@ class _PerFolder(Generic[T]):
 
 
 def _list_folder(folder: str) -> frozenset[str]:
+    _STAMPS.setdefault(folder, store.folder_stamp(folder))
     try:
         return frozenset(os.listdir(folder))
     except (OSError, ValueError):
@@ -402,7 +415,31 @@ def project_for(filename: str, settings: Settings) -> Project:
         if len(_PROJECTS) > 64:
             _PROJECTS.clear()
         project = _PROJECTS[key] = Project(roots, settings)
+        project.restore()
     return project
+
+
+def _save_all() -> None:
+    """Save what every project of this process found (at its exit)."""
+    for project in list(_PROJECTS.values()):
+        project.save(force=True)
+
+
+_HOOKED = 0  # the process whose exit saves the projects
+
+
+def _hook_exit() -> None:
+    """Save at the exit of this process: `atexit` for a plain one, a multiprocessing
+    finalizer for a worker of `flake8 -j N` (which leaves by `os._exit`)."""
+    global _HOOKED
+    if _HOOKED == os.getpid():
+        return
+    _HOOKED = os.getpid()
+    import atexit
+    import multiprocessing.util
+
+    atexit.register(_save_all)
+    multiprocessing.util.Finalize(None, _save_all, exitpriority=10)
 
 
 class _Loader:
@@ -432,6 +469,22 @@ class _Loader:
         return name in self.knowledge.module.names
 
 
+def refresh_projects() -> None:
+    """For a long-running process (the language server), before each check: forget every
+    project one of whose files or folders changed on disk since it read them (another
+    check works it out anew), and what was found about folders; keep the others whole."""
+    changed = {where for where, stamp in list(_STAMPS.items()) if store.stamp_now(where, stamp) != stamp}
+    for where in changed:
+        del _STAMPS[where]
+    if changed:
+        for key, project in list(_PROJECTS.items()):
+            if any(project.depends_on(where) for where in changed):
+                del _PROJECTS[key]
+    _ROOTS.clear()
+    for facts in (_realpath, _entries, _has_marker):
+        facts.known.clear()
+
+
 def forget_projects() -> None:
     """Forget what the projects know, for a long-running process (the language server) whose
     project modules may have changed on disk: files are read again only if they changed
@@ -457,6 +510,54 @@ class Project:
         self._active: list[str] = []
         self._django: Optional[str] = None
         self._django_found = False
+        # The files and folders read to find the answers (their stamps are saved with them).
+        self._depends: set[str] = set()
+        self._store: Optional[str] = None  # the cache file, when the cache is on
+        self._saved = 0  # how many answers the cache file holds
+        self._saved_at: Optional[float] = None
+
+    # ---- the cache on disk ----------------------------------------------------------------
+
+    def depends_on(self, path: str) -> bool:
+        """Whether the answers depend on a file or folder."""
+        return path in self._depends
+
+    def restore(self) -> None:
+        """Take the answers a former process saved for this project, if nothing they depend on
+        changed since (`store.load`)."""
+        folder = store.cache_folder(self.settings.cache_dir)
+        if folder is None:
+            return
+        key = (*self.roots, "", *self.settings.session_factories, "", self.settings.django_settings or "",
+               os.environ.get("DJANGO_SETTINGS_MODULE", ""))
+        self._store = store.cache_file(folder, key)
+        saved = store.load(self._store)
+        if saved is not None:
+            self._answers.update(saved.answers)
+            self._related.update(saved.related)
+            for where, stamp in saved.stamps.items():
+                _STAMPS.setdefault(where, stamp)
+            self._depends.update(saved.stamps)
+            Stats.restored += len(saved.answers)
+        self._saved = len(self._answers) + len(self._related)
+        _hook_exit()
+
+    def save(self, force: bool = False) -> None:
+        """Write the answers found since the last save: at once the first time, then at most
+        every `SAVE_EVERY` seconds, or when `force`d (at exit)."""
+        if self._store is None or len(self._answers) + len(self._related) == self._saved:
+            return
+        now = time.monotonic()
+        if not force and self._saved_at is not None and now - self._saved_at < SAVE_EVERY:
+            return
+        # A file that could not be stat'ed when it was asked for must still be missing.
+        stamps = {where: _STAMPS.get(where, store.MISSING) for where in self._depends}
+        if store.save(self._store, self._answers, self._related, stamps):
+            Stats.saves += 1
+        else:
+            self._store = None  # a folder we cannot write to: stay off
+        self._saved = len(self._answers) + len(self._related)
+        self._saved_at = now
 
     def release(self) -> None:
         """Drop the trees and scopes of the project modules read so far, and keep what they
@@ -467,6 +568,7 @@ class Project:
         by every full garbage collection of the process that runs us (flake8's), and tripled
         its time.  A later file that needs another name of a module reads it in part again.
         """
+        self.save()
         if not self._modules and len(self._partial) <= KEPT_PARTS:
             return  # a few modules read in part: worth keeping for the next files
         for path in (*self._modules, *self._partial):
@@ -487,18 +589,18 @@ class Project:
         elif parent:
             package = self.find(parent)
             if package is not None and (package == "" or package.endswith("__init__.py")):
-                found = self._find_in([os.path.join(root, *parent.split(".")) for root in self.roots], last)
+                found = self._find_in(tuple(os.path.join(root, *parent.split(".")) for root in self.roots), last)
         elif last not in SA_ROOTS | FOREIGN_ROOTS:
             found = self._find_in(self.roots, last)
         self._found[module] = found
         return found
 
-    @staticmethod
-    def _find_in(folders: list[str] | tuple[str, ...], name: str) -> Optional[str]:
+    def _find_in(self, folders: tuple[str, ...], name: str) -> Optional[str]:
         """`name.py` or `name/__init__.py` in the first folder that has one; "" for a folder
         `name` without `__init__.py` (a namespace package) in any; else None."""
         namespace = False
         for folder in folders:
+            self._depends.add(folder)
             entries = _entries(folder)
             if name + ".py" in entries and os.path.isfile(os.path.join(folder, name + ".py")):
                 return os.path.join(folder, name + ".py")
@@ -626,6 +728,7 @@ class Project:
             return self._modules[path]
         from .module import ModuleKnowledge  # the layer below project lookups, built lazily
 
+        self._depends.add(path)
         tree = read_module(path)
         knowledge = None if tree is None else ModuleKnowledge(tree, self.settings, path, self, module)
         self._modules[path] = knowledge
@@ -642,6 +745,7 @@ class Project:
         """
         if path in self._modules:
             return self._modules[path]
+        self._depends.add(path)
         outline = outline_of(path)
         if light:
             binders = outline.binders.get(name, ()) if outline is not None else ()
@@ -736,6 +840,7 @@ class Project:
         if known is not None:
             return known
         self._related[path] = False  # an import cycle adds nothing
+        self._depends.add(path)
         source = _source(path)
         text = source.text if source is not None else None
         related = text is not None and (
@@ -894,4 +999,7 @@ def _absolute_name(qualified: str, module_name: str, is_package: bool) -> Option
     return ".".join([*base, rest]) if base and rest else ".".join(base) if base else rest or None
 
 
-__all__ = ["Project", "Stats", "forget_projects", "import_roots", "one_line_end", "project_for", "read_module"]
+__all__ = [
+    "Project", "Stats", "forget_projects", "import_roots", "one_line_end", "project_for", "read_module",
+    "refresh_projects",
+]

@@ -1,0 +1,196 @@
+"""What project knowledge remembers between processes: the answers, on disk, with what they depend on.
+
+An editor runs flake8 in a new process on every keystroke, and each process would
+read the checked file's project again to know what its imported names are.  The
+answers (`app.db:SessionLocal` is a factory, `app/models.py` imports nothing that is
+SQLAlchemy's) are kept in one JSON file per project, with the size and mtime of every
+module file read and the mtime of every folder listed to find them.  A process that
+finds such a file checks those stamps (one `stat` each); if any differs (a module
+was edited, a module added or removed), it keeps nothing and works the answers out
+again.  Nothing else is trusted: a file from another version of this package, of
+another Python, or that cannot be read or decoded is ignored.
+
+The file is written by an atomic rename (never half-written), merged with what other
+processes (`flake8 -j 2`) wrote meanwhile, after the first checked file of a process,
+then at most every few seconds, and when the process ends.  A folder that cannot be
+written leaves the cache off, silently: the answers are only ever a speed-up.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from typing import Iterable, Mapping, Optional
+
+from .kinds import Kind, Known, Maker
+
+FORMAT = 1
+ENVIRONMENT_DIR = "FLAKE8_SQLA_SESSION_CACHE_DIR"
+OFF = "off"
+
+Stamps = dict[str, tuple[int, int]]  # path -> (size, mtime_ns); a folder's size is -1
+FOLDER = -1
+MISSING = (-2, -2)  # a file that could not be stat'ed (it must still be missing)
+CHANGED = (-3, -3)  # a file that changed while the process worked from it (never valid)
+
+
+def cache_folder(option: Optional[str]) -> Optional[str]:
+    """Where the cache files are: the option, else $FLAKE8_SQLA_SESSION_CACHE_DIR, else the user's
+    cache folder ($XDG_CACHE_HOME, ~/.cache, %LOCALAPPDATA%); None when the cache is off."""
+    chosen = option or os.environ.get(ENVIRONMENT_DIR) or ""
+    if chosen.strip().lower() in (OFF, "none", "0", "false", "no"):
+        return None
+    if chosen:
+        return os.path.abspath(os.path.expanduser(chosen))
+    base = os.environ.get("XDG_CACHE_HOME") or (
+        os.environ.get("LOCALAPPDATA") if sys.platform == "win32" else None
+    ) or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "flake8-sqla-session")
+
+
+_CODE: Optional[str] = None
+
+
+def code_stamp() -> str:
+    """What made the answers: this package's version and the stamps of its knowledge code (an
+    edited checkout answers anew), and the Python that parsed the modules."""
+    global _CODE
+    if _CODE is None:
+        from .. import __version__
+
+        here = os.path.dirname(os.path.abspath(__file__))
+        parts = [__version__, f"{sys.version_info[0]}.{sys.version_info[1]}", str(FORMAT)]
+        for folder in (here, os.path.dirname(here)):
+            for name in sorted(os.listdir(folder)):
+                if name.endswith(".py"):
+                    info = os.stat(os.path.join(folder, name))
+                    parts.append(f"{name}:{info.st_size}:{info.st_mtime_ns}")
+        _CODE = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return _CODE
+
+
+def cache_file(folder: str, key: Iterable[str]) -> str:
+    """The file of one project (its roots and the settings that change answers)."""
+    digest = hashlib.sha256("\0".join([code_stamp(), *key]).encode()).hexdigest()[:32]
+    return os.path.join(folder, f"project-{digest}.json")
+
+
+def encode(kind: Optional[Known]) -> object:
+    if kind is None:
+        return None
+    if isinstance(kind, Kind):
+        return kind.name
+    return [kind.returns.name, kind.context, kind.owned]
+
+
+def decode(value: object) -> Optional[Known]:
+    """The answer a JSON value stands for; ValueError when it stands for none."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return Kind[value]
+    if isinstance(value, list) and len(value) == 3 and isinstance(value[1], bool) and isinstance(value[2], bool):
+        return Maker(Kind[value[0]], context=value[1], owned=value[2])
+    raise ValueError(value)
+
+
+def folder_stamp(folder: str) -> tuple[int, int]:
+    """A folder's stamp: (-1, its mtime), or (-1, -1) while it does not exist."""
+    try:
+        return FOLDER, os.stat(folder).st_mtime_ns
+    except (OSError, ValueError):
+        return FOLDER, -1
+
+
+def stamp_now(path: str, stamp: tuple[int, int]) -> tuple[int, int]:
+    """The stamp now of the file or folder `stamp` was taken of."""
+    if stamp[0] == FOLDER:
+        return folder_stamp(path)
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return MISSING
+    return info.st_size, info.st_mtime_ns
+
+
+class Saved:
+    """The answers of a cache file, once every stamp in it was found unchanged."""
+
+    __slots__ = ("answers", "related", "stamps")
+
+    def __init__(self, answers: dict[str, Optional[Known]], related: dict[str, bool], stamps: Stamps) -> None:
+        self.answers = answers
+        self.related = related
+        self.stamps = stamps
+
+
+def load(path: str) -> Optional[Saved]:
+    """The answers saved in `path`, or None when it is missing, unreadable, or out of date."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        if data.get("format") != FORMAT or data.get("code") != code_stamp():
+            return None
+        stamps: Stamps = {}
+        for name in ("files", "folders"):
+            for where, (size, mtime) in data[name].items():
+                stamp = (int(size), int(mtime))
+                if stamp == CHANGED or (stamp[0] == FOLDER) != (name == "folders") or stamp_now(where, stamp) != stamp:
+                    return None  # edited, added to, or gone since
+                stamps[str(where)] = stamp
+        answers = {str(key): decode(value) for key, value in data["answers"].items()}
+        related = {str(key): bool(value) for key, value in data["related"].items()}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return None
+    return Saved(answers, related, stamps)
+
+
+def save(
+    path: str,
+    answers: Mapping[str, Optional[Known]],
+    related: Mapping[str, bool],
+    stamps: Mapping[str, tuple[int, int]],
+) -> bool:
+    """Write the answers and their stamps to `path`, with what another process saved there
+    meanwhile (if its stamps agree with ours); False when it cannot be written."""
+    answers, related, stamps = dict(answers), dict(related), dict(stamps)
+    other = load(path)
+    if other is not None and all(stamps.get(where, stamp) == stamp for where, stamp in other.stamps.items()):
+        for key, value in other.answers.items():
+            answers.setdefault(key, value)
+        for key, flag in other.related.items():
+            related.setdefault(key, flag)
+        for where, stamp in other.stamps.items():
+            stamps.setdefault(where, stamp)
+    data = {
+        "format": FORMAT,
+        "code": code_stamp(),
+        "files": {where: list(stamp) for where, stamp in stamps.items() if stamp[0] != FOLDER},
+        "folders": {where: list(stamp) for where, stamp in stamps.items() if stamp[0] == FOLDER},
+        "answers": {key: encode(value) for key, value in answers.items()},
+        "related": related,
+    }
+    folder = os.path.dirname(path)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".project-", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(data, out, separators=(",", ":"))
+            os.replace(temporary, path)
+        except BaseException:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+            raise
+    except (OSError, ValueError, TypeError):
+        return False
+    return True
+
+
+__all__ = [
+    "ENVIRONMENT_DIR", "OFF", "Saved", "cache_file", "cache_folder", "folder_stamp", "load", "save", "stamp_now",
+]

@@ -1,0 +1,268 @@
+"""The answers about a project's modules, kept on disk between processes (knowledge/store.py).
+
+A later process takes them only if no file or folder they depend on changed; it then reads no
+project module.  Each test has its own cache folder (conftest's `_own_cache`); a "new process"
+is simulated by emptying every per-process cache of the core.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from flake8_sqla_session.checker import check
+from flake8_sqla_session.knowledge import project as project_module
+from flake8_sqla_session.knowledge import store
+from flake8_sqla_session.knowledge.kinds import Kind, Maker
+from flake8_sqla_session.knowledge.project import Stats, refresh_projects
+from flake8_sqla_session.settings import Settings
+
+from conftest import flake8
+
+DB = """\
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+engine = create_engine("mysql://db/app", pool_pre_ping=True)
+SessionLocal = sessionmaker(bind=engine)
+"""
+WORKER = "from app.db import SessionLocal\n\nsession = SessionLocal()\n"
+# No SQLAlchemy import of its own: checked only because the project says what it imports.
+HELPERS = "from app.db import SessionLocal\n\n\ndef make():\n    return SessionLocal()\n"
+JOB = "from app.helpers import make\n\nsession = make()\n"
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def age(root: Path) -> None:
+    """Date every file and folder of the project a minute back, so that an edit made next gets
+    another mtime even on a file system with coarse timestamps."""
+    past = time.time() - 60
+    for folder, _, files in os.walk(root):
+        for name in files:
+            os.utime(os.path.join(folder, name), (past, past))
+        os.utime(folder, (past, past))
+
+
+def new_process() -> None:
+    """Forget what this process read and found, as a new flake8 process starts without it."""
+    project_module._PROJECTS.clear()
+    project_module._SOURCES.clear()
+    project_module._LATEST.clear()
+    project_module._STAMPS.clear()
+    project_module.forget_projects()
+
+
+def codes(root: Path, name: str, settings: Settings | None = None) -> list[tuple[int, str]]:
+    path = root / name
+    source = path.read_text()
+    findings = check(ast.parse(source), settings or Settings(), str(path), source)
+    for project in list(project_module._PROJECTS.values()):
+        project.save(force=True)  # what the process does at its exit
+    return [(f.line, f.code) for f in findings]
+
+
+@pytest.fixture(autouse=True)
+def fresh(monkeypatch, tmp_path):
+    monkeypatch.setattr(project_module, "_PROJECTS", {})
+    monkeypatch.setattr(project_module, "_SOURCES", {})
+    monkeypatch.setattr(project_module, "_LATEST", {})
+    monkeypatch.setattr(project_module, "_STAMPS", {})
+    monkeypatch.setattr(project_module, "_ROOTS", {})
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    monkeypatch.chdir(outside)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    write(root, {"app/__init__.py": "", "app/db.py": DB, "app/worker.py": WORKER,
+                 "app/helpers.py": HELPERS, "app/job.py": JOB})
+    age(root)
+    return root
+
+
+def reads() -> int:
+    return Stats.files_read
+
+
+def test_a_later_process_reads_no_project_module(project):
+    assert codes(project, "app/job.py") == [(3, "SQS101")]
+    assert codes(project, "app/worker.py") == [(3, "SQS101")]
+    new_process()
+    before, restored = reads(), Stats.restored
+    assert codes(project, "app/job.py") == [(3, "SQS101")]
+    assert codes(project, "app/worker.py") == [(3, "SQS101")]
+    assert reads() == before  # every answer came from the cache
+    assert Stats.restored > restored
+
+
+def test_an_edited_module_is_read_again(project):
+    assert codes(project, "app/job.py") == [(3, "SQS101")]
+    new_process()
+    (project / "app/db.py").write_text("SessionLocal = dict\n")  # not a factory any more
+    assert codes(project, "app/job.py") == []
+    new_process()
+    (project / "app/db.py").write_text(DB)
+    assert codes(project, "app/job.py") == [(3, "SQS101")]
+
+
+def test_a_module_edited_while_a_run_works_from_it_is_not_trusted(project):
+    """The run found its answers in `db.py`, then `db.py` changed (it makes no sessions now), and
+    the run saw the change on a later read before it saved: what it found from the old text must
+    not be taken with the new text's stamp."""
+    assert codes(project, "app/job.py") == [(3, "SQS101")]
+    db = project / "app/db.py"
+    db.write_text("SessionLocal = dict\n")
+    project_module._source(str(db))
+    assert project_module._STAMPS[str(db)] == store.CHANGED
+    (running,) = project_module._PROJECTS.values()
+    running._saved = -1  # something new to save
+    running.save(force=True)
+    new_process()
+    assert codes(project, "app/job.py") == []
+
+
+def test_a_module_added_to_a_folder_is_found(project):
+    """`app.extra` did not exist: the name was unknown, and that answer was saved.  Creating the
+    module changes the folder's mtime, and the saved answers are not taken."""
+    write(project, {"app/uses_extra.py": "import sqlalchemy\nfrom app.extra import make\n\nsession = make()\n"})
+    age(project)
+    assert codes(project, "app/uses_extra.py") == []
+    new_process()
+    write(project, {"app/extra.py": HELPERS})
+    assert codes(project, "app/uses_extra.py") == [(4, "SQS101")]
+
+
+def test_a_module_shadowed_by_a_new_package_is_found(project):
+    """`app/helpers.py` is removed and a package `app/helpers/` takes its place: the folder `app`
+    changed, so nothing is taken from the cache."""
+    assert codes(project, "app/job.py") == [(3, "SQS101")]
+    new_process()
+    (project / "app/helpers.py").unlink()
+    write(project, {"app/helpers/__init__.py": "def make():\n    return 1\n"})
+    assert codes(project, "app/job.py") == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "", "{", "[]", '{"format": 1}',
+        json.dumps({"format": 1, "code": "x", "files": {}, "folders": {}, "answers": {}, "related": {}}),
+    ],
+)
+def test_a_damaged_or_foreign_cache_file_is_ignored_and_replaced(project, content):
+    assert codes(project, "app/job.py") == [(3, "SQS101")]
+    files = list(Path(os.environ[store.ENVIRONMENT_DIR]).glob("project-*.json"))
+    assert files
+    for path in files:
+        path.write_text(content)
+    new_process()
+    assert codes(project, "app/job.py") == [(3, "SQS101")]
+    assert all(json.loads(path.read_text())["format"] == store.FORMAT for path in files)
+
+
+def test_an_answer_the_cache_cannot_hold_is_refused():
+    with pytest.raises(ValueError):
+        store.decode(["SESSION", "yes", False])
+    with pytest.raises(KeyError):
+        store.decode("NOT_A_KIND")
+    for kind in (None, Kind.FACTORY, Maker(Kind.SESSION, context=True), Maker(Kind.OBJECT, owned=True)):
+        assert store.decode(json.loads(json.dumps(store.encode(kind)))) == kind
+
+
+def test_a_cache_folder_that_cannot_be_written_leaves_the_cache_off(project, tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv(store.ENVIRONMENT_DIR, str(blocker / "cache"))  # under a file: cannot be made
+    assert codes(project, "app/job.py") == [(3, "SQS101")]
+    assert not (blocker / "cache").exists()
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_the_cache_can_be_turned_off(project, tmp_path, monkeypatch, how):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(store.ENVIRONMENT_DIR, str(folder))
+    settings = Settings.build(cache_dir="off") if how == "option" else Settings()
+    if how == "environment":
+        monkeypatch.setenv(store.ENVIRONMENT_DIR, "off")
+    assert codes(project, "app/job.py", settings) == [(3, "SQS101")]
+    assert not folder.exists()
+    new_process()
+    before = reads()
+    assert codes(project, "app/job.py", settings) == [(3, "SQS101")]
+    assert reads() > before
+
+
+def test_answers_from_another_version_of_the_code_are_not_taken(project, monkeypatch):
+    assert codes(project, "app/job.py") == [(3, "SQS101")]
+    new_process()
+    monkeypatch.setattr(store, "_CODE", "another version of the knowledge code")
+    before = reads()
+    assert codes(project, "app/job.py") == [(3, "SQS101")]
+    assert reads() > before
+
+
+def test_two_processes_saving_at_once_keep_both_answers(project):
+    """`flake8 -j 2`: each worker saves what it found; the file holds the answers of both."""
+    assert codes(project, "app/job.py") == [(3, "SQS101")]
+    first = dict(next(iter(project_module._PROJECTS.values()))._answers)
+    new_process()
+    # A second process that has not seen the first one's file yet (it started before it was written).
+    saved = list(Path(os.environ[store.ENVIRONMENT_DIR]).glob("project-*.json"))
+    contents = {path: path.read_text() for path in saved}
+    for path in saved:
+        path.unlink()
+    assert codes(project, "app/worker.py") == [(3, "SQS101")]
+    second = next(iter(project_module._PROJECTS.values()))
+    for path, text in contents.items():  # the first process's file is there when the second saves
+        path.write_text(text)
+    second._saved = 0
+    second.save(force=True)
+    (path,) = contents
+    merged = store.load(str(path))
+    assert merged is not None
+    assert set(first) | set(second._answers) == set(merged.answers)
+    assert set(first) != set(second._answers)
+
+
+def test_the_language_server_keeps_a_project_until_one_of_its_files_changes(project):
+    """`refresh_projects()` runs before each check of the language server (here with no cache on
+    disk, which would hide a project forgotten for nothing)."""
+    settings = Settings.build(cache_dir="off")
+    assert codes(project, "app/job.py", settings) == [(3, "SQS101")]
+    refresh_projects()
+    before = Stats.lookups
+    assert codes(project, "app/job.py", settings) == [(3, "SQS101")]
+    assert Stats.lookups == before  # nothing changed: every answer kept
+    (project / "app/helpers.py").write_text("def make():\n    return {}\n")
+    refresh_projects()
+    assert codes(project, "app/job.py", settings) == []
+
+
+def test_flake8_runs_give_the_same_findings_cold_and_from_the_cache(project, tmp_path):
+    """Real flake8 processes, -j 1 and -j 2: the second run of each takes the first one's answers."""
+    folder = tmp_path / "flake8-cache"
+    args = ("--select=SQS", f"--sqla-cache-dir={folder}", "app")
+    expected = sorted(flake8(*args, "--sqla-no-cache", cwd=project).lines)
+    assert [line.split(" ", 2)[:2] for line in expected] == [
+        ["app/job.py:3:11:", "SQS101"], ["app/worker.py:3:11:", "SQS101"]
+    ]
+    assert not folder.exists()
+    for jobs in ("1", "2"):
+        for _ in range(2):
+            assert sorted(flake8(*args, f"--jobs={jobs}", cwd=project).lines) == expected
+    saved = list(folder.glob("project-*.json"))
+    assert saved and all(json.loads(path.read_text())["answers"] for path in saved)
