@@ -18,6 +18,7 @@ import importlib.metadata
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,11 @@ def main() -> None:
     for _ in range(args.rounds):
         for mode in ("without", "with"):
             command = [sys.executable, __file__, mode, "--cache", str(args.cache), *args.apps]
-            subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd="/")
+            # A first run: the answers about the projects' modules start from nothing (an empty
+            # folder for the plugin's cache on disk, `knowledge/store.py`).
+            with tempfile.TemporaryDirectory(prefix="sqs-gc-cache-") as answers:
+                env = {**os.environ, "FLAKE8_SQLA_SESSION_CACHE_DIR": answers}
+                subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd="/", env=env)
 
 
 if __name__ == "__main__":
