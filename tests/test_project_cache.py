@@ -266,3 +266,35 @@ def test_flake8_runs_give_the_same_findings_cold_and_from_the_cache(project, tmp
             assert sorted(flake8(*args, f"--jobs={jobs}", cwd=project).lines) == expected
     saved = list(folder.glob("project-*.json"))
     assert saved and all(json.loads(path.read_text())["answers"] for path in saved)
+
+
+def test_the_cache_folder_is_read_from_flake8_config_and_the_fixer_command_line(project, tmp_path, monkeypatch):
+    from flake8_sqla_session.cli import main
+
+    monkeypatch.delenv(store.ENVIRONMENT_DIR)
+    configured, given = tmp_path / "from-config", tmp_path / "from-command-line"
+    (project / "setup.cfg").write_text(f"[flake8]\nsqla-cache-dir = {configured}\n")
+    assert flake8("--select=SQS", "app/job.py", cwd=project).codes() == ["SQS101"]
+    assert list(configured.glob("project-*.json"))
+    monkeypatch.chdir(project)
+    assert main(["--select=SQS", f"--sqla-cache-dir={given}", "app/job.py"]) == 1
+    assert list(given.glob("project-*.json"))
+    for folder in (configured, given):
+        for path in folder.iterdir():
+            path.unlink()
+    assert main(["--select=SQS", "--sqla-no-cache", "app/job.py"]) == 1
+    assert not list(configured.glob("*")) and not list(given.glob("*"))
+
+
+def test_cache_files_no_run_wrote_for_a_month_are_removed(project, monkeypatch):
+    folder = Path(os.environ[store.ENVIRONMENT_DIR])
+    folder.mkdir(exist_ok=True)
+    stale, recent, left = folder / "project-0.json", folder / "project-1.json", folder / ".project-x.tmp"
+    for path in (stale, recent, left):
+        path.write_text("{}")
+    month = time.time() - store.PRUNE_AFTER - 60
+    os.utime(stale, (month, month))
+    os.utime(left, (time.time() - 7200,) * 2)
+    monkeypatch.setattr(store, "_PRUNED", set())
+    assert codes(project, "app/job.py") == [(3, "SQS101")]
+    assert not stale.exists() and not left.exists() and recent.exists()

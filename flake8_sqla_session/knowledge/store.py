@@ -22,11 +22,13 @@ import json
 import os
 import sys
 import tempfile
+import time
 from typing import Iterable, Mapping, Optional
 
 from .kinds import Kind, Known, Maker
 
 FORMAT = 1
+PRUNE_AFTER = 30 * 24 * 3600  # seconds
 ENVIRONMENT_DIR = "FLAKE8_SQLA_SESSION_CACHE_DIR"
 OFF = "off"
 
@@ -188,7 +190,35 @@ def save(
             raise
     except (OSError, ValueError, TypeError):
         return False
+    _prune(folder)
     return True
+
+
+_PRUNED: set[str] = set()
+
+
+def _prune(folder: str) -> None:
+    """Remove, once per process and folder, the cache files no run has written for `PRUNE_AFTER`
+    seconds (of projects gone, or of another version of this package), and temporary files
+    left by a process that was killed while it wrote."""
+    if folder in _PRUNED:
+        return
+    _PRUNED.add(folder)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    now = time.time()
+    for name in names:
+        if not (name.startswith("project-") and name.endswith(".json") or name.startswith(".project-")):
+            continue
+        where = os.path.join(folder, name)
+        try:
+            old = now - os.stat(where).st_mtime > (PRUNE_AFTER if name.endswith(".json") else 3600)
+            if old:
+                os.unlink(where)
+        except OSError:
+            continue
 
 
 __all__ = [
