@@ -298,3 +298,42 @@ def test_cache_files_no_run_wrote_for_a_month_are_removed(project, monkeypatch):
     monkeypatch.setattr(store, "_PRUNED", set())
     assert codes(project, "app/job.py") == [(3, "SQS101")]
     assert not stale.exists() and not left.exists() and recent.exists()
+
+
+def _save_often(path: str, stamp_file: str, worker: int, count: int) -> None:
+    stamps = {stamp_file: store.stamp_now(stamp_file, (0, 0))}
+    for index in range(count):
+        answers = {f"app.w{worker}.n{index}.{k}": Kind.SESSION for k in range(200)}
+        assert store.save(path, answers, {}, stamps)
+
+
+def test_processes_saving_at_once_never_leave_a_half_written_file(tmp_path):
+    """Readers (a starting flake8, an editor's next process) read while -j workers write."""
+    import multiprocessing
+
+    path = str(tmp_path / "cache" / "project-x.json")
+    stamp_file = tmp_path / "m.py"
+    stamp_file.write_text("x = 1\n")
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_save_often, args=(path, str(stamp_file), n, 40)) for n in range(3)]
+    for writer in writers:
+        writer.start()
+    reads = damaged = 0
+    while any(writer.is_alive() for writer in writers):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except FileNotFoundError:
+            continue
+        reads += 1
+        try:
+            json.loads(text)
+        except ValueError:
+            damaged += 1
+    for writer in writers:
+        writer.join()
+        assert writer.exitcode == 0
+    assert reads and not damaged
+    saved = store.load(path)
+    assert saved is not None and len(saved.answers) >= 200
+    assert not [name for name in os.listdir(tmp_path / "cache") if name.startswith(".project-")]

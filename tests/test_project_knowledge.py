@@ -244,6 +244,26 @@ def test_bad_modules_leave_names_unknown(tmp_path, db):
     assert codes(tmp_path, "app/worker.py") == []
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"# -*- coding: latin-1 -*-\nTITLE = '\xe9'\n" + DB.encode(),
+        b"#!/usr/bin/env python\n# vim: set fileencoding=cp1252 :\nTITLE = '\x80'\n" + DB.encode(),
+        b"\xef\xbb\xbf" + DB.encode(),
+        DB.replace("\n", "\r\n").encode("utf-16"),
+    ],
+    ids=["latin-1 cookie", "cookie on line 2", "utf-8 BOM", "utf-16 without a cookie"],
+)
+def test_a_module_is_decoded_as_python_decodes_it(tmp_path, data):
+    """A coding cookie in the first two lines is obeyed; without one the text is UTF-8 (a BOM
+    aside), and a module that is not is unknown, as the interpreter would refuse it."""
+    importer = "from app.db import SessionLocal\nsession = SessionLocal()\n"
+    write(tmp_path, {"app/__init__.py": "", "app/worker.py": importer})
+    (tmp_path / "app/db.py").write_bytes(data)
+    expected = [] if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff") else [(2, "SQS101")]
+    assert codes(tmp_path, "app/worker.py") == expected
+
+
 def test_a_module_is_read_once_per_process(tmp_path):
     write(tmp_path, {"app/__init__.py": "", "app/db.py": DB})
     for index in range(5):

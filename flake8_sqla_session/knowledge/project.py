@@ -38,6 +38,7 @@ KEPT_PARTS = 8  # modules read in part whose trees are kept from one checked fil
 SAVE_EVERY = 5.0  # seconds between two saves of a project's answers by one process
 _MARKERS = ("manage.py", "pyproject.toml", "setup.cfg", "setup.py")
 _SETTINGS_MODULE = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]""")
+_SQLALCHEMY_WORDS = ("sqlalchemy", "sqlmodel", "django.conf")  # one of them is in every match of:
 _SQLALCHEMY_TEXT = re.compile(
     r"^[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy|django\.conf)\b", re.MULTILINE
 )
@@ -153,7 +154,11 @@ def _read_text(path: str) -> Optional[str]:
             data = handle.read(MAX_MODULE_BYTES + 1)
         if len(data) > MAX_MODULE_BYTES or b"\0" in data:
             return None
-        encoding, _ = tokenize.detect_encoding(iter(data.splitlines(keepends=True)).__next__)
+        second_line_end = data.find(b"\n", data.find(b"\n") + 1)
+        if b"coding" in data[: second_line_end if second_line_end >= 0 else len(data)]:
+            encoding, _ = tokenize.detect_encoding(iter(data.splitlines(keepends=True)).__next__)
+        else:
+            encoding = "utf-8"  # no cookie in the first two lines: Python's default (a BOM is removed below)
         text = data.decode(encoding)
     except (OSError, SyntaxError, ValueError, UnicodeDecodeError, LookupError):
         return None
@@ -844,8 +849,7 @@ class Project:
         source = _source(path)
         text = source.text if source is not None else None
         related = text is not None and (
-            _SQLALCHEMY_TEXT.search(one_line_end(text)) is not None
-            or self._uses_names(text, module, path.endswith("__init__.py"))
+            _imports_sqlalchemy_text(text) or self._uses_names(text, module, path.endswith("__init__.py"))
         )
         self._related[path] = related
         return related
@@ -913,6 +917,10 @@ class Project:
                     if text and "DATABASES" in text:
                         found.add(module)
         return found.pop() if len(found) == 1 else None
+
+
+def _imports_sqlalchemy_text(text: str) -> bool:
+    return any(word in text for word in _SQLALCHEMY_WORDS) and _SQLALCHEMY_TEXT.search(one_line_end(text)) is not None
 
 
 def one_line_end(source: str) -> str:
