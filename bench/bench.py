@@ -635,6 +635,16 @@ class FileCost:
         return self.plugin.wall / self.parse.wall if self.parse.wall else float("inf")
 
 
+def read_tree(path: Path) -> tuple[bytes, ast.Module, list[str]] | None:
+    """A file's bytes, tree and lines (as flake8 gives them to the plugin); None if it does not parse."""
+    data = path.read_bytes()
+    try:
+        tree = ast.parse(data, str(path))
+    except (SyntaxError, ValueError):
+        return None
+    return data, tree, data.decode("utf-8", "replace").splitlines(keepends=True)
+
+
 def probe_timeouts(corpus: AppCorpus, limit: float) -> None:
     """Run the plugin once per file under a timer; leave the files over `limit` seconds out."""
     import signal
@@ -647,12 +657,10 @@ def probe_timeouts(corpus: AppCorpus, limit: float) -> None:
     previous = signal.signal(signal.SIGALRM, expire)
     try:
         for path in corpus.files:
-            data = path.read_bytes()
-            try:
-                tree = ast.parse(data, str(path))
-            except (SyntaxError, ValueError):
+            read = read_tree(path)
+            if read is None:
                 continue
-            lines = data.decode("utf-8", "replace").splitlines(keepends=True)
+            _, tree, lines = read
             signal.setitimer(signal.ITIMER_REAL, limit)
             try:
                 for _ in Plugin(tree, str(path), lines).run():
@@ -663,6 +671,34 @@ def probe_timeouts(corpus: AppCorpus, limit: float) -> None:
                 signal.setitimer(signal.ITIMER_REAL, 0)
     finally:
         signal.signal(signal.SIGALRM, previous)
+
+
+def plugin_pass(
+    sources: list[tuple[str, bytes]], skipped: set[str], lines: dict[str, list[str]], runs: dict[str, list[Timing]]
+) -> tuple[Timing, dict[str, int]]:
+    """One pass of the plugin over the files (each tree parsed untimed), each file timed with the
+    collector off and its time added to `runs`; the pass's total, and each file's findings."""
+    from flake8_sqla_session.plugin import Plugin
+
+    clock, cpu_clock = time.perf_counter, time.process_time
+    found: dict[str, int] = {}
+    total = Timing(0.0, 0.0)
+    gc.collect()
+    gc.disable()
+    try:
+        for name, data in sources:
+            if name in skipped:
+                continue
+            tree = ast.parse(data, name)
+            w, c = clock(), cpu_clock()
+            found[name] = sum(1 for _ in Plugin(tree, name, lines[name]).run())
+            spent = Timing(clock() - w, cpu_clock() - c)
+            runs.setdefault(name, []).append(spent)
+            total = Timing(total.wall + spent.wall, total.cpu + spent.cpu)
+            del tree
+    finally:
+        gc.enable()
+    return total, found
 
 
 def app_plugin(corpus: AppCorpus, rounds: int) -> tuple[list[Row], list[FileCost], list[str]]:
@@ -726,49 +762,15 @@ def app_plugin(corpus: AppCorpus, rounds: int) -> tuple[list[Row], list[FileCost
             )
             forget_project_modules()
             reads_before = (modules_read() or {}).get("files_read", 0)
-            gc.collect()
-            gc.disable()
-            try:
-                for name, data in sources:
-                    if name in skipped:
-                        continue
-                    tree = ast.parse(data, name)
-                    w, c = clock(), cpu_clock()
-                    cached_findings[name] = sum(1 for _ in Plugin(tree, name, lines[name]).run())
-                    cached_runs[name].append(Timing(clock() - w, cpu_clock() - c))
-                    del tree
-            finally:
-                gc.enable()
+            total, cached_findings = plugin_pass(sources, skipped, lines, cached_runs)
+            cached_totals.append(total)
             saved_reads.append((modules_read() or {}).get("files_read", 0) - reads_before)
-            cached_totals.append(
-                Timing(
-                    sum(runs[-1].wall for runs in cached_runs.values() if runs),
-                    sum(runs[-1].cpu for runs in cached_runs.values() if runs),
-                )
-            )
             forget_project_modules()
     read_after = modules_read()
     # More passes in the same process, caches kept: what the plugin costs once the project is
     # read (an editor's long-running server, or the later files of a long flake8 run).
     warm_runs: dict[str, list[Timing]] = {name: [] for name, _ in sources if name not in skipped}
-    warm_totals: list[Timing] = []
-    for _ in range(rounds):
-        gc.collect()
-        gc.disable()
-        try:
-            for name, data in sources:
-                if name in skipped:
-                    continue
-                tree = ast.parse(data, name)
-                w, c = clock(), cpu_clock()
-                sum(1 for _ in Plugin(tree, name, lines[name]).run())
-                warm_runs[name].append(Timing(clock() - w, cpu_clock() - c))
-                del tree
-        finally:
-            gc.enable()
-        warm_totals.append(
-            Timing(sum(runs[-1].wall for runs in warm_runs.values()), sum(runs[-1].cpu for runs in warm_runs.values()))
-        )
+    warm_totals = [plugin_pass(sources, skipped, lines, warm_runs)[0] for _ in range(rounds)]
     warm = median(warm_totals)
     warm_times = {name: median(runs) for name, runs in warm_runs.items()}
     cached = median(cached_totals)

@@ -36,7 +36,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import apps  # noqa: E402  (bench/apps.py, beside this file)
-from bench import CACHE_ENVIRONMENT, cache_folder, forget_project_modules, save_projects  # noqa: E402
+from bench import (  # noqa: E402
+    CACHE_ENVIRONMENT, cache_folder, forget_project_modules, read_tree, save_projects
+)
 
 
 def first_check(path: Path, tree: ast.Module, lines: list[str]) -> float:
@@ -101,12 +103,10 @@ def main() -> int:
     here = os.getcwd()
     with tempfile.TemporaryDirectory(prefix="sqs-editor-cache-") as root:
         for app, path in chosen:
-            data = path.read_bytes()
-            try:
-                tree = ast.parse(data, str(path))
-            except (SyntaxError, ValueError):
+            read = read_tree(path)
+            if read is None:
                 continue
-            lines = data.decode("utf-8", "replace").splitlines(keepends=True)
+            data, tree, lines = read
             os.chdir(app)
             cold, cached, parsed = [], [], []
             folder = os.path.join(root, str(len(results)))
