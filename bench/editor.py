@@ -16,7 +16,11 @@ the plugin on the file's tree (CPU), `R` interleaved rounds of:
 and the file's own `ast.parse`.  It prints the distribution over the files and the files
 that cost most.  With `--flake8 K`, the K files costliest without the cache are also
 checked by real `flake8 --select=SQS -` processes reading the file on stdin (wall time,
-medians of R), the way editors call it, both ways.
+medians of R), the way editors call it, both ways.  With `--server K`, the K costliest files
+are checked again and again as the language server checks an open file (`server.check_text`,
+CPU, medians of R): the project kept between checks while none of its files changes
+(`refresh_projects`), against every project forgotten before each check (what the server did
+before `412b0b0`; the module texts stay read either way).
 """
 from __future__ import annotations
 
@@ -88,6 +92,7 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=20, help="files per application (seeded sample)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--flake8", type=int, default=0, help="also time real flake8 processes on this many files")
+    parser.add_argument("--server", type=int, default=0, help="also time the language server's checks of this many")
     args = parser.parse_args()
     from flake8_sqla_session.plugin import Plugin
     from flake8_sqla_session.settings import Settings
@@ -143,7 +148,39 @@ def main() -> int:
                 cached_wall = flake8_stdin(path, app, folder, args.rounds)
             cold_wall = flake8_stdin(path, app, "off", args.rounds)
             print(f"  {cold_wall:6.3f} {cached_wall:6.3f}  {path.relative_to(cache)}")
+    if args.server:
+        print(f"\n  language server, the file checked again (CPU, median of {args.rounds}): kept ms / forgotten ms")
+        for _, _, _, path, app in worst[: args.server]:
+            kept, forgotten = server_checks(path, app, args.rounds)
+            print(f"  {kept * 1000:8.2f} {forgotten * 1000:8.2f}  {path.relative_to(cache)}")
     return 0
+
+
+def server_checks(path: Path, app: Path, rounds: int) -> tuple[float, float]:
+    from flake8_sqla_session import server
+    from flake8_sqla_session.knowledge.project import forget_projects
+
+    here = os.getcwd()
+    os.chdir(app)
+    try:
+        with cache_folder("off"):
+            forget_project_modules()
+            options = server.options_for(str(path), str(app))
+            text = path.read_text(encoding="utf-8", errors="replace")
+
+            def check(forget: bool) -> float:
+                if forget:
+                    forget_projects()
+                start = time.process_time()
+                server.check_text(str(path), text, options)
+                return time.process_time() - start
+
+            check(False)  # the file opened: the project is read
+            kept = statistics.median(check(False) for _ in range(rounds))
+            forgotten = statistics.median(check(True) for _ in range(rounds))
+            return kept, forgotten
+    finally:
+        os.chdir(here)
 
 
 if __name__ == "__main__":
