@@ -337,3 +337,28 @@ def test_processes_saving_at_once_never_leave_a_half_written_file(tmp_path):
     saved = store.load(path)
     assert saved is not None and len(saved.answers) >= 200
     assert not [name for name in os.listdir(tmp_path / "cache") if name.startswith(".project-")]
+
+
+def test_a_failing_save_at_exit_is_silent(project, monkeypatch, capsys):
+    """At the process's exit an exception would be printed with a traceback, which an editor
+    shows as the linter's error."""
+    assert codes(project, "app/job.py") == [(3, "SQS101")]
+    (running,) = project_module._PROJECTS.values()
+    running._saved = -1
+
+    def broken(*args: object) -> bool:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(store, "save", broken)
+    project_module._save_all()
+    assert capsys.readouterr() == ("", "")
+
+
+def test_no_cache_when_this_package_cannot_list_its_own_files(project, monkeypatch):
+    """Installed in a zip, the code stamp cannot be taken: the cache stays off, the check goes on."""
+    def unlisted(*args: object) -> str:
+        raise NotADirectoryError("flake8_sqla_session.zip/flake8_sqla_session")
+
+    monkeypatch.setattr(store, "cache_file", unlisted)
+    assert codes(project, "app/job.py") == [(3, "SQS101")]
+    assert not list(Path(os.environ[store.ENVIRONMENT_DIR]).glob("project-*.json"))

@@ -425,9 +425,13 @@ def project_for(filename: str, settings: Settings) -> Project:
 
 
 def _save_all() -> None:
-    """Save what every project of this process found (at its exit)."""
+    """Save what every project of this process found (at its exit: nothing may be raised there,
+    or the interpreter prints a traceback an editor would show)."""
     for project in list(_PROJECTS.values()):
-        project.save(force=True)
+        try:
+            project.save(force=True)
+        except Exception:  # the cache is a speed-up: never an error
+            continue
 
 
 _HOOKED = 0  # the process whose exit saves the projects
@@ -535,7 +539,10 @@ class Project:
             return
         key = (*self.roots, "", *self.settings.session_factories, "", self.settings.django_settings or "",
                os.environ.get("DJANGO_SETTINGS_MODULE", ""))
-        self._store = store.cache_file(folder, key)
+        try:
+            self._store = store.cache_file(folder, key)
+        except OSError:
+            return  # this package's own files cannot be listed (a zip): answers cannot be told apart by version
         saved = store.load(self._store)
         if saved is not None:
             self._answers.update(saved.answers)
