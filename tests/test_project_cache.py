@@ -304,7 +304,7 @@ def _save_often(path: str, stamp_file: str, worker: int, count: int) -> None:
     stamps = {stamp_file: store.stamp_now(stamp_file, (0, 0))}
     for index in range(count):
         answers = {f"app.w{worker}.n{index}.{k}": Kind.SESSION for k in range(200)}
-        assert store.save(path, answers, {}, stamps)
+        assert store.save(path, answers, {}, {key: frozenset({stamp_file}) for key in answers}, stamps)
 
 
 def test_processes_saving_at_once_never_leave_a_half_written_file(tmp_path):
@@ -362,3 +362,81 @@ def test_no_cache_when_this_package_cannot_list_its_own_files(project, monkeypat
     monkeypatch.setattr(store, "cache_file", unlisted)
     assert codes(project, "app/job.py") == [(3, "SQS101")]
     assert not list(Path(os.environ[store.ENVIRONMENT_DIR]).glob("project-*.json"))
+
+
+def test_an_edited_module_leaves_the_answers_that_do_not_depend_on_it(project):
+    """Saving `app/views.py` in the editor: the next check of `app/job.py` takes every answer
+    it needs from the cache, since none of them was found by reading `views.py`."""
+    write(project, {"app/views.py": "from app.helpers import make\n\n\ndef index():\n    return make()\n",
+                    "app/urls.py": "from app.views import index\n\nroutes = [index]\n"})
+    age(project)
+    assert codes(project, "app/urls.py") == []
+    assert codes(project, "app/job.py") == [(3, "SQS101")]
+    new_process()
+    (project / "app/views.py").write_text("def index():\n    return 'home'\n")
+    before = reads()
+    assert codes(project, "app/job.py") == [(3, "SQS101")]
+    assert reads() == before
+    assert codes(project, "app/urls.py") == []
+    assert reads() > before  # what depended on views.py is worked out again
+
+
+def test_an_answer_found_through_a_module_memo_depends_on_what_that_memo_did(project):
+    """`b = a` in `app/mid.py` is classified from the memo of `a`, found before from `app/db.py`:
+    `b`'s answer depends on `db.py` too, though no lookup of it ran while `b` was worked out."""
+    # `mid` imports SQLAlchemy itself: whether it is related to it is told without a lookup.
+    write(project, {"app/mid.py": "import sqlalchemy\nfrom app.db import SessionLocal\n\na = SessionLocal\nb = a\n",
+                    "app/use_a.py": "import sqlalchemy\nfrom app.mid import a\n\nsession = a()\n",
+                    "app/use_b.py": "import sqlalchemy\nfrom app.mid import b\n\nsession = b()\n"})
+    age(project)
+    assert codes(project, "app/use_a.py") == [(4, "SQS101")]
+    assert codes(project, "app/use_b.py") == [(4, "SQS101")]
+    (running,) = project_module._PROJECTS.values()
+    assert str(project / "app/db.py") in running._deps["app.mid:b"]
+    new_process()
+    (project / "app/db.py").write_text("SessionLocal = dict\n")
+    assert codes(project, "app/use_b.py") == []
+
+
+@pytest.mark.parametrize("head", ["", "import sqlalchemy\n"], ids=["relatedness", "lookup"])
+def test_an_answer_cut_short_by_an_import_cycle_is_worked_out_again_after_any_edit(project, head):
+    """`y` of ring_a is asked while it is being worked out (ring_a -> ring_b -> ring_a): the answer
+    cut short there may change with any file, so an edit of `db.py`, which no file of the cycle
+    reads, still drops it.  Without SQLAlchemy imports anywhere the cycle is met while telling
+    whether `ring_a` is related to SQLAlchemy (the prefilter of `use_ring`); with them (told from
+    the text), in the lookups of the rules."""
+    write(project, {"app/ring_a.py": head + "from app.ring_b import x\n\ny = x\n",
+                    "app/ring_b.py": head + "from app.ring_a import y\n\nx = y\n",
+                    "app/use_ring.py": head + "from app.ring_a import y\n\nsession = y()\n"})
+    age(project)
+    assert codes(project, "app/use_ring.py") == []
+    assert codes(project, "app/job.py") == [(3, "SQS101")]
+    new_process()
+    before = reads()
+    assert codes(project, "app/use_ring.py") == []
+    assert reads() == before  # nothing changed: the answers held
+    new_process()
+    (project / "app/db.py").write_text(DB + "# edited\n")
+    assert codes(project, "app/use_ring.py") == []
+    assert reads() > before
+
+
+def test_the_language_server_keeps_the_answers_an_edit_does_not_touch(project):
+    """With the cache on, a project one of whose modules changed is saved and forgotten; the
+    next check takes back what did not depend on that module."""
+    write(project, {"app/views.py": "from app.helpers import make\n\n\ndef index():\n    return make()\n",
+                    "app/urls.py": "from app.views import index\n\nroutes = [index]\n"})
+    age(project)
+
+    def served(name: str) -> list[str]:  # as the server checks: no save forced after it
+        source = (project / name).read_text()
+        return [f.code for f in check(ast.parse(source), Settings(), str(project / name), source)]
+
+    assert served("app/worker.py") == ["SQS101"]  # the process saves after its first check, then every 5 s
+    assert served("app/job.py") == ["SQS101"]  # so what these two found is not saved yet
+    assert served("app/urls.py") == []
+    (project / "app/views.py").write_text("def index():\n    return 'home'\n")
+    refresh_projects()
+    before = Stats.lookups
+    assert served("app/job.py") == ["SQS101"]
+    assert Stats.lookups == before

@@ -113,6 +113,9 @@ class ModuleKnowledge:
         self._attribute_kinds: dict[str, Known | None] = {}
         self._makers: dict[int, Known | None] = {}
         self.steps = 0
+        # Of a project module: every project file what it answered so far depended on (its memos
+        # carry them into later answers; the project saves them with the answers).
+        self.deps: set[str] = set()
         self._walk(tree.body, self.module, (), False)
 
     def add_statements(self, statements: list[ast.stmt]) -> None:

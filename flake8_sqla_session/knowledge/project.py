@@ -38,6 +38,7 @@ KEPT_PARTS = 8  # modules read in part whose trees are kept from one checked fil
 SAVE_EVERY = 5.0  # seconds between two saves of a project's answers by one process
 _MARKERS = ("manage.py", "pyproject.toml", "setup.cfg", "setup.py")
 _SETTINGS_MODULE = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]""")
+_ANY = store.ANY  # what an answer cut short by an import cycle depends on: any file
 _SQLALCHEMY_WORDS = ("sqlalchemy", "sqlmodel", "django.conf")  # one of them is in every match of:
 _SQLALCHEMY_TEXT = re.compile(
     r"^[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy|django\.conf)\b", re.MULTILINE
@@ -480,15 +481,19 @@ class _Loader:
 
 def refresh_projects() -> None:
     """For a long-running process (the language server), before each check: forget every
-    project one of whose files or folders changed on disk since it read them (another
-    check works it out anew), and what was found about folders; keep the others whole."""
+    project one of whose files or folders changed on disk since it read them (the next check
+    works out anew what depended on them), and what was found about folders; keep the others
+    whole."""
     changed = {where for where, stamp in list(_STAMPS.items()) if store.stamp_now(where, stamp) != stamp}
-    for where in changed:
-        del _STAMPS[where]
     if changed:
         for key, project in list(_PROJECTS.items()):
             if any(project.depends_on(where) for where in changed):
+                # With the cache on, the next check takes back the answers that do not depend
+                # on what changed (`restore`).
+                project.save(force=True)
                 del _PROJECTS[key]
+    for where in changed:
+        del _STAMPS[where]
     _ROOTS.clear()
     for facts in (_realpath, _entries, _has_marker):
         facts.known.clear()
@@ -521,6 +526,11 @@ class Project:
         self._django_found = False
         # The files and folders read to find the answers (their stamps are saved with them).
         self._depends: set[str] = set()
+        # What each answer depends on ("app.db.engine", "app.db:engine", "related:<path>" -> the
+        # project files read to find it; folders count for every answer), and the sets of the
+        # answers being worked out, innermost last.
+        self._deps: dict[str, frozenset[str]] = {}
+        self._frames: list[set[str]] = []
         self._store: Optional[str] = None  # the cache file, when the cache is on
         self._saved = 0  # how many answers the cache file holds
         self._saved_at: Optional[float] = None
@@ -547,6 +557,7 @@ class Project:
         if saved is not None:
             self._answers.update(saved.answers)
             self._related.update(saved.related)
+            self._deps.update(saved.deps)
             for where, stamp in saved.stamps.items():
                 _STAMPS.setdefault(where, stamp)
             self._depends.update(saved.stamps)
@@ -564,7 +575,7 @@ class Project:
             return
         # A file that could not be stat'ed when it was asked for must still be missing.
         stamps = {where: _STAMPS.get(where, store.MISSING) for where in self._depends}
-        if store.save(self._store, self._answers, self._related, stamps):
+        if store.save(self._store, self._answers, self._related, self._deps, stamps):
             Stats.saves += 1
         else:
             self._store = None  # a folder we cannot write to: stay off
@@ -741,6 +752,8 @@ class Project:
         from .module import ModuleKnowledge  # the layer below project lookups, built lazily
 
         self._depends.add(path)
+        if self._frames:
+            self._frames[-1].add(path)
         tree = read_module(path)
         knowledge = None if tree is None else ModuleKnowledge(tree, self.settings, path, self, module)
         self._modules[path] = knowledge
@@ -793,15 +806,19 @@ class Project:
                 return None
             absolute = settings_module + absolute[len("django.conf.settings"):]
         if absolute in self._answers:
+            self._used(absolute)
             return self._answers[absolute]
         if absolute in self._active or len(self._active) >= MAX_CHAIN:
+            self._unbounded()
             return None  # an import cycle, or a chain too long to follow
         Stats.lookups += 1
         self._active.append(absolute)
+        self._frames.append(set())
         try:
             answer = self._lookup(absolute, depth)
         finally:
             self._active.pop()
+            self._found_from(absolute, self._frames.pop())
         self._answers[absolute] = answer
         return answer
 
@@ -837,27 +854,59 @@ class Project:
     def _export(self, path: str, module: str, name: str, depth: int) -> Optional[Known]:
         key = f"{module}:{name}"  # a chain `X.a`, `X.b` looks `X` up once
         if key in self._answers:
+            self._used(key)
             return self._answers[key]
-        light = not self._sqlalchemy_related(path, module)
-        knowledge = self.knowledge_of_name(path, module, name, light)
-        answer = None if knowledge is None else knowledge.export(name, depth + 1)
+        frame: set[str] = {path}
+        self._frames.append(frame)
+        try:
+            light = not self._sqlalchemy_related(path, module)
+            knowledge = self.knowledge_of_name(path, module, name, light)
+            answer = None if knowledge is None else knowledge.export(name, depth + 1)
+            if knowledge is not None:
+                # What this module's memos hold came from what it answered before.
+                frame |= knowledge.deps
+                knowledge.deps |= frame
+        finally:
+            self._found_from(key, self._frames.pop())
         self._answers[key] = answer
         return answer
+
+    def _used(self, key: str) -> None:
+        """An answer found before is used: what it depends on, the answer being worked out does.
+        One with no dependencies known (still being worked out) may change with any file."""
+        if self._frames:
+            self._frames[-1].update(self._deps.get(key, (_ANY,)))
+
+    def _found_from(self, key: str, frame: set[str]) -> None:
+        self._deps[key] = frozenset(frame)
+        if self._frames:
+            self._frames[-1].update(frame)
+
+    def _unbounded(self) -> None:
+        """An answer cut short (an import cycle, a chain too long): it may change with any file."""
+        for frame in self._frames:
+            frame.add(_ANY)
 
     def _sqlalchemy_related(self, path: str, module: str) -> bool:
         """Whether a module's functions and values can be SQLAlchemy's: its text imports
         SQLAlchemy (or Django's settings), or a project name that is SQLAlchemy's
         (`uses_sqlalchemy_names`, asked of that module in turn)."""
+        key = "related:" + path
         known = self._related.get(path)
         if known is not None:
+            self._used(key)  # (still being worked out, in an import cycle: it may change with any file)
             return known
         self._related[path] = False  # an import cycle adds nothing
         self._depends.add(path)
-        source = _source(path)
-        text = source.text if source is not None else None
-        related = text is not None and (
-            _imports_sqlalchemy_text(text) or self._uses_names(text, module, path.endswith("__init__.py"))
-        )
+        self._frames.append({path})
+        try:
+            source = _source(path)
+            text = source.text if source is not None else None
+            related = text is not None and (
+                _imports_sqlalchemy_text(text) or self._uses_names(text, module, path.endswith("__init__.py"))
+            )
+        finally:
+            self._found_from(key, self._frames.pop())
         self._related[path] = related
         return related
 

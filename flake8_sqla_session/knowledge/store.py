@@ -23,11 +23,11 @@ import os
 import sys
 import tempfile
 import time
-from typing import Iterable, Mapping, Optional
+from typing import Iterable, Mapping, Optional, cast
 
 from .kinds import Kind, Known, Maker
 
-FORMAT = 1
+FORMAT = 2
 PRUNE_AFTER = 30 * 24 * 3600  # seconds
 ENVIRONMENT_DIR = "FLAKE8_SQLA_SESSION_CACHE_DIR"
 OFF = "off"
@@ -117,62 +117,124 @@ def stamp_now(path: str, stamp: tuple[int, int]) -> tuple[int, int]:
     return info.st_size, info.st_mtime_ns
 
 
+ANY = "*"  # what an answer cut short by an import cycle depends on: any file
+
+
 class Saved:
-    """The answers of a cache file, once every stamp in it was found unchanged."""
+    """The answers of a cache file that still hold: those none of whose files changed since."""
 
-    __slots__ = ("answers", "related", "stamps")
+    __slots__ = ("answers", "related", "deps", "stamps")
 
-    def __init__(self, answers: dict[str, Optional[Known]], related: dict[str, bool], stamps: Stamps) -> None:
+    def __init__(
+        self,
+        answers: dict[str, Optional[Known]],
+        related: dict[str, bool],
+        deps: dict[str, frozenset[str]],
+        stamps: Stamps,
+    ) -> None:
         self.answers = answers
         self.related = related
-        self.stamps = stamps
+        self.deps = deps  # answer key (or "related:<path>") -> the files it depends on
+        self.stamps = stamps  # of the files and folders those answers depend on
 
 
 def load(path: str) -> Optional[Saved]:
-    """The answers saved in `path`, or None when it is missing, unreadable, or out of date."""
+    """The answers saved in `path` that still hold, or None when there is no such file, it cannot
+    be read, or one of the folders listed to find the answers changed (a module added or removed:
+    any answer may change).  An answer that depends on a file changed since is left out."""
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
         if data.get("format") != FORMAT or data.get("code") != code_stamp():
             return None
         stamps: Stamps = {}
-        for name in ("files", "folders"):
-            for where, (size, mtime) in data[name].items():
-                stamp = (int(size), int(mtime))
-                if stamp == CHANGED or (stamp[0] == FOLDER) != (name == "folders") or stamp_now(where, stamp) != stamp:
-                    return None  # edited, added to, or gone since
+        for where, (size, mtime) in data["folders"].items():
+            stamp = (int(size), int(mtime))
+            if stamp[0] != FOLDER or folder_stamp(where) != stamp:
+                return None
+            stamps[str(where)] = stamp
+        files: list[Optional[str]] = []  # by index; None: changed since
+        for where, size, mtime in data["files"]:
+            stamp = (int(size), int(mtime))
+            held = stamp[0] != FOLDER and stamp != CHANGED and stamp_now(where, stamp) == stamp
+            files.append(str(where) if held else None)
+            if held:
                 stamps[str(where)] = stamp
-        answers = {str(key): decode(value) for key, value in data["answers"].items()}
-        related = {str(key): bool(value) for key, value in data["related"].items()}
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        changed = None in files
+        depsets: list[Optional[frozenset[str]]] = []  # None: some file changed
+        for indexes in data["depsets"]:
+            paths = [ANY if index == -1 else files[index] for index in indexes]
+            depsets.append(None if None in paths or (changed and ANY in paths) else frozenset(cast(list[str], paths)))
+        answers: dict[str, Optional[Known]] = {}
+        related: dict[str, bool] = {}
+        deps: dict[str, frozenset[str]] = {}
+        for table, key_of in ((data["answers"], str), (data["related"], lambda where: "related:" + where)):
+            for key, (value, index) in table.items():
+                held_deps = depsets[index]
+                if held_deps is None:
+                    continue
+                if table is data["answers"]:
+                    answers[str(key)] = decode(value)
+                else:
+                    related[str(key)] = bool(value)
+                deps[key_of(key)] = held_deps
+    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
         return None
-    return Saved(answers, related, stamps)
+    return Saved(answers, related, deps, stamps)
 
 
 def save(
     path: str,
     answers: Mapping[str, Optional[Known]],
     related: Mapping[str, bool],
+    deps: Mapping[str, frozenset[str]],
     stamps: Mapping[str, tuple[int, int]],
 ) -> bool:
-    """Write the answers and their stamps to `path`, with what another process saved there
-    meanwhile (if its stamps agree with ours); False when it cannot be written."""
-    answers, related, stamps = dict(answers), dict(related), dict(stamps)
+    """Write the answers, what each depends on and the stamps of those files and folders to
+    `path`, with what another process saved there meanwhile (if its stamps agree with ours);
+    False when it cannot be written.  An answer whose dependencies are not known is saved as
+    depending on any file."""
+    answers, related, deps, stamps = dict(answers), dict(related), dict(deps), dict(stamps)
     other = load(path)
     if other is not None and all(stamps.get(where, stamp) == stamp for where, stamp in other.stamps.items()):
         for key, value in other.answers.items():
-            answers.setdefault(key, value)
-        for key, flag in other.related.items():
-            related.setdefault(key, flag)
+            if key not in answers:
+                answers[key], deps[key] = value, other.deps[key]
+        for where, flag in other.related.items():
+            if where not in related:
+                related[where], deps["related:" + where] = flag, other.deps["related:" + where]
         for where, stamp in other.stamps.items():
             stamps.setdefault(where, stamp)
+    folders = {where: list(stamp) for where, stamp in stamps.items() if stamp[0] == FOLDER}
+    files: dict[str, int] = {}
+    rows: list[list[object]] = []
+    depsets: dict[frozenset[str], int] = {}
+
+    def depset(key: str) -> int:
+        paths = deps.get(key, frozenset({ANY}))
+        if paths not in depsets:
+            indexes = []
+            for where in sorted(paths):
+                if where == ANY:
+                    indexes.append(-1)
+                    continue
+                if where not in files:
+                    files[where] = len(rows)
+                    rows.append([where, *stamps.get(where, MISSING)])
+                indexes.append(files[where])
+            depsets[paths] = len(depsets)
+            ordered.append(indexes)
+        return depsets[paths]
+
+    ordered: list[list[int]] = []
     data = {
         "format": FORMAT,
         "code": code_stamp(),
-        "files": {where: list(stamp) for where, stamp in stamps.items() if stamp[0] != FOLDER},
-        "folders": {where: list(stamp) for where, stamp in stamps.items() if stamp[0] == FOLDER},
-        "answers": {key: encode(value) for key, value in answers.items()},
-        "related": related,
+        "folders": folders,
+        "answers": {key: [encode(value), depset(key)] for key, value in answers.items()},
+        "related": {where: [flag, depset("related:" + where)] for where, flag in related.items()},
+        "files": rows,
+        "depsets": ordered,
     }
     folder = os.path.dirname(path)
     try:
