@@ -304,7 +304,7 @@ def _save_often(path: str, stamp_file: str, worker: int, count: int) -> None:
     stamps = {stamp_file: store.stamp_now(stamp_file, (0, 0))}
     for index in range(count):
         answers = {f"app.w{worker}.n{index}.{k}": Kind.SESSION for k in range(200)}
-        assert store.save(path, answers, {}, {key: frozenset({stamp_file}) for key in answers}, stamps)
+        assert store.save(path, answers, {}, {key: (stamp_file,) for key in answers}, stamps)
 
 
 def test_processes_saving_at_once_never_leave_a_half_written_file(tmp_path):
@@ -399,26 +399,28 @@ def test_an_answer_found_through_a_module_memo_depends_on_what_that_memo_did(pro
 
 
 @pytest.mark.parametrize("head", ["", "import sqlalchemy\n"], ids=["relatedness", "lookup"])
-def test_an_answer_cut_short_by_an_import_cycle_is_worked_out_again_after_any_edit(project, head):
-    """`y` of ring_a is asked while it is being worked out (ring_a -> ring_b -> ring_a): the answer
-    cut short there may change with any file, so an edit of `db.py`, which no file of the cycle
-    reads, still drops it.  Without SQLAlchemy imports anywhere the cycle is met while telling
-    whether `ring_a` is related to SQLAlchemy (the prefilter of `use_ring`); with them (told from
-    the text), in the lookups of the rules."""
+def test_answers_of_an_import_cycle_depend_on_every_module_of_it(project, head):
+    """`x` of ring_b is worked out while `y` of ring_a is (ring_a -> ring_b -> ring_a), and is
+    unknown because `y` is not known yet: it depends on all `y` depends on, ring_a.py included,
+    though no statement of ring_a was read for it.  Without SQLAlchemy imports anywhere the cycle
+    is met while telling whether the modules are related to SQLAlchemy (the prefilter); with them
+    (told from the text), in the lookups of the rules.  An edit outside the cycle keeps them."""
     write(project, {"app/ring_a.py": head + "from app.ring_b import x\n\ny = x\n",
                     "app/ring_b.py": head + "from app.ring_a import y\n\nx = y\n",
-                    "app/use_ring.py": head + "from app.ring_a import y\n\nsession = y()\n"})
+                    "app/use_ring.py": head + "from app.ring_a import y\n\nsession = y()\n",
+                    "app/use_x.py": head + "from app.ring_b import x\n\nsession = x()\n"})
     age(project)
     assert codes(project, "app/use_ring.py") == []
+    assert codes(project, "app/use_x.py") == []
     assert codes(project, "app/job.py") == [(3, "SQS101")]
     new_process()
+    (project / "app/db.py").write_text(DB + "# edited\n")  # no module of the cycle reads it
     before = reads()
-    assert codes(project, "app/use_ring.py") == []
-    assert reads() == before  # nothing changed: the answers held
+    assert codes(project, "app/use_x.py") == []
+    assert reads() == before
     new_process()
-    (project / "app/db.py").write_text(DB + "# edited\n")
-    assert codes(project, "app/use_ring.py") == []
-    assert reads() > before
+    (project / "app/ring_a.py").write_text(head + "from app.db import SessionLocal\n\ny = SessionLocal\n")
+    assert codes(project, "app/use_x.py") == [(4 if head else 3, "SQS101")]
 
 
 def test_the_language_server_keeps_the_answers_an_edit_does_not_touch(project):
@@ -440,3 +442,41 @@ def test_the_language_server_keeps_the_answers_an_edit_does_not_touch(project):
     before = Stats.lookups
     assert served("app/job.py") == ["SQS101"]
     assert Stats.lookups == before
+
+
+def test_an_answer_cut_short_by_a_chain_too_long_is_worked_out_again_after_any_edit(project):
+    """Re-exports followed through more modules than MAX_CHAIN: the answer cut short is unknown,
+    and could change with any file (here `helpers.py`, which no link reads)."""
+    links = project_module.MAX_CHAIN + 2
+    # Each link imports SQLAlchemy: told related from its text, it is not looked into first.
+    files = {f"app/link{n}.py": f"import sqlalchemy\nfrom app.link{n + 1} import S\n" for n in range(links)}
+    files[f"app/link{links}.py"] = "from app.db import SessionLocal as S\n"
+    files["app/use_chain.py"] = "import sqlalchemy\nfrom app.link0 import S\n\nsession = S()\n"
+    write(project, files)
+    age(project)
+    assert codes(project, "app/use_chain.py") == []
+    assert codes(project, "app/job.py") == [(3, "SQS101")]
+    new_process()
+    before = reads()
+    assert codes(project, "app/use_chain.py") == []
+    assert reads() == before
+    new_process()
+    (project / "app/helpers.py").write_text(HELPERS + "# edited\n")  # not in the chain
+    assert codes(project, "app/use_chain.py") == []
+    assert reads() > before
+
+
+def test_an_answer_found_while_its_module_was_answering_another_name_depends_on_that_answer(project):
+    """`a` of ka is asked, leading to other.py, which asks `b` of ka, whose `b = a` meets `a` still
+    being worked out in ka's memos: `b` is unknown for now, and depends on all `a` will depend on,
+    other.py included, though its own lookup never read other.py after ka."""
+    write(project, {"app/ka.py": "import sqlalchemy\nfrom app.other import z\n\na = z\nb = a\n",
+                    "app/other.py": "import sqlalchemy\nfrom app.ka import b\n\nz = b\n",
+                    "app/use_a.py": "import sqlalchemy\nfrom app.ka import a\n\nsession = a()\n",
+                    "app/use_b.py": "import sqlalchemy\nfrom app.ka import b\n\nsession = b()\n"})
+    age(project)
+    assert codes(project, "app/use_a.py") == []
+    assert codes(project, "app/use_b.py") == []
+    new_process()
+    (project / "app/other.py").write_text("from app.db import SessionLocal as z\n")
+    assert codes(project, "app/use_b.py") == [(4, "SQS101")]

@@ -38,7 +38,7 @@ KEPT_PARTS = 8  # modules read in part whose trees are kept from one checked fil
 SAVE_EVERY = 5.0  # seconds between two saves of a project's answers by one process
 _MARKERS = ("manage.py", "pyproject.toml", "setup.cfg", "setup.py")
 _SETTINGS_MODULE = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]""")
-_ANY = store.ANY  # what an answer cut short by an import cycle depends on: any file
+_ANY = store.ANY  # what an answer cut short by a chain too long to follow depends on: any file
 _SQLALCHEMY_WORDS = ("sqlalchemy", "sqlmodel", "django.conf")  # one of them is in every match of:
 _SQLALCHEMY_TEXT = re.compile(
     r"^[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy|django\.conf)\b", re.MULTILINE
@@ -529,8 +529,10 @@ class Project:
         # What each answer depends on ("app.db.engine", "app.db:engine", "related:<path>" -> the
         # project files read to find it; folders count for every answer), and the sets of the
         # answers being worked out, innermost last.
-        self._deps: dict[str, frozenset[str]] = {}
+        # (Sorted tuples of strings: the collector of the process stops scanning them.)
+        self._deps: dict[str, tuple[str, ...]] = {}
         self._frames: list[set[str]] = []
+        self._exporting: dict[str, list[str]] = {}  # module file -> its names being worked out
         self._store: Optional[str] = None  # the cache file, when the cache is on
         self._saved = 0  # how many answers the cache file holds
         self._saved_at: Optional[float] = None
@@ -575,7 +577,7 @@ class Project:
             return
         # A file that could not be stat'ed when it was asked for must still be missing.
         stamps = {where: _STAMPS.get(where, store.MISSING) for where in self._depends}
-        if store.save(self._store, self._answers, self._related, self._deps, stamps):
+        if store.save(self._store, self._answers, self._related, self._closed_deps(), stamps):
             Stats.saves += 1
         else:
             self._store = None  # a folder we cannot write to: stay off
@@ -808,9 +810,12 @@ class Project:
         if absolute in self._answers:
             self._used(absolute)
             return self._answers[absolute]
-        if absolute in self._active or len(self._active) >= MAX_CHAIN:
+        if absolute in self._active:
+            self._used(absolute)  # an import cycle: what this answer depends on, once it is found
+            return None
+        if len(self._active) >= MAX_CHAIN:
             self._unbounded()
-            return None  # an import cycle, or a chain too long to follow
+            return None  # a chain too long to follow
         Stats.lookups += 1
         self._active.append(absolute)
         self._frames.append(set())
@@ -856,7 +861,11 @@ class Project:
         if key in self._answers:
             self._used(key)
             return self._answers[key]
-        frame: set[str] = {path}
+        # Names of this module still being worked out (an import cycle led back here): their
+        # half-made memos may be used, so this answer depends on all they will depend on.
+        exporting = self._exporting.setdefault(path, [])
+        frame: set[str] = {path, *("@" + other for other in exporting)}
+        exporting.append(key)
         self._frames.append(frame)
         try:
             light = not self._sqlalchemy_related(path, module)
@@ -867,25 +876,54 @@ class Project:
                 frame |= knowledge.deps
                 knowledge.deps |= frame
         finally:
+            exporting.pop()
+            if not exporting:
+                del self._exporting[path]
             self._found_from(key, self._frames.pop())
         self._answers[key] = answer
         return answer
 
     def _used(self, key: str) -> None:
         """An answer found before is used: what it depends on, the answer being worked out does.
-        One with no dependencies known (still being worked out) may change with any file."""
+        One still being worked out (an import cycle led back to it) is named by its key, "@key":
+        the answers it was used for depend on all it will depend on (`_closed_deps`)."""
         if self._frames:
-            self._frames[-1].update(self._deps.get(key, (_ANY,)))
+            found = self._deps.get(key)
+            if found is None:
+                self._frames[-1].add("@" + key)
+            else:
+                self._frames[-1].update(found)
 
     def _found_from(self, key: str, frame: set[str]) -> None:
-        self._deps[key] = frozenset(frame)
+        self._deps[key] = tuple(sorted(frame))
         if self._frames:
             self._frames[-1].update(frame)
 
     def _unbounded(self) -> None:
-        """An answer cut short (an import cycle, a chain too long): it may change with any file."""
+        """An answer cut short by a chain too long to follow: it may change with any file."""
         for frame in self._frames:
             frame.add(_ANY)
+
+    def _closed_deps(self) -> dict[str, tuple[str, ...]]:
+        """What each answer depends on, with the answers of an import cycle ("@key") replaced by
+        what those depend on in turn (any file, for one never found)."""
+        closed: dict[str, tuple[str, ...]] = {}
+        for key, deps in self._deps.items():
+            if not any(dep.startswith("@") for dep in deps):
+                closed[key] = deps
+                continue
+            files: set[str] = set()
+            seen = {key}
+            todo = [deps]
+            while todo:
+                for dep in todo.pop():
+                    if not dep.startswith("@"):
+                        files.add(dep)
+                    elif dep[1:] not in seen:
+                        seen.add(dep[1:])
+                        todo.append(self._deps.get(dep[1:], (_ANY,)))
+            closed[key] = tuple(sorted(files))
+        return closed
 
     def _sqlalchemy_related(self, path: str, module: str) -> bool:
         """Whether a module's functions and values can be SQLAlchemy's: its text imports
@@ -894,7 +932,7 @@ class Project:
         key = "related:" + path
         known = self._related.get(path)
         if known is not None:
-            self._used(key)  # (still being worked out, in an import cycle: it may change with any file)
+            self._used(key)  # (still being worked out, if an import cycle led back to it)
             return known
         self._related[path] = False  # an import cycle adds nothing
         self._depends.add(path)

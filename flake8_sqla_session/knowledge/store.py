@@ -3,12 +3,15 @@
 An editor runs flake8 in a new process on every keystroke, and each process would
 read the checked file's project again to know what its imported names are.  The
 answers (`app.db:SessionLocal` is a factory, `app/models.py` imports nothing that is
-SQLAlchemy's) are kept in one JSON file per project, with the size and mtime of every
-module file read and the mtime of every folder listed to find them.  A process that
-finds such a file checks those stamps (one `stat` each); if any differs (a module
-was edited, a module added or removed), it keeps nothing and works the answers out
-again.  Nothing else is trusted: a file from another version of this package, of
-another Python, or that cannot be read or decoded is ignored.
+SQLAlchemy's) are kept in one JSON file per project, each with the module files read
+to find it (and those of the answers it used), with the size and mtime of each of
+those files and the mtime of every folder listed to find them.  A process that finds
+such a file checks those stamps (one `stat` each): an answer that depends on a file
+changed since is dropped and worked out again; a folder that changed (a module added,
+removed or renamed) drops them all.  An answer met while it was being worked out (an
+import cycle) depends on all that answer depends on; one cut short by a chain too long
+to follow, on any file.  Nothing else is trusted: a file from another version of this
+package, of another Python, or that cannot be read or decoded is ignored.
 
 The file is written by an atomic rename (never half-written), merged with what other
 processes (`flake8 -j 2`) wrote meanwhile, after the first checked file of a process,
@@ -117,7 +120,7 @@ def stamp_now(path: str, stamp: tuple[int, int]) -> tuple[int, int]:
     return info.st_size, info.st_mtime_ns
 
 
-ANY = "*"  # what an answer cut short by an import cycle depends on: any file
+ANY = "*"  # what an answer cut short by a chain too long to follow depends on: any file
 
 
 class Saved:
@@ -129,7 +132,7 @@ class Saved:
         self,
         answers: dict[str, Optional[Known]],
         related: dict[str, bool],
-        deps: dict[str, frozenset[str]],
+        deps: dict[str, tuple[str, ...]],
         stamps: Stamps,
     ) -> None:
         self.answers = answers
@@ -161,13 +164,13 @@ def load(path: str) -> Optional[Saved]:
             if held:
                 stamps[str(where)] = stamp
         changed = None in files
-        depsets: list[Optional[frozenset[str]]] = []  # None: some file changed
+        depsets: list[Optional[tuple[str, ...]]] = []  # None: some file changed
         for indexes in data["depsets"]:
             paths = [ANY if index == -1 else files[index] for index in indexes]
-            depsets.append(None if None in paths or (changed and ANY in paths) else frozenset(cast(list[str], paths)))
+            depsets.append(None if None in paths or (changed and ANY in paths) else tuple(cast(list[str], paths)))
         answers: dict[str, Optional[Known]] = {}
         related: dict[str, bool] = {}
-        deps: dict[str, frozenset[str]] = {}
+        deps: dict[str, tuple[str, ...]] = {}
         for table, key_of in ((data["answers"], str), (data["related"], lambda where: "related:" + where)):
             for key, (value, index) in table.items():
                 held_deps = depsets[index]
@@ -187,7 +190,7 @@ def save(
     path: str,
     answers: Mapping[str, Optional[Known]],
     related: Mapping[str, bool],
-    deps: Mapping[str, frozenset[str]],
+    deps: Mapping[str, tuple[str, ...]],
     stamps: Mapping[str, tuple[int, int]],
 ) -> bool:
     """Write the answers, what each depends on and the stamps of those files and folders to
@@ -208,13 +211,13 @@ def save(
     folders = {where: list(stamp) for where, stamp in stamps.items() if stamp[0] == FOLDER}
     files: dict[str, int] = {}
     rows: list[list[object]] = []
-    depsets: dict[frozenset[str], int] = {}
+    depsets: dict[tuple[str, ...], int] = {}
 
     def depset(key: str) -> int:
-        paths = deps.get(key, frozenset({ANY}))
+        paths = tuple(sorted(set(deps.get(key, (ANY,)))))
         if paths not in depsets:
             indexes = []
-            for where in sorted(paths):
+            for where in paths:
                 if where == ANY:
                     indexes.append(-1)
                     continue
