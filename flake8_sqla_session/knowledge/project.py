@@ -16,6 +16,7 @@ and only when a checked file needs one of its names.
 from __future__ import annotations
 
 import ast
+import bisect
 import os
 import re
 import stat
@@ -533,6 +534,8 @@ class Project:
         self._deps: dict[str, tuple[str, ...]] = {}
         self._frames: list[set[str]] = []
         self._exporting: dict[str, list[str]] = {}  # module file -> its names being worked out
+        self._open: set[str] = set()  # the answers whose dependencies name others ("@key")
+        self._closed: dict[str, tuple[str, ...]] = {}  # their dependencies, those named replaced
         self._store: Optional[str] = None  # the cache file, when the cache is on
         self._saved = 0  # how many answers the cache file holds
         self._saved_at: Optional[float] = None
@@ -565,11 +568,12 @@ class Project:
             self._depends.update(saved.stamps)
             Stats.restored += len(saved.answers)
         self._saved = len(self._answers) + len(self._related)
+        self._saved_at = time.monotonic()
         _hook_exit()
 
     def save(self, force: bool = False) -> None:
-        """Write the answers found since the last save: at once the first time, then at most
-        every `SAVE_EVERY` seconds, or when `force`d (at exit)."""
+        """Write the answers found since the last save, at most every `SAVE_EVERY` seconds (a
+        long run stopped half-way keeps what it found), or when `force`d (at exit)."""
         if self._store is None or len(self._answers) + len(self._related) == self._saved:
             return
         now = time.monotonic()
@@ -895,7 +899,10 @@ class Project:
                 self._frames[-1].update(found)
 
     def _found_from(self, key: str, frame: set[str]) -> None:
-        self._deps[key] = tuple(sorted(frame))
+        deps = self._deps[key] = tuple(sorted(frame))
+        first = bisect.bisect_left(deps, "@")  # sorted: the "@key" names are together
+        if first < len(deps) and deps[first].startswith("@"):
+            self._open.add(key)
         if self._frames:
             self._frames[-1].update(frame)
 
@@ -906,24 +913,33 @@ class Project:
 
     def _closed_deps(self) -> dict[str, tuple[str, ...]]:
         """What each answer depends on, with the answers of an import cycle ("@key") replaced by
-        what those depend on in turn (any file, for one never found)."""
-        closed: dict[str, tuple[str, ...]] = {}
-        for key, deps in self._deps.items():
-            if not any(dep.startswith("@") for dep in deps):
-                closed[key] = deps
-                continue
-            files: set[str] = set()
-            seen = {key}
-            todo = [deps]
-            while todo:
-                for dep in todo.pop():
-                    if not dep.startswith("@"):
-                        files.add(dep)
-                    elif dep[1:] not in seen:
-                        seen.add(dep[1:])
-                        todo.append(self._deps.get(dep[1:], (_ANY,)))
-            closed[key] = tuple(sorted(files))
+        what those depend on in turn (any file, for one never found).  Called between checked
+        files, when no answer is being worked out: every closure is final, and kept."""
+        closed = dict(self._deps)
+        for key in self._open:
+            closed[key] = self._closure(key)
         return closed
+
+    def _closure(self, key: str) -> tuple[str, ...]:
+        done = self._closed.get(key)
+        if done is not None:
+            return done
+        files: set[str] = set()
+        seen = {key}
+        todo = [self._deps[key]]
+        while todo:
+            for dep in todo.pop():
+                if not dep.startswith("@"):
+                    files.add(dep)
+                elif dep[1:] not in seen:
+                    seen.add(dep[1:])
+                    known = self._closed.get(dep[1:])
+                    if known is not None:
+                        files.update(known)
+                    else:
+                        todo.append(self._deps.get(dep[1:], (_ANY,)))
+        result = self._closed[key] = tuple(sorted(files))
+        return result
 
     def _sqlalchemy_related(self, path: str, module: str) -> bool:
         """Whether a module's functions and values can be SQLAlchemy's: its text imports

@@ -14,8 +14,8 @@ to follow, on any file.  Nothing else is trusted: a file from another version of
 package, of another Python, or that cannot be read or decoded is ignored.
 
 The file is written by an atomic rename (never half-written), merged with what other
-processes (`flake8 -j 2`) wrote meanwhile, after the first checked file of a process,
-then at most every few seconds, and when the process ends.  A folder that cannot be
+processes (`flake8 -j 2`) wrote meanwhile, at most every few seconds, and when the
+process ends.  A folder that cannot be
 written leaves the cache off, silently: the answers are only ever a speed-up.
 """
 from __future__ import annotations
@@ -214,7 +214,7 @@ def save(
     depsets: dict[tuple[str, ...], int] = {}
 
     def depset(key: str) -> int:
-        paths = tuple(sorted(set(deps.get(key, (ANY,)))))
+        paths = deps.get(key, (ANY,))  # sorted
         if paths not in depsets:
             indexes = []
             for where in paths:
