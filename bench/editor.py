@@ -20,7 +20,10 @@ medians of R), the way editors call it, both ways.  With `--server K`, the K cos
 are checked again and again as the language server checks an open file (`server.check_text`,
 CPU, medians of R): the project kept between checks while none of its files changes
 (`refresh_projects`), against every project forgotten before each check (what the server did
-before `412b0b0`; the module texts stay read either way).
+before `412b0b0`; the module texts stay read either way).  With `--kept`, every file of the
+applications is checked in one process and its answers saved; then, for each project file
+some answer depends on, it counts the share of the project's answers an edit of that file
+would leave standing (`knowledge/store.py` drops only the answers found by reading it).
 """
 from __future__ import annotations
 
@@ -93,6 +96,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--flake8", type=int, default=0, help="also time real flake8 processes on this many files")
     parser.add_argument("--server", type=int, default=0, help="also time the language server's checks of this many")
+    parser.add_argument("--kept", action="store_true", help="also count the answers an edit of one file keeps")
     args = parser.parse_args()
     from flake8_sqla_session.plugin import Plugin
     from flake8_sqla_session.settings import Settings
@@ -148,12 +152,50 @@ def main() -> int:
                 cached_wall = flake8_stdin(path, app, folder, args.rounds)
             cold_wall = flake8_stdin(path, app, "off", args.rounds)
             print(f"  {cold_wall:6.3f} {cached_wall:6.3f}  {path.relative_to(cache)}")
+    if args.kept:
+        kept_after_one_edit(dirs)
     if args.server:
         print(f"\n  language server, the file checked again (CPU, median of {args.rounds}): kept ms / forgotten ms")
         for _, _, _, path, app in worst[: args.server]:
             kept, forgotten = server_checks(path, app, args.rounds)
             print(f"  {kept * 1000:8.2f} {forgotten * 1000:8.2f}  {path.relative_to(cache)}")
     return 0
+
+
+def kept_after_one_edit(dirs: list[Path]) -> None:
+    import json
+
+    from flake8_sqla_session.plugin import Plugin
+
+    here = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="sqs-editor-kept-") as folder, cache_folder(folder):
+        forget_project_modules()
+        try:
+            for app in dirs:
+                os.chdir(app)  # as an editor's workspace
+                for path in apps.python_files(app):
+                    read = read_tree(path)
+                    if read is not None:
+                        for _ in Plugin(read[1], str(path), read[2]).run():
+                            pass
+        finally:
+            os.chdir(here)
+        save_projects()
+        forget_project_modules()
+        shares = []
+        for name in os.listdir(folder):
+            with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                data = json.load(handle)
+            sets = [set(indexes) for indexes in data["depsets"]]
+            used = [entry[1] for table in ("answers", "related") for entry in data[table].values()]
+            if len(used) < 50:
+                continue  # a project of a few files
+            for index in range(len(data["files"])):
+                dropped = sum(1 for used_set in used if index in sets[used_set] or -1 in sets[used_set])
+                shares.append(1 - dropped / len(used))
+    print(f"\n  answers an edit of one project file leaves standing, over {len(shares)} files some answer depends on: "
+          f"median {statistics.median(shares):.3f}, 10th percentile {percentile(shares, 0.1):.3f}, "
+          f"lowest {min(shares):.3f}")
 
 
 def server_checks(path: Path, app: Path, rounds: int) -> tuple[float, float]:
