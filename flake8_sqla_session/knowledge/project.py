@@ -495,9 +495,7 @@ def refresh_projects() -> None:
                 del _PROJECTS[key]
     for where in changed:
         del _STAMPS[where]
-    _ROOTS.clear()
-    for facts in (_realpath, _entries, _has_marker):
-        facts.known.clear()
+    _forget_folders()
 
 
 def forget_projects() -> None:
@@ -505,6 +503,11 @@ def forget_projects() -> None:
     project modules may have changed on disk: files are read again only if they changed
     (the parsed files stay, keyed on path, size and mtime), and the names are worked out anew."""
     _PROJECTS.clear()
+    _forget_folders()
+
+
+def _forget_folders() -> None:
+    """Forget what was found about folders: import roots, realpaths, listings, root markers."""
     _ROOTS.clear()
     for facts in (_realpath, _entries, _has_marker):
         facts.known.clear()
@@ -527,7 +530,7 @@ class Project:
         self._django_found = False
         # The files and folders read to find the answers (their stamps are saved with them).
         self._depends: set[str] = set()
-        # What each answer depends on ("app.db.engine", "app.db:engine", "related:<path>" -> the
+        # What each answer depends on ("app.db.engine", "app.db:engine", `store.related_key` -> the
         # project files read to find it; folders count for every answer), and the sets of the
         # answers being worked out, innermost last.
         # (Sorted tuples of strings: the collector of the process stops scanning them.)
@@ -545,6 +548,12 @@ class Project:
     def depends_on(self, path: str) -> bool:
         """Whether the answers depend on a file or folder."""
         return path in self._depends
+
+    def _read_from(self, path: str) -> None:
+        """A module file is read for the answer being worked out (if any): it depends on it."""
+        self._depends.add(path)
+        if self._frames:
+            self._frames[-1].add(path)
 
     def restore(self) -> None:
         """Take the answers a former process saved for this project, if nothing they depend on
@@ -757,9 +766,7 @@ class Project:
             return self._modules[path]
         from .module import ModuleKnowledge  # the layer below project lookups, built lazily
 
-        self._depends.add(path)
-        if self._frames:
-            self._frames[-1].add(path)
+        self._read_from(path)
         tree = read_module(path)
         knowledge = None if tree is None else ModuleKnowledge(tree, self.settings, path, self, module)
         self._modules[path] = knowledge
@@ -776,7 +783,7 @@ class Project:
         """
         if path in self._modules:
             return self._modules[path]
-        self._depends.add(path)
+        self._read_from(path)
         outline = outline_of(path)
         if light:
             binders = outline.binders.get(name, ()) if outline is not None else ()
@@ -945,15 +952,15 @@ class Project:
         """Whether a module's functions and values can be SQLAlchemy's: its text imports
         SQLAlchemy (or Django's settings), or a project name that is SQLAlchemy's
         (`uses_sqlalchemy_names`, asked of that module in turn)."""
-        key = "related:" + path
+        key = store.related_key(path)
         known = self._related.get(path)
         if known is not None:
             self._used(key)  # (still being worked out, if an import cycle led back to it)
             return known
         self._related[path] = False  # an import cycle adds nothing
-        self._depends.add(path)
-        self._frames.append({path})
+        self._frames.append(set())
         try:
+            self._read_from(path)
             source = _source(path)
             text = source.text if source is not None else None
             related = text is not None and (

@@ -123,6 +123,11 @@ def stamp_now(path: str, stamp: tuple[int, int]) -> tuple[int, int]:
 ANY = "*"  # what an answer cut short by a chain too long to follow depends on: any file
 
 
+def related_key(path: str) -> str:
+    """The key of "is the module at `path` related to SQLAlchemy" among the answers' dependencies."""
+    return "related:" + path
+
+
 class Saved:
     """The answers of a cache file that still hold: those none of whose files changed since."""
 
@@ -137,7 +142,7 @@ class Saved:
     ) -> None:
         self.answers = answers
         self.related = related
-        self.deps = deps  # answer key (or "related:<path>") -> the files it depends on
+        self.deps = deps  # answer key (or `related_key(path)`) -> the files it depends on
         self.stamps = stamps  # of the files and folders those answers depend on
 
 
@@ -171,16 +176,12 @@ def load(path: str) -> Optional[Saved]:
         answers: dict[str, Optional[Known]] = {}
         related: dict[str, bool] = {}
         deps: dict[str, tuple[str, ...]] = {}
-        for table, key_of in ((data["answers"], str), (data["related"], lambda where: "related:" + where)):
-            for key, (value, index) in table.items():
-                held_deps = depsets[index]
-                if held_deps is None:
-                    continue
-                if table is data["answers"]:
-                    answers[str(key)] = decode(value)
-                else:
-                    related[str(key)] = bool(value)
-                deps[key_of(key)] = held_deps
+        for key, (value, index) in data["answers"].items():
+            if depsets[index] is not None:
+                answers[str(key)], deps[str(key)] = decode(value), depsets[index]
+        for where, (flag, index) in data["related"].items():
+            if depsets[index] is not None:
+                related[str(where)], deps[related_key(str(where))] = bool(flag), depsets[index]
     except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
         return None
     return Saved(answers, related, deps, stamps)
@@ -205,13 +206,14 @@ def save(
                 answers[key], deps[key] = value, other.deps[key]
         for where, flag in other.related.items():
             if where not in related:
-                related[where], deps["related:" + where] = flag, other.deps["related:" + where]
+                related[where], deps[related_key(where)] = flag, other.deps[related_key(where)]
         for where, stamp in other.stamps.items():
             stamps.setdefault(where, stamp)
     folders = {where: list(stamp) for where, stamp in stamps.items() if stamp[0] == FOLDER}
     files: dict[str, int] = {}
     rows: list[list[object]] = []
-    depsets: dict[tuple[str, ...], int] = {}
+    depsets: dict[tuple[str, ...], int] = {}  # a set of files -> its index in `ordered`
+    ordered: list[list[int]] = []  # each set, as the indexes of its files in `rows`
 
     def depset(key: str) -> int:
         paths = deps.get(key, (ANY,))  # sorted
@@ -229,13 +231,12 @@ def save(
             ordered.append(indexes)
         return depsets[paths]
 
-    ordered: list[list[int]] = []
     data = {
         "format": FORMAT,
         "code": code_stamp(),
         "folders": folders,
         "answers": {key: [encode(value), depset(key)] for key, value in answers.items()},
-        "related": {where: [flag, depset("related:" + where)] for where, flag in related.items()},
+        "related": {where: [flag, depset(related_key(where))] for where, flag in related.items()},
         "files": rows,
         "depsets": ordered,
     }
@@ -287,5 +288,6 @@ def _prune(folder: str) -> None:
 
 
 __all__ = [
-    "ENVIRONMENT_DIR", "OFF", "Saved", "cache_file", "cache_folder", "folder_stamp", "load", "save", "stamp_now",
+    "ENVIRONMENT_DIR", "OFF", "Saved", "cache_file", "cache_folder", "folder_stamp", "load", "related_key", "save",
+    "stamp_now",
 ]
