@@ -4,16 +4,56 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Iterator, NamedTuple, Union
 
 import pytest
 
 from flake8_sqla_session.checker import check
+from flake8_sqla_session.knowledge import project as project_module
 from flake8_sqla_session.rules import RULES, Invalid, Rule, Valid
 from flake8_sqla_session.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+# ---- multi-module projects written by a test -----------------------------------------------
+
+DB = """\
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+engine = create_engine("mysql://db/app", pool_pre_ping=True)
+SessionLocal = sessionmaker(bind=engine)
+"""
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    """Write a project's files (dedented) under `root`."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+
+
+def project_codes(root: Path, name: str, settings: Settings | None = None) -> list[tuple[int, str]]:
+    """(line, code) of every finding in one file of a project, from the detection core."""
+    path = root / name
+    source = path.read_text()
+    findings = check(ast.parse(source), settings or Settings(), str(path), source)
+    return [(f.line, f.code) for f in findings]
+
+
+@pytest.fixture
+def fresh_project_caches(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The test's own per-process project caches, and a working directory outside every project."""
+    for cache in ("_PROJECTS", "_SOURCES", "_LATEST", "_STAMPS", "_ROOTS"):
+        monkeypatch.setattr(project_module, cache, {})
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    monkeypatch.chdir(outside)
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import textwrap
 import time
 from pathlib import Path
 
@@ -22,26 +21,12 @@ from flake8_sqla_session.knowledge.kinds import Kind, Maker
 from flake8_sqla_session.knowledge.project import Stats, refresh_projects
 from flake8_sqla_session.settings import Settings
 
-from conftest import flake8
+from conftest import DB, flake8, project_codes, write
 
-DB = """\
-from sqlalchemy import create_engine
-from sqlalchemy.orm import sessionmaker
-
-engine = create_engine("mysql://db/app", pool_pre_ping=True)
-SessionLocal = sessionmaker(bind=engine)
-"""
 WORKER = "from app.db import SessionLocal\n\nsession = SessionLocal()\n"
 # No SQLAlchemy import of its own: checked only because the project says what it imports.
 HELPERS = "from app.db import SessionLocal\n\n\ndef make():\n    return SessionLocal()\n"
 JOB = "from app.helpers import make\n\nsession = make()\n"
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
 
 
 def age(root: Path) -> None:
@@ -64,25 +49,13 @@ def new_process() -> None:
 
 
 def codes(root: Path, name: str, settings: Settings | None = None) -> list[tuple[int, str]]:
-    path = root / name
-    source = path.read_text()
-    findings = check(ast.parse(source), settings or Settings(), str(path), source)
+    found = project_codes(root, name, settings)
     for project in list(project_module._PROJECTS.values()):
         project.save(force=True)  # what the process does at its exit
-    return [(f.line, f.code) for f in findings]
+    return found
 
 
-@pytest.fixture(autouse=True)
-def fresh(monkeypatch, tmp_path):
-    monkeypatch.setattr(project_module, "_PROJECTS", {})
-    monkeypatch.setattr(project_module, "_SOURCES", {})
-    monkeypatch.setattr(project_module, "_LATEST", {})
-    monkeypatch.setattr(project_module, "_STAMPS", {})
-    monkeypatch.setattr(project_module, "_ROOTS", {})
-    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
-    outside = tmp_path / "elsewhere"
-    outside.mkdir()
-    monkeypatch.chdir(outside)
+pytestmark = pytest.mark.usefixtures("fresh_project_caches")
 
 
 @pytest.fixture

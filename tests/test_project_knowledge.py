@@ -6,52 +6,21 @@ tests pin each resolution rule on the smallest project that shows it.
 """
 from __future__ import annotations
 
-import ast
 import os
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from flake8_sqla_session.checker import check
 from flake8_sqla_session.knowledge import project as project_module
 from flake8_sqla_session.knowledge.kinds import Kind
 from flake8_sqla_session.knowledge.project import Stats, import_roots, project_for
 from flake8_sqla_session.settings import Settings
 
-DB = """\
-from sqlalchemy import create_engine
-from sqlalchemy.orm import sessionmaker
+from conftest import DB, write
+from conftest import project_codes as codes
 
-engine = create_engine("mysql://db/app", pool_pre_ping=True)
-SessionLocal = sessionmaker(bind=engine)
-"""
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-
-
-def codes(root: Path, name: str, settings: Settings | None = None) -> list[tuple[int, str]]:
-    path = root / name
-    source = path.read_text()
-    findings = check(ast.parse(source), settings or Settings(), str(path), source)
-    return [(f.line, f.code) for f in findings]
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches(monkeypatch, tmp_path):
-    """Each test its own project cache, and a working directory outside every project."""
-    monkeypatch.setattr(project_module, "_PROJECTS", {})
-    monkeypatch.setattr(project_module, "_SOURCES", {})
-    monkeypatch.setattr(project_module, "_ROOTS", {})
-    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
-    outside = tmp_path / "elsewhere"
-    outside.mkdir()
-    monkeypatch.chdir(outside)
+pytestmark = pytest.mark.usefixtures("fresh_project_caches")
 
 
 # ---- import roots ------------------------------------------------------------------------
