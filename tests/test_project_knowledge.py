@@ -168,6 +168,68 @@ def test_project_classes_are_told_apart_by_their_bases(tmp_path):
     assert codes(tmp_path, "app/use.py") == [(5, "SQS101")]
 
 
+def test_decorated_definitions_are_read_in_part_whatever_their_decorators(tmp_path):
+    """A decorator over several lines, or a comment between it and the `def` (privacyidea's
+    `@log_with(log)` then `# @cache...`), still names what the chunk defines: a project class is
+    told (its module read in part, not whole), and what is made of it is no session."""
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/cart.py": textwrap.dedent("""\
+            import dataclasses
+            from app.log import log_with
+
+            @dataclasses.dataclass(
+                frozen=True,  # a comment in the decorator
+            )
+            class CartSession:
+                def commit(self):
+                    pass
+
+            @log_with(log)
+            # @cache.memoize(10)
+            def get_cart():
+                return CartSession()
+            """),
+        "app/log.py": "def log_with(log):\n    return lambda f: f\n",
+        "app/use.py": textwrap.dedent("""\
+            from sqlalchemy.exc import SQLAlchemyError
+            from app.cart import CartSession
+
+            def f():
+                cart_session = CartSession()
+                try:
+                    cart_session.commit()
+                except SQLAlchemyError:
+                    pass
+            """),
+    })
+    outline = project_module.outline_of(str(tmp_path / "app/cart.py"))
+    assert outline is not None and {"CartSession", "get_cart"} <= set(outline.binders)
+    before = Stats.modules_read
+    assert codes(tmp_path, "app/use.py") == []  # a project class that is no session: quiet
+    assert Stats.modules_read == before  # no module read whole
+
+
+def test_the_text_tests_of_outlines_find_what_their_patterns_found():
+    """`_stands_alone` and `Outline.declared_global` replace a regular expression compiled for each
+    name; over every short text of a small alphabet, they answer as those patterns did."""
+    import itertools
+    import re
+
+    for length in range(7):
+        for letters in itertools.product("ab._ \né", repeat=length):
+            text = "".join(letters)
+            for name in ("a", "ab"):
+                assert project_module._stands_alone(text, name) == bool(
+                    re.search(rf"(?<![\w.]){re.escape(name)}\b", text)
+                ), (text, name)
+    module = "x = 1\ndef f():\n    global a, b_c  # d\n    a = 1\nclass C:\n  global\tz\nglobal_ = 2\n"
+    outline = project_module.Outline(module)
+    for name in ("a", "b_c", "d", "z", "b", "c", "x", "global_"):
+        pattern = rf"^[ \t]+global[ \t][^\n]*\b{re.escape(name)}\b"
+        assert outline.declared_global(name) == bool(re.search(pattern, module, re.MULTILINE)), name
+
+
 def test_django_settings_from_manage_py(tmp_path):
     write(tmp_path, {
         "manage.py": 'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "site.conf.prod")\n',

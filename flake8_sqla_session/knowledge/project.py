@@ -51,6 +51,9 @@ _IMPORT_STATEMENT = re.compile(
     re.MULTILINE,
 )
 _COMMENT = re.compile(r"#[^\n]*")
+_GLOBAL_LINE = re.compile(r"^[ \t]+global[ \t]([^\n]*)", re.MULTILINE)
+_WORD = re.compile(r"\w+")
+_CHAIN = re.compile(r"[\w.]+")
 _CONTINUATION_LINE = re.compile(r"\\ ?\n")  # after one_line_end
 _NOT_ROOTS = frozenset({"site-packages", "dist-packages"})
 
@@ -181,6 +184,7 @@ _TOP_LINE = re.compile(r"^(?!(?:else|elif|except|finally)\b)[A-Za-z_@]", re.MULT
 _DEFINES = re.compile(r"(?:async[ \t]+)?def[ \t]+(\w+)|class[ \t]+(\w+)")
 _ASSIGNS = re.compile(r"(\w+(?:[ \t]*,[ \t]*\w+)*)[ \t]*(?::[^=\n]*)?=(?!=)")
 _IMPORTS = re.compile(r"(?:from|import)[ \t]")
+_DECORATED = re.compile(r"^(?:async[ \t]+def|def|class)[ \t]", re.MULTILINE)
 
 
 class Outline:
@@ -197,7 +201,8 @@ class Outline:
     """
 
     __slots__ = (
-        "text", "chunks", "binders", "imports", "imported", "star_modules", "imports_sqlalchemy", "classes", "_parsed"
+        "text", "chunks", "binders", "imports", "imported", "star_modules", "imports_sqlalchemy", "classes", "_parsed",
+        "_globals",
     )
 
     def __init__(self, text: str) -> None:
@@ -222,9 +227,12 @@ class Outline:
         self.text = text
         self.classes: set[int] = set()
         for index, chunk in enumerate(self.chunks):
-            head = chunk.lstrip("@")
+            head = chunk
             if chunk.startswith("@"):
-                head = next((line for line in chunk.splitlines() if not line.startswith("@")), "")
+                # The definition below the decorators (which may run over several lines, with
+                # comments between them).
+                definition = _DECORATED.search(one_line_end(chunk))
+                head = chunk[definition.start():] if definition is not None else ""
             if _IMPORTS.match(head):
                 self.imports.append(index)
                 for statement in _import_statements(chunk):
@@ -239,22 +247,25 @@ class Outline:
                     name = name.strip()
                     self.binders[name] = (*self.binders.get(name, ()), index)
         self._parsed: dict[int, Optional[list[ast.stmt]]] = {}
+        self._globals: Optional[frozenset[str]] = None
 
     def binds_elsewhere(self, name: str) -> bool:
         """Whether `name` may be bound where no column-0 statement shows it: in a module-level
         block (`if`, `try`), or by `global name` in a function."""
         if name not in self.binders and name not in self.imported:
             # Anywhere the name stands on its own (not as `x.name`): a block may bind it there.
-            return re.search(rf"(?<![\w.]){re.escape(name)}\b", self.text) is not None
+            return _stands_alone(self.text, name)
         return self.declared_global(name)
 
     def declared_global(self, name: str) -> bool:
         """Whether some function declares `global name` (and may bind it where no outline looks)."""
-        return any(
-            re.search(rf"^[ \t]+global[ \t][^\n]*\b{re.escape(name)}\b", one_line_end(chunk), re.MULTILINE)
-            for index in range(len(self.chunks))
-            if "global" in (chunk := self.chunks[index])
-        )
+        if self._globals is None:
+            # The words of every indented `global` line of the statements, found once.
+            body = "".join(chunk for chunk in self.chunks if "global" in chunk)
+            self._globals = frozenset(
+                word for line in _GLOBAL_LINE.findall(one_line_end(body)) for word in _WORD.findall(line)
+            )
+        return name in self._globals
 
     def _add_imports(self, statement: re.Match[str]) -> None:
         """What one import statement binds, the way `Scope.bind_import` binds it from its tree."""
@@ -731,11 +742,13 @@ class Project:
         if prefix not in source:
             return False
         chains = set()
-        for match in re.finditer(re.escape(prefix) + r"([\w.]+)", source):
-            start = match.start()
-            if start and (source[start - 1].isalnum() or source[start - 1] in "_."):
-                continue  # `other_local.x`, `a.local.x`
-            chains.add(match.group(1).rstrip("."))
+        start = source.find(prefix)
+        while start >= 0:
+            chain = _CHAIN.match(source, start + len(prefix))
+            # Not `other_local.x`, `a.local.x`.
+            if chain is not None and not (start and (source[start - 1].isalnum() or source[start - 1] in "_.")):
+                chains.add(chain.group().rstrip("."))
+            start = source.find(prefix, start + 1)
         return any(sqlalchemy_kind(self._name_kind(f"{module}.{chain}")) for chain in chains)
 
     def _name_kind(self, absolute: str) -> Optional[Known]:
@@ -1034,6 +1047,21 @@ class Project:
                     if text and "DATABASES" in text:
                         found.add(module)
         return found.pop() if len(found) == 1 else None
+
+
+def _stands_alone(text: str, name: str) -> bool:
+    """Whether the identifier `name` is in `text` on its own: not inside a longer word, nor as
+    an attribute (`x.name`): what the pattern `(?<![\\w.])name\\b` finds, without compiling one
+    for each name."""
+    end = len(name)
+    found = text.find(name)
+    while found >= 0:
+        before = text[found - 1] if found else " "
+        after = text[found + end] if found + end < len(text) else " "
+        if not (before.isalnum() or before in "_.") and not (after.isalnum() or after == "_"):
+            return True
+        found = text.find(name, found + 1)
+    return False
 
 
 def _imports_sqlalchemy_text(text: str) -> bool:
