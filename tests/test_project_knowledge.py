@@ -230,6 +230,109 @@ def test_the_text_tests_of_outlines_find_what_their_patterns_found():
         assert outline.declared_global(name) == bool(re.search(pattern, module, re.MULTILINE)), name
 
 
+_IMPORT_SHAPES = """\
+from app.db \\
+    import SessionLocal
+from app.models.\\
+    user. tests import utils as user_utils
+from app.services import \\
+    (make_session, close_session,
+     other)
+from app.x import(y)
+from app.star import*
+import app.a, \\
+    app.b as b
+from . import sibling
+from .. import parent as p
+from .mod import (a,  # a comment
+                  b as c)
+
+def f():
+    from app.inner import deep
+"""
+
+
+def _imports_of_text(text: str) -> set[tuple[str, str, str]]:
+    found = set()
+    for statement in project_module._import_statements(text):
+        if statement.group("names") is not None:
+            module = project_module._statement_module(statement)
+            found |= {(module, name, alias) for name, alias in project_module._imported_names(statement.group("names"))}
+        else:
+            found |= {("", name, alias) for name, alias in project_module._imported_names(statement.group("modules"))}
+    return found
+
+
+def _imports_of_tree(text: str) -> set[tuple[str, str, str]]:
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            found |= {(module, alias.name, alias.asname or "") for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {("", alias.name, alias.asname or "") for alias in node.names}
+    return found
+
+
+@pytest.mark.parametrize("line_end", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_imports_are_read_from_the_text_as_python_reads_them(line_end):
+    """Backslash continuations anywhere in a `from` import (pgadmin's style: 372 imports of the
+    applications were missed or misread before), `import(`, `import*`, comments, relative levels."""
+    text = _IMPORT_SHAPES.replace("\n", line_end)
+    assert _imports_of_text(text) == _imports_of_tree(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def test_no_import_of_this_package_and_its_tests_is_missed_by_the_text():
+    """Real code that no test wrote for this: every import Python reads in this package's and its
+    tests' own modules is read from their text too (strings may hold more: never fewer)."""
+    here = Path(__file__).resolve().parent
+    files = [*sorted((here.parent / "flake8_sqla_session").rglob("*.py")), *sorted(here.rglob("*.py"))]
+    assert len(files) > 40
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+            expected = _imports_of_tree(text)
+        except (SyntaxError, ValueError):
+            continue  # the bad inputs of the tests (not UTF-8, binary, not Python)
+        assert expected <= _imports_of_text(text), path
+
+
+def test_outline_names_what_column_0_statements_bind():
+    """Chained assignments and annotations over several lines bind at column 0 too (zou's
+    `_OPS = _BYTES = None`, dstack's `mapping: Dict[` ... `] = {}`): a module that binds them is
+    read in part, not whole."""
+    text = textwrap.dedent("""\
+        VERSION = __version__ = "1.3.6"
+        _OPS = _BYTES = _DURATION = None
+        mapping: Dict[
+            str, int
+        ] = {}
+        a, b = c = 1, 2
+        handler = lambda x=1: x
+        total: int
+        try:
+            pass
+        except ImportError:
+            pass
+        """)
+    binders = set(project_module.Outline(text).binders)
+    assert {"VERSION", "__version__", "_OPS", "_BYTES", "_DURATION", "mapping", "a", "b", "c", "handler"} <= binders
+    assert not binders & {"x", "try", "total"}  # a lambda's default; a block; an annotation alone binds no value
+
+
+def test_a_factory_imported_over_continued_lines_is_known(tmp_path):
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/db.py": DB,
+        "app/worker.py": "from app.db \\\n    import SessionLocal\n\nsession = SessionLocal()\n",
+        "app/other.py": "from app.db import \\\n    (engine,\n     SessionLocal)\n\nsession = SessionLocal()\n",
+    })
+    assert codes(tmp_path, "app/worker.py") == [(4, "SQS101")]
+    assert codes(tmp_path, "app/other.py") == [(5, "SQS101")]
+
+
 def test_django_settings_from_manage_py(tmp_path):
     write(tmp_path, {
         "manage.py": 'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "site.conf.prod")\n',

@@ -44,10 +44,14 @@ _SQLALCHEMY_WORDS = ("sqlalchemy", "sqlmodel", "django.conf")  # one of them is 
 _SQLALCHEMY_TEXT = re.compile(
     r"^[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy|django\.conf)\b", re.MULTILINE
 )
-# An import statement at any indentation: `from .mod import (a, b as c)`, `import a.b as c, d`.
+# An import statement at any indentation: `from .mod import (a, b as c)`, `import a.b as c, d`,
+# with backslash continuations anywhere (`from a.b. \\` then `    c import d`; `from a import \\`
+# then `    (b, c)`).  The module's text is cleaned by `_statement_module`.
 _IMPORT_STATEMENT = re.compile(
-    r"^[ \t]*(?:from[ \t]+(?P<dots>\.*)[ \t]*(?P<module>[\w.]*)[ \t]+import[ \t]+"
-    r"(?P<names>\([^)]*\)|[^\\\n#;]*(?:\\ ?\n[^\\\n#;]*)*)|import[ \t]+(?P<modules>[^\n#;]+))",
+    r"^[ \t]*(?:from[ \t]+(?P<dots>\.*)[ \t]*(?P<module>[\w.]*(?:(?:[ \t]*\\ ?\n[ \t]*|(?<=\.)[ \t]+)[\w.]+)*)"
+    r"(?:[ \t]+|[ \t]*\\ ?\n[ \t]*)import(?:[ \t]*\\ ?\n)?[ \t]*"
+    r"(?P<names>\([^)]*\)|[^\\\n#;]*(?:\\ ?\n[^\\\n#;]*)*)"
+    r"|import[ \t]+(?P<modules>[^\\\n#;]*(?:\\ ?\n[^\\\n#;]*)*))",
     re.MULTILINE,
 )
 _COMMENT = re.compile(r"#[^\n]*")
@@ -182,7 +186,9 @@ def _parse(text: str, path: str) -> Optional[ast.Module]:
 # (`else:`, `except ...:`).
 _TOP_LINE = re.compile(r"^(?!(?:else|elif|except|finally)\b)[A-Za-z_@]", re.MULTILINE)
 _DEFINES = re.compile(r"(?:async[ \t]+)?def[ \t]+(\w+)|class[ \t]+(\w+)")
-_ASSIGNS = re.compile(r"(\w+(?:[ \t]*,[ \t]*\w+)*)[ \t]*(?::[^=\n]*)?=(?!=)")
+# `a = `, `a, b = `, `a: T = ` (an annotation may go on over lines: `a: Dict[` ... `] = {}`);
+# a chained `a = b = value` matches once for each target.
+_ASSIGNS = re.compile(r"""(\w+(?:[ \t]*,[ \t]*\w+)*)[ \t]*(?::[ \t]*[\w"'(\[][^=\n]*(?:\n[^=\n]*)*?)?=(?!=)[ \t]*""")
 _IMPORTS = re.compile(r"(?:from|import)[ \t]")
 _DECORATED = re.compile(r"^(?:async[ \t]+def|def|class)[ \t]", re.MULTILINE)
 
@@ -238,16 +244,23 @@ class Outline:
                 for statement in _import_statements(chunk):
                     self._add_imports(statement)
                 continue
-            match = _DEFINES.match(head) or _ASSIGNS.match(head)
-            if match and match.re is _DEFINES and match.group(2):
-                self.classes.add(index)
-            if match:
-                names = (match.group(1) or match.group(2) or "") if match.re is _DEFINES else match.group(1)
-                for name in names.split(","):
-                    name = name.strip()
-                    self.binders[name] = (*self.binders.get(name, ()), index)
+            match = _DEFINES.match(head)
+            if match is not None:
+                if match.group(2):
+                    self.classes.add(index)
+                self._bind(match.group(1) or match.group(2) or "", index)
+                continue
+            match = _ASSIGNS.match(head)
+            while match is not None:  # each target of `a = b = value`
+                self._bind(match.group(1), index)
+                match = _ASSIGNS.match(head, match.end())
         self._parsed: dict[int, Optional[list[ast.stmt]]] = {}
         self._globals: Optional[frozenset[str]] = None
+
+    def _bind(self, names: str, index: int) -> None:
+        for name in names.split(","):
+            name = name.strip()
+            self.binders[name] = (*self.binders.get(name, ()), index)
 
     def binds_elsewhere(self, name: str) -> bool:
         """Whether `name` may be bound where no column-0 statement shows it: in a module-level
@@ -271,7 +284,7 @@ class Outline:
         """What one import statement binds, the way `Scope.bind_import` binds it from its tree."""
         imported = self.imported
         if statement.group("names") is not None:
-            module = statement.group("dots") + statement.group("module")
+            module = _statement_module(statement)
             if not statement.group("dots") and module.partition(".")[0] in SA_ROOTS:
                 self.imports_sqlalchemy = True
             prefix = module if module.endswith(".") else module + "."
@@ -699,8 +712,8 @@ class Project:
     def _uses_names(self, source: str, module_name: str, is_package: bool) -> bool:
         for match in _import_statements(source):
             if match.group("names") is not None:
-                dots, module = match.group("dots"), match.group("module")
-                absolute = _absolute_name(dots + module, module_name, is_package) if dots + module else None
+                dots, module = match.group("dots"), _statement_module(match)
+                absolute = _absolute_name(module, module_name, is_package) if module else None
                 if absolute is None:
                     if dots:
                         return True  # a relative import that cannot be placed: cannot tell
@@ -1083,12 +1096,23 @@ def _import_statements(source: str) -> Iterator[re.Match[str]]:
         found = source.find("import", position)
         if found < 0:
             return
-        match = _IMPORT_STATEMENT.match(source, source.rfind("\n", 0, found) + 1)
+        start = source.rfind("\n", 0, found) + 1
+        while start > 1 and source.endswith(("\\\n", "\\ \n"), 0, start):
+            start = source.rfind("\n", 0, start - 1) + 1  # the line goes on the one above: start there
+        match = _IMPORT_STATEMENT.match(source, start)
         if match is not None and match.end() > found:
             yield match
             position = match.end()
         else:
             position = found + 6
+
+
+def _statement_module(statement: re.Match[str]) -> str:
+    """The dots and module of a `from` import, without its line continuations (`.a.b`)."""
+    module = statement.group("module")
+    if "\\" in module:
+        module = "".join(module.replace("\\", " ").split())
+    return statement.group("dots") + module
 
 
 def _imported_names(text: str) -> list[tuple[str, str]]:
