@@ -244,8 +244,11 @@ import app.a, \\
     app.b as b
 from . import sibling
 from .. import parent as p
-from .mod import (a,  # a comment
+from .mod import (a,  # a comment (with parentheses)
                   b as c)
+from . import importer, models
+from .. import imports
+from .importer import x
 
 def f():
     from app.inner import deep
@@ -318,6 +321,9 @@ def test_outline_names_what_column_0_statements_bind():
             pass
         """)
     binders = set(project_module.Outline(text).binders)
+    docstring = '"""\nCreated in 2013\n\n@author: someone\n"""\n\nimport logging\n\nlog = logging.getLogger()\n'
+    assert "log" in project_module.Outline(docstring).binders  # "@author" in a docstring is no decorator
+    assert project_module.Outline(docstring).imported == {"logging": ("logging",)}
     assert {"VERSION", "__version__", "_OPS", "_BYTES", "_DURATION", "mapping", "a", "b", "c", "handler"} <= binders
     assert not binders & {"x", "try", "total"}  # a lambda's default; a block; an annotation alone binds no value
 

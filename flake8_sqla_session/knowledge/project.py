@@ -48,9 +48,9 @@ _SQLALCHEMY_TEXT = re.compile(
 # with backslash continuations anywhere (`from a.b. \\` then `    c import d`; `from a import \\`
 # then `    (b, c)`).  The module's text is cleaned by `_statement_module`.
 _IMPORT_STATEMENT = re.compile(
-    r"^[ \t]*(?:from[ \t]+(?P<dots>\.*)[ \t]*(?P<module>[\w.]*(?:(?:[ \t]*\\ ?\n[ \t]*|(?<=\.)[ \t]+)[\w.]+)*)"
-    r"(?:[ \t]+|[ \t]*\\ ?\n[ \t]*)import(?:[ \t]*\\ ?\n)?[ \t]*"
-    r"(?P<names>\([^)]*\)|[^\\\n#;]*(?:\\ ?\n[^\\\n#;]*)*)"
+    r"^[ \t]*(?:from[ \t]+(?P<dots>\.*)[ \t]*(?P<module>[\w.]*(?:(?:[ \t]*\\ ?\n[ \t]*|(?<=\w\.)[ \t]+)[\w.]+)*)"
+    r"(?:[ \t]+|[ \t]*\\ ?\n[ \t]*)import(?![\w.])(?:[ \t]*\\ ?\n)?[ \t]*"
+    r"(?P<names>\((?:[^)#]|#[^\n]*(?![^\n]))*\)|[^\\\n#;]*(?:\\ ?\n[^\\\n#;]*)*)"
     r"|import[ \t]+(?P<modules>[^\\\n#;]*(?:\\ ?\n[^\\\n#;]*)*))",
     re.MULTILINE,
 )
@@ -214,10 +214,13 @@ class Outline:
     def __init__(self, text: str) -> None:
         starts: list[int] = []
         decorated = False
-        for top in _TOP_LINE.finditer(one_line_end(text)):  # the lines that start a statement at column 0
-            if not decorated:
+        lines = one_line_end(text)
+        for top in _TOP_LINE.finditer(lines):  # the lines that start a statement at column 0
+            # A decorator's statement goes on below it, up to its `def` or `class` (a line of a
+            # docstring that starts with "@" is followed by something else).
+            if not decorated or not (top.group() == "@" or _DECORATED.match(lines, top.start())):
                 starts.append(top.start())
-            decorated = top.group() == "@"  # a decorator's statement goes on below it
+            decorated = top.group() == "@"
         self.chunks = [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)])]
         # name -> the chunks that bind it (tuples: a list each would be one more object for
         # every full garbage collection of the process to scan)
