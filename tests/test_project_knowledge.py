@@ -627,6 +627,30 @@ def test_a_name_imported_then_rebound_at_column_0_is_not_the_import_alone(tmp_pa
     assert codes(tmp_path, "app/use.py") == []
 
 
+def test_modules_read_in_part_are_freed_when_released_without_the_collector(tmp_path):
+    """A module read in part binds its names through a loader that refers back to it: released
+    as is, each would wait for flake8's garbage collector (which then scans them all)."""
+    import gc
+    import weakref
+
+    files = {"app/__init__.py": ""}
+    for index in range(12):
+        files[f"app/m{index}.py"] = DB + f"S{index} = SessionLocal\n"
+    files["app/use.py"] = "".join(f"from app.m{i} import S{i}\n" for i in range(12)) + "s = S0()\n"
+    write(tmp_path, files)
+    project = project_for(str(tmp_path / "app/use.py"), Settings())
+    gc.disable()
+    try:
+        for index in range(12):
+            project.lookup_absolute(f"app.m{index}.S{index}")
+        kept = [weakref.ref(knowledge) for knowledge in project._partial.values()]
+        assert len(kept) > project_module.KEPT_PARTS
+        project.release()
+        assert [ref for ref in kept if ref() is not None] == []
+    finally:
+        gc.enable()
+
+
 def test_the_trees_of_project_modules_are_not_kept_past_a_few(tmp_path):
     """Kept for the process, they would be scanned by every full garbage collection of flake8's
     process; what they told is kept, and another name of a module is read again when asked."""

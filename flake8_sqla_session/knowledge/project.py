@@ -638,6 +638,8 @@ class Project:
             return  # a few modules read in part: worth keeping for the next files
         for path in (*self._modules, *self._partial):
             _release_source(path)
+        for knowledge in self._partial.values():
+            knowledge.module.loader = None  # it refers back to its knowledge: freed now, not by the collector
         self._modules.clear()
         self._partial.clear()
 
