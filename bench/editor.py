@@ -44,7 +44,7 @@ sys.path.insert(0, str(HERE))
 
 import apps  # noqa: E402  (bench/apps.py, beside this file)
 from bench import (  # noqa: E402
-    CACHE_ENVIRONMENT, cache_folder, forget_project_modules, read_tree, save_projects
+    CACHE_ENVIRONMENT, byte_compile_package, cache_folder, forget_project_modules, read_tree, save_projects
 )
 
 
@@ -145,6 +145,7 @@ def main() -> int:
     for cold_t, cached_t, parse_t, path, app in worst[:10]:
         print(f"  {cold_t * 1000:8.1f} {cached_t * 1000:8.2f} {parse_t * 1000:7.2f}  {path.relative_to(cache)}")
     if args.flake8:
+        byte_compile_package()
         print(f"\n  real flake8 --select=SQS on stdin (wall, median of {args.rounds}): no cache s / cached s")
         for cold_t, _, _, path, app in worst[: args.flake8]:
             with tempfile.TemporaryDirectory(prefix="sqs-editor-flake8-") as folder:
