@@ -6,6 +6,7 @@ tests pin each resolution rule on the smallest project that shows it.
 """
 from __future__ import annotations
 
+import functools
 import os
 import textwrap
 from pathlib import Path
@@ -255,28 +256,26 @@ def f():
 """
 
 
+@functools.lru_cache(maxsize=None)
+def _text_vs_ast():  # bench/text_vs_ast.py: what is read from text, and what from the tree
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "text_vs_ast.py"
+    spec = importlib.util.spec_from_file_location("sqs_text_vs_ast", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _imports_of_text(text: str) -> set[tuple[str, str, str]]:
-    found = set()
-    for statement in project_module._import_statements(text):
-        if statement.group("names") is not None:
-            module = project_module._statement_module(statement)
-            found |= {(module, name, alias) for name, alias in project_module._imported_names(statement.group("names"))}
-        else:
-            found |= {("", name, alias) for name, alias in project_module._imported_names(statement.group("modules"))}
-    return found
+    return _text_vs_ast().text_imports(text)
 
 
 def _imports_of_tree(text: str) -> set[tuple[str, str, str]]:
     import ast
 
-    found = set()
-    for node in ast.walk(ast.parse(text)):
-        if isinstance(node, ast.ImportFrom):
-            module = "." * node.level + (node.module or "")
-            found |= {(module, alias.name, alias.asname or "") for alias in node.names}
-        elif isinstance(node, ast.Import):
-            found |= {("", alias.name, alias.asname or "") for alias in node.names}
-    return found
+    return _text_vs_ast().tree_imports(ast.parse(text))
 
 
 @pytest.mark.parametrize("line_end", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
