@@ -240,6 +240,7 @@ from app.services import \\
     (make_session, close_session,
      other)
 from app.x import(y)
+from app.spaced. module import z
 from app.star import*
 import app.a, \\
     app.b as b

@@ -1113,9 +1113,9 @@ def _import_statements(source: str) -> Iterator[re.Match[str]]:
 
 
 def _statement_module(statement: re.Match[str]) -> str:
-    """The dots and module of a `from` import, without its line continuations (`.a.b`)."""
+    """The dots and module of a `from` import, without its line continuations and spaces (`.a.b`)."""
     module = statement.group("module")
-    if "\\" in module:
+    if "\\" in module or " " in module or "\t" in module:
         module = "".join(module.replace("\\", " ").split())
     return statement.group("dots") + module
 
