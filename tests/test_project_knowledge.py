@@ -326,6 +326,9 @@ def test_outline_names_what_column_0_statements_bind():
     assert project_module.Outline(docstring).imported == {"logging": ("logging",)}
     assert {"VERSION", "__version__", "_OPS", "_BYTES", "_DURATION", "mapping", "a", "b", "c", "handler"} <= binders
     assert not binders & {"x", "try", "total"}  # a lambda's default; a block; an annotation alone binds no value
+    again = project_module.Outline("x = x = 1\nx = 2\nfrom m import x\nfrom n import x as x\n")
+    assert again.binders["x"] == (0, 1)  # each chunk once, in order
+    assert again.imported["x"] == ("m.x", "n.x")
 
 
 def test_a_factory_imported_over_continued_lines_is_known(tmp_path):

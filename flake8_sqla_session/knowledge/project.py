@@ -222,15 +222,15 @@ class Outline:
                 starts.append(top.start())
             decorated = top.group() == "@"
         self.chunks = [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)])]
-        # name -> the chunks that bind it (tuples: a list each would be one more object for
-        # every full garbage collection of the process to scan)
-        self.binders: dict[str, tuple[int, ...]] = {}
+        # name -> the chunks that bind it (tuples once built: a list each would be one more
+        # object for every full garbage collection of the process to scan)
+        binders: dict[str, list[int]] = {}
         self.imports: list[int] = []
         # What the column-0 imports bind, read from their text: name -> the dotted names it is
         # bound to (`from .db import engine as e`: "e" -> (".db.engine",)), and the modules of
         # `from module import *`.  Bindings are made from these when a name is asked for, so a
         # module read in part costs no parse of its imports.
-        self.imported: dict[str, tuple[str, ...]] = {}
+        imported: dict[str, list[str]] = {}
         self.star_modules: list[str] = []
         self.imports_sqlalchemy = False
         self.text = text
@@ -245,25 +245,22 @@ class Outline:
             if _IMPORTS.match(head):
                 self.imports.append(index)
                 for statement in _import_statements(chunk):
-                    self._add_imports(statement)
+                    self._add_imports(statement, imported)
                 continue
             match = _DEFINES.match(head)
             if match is not None:
                 if match.group(2):
                     self.classes.add(index)
-                self._bind(match.group(1) or match.group(2) or "", index)
+                _bind(binders, match.group(1) or match.group(2) or "", index)
                 continue
             match = _ASSIGNS.match(head)
             while match is not None:  # each target of `a = b = value`
-                self._bind(match.group(1), index)
+                _bind(binders, match.group(1), index)
                 match = _ASSIGNS.match(head, match.end())
+        self.binders = {name: tuple(indexes) for name, indexes in binders.items()}
+        self.imported = {name: tuple(values) for name, values in imported.items()}
         self._parsed: dict[int, Optional[list[ast.stmt]]] = {}
         self._globals: Optional[frozenset[str]] = None
-
-    def _bind(self, names: str, index: int) -> None:
-        for name in names.split(","):
-            name = name.strip()
-            self.binders[name] = (*self.binders.get(name, ()), index)
 
     def binds_elsewhere(self, name: str) -> bool:
         """Whether `name` may be bound where no column-0 statement shows it: in a module-level
@@ -283,9 +280,8 @@ class Outline:
             )
         return name in self._globals
 
-    def _add_imports(self, statement: re.Match[str]) -> None:
+    def _add_imports(self, statement: re.Match[str], imported: dict[str, list[str]]) -> None:
         """What one import statement binds, the way `Scope.bind_import` binds it from its tree."""
-        imported = self.imported
         if statement.group("names") is not None:
             module = _statement_module(statement)
             if not statement.group("dots") and module.partition(".")[0] in SA_ROOTS:
@@ -296,13 +292,13 @@ class Outline:
                     self.star_modules.append(module)
                 else:
                     local = alias or name
-                    imported[local] = (*imported.get(local, ()), prefix + name)
+                    imported.setdefault(local, []).append(prefix + name)
             return
         for name, alias in _imported_names(statement.group("modules")):
             if name.partition(".")[0] in SA_ROOTS:
                 self.imports_sqlalchemy = True
             local, value = (alias, name) if alias else (name.partition(".")[0],) * 2
-            imported[local] = (*imported.get(local, ()), value)
+            imported.setdefault(local, []).append(value)
 
     def release(self) -> None:
         """Forget the statements parsed so far."""
@@ -322,6 +318,14 @@ class Outline:
                     continue
             self._parsed[index] = parsed
         return self._parsed[index]
+
+
+def _bind(binders: dict[str, list[int]], names: str, index: int) -> None:
+    """Note that the chunk `index` binds each of `a, b` (once: `a = a = 1` binds `a` once)."""
+    for name in names.split(","):
+        found = binders.setdefault(name.strip(), [])
+        if not found or found[-1] != index:
+            found.append(index)
 
 
 def _class_header(chunk: str) -> Optional[str]:
