@@ -166,6 +166,7 @@ def main() -> int:
 def kept_after_one_edit(dirs: list[Path]) -> None:
     import json
 
+    from flake8_sqla_session.knowledge.store import ANY_INDEX
     from flake8_sqla_session.plugin import Plugin
 
     here = os.getcwd()
@@ -192,7 +193,7 @@ def kept_after_one_edit(dirs: list[Path]) -> None:
             if len(used) < 50:
                 continue  # a project of a few files
             for index in range(len(data["files"])):
-                dropped = sum(1 for used_set in used if index in sets[used_set] or -1 in sets[used_set])
+                dropped = sum(1 for used_set in used if index in sets[used_set] or ANY_INDEX in sets[used_set])
                 shares.append(1 - dropped / len(used))
     print(f"\n  answers an edit of one project file leaves standing, over {len(shares)} files some answer depends on: "
           f"median {statistics.median(shares):.3f}, 10th percentile {percentile(shares, 0.1):.3f}, "

@@ -767,8 +767,7 @@ class Project:
         start = source.find(prefix)
         while start >= 0:
             chain = _CHAIN.match(source, start + len(prefix))
-            # Not `other_local.x`, `a.local.x`.
-            if chain is not None and not (start and (source[start - 1].isalnum() or source[start - 1] in "_.")):
+            if chain is not None and not _goes_on_from(source, start):  # not `other_local.x`, `a.local.x`
                 chains.add(chain.group().rstrip("."))
             start = source.find(prefix, start + 1)
         return any(sqlalchemy_kind(self._name_kind(f"{module}.{chain}")) for chain in chains)
@@ -1078,12 +1077,17 @@ def _stands_alone(text: str, name: str) -> bool:
     end = len(name)
     found = text.find(name)
     while found >= 0:
-        before = text[found - 1] if found else " "
         after = text[found + end] if found + end < len(text) else " "
-        if not (before.isalnum() or before in "_.") and not (after.isalnum() or after == "_"):
+        if not _goes_on_from(text, found) and not (after.isalnum() or after == "_"):
             return True
         found = text.find(name, found + 1)
     return False
+
+
+def _goes_on_from(text: str, position: int) -> bool:
+    """Whether what starts at `position` goes on from a word or an attribute before it (`xname`,
+    `x.name`): the character before it is a word character or a dot."""
+    return position > 0 and (text[position - 1].isalnum() or text[position - 1] in "_.")
 
 
 def _imports_sqlalchemy_text(text: str) -> bool:

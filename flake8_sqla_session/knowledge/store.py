@@ -121,6 +121,7 @@ def stamp_now(path: str, stamp: tuple[int, int]) -> tuple[int, int]:
 
 
 ANY = "*"  # what an answer cut short by a chain too long to follow depends on: any file
+ANY_INDEX = -1  # how a set of files on disk names `ANY`
 
 
 def related_key(path: str) -> str:
@@ -171,7 +172,7 @@ def load(path: str) -> Optional[Saved]:
         changed = None in files
         depsets: list[Optional[tuple[str, ...]]] = []  # None: some file changed
         for indexes in data["depsets"]:
-            paths = [ANY if index == -1 else files[index] for index in indexes]
+            paths = [ANY if index == ANY_INDEX else files[index] for index in indexes]
             depsets.append(None if None in paths or (changed and ANY in paths) else tuple(cast(list[str], paths)))
         answers: dict[str, Optional[Known]] = {}
         related: dict[str, bool] = {}
@@ -221,7 +222,7 @@ def save(
             indexes = []
             for where in paths:
                 if where == ANY:
-                    indexes.append(-1)
+                    indexes.append(ANY_INDEX)
                     continue
                 if where not in files:
                     files[where] = len(rows)
