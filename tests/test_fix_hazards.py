@@ -301,6 +301,18 @@ def test_point06_stdin_honours_the_coding_cookie(tmp_path: Path) -> None:
     assert fixed.stdout == ("# -*- coding: latin-1 -*-\n# café\n" + ENGINE_FIXED).encode("latin-1")
 
 
+def test_point06_a_cookie_in_a_file_whose_lines_end_with_cr_alone(tmp_path: Path) -> None:
+    # Python honours this cookie; tokenize.detect_encoding, reading up to "\n", does not (the
+    # whole file is one line to it), and the fixer refused the file: "cannot decode".
+    data = LATIN.replace("\n", "\r").encode("latin-1")
+    (tmp_path / "m.py").write_bytes(data)
+    fixed = run("--fix", "m.py", cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stderr
+    assert (tmp_path / "m.py").read_bytes() == LATIN.replace(ENGINE, ENGINE_FIXED).replace("\n", "\r").encode(
+        "latin-1"
+    )
+
+
 def test_point06_stdin_honours_the_bom(tmp_path: Path) -> None:
     data = b"\xef\xbb\xbf" + ENGINE.replace("\n", "\r\n").encode()
     report = run("-", cwd=tmp_path, stdin=data)

@@ -132,7 +132,7 @@ def test_opt_in_codes_are_default_ignored():
 
 PACKAGE = Path(__file__).resolve().parent.parent / "flake8_sqla_session"
 # From the bottom: what a name is, what the rules ask about a module, the rules, the runner.
-LAYERS = {"settings": 0, "finding": 0, "knowledge": 1, "context": 2, "rules": 3, "checker": 4}
+LAYERS = {"decoding": 0, "settings": 0, "finding": 0, "knowledge": 1, "context": 2, "rules": 3, "checker": 4}
 
 
 def _imports(path: Path) -> list[str]:

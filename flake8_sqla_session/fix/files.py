@@ -26,12 +26,12 @@ and writes into it after step 4; its write lands in the old, unlinked copy.
 from __future__ import annotations
 
 import errno
-import io
 import os
 import stat
 import tempfile
-import tokenize
 from dataclasses import dataclass
+
+from ..decoding import python_encoding
 
 
 class FileError(Exception):
@@ -57,11 +57,8 @@ def decode_source(data: bytes) -> tuple[str, str]:
     """
     hint = "; add a coding cookie (# -*- coding: latin-1 -*-) or save it as UTF-8"
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as exc:
-        # detect_encoding already tried UTF-8 on the first lines, or found a bad cookie.
-        if "encoding declaration" in str(exc) and b"coding" not in data[:400]:
-            raise FileError(f"cannot decode as utf-8 (no coding cookie){hint}") from None
+        encoding = python_encoding(data)
+    except SyntaxError as exc:  # a cookie Python rejects
         raise FileError(f"cannot decode: {exc}") from None
     try:
         return data.decode(encoding), encoding

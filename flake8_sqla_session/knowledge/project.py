@@ -22,9 +22,9 @@ import re
 import stat
 import sysconfig
 import time
-import tokenize
 from typing import TYPE_CHECKING, Callable, Generic, Iterator, Optional, TypeVar
 
+from ..decoding import decode_python
 from ..settings import Settings
 from . import store
 from .kinds import Kind, Known, Maker
@@ -163,15 +163,9 @@ def _read_text(path: str) -> Optional[str]:
             data = handle.read(MAX_MODULE_BYTES + 1)
         if len(data) > MAX_MODULE_BYTES or b"\0" in data:
             return None
-        second_line_end = data.find(b"\n", data.find(b"\n") + 1)
-        if b"coding" in data[: second_line_end if second_line_end >= 0 else len(data)]:
-            encoding, _ = tokenize.detect_encoding(iter(data.splitlines(keepends=True)).__next__)
-        else:
-            encoding = "utf-8"  # no cookie in the first two lines: Python's default (a BOM is removed below)
-        text = data.decode(encoding)
-    except (OSError, SyntaxError, ValueError, UnicodeDecodeError, LookupError):
+        return decode_python(data)[0]
+    except (OSError, SyntaxError, ValueError, LookupError):  # UnicodeDecodeError is a ValueError
         return None
-    return text[1:] if text.startswith("\ufeff") else text
 
 
 def _parse(text: str, path: str) -> Optional[ast.Module]:
