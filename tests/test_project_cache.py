@@ -398,6 +398,75 @@ def test_answers_of_an_import_cycle_depend_on_every_module_of_it(project, head):
     assert codes(project, "app/use_x.py") == [(4 if head else 3, "SQS101")]
 
 
+def _reached(deps: dict[str, tuple[str, ...]], key: str) -> tuple[str, ...]:
+    """Every file an answer depends on, through the answers it names ("@key"): a plain walk."""
+    files, seen, todo = set(), {key}, [key]
+    while todo:
+        for dep in deps.get(todo.pop(), (project_module._ANY,)):
+            if not dep.startswith("@"):
+                files.add(dep)
+            elif dep[1:] not in seen:
+                seen.add(dep[1:])
+                todo.append(dep[1:])
+    return tuple(sorted(files))
+
+
+def _closing(deps: dict[str, tuple[str, ...]], saves: int = 1) -> tuple[dict[str, tuple[str, ...]], int]:
+    """`Project._closed_deps` over made-up answers (a save after each of `saves` slices of
+    them, as a long run saves every few seconds), and the steps it took.  A slice holds every
+    answer its answers name: an answer named while it was worked out is found before the save."""
+    running = project_module.Project((), Settings())
+    keys = sorted(deps)
+    before = Stats.closing_steps
+    closed: dict[str, tuple[str, ...]] = {}
+    for part in range(1, saves + 1):
+        found = set(keys[: len(keys) * part // saves])
+        todo = list(found)
+        while todo:
+            for dep in deps[todo.pop()]:
+                if dep.startswith("@") and dep[1:] in deps and dep[1:] not in found:
+                    found.add(dep[1:])
+                    todo.append(dep[1:])
+        for key in sorted(found):
+            running._deps[key] = tuple(sorted(deps[key]))
+            if any(dep.startswith("@") for dep in deps[key]):
+                running._open.add(key)
+        closed = running._closed_deps()
+    return closed, Stats.closing_steps - before
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_answers_of_import_cycles_depend_on_every_file_they_reach(seed):
+    """Answers that name each other (import cycles, chains of them, answers never found) get
+    all the files they reach, as a plain walk from each finds them; saved once, or in parts."""
+    import random
+
+    chance = random.Random(seed)
+    keys = [f"m{index}:x" for index in range(chance.randint(1, 40))]
+    deps = {}
+    for key in keys:
+        named = chance.sample(keys + ["gone:x"], chance.randint(0, 3))  # "gone:x" was never found
+        deps[key] = tuple({f"/p/f{chance.randint(0, 30)}.py" for _ in range(chance.randint(0, 2))}) + tuple(
+            "@" + other for other in named
+        )
+    for saves in (1, 3):
+        closed, _ = _closing(deps, saves)
+        for key in keys:
+            assert closed[key] == _reached(deps, key), (key, saves)
+
+
+def test_closing_a_big_import_cycle_costs_linear_steps():
+    """A ring of n answers, each naming the next: walking it from each answer anew cost n * n
+    steps (a second of a first run's save over the application corpus); one pass costs ~n."""
+    def ring(n: int) -> dict[str, tuple[str, ...]]:
+        return {f"m{i}:x": (f"/p/m{i}.py", f"@m{(i + 1) % n}:x") for i in range(n)}
+
+    small, small_steps = _closing(ring(50))
+    big, big_steps = _closing(ring(400))
+    assert len(set(big.values())) == 1 and len(next(iter(big.values()))) == 400
+    assert big_steps <= 8 * small_steps + 10
+
+
 def test_the_language_server_keeps_the_answers_an_edit_does_not_touch(project):
     """With the cache on, a project one of whose modules changed is saved and forgotten; the
     next check takes back what did not depend on that module."""
