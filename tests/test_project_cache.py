@@ -446,7 +446,9 @@ def test_the_answers_of_import_cycles_depend_on_every_file_they_reach(seed):
     deps = {}
     for key in keys:
         named = chance.sample(keys + ["gone:x"], chance.randint(0, 3))  # "gone:x" was never found
-        deps[key] = tuple({f"/p/f{chance.randint(0, 30)}.py" for _ in range(chance.randint(0, 2))}) + tuple(
+        # POSIX paths sort before the "@key" names, Windows paths after them.
+        files = {chance.choice(("/p/f{}.py", "C:\\p\\f{}.py")).format(chance.randint(0, 30)) for _ in range(3)}
+        deps[key] = tuple(chance.sample(sorted(files), chance.randint(0, len(files)))) + tuple(
             "@" + other for other in named
         )
     for saves in (1, 3):

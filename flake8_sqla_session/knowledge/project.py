@@ -973,12 +973,18 @@ class Project:
         grouped: set[str] = set()  # the same, as a set
         position: dict[str, int] = {}  # where each key went on `group`
 
+        def names(found: tuple[str, ...]) -> tuple[int, int]:
+            """Where the "@key" entries of sorted dependencies are: together, found by bisection
+            (a few among the hundreds of files an answer may depend on)."""
+            return bisect.bisect_left(found, "@"), bisect.bisect_left(found, "A")  # "A" follows "@"
+
         def named(key: str) -> Iterator[str]:
             """The open answers that `key` names, not closed yet."""
-            Stats.closing_steps += 1
-            for dep in deps.get(key, ()):
+            found = deps.get(key, ())
+            first, end = names(found)
+            for dep in found[first:end]:
                 Stats.closing_steps += 1
-                if dep.startswith("@") and dep[1:] in self._open and dep[1:] not in closed:
+                if dep[1:] in self._open and dep[1:] not in closed:
                     yield dep[1:]
 
         for start in keys:
@@ -1013,11 +1019,13 @@ class Project:
                         in_group = set(members)
                         files: set[str] = set()
                         for member in members:
-                            for dep in deps.get(member, (_ANY,)):
+                            found = deps.get(member, (_ANY,))
+                            first, end = names(found)
+                            files.update(found[:first])  # its files
+                            files.update(found[end:])
+                            for dep in found[first:end]:  # the answers it names
                                 Stats.closing_steps += 1
-                                if not dep.startswith("@"):
-                                    files.add(dep)
-                                elif dep[1:] in closed:
+                                if dep[1:] in closed:
                                     files.update(closed[dep[1:]])
                                 elif dep[1:] not in in_group:
                                     files.update(deps.get(dep[1:], (_ANY,)))  # one that names no other
