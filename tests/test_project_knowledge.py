@@ -682,3 +682,23 @@ def test_a_linked_file_is_named_where_its_target_is(tmp_path):
     })
     (tmp_path / "elsewhere" / "link.py").symlink_to(tmp_path / "app" / "views.py")
     assert codes(tmp_path, "elsewhere/link.py") == [(2, "SQS101")]
+
+
+def test_names_used_through_a_module_unrelated_to_sqlalchemy_are_not_looked_up(tmp_path):
+    """`helpers.f0()` ... `helpers.f39()` of a module that imports nothing of SQLAlchemy's, nor
+    a project name that is: none of them can be a session, so telling that the file uses none
+    costs the module's relatedness, not a lookup per name (and the answers do not change: an
+    alias of a related module is still followed)."""
+    functions = "".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(40))
+    calls = "".join(f"    helpers.f{i}()\n" for i in range(40))
+    write(tmp_path, {
+        "app/__init__.py": "",
+        "app/db.py": DB,
+        "app/helpers.py": "import json\n\n\n" + functions,
+        "app/use.py": "from app import helpers\n\n\ndef f():\n" + calls,
+        "app/job.py": "import app.db as database\n\nsession = database.SessionLocal()\n",
+    })
+    before = Stats.lookups
+    assert codes(tmp_path, "app/use.py") == []
+    assert Stats.lookups - before <= 2
+    assert codes(tmp_path, "app/job.py") == [(3, "SQS101")]

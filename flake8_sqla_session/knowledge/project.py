@@ -758,6 +758,9 @@ class Project:
         prefix = local + "."
         if prefix not in source:
             return False
+        path = self.find(module)
+        if path and not path.endswith("__init__.py") and not self._sqlalchemy_related(path, module):
+            return False  # no name of a module unrelated to SQLAlchemy is SQLAlchemy's
         chains = set()
         start = source.find(prefix)
         while start >= 0:
