@@ -52,8 +52,9 @@ class SourceFile:
 def decode_source(data: bytes) -> tuple[str, str]:
     """(text, encoding) of a module's bytes, as Python reads them: coding cookie, BOM, else UTF-8.
 
-    The one decoder for files and stdin.  `encoding` is `utf-8-sig` when there is
-    a BOM, so encoding the text again puts the BOM back.
+    The fixer's, for files and stdin: the package's one decoder (`decoding.py`), with a
+    message for the user when it fails.  `encoding` is `utf-8-sig` when there is a BOM,
+    so encoding the text again puts the BOM back.
     """
     hint = "; add a coding cookie (# -*- coding: latin-1 -*-) or save it as UTF-8"
     try:
