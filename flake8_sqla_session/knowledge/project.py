@@ -939,8 +939,8 @@ class Project:
 
     def _found_from(self, key: str, frame: set[str]) -> None:
         deps = self._deps[key] = tuple(sorted(frame))
-        first = bisect.bisect_left(deps, "@")  # sorted: the "@key" names are together
-        if first < len(deps) and deps[first].startswith("@"):
+        first, end = _cycle_names(deps)
+        if first < end:
             self._open.add(key)
         if self._frames:
             self._frames[-1].update(frame)
@@ -968,49 +968,41 @@ class Project:
         on with the closures of the groups they name, which the algorithm closes first.
         Every member of a group gets the same tuple.  (Walking the names from each answer
         anew cost time quadratic in the size of a group: a quarter of a first run's save
-        over the application corpus.)  Files sort before the "@key" names ("*" and "/...")
-        or after them ("C:\\..."): `names` finds where the names are.
+        over the application corpus.)
         """
         closed, deps = self._closed, self._deps
         order: dict[str, int] = {}  # key -> when the walk reached it
         low: dict[str, int] = {}
         group: list[str] = []  # the keys reached and not yet in a closed group (Tarjan's stack)
-        grouped: set[str] = set()  # the same, as a set
-        position: dict[str, int] = {}  # where each key went on `group`
-
-        def names(found: tuple[str, ...]) -> tuple[int, int]:
-            """Where the "@key" entries of sorted dependencies are: together, found by bisection
-            (a few among the hundreds of files an answer may depend on)."""
-            return bisect.bisect_left(found, "@"), bisect.bisect_left(found, "A")  # "A" follows "@"
+        position: dict[str, int] = {}  # where each key of `group` is on it
+        walk: list[tuple[str, Iterator[str]]] = []
 
         def named(key: str) -> Iterator[str]:
             """The open answers that `key` names, not closed yet."""
             found = deps.get(key, ())
-            first, end = names(found)
+            first, end = _cycle_names(found)
             for dep in found[first:end]:
                 Stats.closing_steps += 1
                 if dep[1:] in self._open and dep[1:] not in closed:
                     yield dep[1:]
 
+        def reach(key: str) -> None:
+            order[key] = low[key] = len(order)
+            position[key] = len(group)
+            group.append(key)
+            walk.append((key, named(key)))
+
         for start in keys:
             if start in order or start in closed:
                 continue
-            order[start] = low[start] = len(order)
-            position[start] = len(group)
-            group.append(start)
-            grouped.add(start)
-            walk = [(start, named(start))]
+            reach(start)
             while walk:
                 key, rest = walk[-1]
                 for other in rest:
                     if other not in order:
-                        order[other] = low[other] = len(order)
-                        position[other] = len(group)
-                        group.append(other)
-                        grouped.add(other)
-                        walk.append((other, named(other)))
+                        reach(other)
                         break
-                    if other in grouped:
+                    if other in position:
                         low[key] = min(low[key], order[other])
                 else:
                     walk.pop()
@@ -1020,12 +1012,13 @@ class Project:
                     if low[key] == order[key]:
                         members = group[position[key]:]
                         del group[position[key]:]
-                        grouped.difference_update(members)
+                        for member in members:
+                            del position[member]
                         in_group = set(members)
                         files: set[str] = set()
                         for member in members:
                             found = deps.get(member, (_ANY,))
-                            first, end = names(found)
+                            first, end = _cycle_names(found)
                             files.update(found[:first])  # its files
                             files.update(found[end:])
                             for dep in found[first:end]:  # the answers it names
@@ -1138,6 +1131,13 @@ def _stands_alone(text: str, name: str) -> bool:
             return True
         found = text.find(name, found + 1)
     return False
+
+
+def _cycle_names(deps: tuple[str, ...]) -> tuple[int, int]:
+    """Where the "@key" names of an answer's sorted dependencies are: together, found by
+    bisection (a few among the hundreds of files an answer may depend on, which sort before
+    them, "*" and "/...", or after them, "C:\\...")."""
+    return bisect.bisect_left(deps, "@"), bisect.bisect_left(deps, "A")  # "A" follows "@"
 
 
 def _goes_on_from(text: str, position: int) -> bool:
