@@ -232,6 +232,16 @@ class HandlerWithoutRollback(Rule):
             "def f(session):\n    try:\n        try:\n            session.commit()\n        except Exception:\n"
             "            session.rollback()\n        notify()\n    except Exception:\n        log()\n"
         ),
+        # ... and one that rolls back and re-raises hands it on with the session clean.
+        Valid(
+            "def f(db_session, story):\n    try:\n        compute()\n        try:\n            db_session.add(story)\n"
+            "            db_session.commit()\n        except Exception:\n            db_session.rollback()\n"
+            "            raise\n    except Exception:\n        log()\n"
+        ),
+        Valid(
+            "def f(session):\n    try:\n        try:\n            session.commit()\n        finally:\n"
+            "            session.close()\n    except Exception:\n        log()\n"
+        ),
         # SQLAlchemy 1.4 style: engine.execute() holds no session transaction
         Valid(
             "def count(engine):\n    try:\n        return engine.execute('SELECT COUNT(*) FROM users').scalar()\n"
@@ -321,6 +331,19 @@ class HandlerWithoutRollback(Rule):
             "            except Exception:\n                log(item)\n    except Exception:\n        log()\n",
             at=(7, 12),
         ),
+        # The inner handler re-raises without rolling back: the outer one swallows a dead transaction.
+        Invalid(
+            "def f(session):\n    try:\n        try:\n            session.commit()\n        except Exception:\n"
+            "            log()\n            raise\n    except Exception:\n        notify()\n",
+            at=(8, 4),
+        ),
+        # The inner handler rolls back only after an IntegrityError: any other error reaches the outer one.
+        Invalid(
+            "from sqlalchemy.exc import IntegrityError\n\ndef f(session):\n    try:\n        try:\n"
+            "            session.commit()\n        except IntegrityError:\n            session.rollback()\n"
+            "            raise\n    except Exception:\n        notify()\n",
+            at=(10, 4),
+        ),
         # IntegrityError without a savepoint: the session's transaction is dead.
         Invalid(
             "from sqlalchemy.exc import IntegrityError\n\ndef create(session, name):\n    try:\n"
@@ -405,7 +428,10 @@ class _WorkWalker:
     can leave it) and that summary is reused by every enclosing `try`, so nested
     `try` statements cost linear time.  An inner `try` whose handler catches any
     database error and does not re-raise keeps its body's errors to itself: the
-    outer handler never sees them (and the inner one is the one reported).
+    outer handler never sees them (and the inner one is the one reported).  One
+    whose handler catches any database error and rolls back before re-raising
+    (or whose `finally` rolls back or closes) hands them on with the session
+    already clean: the outer handler may swallow them.
     """
 
     def __init__(self, context: Context) -> None:
@@ -421,6 +447,8 @@ class _WorkWalker:
         found = self.escaping.get(id(node))
         if found is None:
             found = {} if _absorbs(self.context, node, scope) else self._walk(node.body, scope)
+            if found and _tidies_before_leaving(self.context, node, scope, found):
+                found = {}
             for part in (*(h.body for h in node.handlers), node.orelse, node.finalbody):
                 _merge(found, self._walk(part, scope), frozenset())
             self.escaping[id(node)] = found
@@ -495,6 +523,17 @@ def _absorbs(context: Context, node: ast.Try, scope: Scope) -> bool:
         if _broad(context, handler.type, scope) and not _reraises(context, handler.body, scope):
             return True
     return False
+
+
+def _tidies_before_leaving(context: Context, node: ast.Try, scope: Scope, work: dict[str, Work]) -> bool:
+    """Whether every database error of `node`'s body leaves it after the session was tidied: a
+    handler that catches any of them rolls back, closes or hands the session on, or `finally` does."""
+    if _tidies(context, node.finalbody, scope, work):
+        return True
+    return any(
+        _broad(context, handler.type, scope) and _tidies(context, handler.body, scope, work)
+        for handler in node.handlers
+    )
 
 
 def _broad(context: Context, expr: ast.expr | None, scope: Scope) -> bool:
@@ -605,8 +644,16 @@ def _self_cleaning(context: Context, node: ast.With | ast.AsyncWith, scope: Scop
 
 def _cleans_up(context: Context, body: list[ast.stmt], scope: Scope, work: dict[str, Work]) -> bool:
     """Whether `body` re-raises, never returns, rolls back or closes, or hands the session on."""
+    return _tidies(context, body, scope, work, leaving=True)
+
+
+def _tidies(
+    context: Context, body: list[ast.stmt], scope: Scope, work: dict[str, Work], leaving: bool = False
+) -> bool:
+    """Whether `body` rolls back or closes, or hands the session on; with `leaving`, or re-raises
+    or never returns."""
     for node in _run_by(context, body):
-        if _leaves(context, node, scope):
+        if leaving and _leaves(context, node, scope):
             return True
         if isinstance(node, ast.Call):
             func = node.func
