@@ -455,7 +455,7 @@ class ModuleKnowledge:
                 context = True
             elif qualified not in TRANSPARENT_DECORATORS:
                 return None  # a decorator may change what a call gives
-        returns, yields = _returns_and_yields(node)
+        returns, yields = returns_and_yields(node)
         if yields:
             context = True
             values = yields
@@ -627,7 +627,7 @@ def _statements(node: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.st
                     stack.extend(inner)
 
 
-def _returns_and_yields(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[list[ast.expr], list[ast.expr]]:
+def returns_and_yields(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[list[ast.expr], list[ast.expr]]:
     """The values a function returns and yields (not those of nested functions).
 
     Statements only, for speed: a `yield` counts as a statement of its own

@@ -7,6 +7,7 @@ from typing import Iterator
 from ..context import Context
 from ..finding import Finding, Fix, SetKeyword, Span
 from ..knowledge.kinds import ENGINES
+from ..knowledge.module import returns_and_yields
 from ..knowledge.names import Scope, sa_name
 from .base import Invalid, Rule, Valid
 
@@ -102,7 +103,11 @@ def literal_url_prefix(context: Context, url: ast.expr, scope: Scope) -> str | N
         return prefix
     if isinstance(url, ast.Name):
         value = _single_value(context, url, scope)
-        return string_prefix(value) if value is not None else None
+        if value is None:
+            return None
+        return string_prefix(value) if not isinstance(value, ast.Call) else _method_url_prefix(context, value, scope)
+    if isinstance(url, ast.Call):
+        return _method_url_prefix(context, url, scope)
     if isinstance(url, ast.Subscript) and isinstance(url.slice, ast.Constant) and isinstance(url.slice.value, str):
         prefixes = set()
         for mapping in _assigned_values(context, url.value, scope):
@@ -114,6 +119,32 @@ def literal_url_prefix(context: Context, url: ast.expr, scope: Scope) -> str | N
         if len(prefixes) == 1:
             return prefixes.pop()  # the same literal start in every assignment (or None)
     return None
+
+
+def _method_url_prefix(context: Context, call: ast.Call, scope: Scope) -> str | None:
+    """The literal start of every URL `self.get_url()` returns, where `get_url` is a method of the
+    class whose method makes the call (`return f"sqlite:///{path}"`), and none of them is unknown."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self"):
+        return None
+    owner = scope.parent
+    if scope.kind != "function" or owner is None or owner.kind != "class":
+        return None
+    bindings = owner.names.get(func.attr, [])
+    if len(bindings) != 1 or bindings[0].kind != "def":
+        return None
+    method = bindings[0].value
+    assert isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef))
+    method_scope = context.scopes.get(method)
+    returns, yields = returns_and_yields(method)
+    if method_scope is None or yields or not returns:
+        return None
+    prefixes = set()
+    for value in returns:
+        if isinstance(value, ast.Name):
+            value = _single_value(context, value, method_scope) or value
+        prefixes.add(string_prefix(value))
+    return prefixes.pop() if len(prefixes) == 1 else None  # the same literal start in every return (or None)
 
 
 def _single_value(context: Context, expr: ast.expr, scope: Scope) -> ast.expr | None:
@@ -290,6 +321,12 @@ class EngineWithoutPrePing(Rule):
         Valid('from sqlalchemy import create_engine\nDB = SCHEME + ":///" + str(path) + "/data.sqlite3"\n'
               'engine = create_engine(DB)\n'),
         Valid('import sqlalchemy as sa\nengine = sa.create_engine("sqlite" + suffix)\n'),
+        # A URL from a method of the same class that only ever returns a SQLite one.
+        Valid(
+            "from sqlalchemy import create_engine\n\nclass SQLiteStore(Store):\n    def get_url(self):\n"
+            "        db_file = os.path.join(self.path, self.name)\n        return f'sqlite:///{db_file}'\n\n"
+            "    def get_engine(self):\n        url = self.get_url()\n        return create_engine(url)\n"
+        ),
         # A throwaway engine: only its one connection is kept.
         Valid(
             "import sqlalchemy\n\ndef read_sql(sql, url):\n    def factory():\n"
@@ -347,6 +384,16 @@ class EngineWithoutPrePing(Rule):
             at=(3, 9),
             fixed="from sqlalchemy import create_engine as ce\n\nengine = ce(url,  # primary\n            echo=True,\n"
             "            pool_pre_ping=True)\n",
+        ),
+        # The same class's method returns a server URL in one branch.
+        Invalid(
+            "from sqlalchemy import create_engine\n\nclass Store:\n    def get_url(self):\n"
+            "        if self.local:\n            return 'sqlite://'\n        return f'postgresql://{self.host}/db'\n\n"
+            "    def get_engine(self):\n        return create_engine(self.get_url())\n",
+            at=(10, 15),
+            fixed="from sqlalchemy import create_engine\n\nclass Store:\n    def get_url(self):\n"
+            "        if self.local:\n            return 'sqlite://'\n        return f'postgresql://{self.host}/db'\n\n"
+            "    def get_engine(self):\n        return create_engine(self.get_url(), pool_pre_ping=True)\n",
         ),
         Invalid(
             "from sqlalchemy.ext.asyncio import create_async_engine\n\n"
