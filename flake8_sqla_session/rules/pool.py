@@ -105,7 +105,10 @@ def literal_url_prefix(context: Context, url: ast.expr, scope: Scope) -> str | N
         value = _single_value(context, url, scope)
         if value is None:
             return None
-        return string_prefix(value) if not isinstance(value, ast.Call) else _method_url_prefix(context, value, scope)
+        prefix = string_prefix(value)  # `"sqlite:///{}".format(p)` is a call too
+        return prefix if prefix is not None or not isinstance(value, ast.Call) else _method_url_prefix(
+            context, value, scope
+        )
     if isinstance(url, ast.Call):
         return _method_url_prefix(context, url, scope)
     if isinstance(url, ast.Subscript) and isinstance(url.slice, ast.Constant) and isinstance(url.slice.value, str):
@@ -321,6 +324,7 @@ class EngineWithoutPrePing(Rule):
         Valid('from sqlalchemy import create_engine\nDB = SCHEME + ":///" + str(path) + "/data.sqlite3"\n'
               'engine = create_engine(DB)\n'),
         Valid('import sqlalchemy as sa\nengine = sa.create_engine("sqlite" + suffix)\n'),
+        Valid('from sqlalchemy import create_engine\nDB = "sqlite:///{}".format(path)\nengine = create_engine(DB)\n'),
         # A URL from a method of the same class that only ever returns a SQLite one.
         Valid(
             "from sqlalchemy import create_engine\n\nclass SQLiteStore(Store):\n    def get_url(self):\n"

@@ -344,6 +344,14 @@ class HandlerWithoutRollback(Rule):
             "            raise\n    except Exception:\n        notify()\n",
             at=(10, 4),
         ),
+        # An earlier handler lets an IntegrityError go on untidied, before the one that rolls back.
+        Invalid(
+            "from sqlalchemy.exc import IntegrityError\n\ndef f(session):\n    try:\n        try:\n"
+            "            session.commit()\n        except IntegrityError:\n            raise DuplicateError()\n"
+            "        except Exception:\n            session.rollback()\n            raise\n"
+            "    except Exception:\n        notify()\n",
+            at=(12, 4),
+        ),
         # IntegrityError without a savepoint: the session's transaction is dead.
         Invalid(
             "from sqlalchemy.exc import IntegrityError\n\ndef create(session, name):\n    try:\n"
@@ -526,14 +534,20 @@ def _absorbs(context: Context, node: ast.Try, scope: Scope) -> bool:
 
 
 def _tidies_before_leaving(context: Context, node: ast.Try, scope: Scope, work: dict[str, Work]) -> bool:
-    """Whether every database error of `node`'s body leaves it after the session was tidied: a
-    handler that catches any of them rolls back, closes or hands the session on, or `finally` does."""
+    """Whether every database error of `node`'s body leaves it after the session was tidied: `finally`
+    rolls back, closes or hands the session on, or a handler that catches any of them does, and no
+    handler before it lets one go on untidied (`except IntegrityError: raise Duplicate()`)."""
     if _tidies(context, node.finalbody, scope, work):
         return True
-    return any(
-        _broad(context, handler.type, scope) and _tidies(context, handler.body, scope, work)
-        for handler in node.handlers
-    )
+    for handler in node.handlers:
+        if not context.is_database_error(handler.type, scope):
+            continue
+        tidied = _tidies(context, handler.body, scope, work)
+        if not tidied and _reraises(context, handler.body, scope):
+            return False
+        if _broad(context, handler.type, scope):
+            return tidied
+    return False
 
 
 def _broad(context: Context, expr: ast.expr | None, scope: Scope) -> bool:
