@@ -98,19 +98,12 @@ SERVER_DIALECTS = frozenset(
 def literal_url_prefix(context: Context, url: ast.expr, scope: Scope) -> str | None:
     """The literal start of a URL, also through a name bound once to a literal
     (`DB_URL = "sqlite://"`) or a key of a dict literal (`self.config["db_url"]`)."""
-    prefix = string_prefix(url)
+    prefix = _value_prefix(context, url, scope)
     if prefix is not None:
         return prefix
     if isinstance(url, ast.Name):
         value = _single_value(context, url, scope)
-        if value is None:
-            return None
-        prefix = string_prefix(value)  # `"sqlite:///{}".format(p)` is a call too
-        return prefix if prefix is not None or not isinstance(value, ast.Call) else _method_url_prefix(
-            context, value, scope
-        )
-    if isinstance(url, ast.Call):
-        return _method_url_prefix(context, url, scope)
+        return _value_prefix(context, value, scope) if value is not None else None
     if isinstance(url, ast.Subscript) and isinstance(url.slice, ast.Constant) and isinstance(url.slice.value, str):
         prefixes = set()
         for mapping in _assigned_values(context, url.value, scope):
@@ -122,6 +115,15 @@ def literal_url_prefix(context: Context, url: ast.expr, scope: Scope) -> str | N
         if len(prefixes) == 1:
             return prefixes.pop()  # the same literal start in every assignment (or None)
     return None
+
+
+def _value_prefix(context: Context, expr: ast.expr, scope: Scope) -> str | None:
+    """The literal start of a string expression (`"sqlite:///{}".format(p)` is a call too), else of
+    what `self.get_url()` returns."""
+    prefix = string_prefix(expr)
+    if prefix is None and isinstance(expr, ast.Call):
+        prefix = _method_url_prefix(context, expr, scope)
+    return prefix
 
 
 def _method_url_prefix(context: Context, call: ast.Call, scope: Scope) -> str | None:
