@@ -1,15 +1,18 @@
 """The detection core costs linear time on every shape of code.
 
 Each test generates a module of one shape at size n and at size 8n, runs every
-rule on it, and compares the classification and walking steps the core counts
-(`Context.steps`): a linear cost gives a ratio near 8, a quadratic one near 64,
-and the exponential reassignment chains of old would not finish at all.  No
-timing: the counts are exact and the same on every machine.
+rule on it, and compares two counts of work: the classification and walking
+steps the core counts (`Context.steps`), and every look at a node's children
+(`ast.iter_child_nodes`, which `ast.walk` and every walk of the core use), so
+that a walk the core forgets to count is caught too.  A linear cost gives a
+ratio near 8, a quadratic one near 64, and the exponential reassignment chains
+of old would not finish at all.  No timing: the counts are exact and the same
+on every machine.
 """
 from __future__ import annotations
 
 import ast
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 
@@ -33,6 +36,29 @@ def steps(source: str) -> tuple[int, int]:
     context = Context(tree, Settings(), "module.py")
     findings = [finding for rule in RULES for finding in rule.check(context)]
     return context.steps, len(findings)
+
+
+def child_looks(source: str) -> int:
+    """How many times building the context and running every rule on `source` asks a node for
+    its children (`ast.iter_child_nodes`; `ast.walk` asks through it)."""
+    tree = ast.parse(source)
+    count = 0
+    original = ast.iter_child_nodes
+
+    def counting(node: ast.AST) -> Iterator[ast.AST]:
+        nonlocal count
+        count += 1
+        return original(node)
+
+    ast.iter_child_nodes = counting  # type: ignore[assignment]
+    try:
+        context = Context(tree, Settings(), "module.py")
+        for rule in RULES:
+            for _ in rule.check(context):
+                pass
+    finally:
+        ast.iter_child_nodes = original
+    return count
 
 
 def reassigned_in_lines(n: int) -> str:
@@ -85,6 +111,44 @@ def nested_tries(n: int) -> str:
     return HEADER + "\n".join(lines) + "\n"
 
 
+def tries_in_handlers(n: int) -> str:
+    """Each `try` in the handler of the one before, each handler swallowing its error."""
+    lines = ["def f(session):"]
+    for level in range(n):
+        pad = "    " * (level + 1)
+        lines += [f"{pad}try:", f"{pad}    session.execute(q{level})", f"{pad}except Exception:"]
+        lines += [f"{pad}    log({level})"]
+    return HEADER + "\n".join(lines) + "\n" + "    " * (n + 1) + "pass\n"
+
+
+def tidying_tries_in_handlers(n: int) -> str:
+    """The same, each handler rolling back, the innermost re-raising."""
+    lines = ["def f(session):"]
+    for level in range(n):
+        pad = "    " * (level + 1)
+        lines += [f"{pad}try:", f"{pad}    session.execute(q{level})", f"{pad}except Exception:"]
+        lines += [f"{pad}    session.rollback()"]
+    return HEADER + "\n".join(lines) + "\n" + "    " * (n + 1) + "raise\n"
+
+
+def reported_tries_in_a_loop(n: int) -> str:
+    """A loop of many `try` statements, each reported (each finding asks whether its fix is safe)."""
+    body = "".join(
+        f"        try:\n            session.execute(q{i})\n        except Exception:\n            log({i})\n"
+        for i in range(n)
+    )
+    return HEADER + "def f(session, items):\n    for item in items:\n" + body
+
+
+def integrity_handlers(n: int) -> str:
+    """Many `try` statements whose handler catches IntegrityError (each asks for a savepoint)."""
+    body = "".join(
+        f"    try:\n        session.add(x{i})\n        session.flush()\n    except IntegrityError:\n        log({i})\n"
+        for i in range(n)
+    )
+    return HEADER + "def f(session):\n" + body
+
+
 def sibling_tries(n: int) -> str:
     inner = "".join(
         f"        try:\n            session.execute(q{i})\n        except Exception:\n            log({i})\n"
@@ -131,6 +195,10 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "names assigned from each other in a cycle": (name_cycle, 20),
     "nested try statements": (nested_tries, 10),  # 80 levels: under the parser's limit of 100
     "sibling tries inside one try": (sibling_tries, 20),
+    "tries nested in handlers": (tries_in_handlers, 10),  # 80 levels: under the parser's limit
+    "tidying tries nested in handlers": (tidying_tries_in_handlers, 10),
+    "reported tries in a loop": (reported_tries_in_a_loop, 20),
+    "integrity handlers": (integrity_handlers, 20),
     "self attributes assigned from each other": (self_attributes, 20),
     "nested functions": (nested_functions, 10),
     "many sessions in one function": (many_locals, 20),
@@ -145,6 +213,9 @@ def test_cost_grows_linearly(shape):
     large, large_findings = steps(generate(8 * n))
     assert small > 0
     assert large / small < LINEAR, f"{shape}: {small} steps for n={n}, {large} for 8n"
+    small, large = child_looks(generate(n)), child_looks(generate(8 * n))
+    assert small > 0
+    assert large / small < LINEAR, f"{shape}: {small} looks at children for n={n}, {large} for 8n"
 
 
 def test_the_issue_example_costs_few_steps_and_still_reports():
@@ -160,6 +231,10 @@ def test_findings_do_not_depend_on_size():
     assert steps(nested_tries(3))[1] == 3  # each level's own work, once: inner errors stay inner
     assert steps(sibling_tries(3))[1] == 3  # each inner handler, not the outer one
     assert steps(many_locals(3))[1] == 3  # SQS104 for each unclosed session
+    assert steps(tries_in_handlers(3))[1] == 3  # each swallowing handler, for its own try's work
+    assert steps(tidying_tries_in_handlers(3))[1] == 0  # each rolls back; the innermost re-raises
+    assert steps(reported_tries_in_a_loop(3))[1] == 3
+    assert steps(integrity_handlers(3))[1] == 3
 
 
 @pytest.mark.parametrize(

@@ -65,13 +65,22 @@ def called(kind: Known | None) -> Known | None:
 class TryRecord:
     """A `try` statement, its scope, and the `with` blocks around it in that scope."""
 
-    __slots__ = ("node", "scope", "withs")
+    __slots__ = ("node", "scope", "withs", "looped")
 
-    def __init__(self, node: ast.Try, scope: Scope, withs: tuple[tuple[ast.With | ast.AsyncWith, bool], ...]):
+    def __init__(
+        self,
+        node: ast.Try,
+        scope: Scope,
+        withs: tuple[tuple[ast.With | ast.AsyncWith, bool], ...],
+        looped: bool = False,
+    ):
         self.node = node
         self.scope = scope
         # (with statement, whether nothing in that block runs after this try)
         self.withs = withs
+        # Whether the try sits in the body of a loop of its scope (not in an `else:` block,
+        # which runs once): what a fix that rolls back in its handlers must know.
+        self.looped = looped
 
 
 class ModuleKnowledge:
@@ -133,6 +142,7 @@ class ModuleKnowledge:
         scope: Scope,
         withs: tuple[tuple[ast.With | ast.AsyncWith, bool], ...],
         under_main: bool,
+        looped: bool = False,
     ) -> None:
         at_module = scope.kind == "module"
         last = body[-1] if body else None
@@ -160,34 +170,34 @@ class ModuleKnowledge:
             elif kind is ast.If:
                 assert isinstance(stmt, ast.If)
                 main = under_main or (at_module and _is_main_guard(stmt.test))
-                self._walk(stmt.body, scope, withs, main)
-                self._walk(stmt.orelse, scope, withs, under_main)
+                self._walk(stmt.body, scope, withs, main, looped)
+                self._walk(stmt.orelse, scope, withs, under_main, looped)
             elif kind is ast.With or kind is ast.AsyncWith:
                 assert isinstance(stmt, (ast.With, ast.AsyncWith))
                 for item in stmt.items:
                     if item.optional_vars is not None:
                         self._bind_target(item.optional_vars, scope, Binding("with", item.context_expr))
                 inner_withs = withs + ((stmt, True),) if scope.kind == "function" else withs
-                self._walk(stmt.body, scope, inner_withs, under_main)
+                self._walk(stmt.body, scope, inner_withs, under_main, looped)
             elif kind is ast.Try or kind is getattr(ast, "TryStar", None):  # TryStar: 3.11+
                 stmt = cast(ast.Try, stmt)  # ast.TryStar has the same fields
-                self.tries.append(TryRecord(stmt, scope, withs))
-                self._walk(stmt.body, scope, withs, under_main)
+                self.tries.append(TryRecord(stmt, scope, withs, looped))
+                self._walk(stmt.body, scope, withs, under_main, looped)
                 for handler in stmt.handlers:
                     if handler.name:
                         scope.bind(handler.name, Binding("other"))
-                    self._walk(handler.body, scope, withs, under_main)
-                self._walk(stmt.orelse, scope, withs, under_main)
-                self._walk(stmt.finalbody, scope, withs, under_main)
+                    self._walk(handler.body, scope, withs, under_main, looped)
+                self._walk(stmt.orelse, scope, withs, under_main, looped)
+                self._walk(stmt.finalbody, scope, withs, under_main, looped)
             elif kind is ast.For or kind is ast.AsyncFor:
                 assert isinstance(stmt, (ast.For, ast.AsyncFor))
                 self._bind_target(stmt.target, scope, Binding("other"))
-                self._walk(stmt.body, scope, not_tail, under_main)
-                self._walk(stmt.orelse, scope, withs, under_main)
+                self._walk(stmt.body, scope, not_tail, under_main, True)
+                self._walk(stmt.orelse, scope, withs, under_main, looped)  # runs once, after the loop
             elif kind is ast.While:
                 assert isinstance(stmt, ast.While)
-                self._walk(stmt.body, scope, not_tail, under_main)
-                self._walk(stmt.orelse, scope, withs, under_main)
+                self._walk(stmt.body, scope, not_tail, under_main, True)
+                self._walk(stmt.orelse, scope, withs, under_main, looped)
             elif kind is ast.Global or kind is ast.Nonlocal:
                 assert isinstance(stmt, (ast.Global, ast.Nonlocal))
                 scope.declared.update(stmt.names)
@@ -195,7 +205,7 @@ class ModuleKnowledge:
                     scope.globals.update(stmt.names)
             elif kind is getattr(ast, "Match", None):
                 for case in stmt.cases:  # type: ignore[attr-defined]
-                    self._walk(case.body, scope, withs, under_main)
+                    self._walk(case.body, scope, withs, under_main, looped)
 
     def _simple(self, stmt: ast.stmt, scope: Scope, at_module: bool, under_main: bool) -> None:
         if isinstance(stmt, ast.Assign):

@@ -403,25 +403,23 @@ class HandlerWithoutRollback(Rule):
             work = walker.body_work(record.node, record.scope)
             if not work:
                 continue
-            if _cleans_up(context, record.node.finalbody, record.scope, work):
+            summaries = walker.summaries
+            if summaries.tidies(record.node.finalbody, record.scope, work, leaving=True):
                 continue
-            savepoint: bool | None = None
             for handler in record.node.handlers:
                 if not context.is_database_error(handler.type, record.scope):
                     continue
                 if _integrity_only(context, handler.type, record.scope):
-                    if savepoint is None:
-                        savepoint = _has_savepoint(context, record.node.body)
-                    if savepoint:
+                    if summaries.of_block(record.node.body, record.scope).savepoint:
                         continue  # the savepoint's exit rolled back what raised IntegrityError
-                if _cleans_up(context, handler.body, record.scope, work):
+                if summaries.tidies(handler.body, record.scope, work, leaving=True):
                     continue
                 left = [w for w in work.values() if not _closed_by_with(context, record, handler, w)]
                 if not left:
                     continue
                 awaits = record.scope.is_async
                 code = tuple(f"{'await ' if awaits and w.awaited else ''}{w.text}.rollback()" for w in left)
-                safe = all(rollback_is_safe(record, w.text) for w in left)
+                safe = all(rollback_is_safe(summaries, record, w.text) for w in left)
                 fix = Fix(InsertFirstStatement(Span.of(handler), code), safe=safe)
                 yield self.finding(handler, fix, receiver=left[0].text)
 
@@ -446,6 +444,7 @@ class _WorkWalker:
         self.context = context
         self.verdicts: dict[tuple[str, int], bool] = {}
         self.escaping: dict[int, dict[str, Work]] = {}
+        self.summaries = _Summaries(context)
 
     def body_work(self, node: ast.Try, scope: Scope) -> dict[str, Work]:
         """Receivers of session work in the `try` body that may reach the database."""
@@ -454,13 +453,38 @@ class _WorkWalker:
     def _escaping(self, node: ast.Try, scope: Scope) -> dict[str, Work]:
         found = self.escaping.get(id(node))
         if found is None:
-            found = {} if _absorbs(self.context, node, scope) else self._walk(node.body, scope)
-            if found and _tidies_before_leaving(self.context, node, scope, found):
+            found = {} if self._absorbs(node, scope) else self._walk(node.body, scope)
+            if found and self._tidies_before_leaving(node, scope, found):
                 found = {}
             for part in (*(h.body for h in node.handlers), node.orelse, node.finalbody):
                 _merge(found, self._walk(part, scope), frozenset())
             self.escaping[id(node)] = found
         return found
+
+    def _absorbs(self, node: ast.Try, scope: Scope) -> bool:
+        """Whether a handler of `node` catches every database error of its body and does not re-raise."""
+        for handler in node.handlers:
+            if _broad(self.context, handler.type, scope) and not self.summaries.of_block(handler.body, scope).leaves:
+                return True
+        return False
+
+    def _tidies_before_leaving(self, node: ast.Try, scope: Scope, work: dict[str, Work]) -> bool:
+        """Whether every database error of `node`'s body leaves it after the session was tidied:
+        `finally` rolls back, closes or hands the session on, or a handler that catches any of
+        them does, and no handler before it lets one go on untidied (`except IntegrityError:
+        raise Duplicate()`)."""
+        summaries = self.summaries
+        if summaries.tidies(node.finalbody, scope, work):
+            return True
+        for handler in node.handlers:
+            if not self.context.is_database_error(handler.type, scope):
+                continue
+            tidied = summaries.tidies(handler.body, scope, work)
+            if not tidied and summaries.of_block(handler.body, scope).leaves:
+                return False
+            if _broad(self.context, handler.type, scope):
+                return tidied
+        return False
 
     def _walk(self, body: list[ast.stmt], scope: Scope) -> dict[str, Work]:
         """Work on session receivers in `body`, outside blocks that roll back by themselves.
@@ -525,31 +549,6 @@ _BROAD_ERRORS = frozenset({"builtins.Exception", "builtins.BaseException"})
 _BROAD_SA_ERRORS = frozenset({"SQLAlchemyError", "DBAPIError", "DatabaseError", "Error"})
 
 
-def _absorbs(context: Context, node: ast.Try, scope: Scope) -> bool:
-    """Whether a handler of `node` catches every database error of its body and does not re-raise."""
-    for handler in node.handlers:
-        if _broad(context, handler.type, scope) and not _reraises(context, handler.body, scope):
-            return True
-    return False
-
-
-def _tidies_before_leaving(context: Context, node: ast.Try, scope: Scope, work: dict[str, Work]) -> bool:
-    """Whether every database error of `node`'s body leaves it after the session was tidied: `finally`
-    rolls back, closes or hands the session on, or a handler that catches any of them does, and no
-    handler before it lets one go on untidied (`except IntegrityError: raise Duplicate()`)."""
-    if _tidies(context, node.finalbody, scope, work):
-        return True
-    for handler in node.handlers:
-        if not context.is_database_error(handler.type, scope):
-            continue
-        tidied = _tidies(context, handler.body, scope, work)
-        if not tidied and _reraises(context, handler.body, scope):
-            return False
-        if _broad(context, handler.type, scope):
-            return tidied
-    return False
-
-
 def _broad(context: Context, expr: ast.expr | None, scope: Scope) -> bool:
     if expr is None:
         return True
@@ -566,46 +565,6 @@ def _broad(context: Context, expr: ast.expr | None, scope: Scope) -> bool:
 def _never_returns(context: Context, func: ast.expr, scope: Scope) -> bool:
     """`sys.exit`, `flask.abort`, ... or a function of this module that always raises."""
     return context.qualified(func, scope) in NO_RETURN or context.never_returns(func, scope)
-
-
-def _run_by(context: Context, body: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Every node that runs when `body` does (not those of nested functions, classes, lambdas)."""
-    stack: list[ast.AST] = list(body)
-    while stack:
-        node = stack.pop()
-        context.steps += 1
-        if isinstance(node, _NESTED_CODE):
-            continue
-        yield node
-        stack.extend(ast.iter_child_nodes(node))
-
-
-def _leaves(context: Context, node: ast.AST, scope: Scope) -> bool:
-    """`raise`, or a call that never returns: the handler does not go on."""
-    return isinstance(node, ast.Raise) or (isinstance(node, ast.Call) and _never_returns(context, node.func, scope))
-
-
-def _reraises(context: Context, body: list[ast.stmt], scope: Scope) -> bool:
-    return any(_leaves(context, node, scope) for node in _run_by(context, body))
-
-
-def _has_savepoint(context: Context, body: list[ast.stmt]) -> bool:
-    """A `with X.begin_nested():` block among `body`'s statements (not in nested code)."""
-    stack: list[ast.AST] = list(body)
-    while stack:
-        node = stack.pop()
-        context.steps += 1
-        if isinstance(node, _NESTED_CODE):
-            continue
-        if isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                expr = item.context_expr
-                if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
-                    if expr.func.attr == "begin_nested":
-                        return True
-        if isinstance(node, ast.stmt):
-            stack.extend(child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt))
-    return False
 
 
 def _integrity_only(context: Context, expr: ast.expr | None, scope: Scope) -> bool:
@@ -656,45 +615,6 @@ def _self_cleaning(context: Context, node: ast.With | ast.AsyncWith, scope: Scop
     return False
 
 
-def _cleans_up(context: Context, body: list[ast.stmt], scope: Scope, work: dict[str, Work]) -> bool:
-    """Whether `body` re-raises, never returns, rolls back or closes, or hands the session on."""
-    return _tidies(context, body, scope, work, leaving=True)
-
-
-def _tidies(
-    context: Context, body: list[ast.stmt], scope: Scope, work: dict[str, Work], leaving: bool = False
-) -> bool:
-    """Whether `body` rolls back or closes, or hands the session on; with `leaving`, or re-raises
-    or never returns."""
-    for node in _run_by(context, body):
-        if leaving and _leaves(context, node, scope):
-            return True
-        if isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Attribute) and func.attr in CLEANUP_METHODS:
-                text = dotted(func.value)
-                if text in work or (text is not None and context.is_receiver(func.value, scope)):
-                    return True
-                if func.attr == "rollback" and text is not None:
-                    return True  # a savepoint or transaction: `nested = session.begin_nested()`
-            if isinstance(func, ast.Attribute) and func.attr == "commit" and dotted(func.value) in work:
-                return True  # ends the transaction, or raises PendingRollbackError: not silent
-            if (
-                isinstance(func, ast.Attribute)
-                and isinstance(func.value, ast.Name)
-                and func.value.id == "self"
-                and func.attr in ("fail", "skipTest")
-            ):
-                return True
-            for argument in (*node.args, *(k.value for k in node.keywords)):
-                if isinstance(argument, ast.Starred):
-                    argument = argument.value
-                text = dotted(argument)
-                if text is not None and any(w == text or w.startswith(text + ".") for w in work):
-                    return True  # the session, or what it hangs from (`db` of `db.session`), handed on
-    return False
-
-
 def _closed_by_with(context: Context, record: TryRecord, handler: ast.ExceptHandler, work: Work) -> bool:
     """Whether the handler leaves a `with Session(...) as <receiver>:` block, which closes the session."""
     leaves = bool(handler.body) and isinstance(handler.body[-1], ast.Return)
@@ -712,63 +632,174 @@ def _closed_by_with(context: Context, record: TryRecord, handler: ast.ExceptHand
     return False
 
 
+# ---- what a block does, each statement read once -------------------------------------------
+
+
+class _Summary:
+    """What a statement (or a block) does when it runs, nested functions, classes and lambdas aside:
+    the questions asked of a `try`'s handlers and `finally`, answered for every handler of every
+    nested `try` from one reading of each statement."""
+
+    __slots__ = ("leaves", "tidies", "texts", "handed", "savepoint", "bound")
+
+    def __init__(self) -> None:
+        self.leaves = False  # a `raise`, or a call that never returns
+        # Rolls something back (`x.rollback()`: a savepoint, a transaction), closes a session
+        # receiver, or fails a test (`self.fail()`): tidy, whatever the session is.
+        self.tidies = False
+        self.texts: frozenset[str] = frozenset()  # receivers of a rollback, close, remove or commit
+        self.handed: frozenset[str] = frozenset()  # dotted arguments of calls: what is handed on
+        # `with x.begin_nested():` among the statements (not under a handler of a nested `try`).
+        self.savepoint = False
+        self.bound: frozenset[str] = frozenset()  # names bound or deleted (nested definitions by name)
+
+    def add(self, other: _Summary, savepoint: bool = True) -> None:
+        self.leaves = self.leaves or other.leaves
+        self.tidies = self.tidies or other.tidies
+        self.savepoint = self.savepoint or (savepoint and other.savepoint)
+        if other.texts:
+            self.texts = self.texts | other.texts
+        if other.handed:
+            self.handed = self.handed | other.handed
+        if other.bound:
+            self.bound = self.bound | other.bound
+
+
+class _Summaries:
+    """The `_Summary` of each statement, made once and kept (one per module).
+
+    A statement's summary is made from its own expressions and the summaries of the
+    statements inside it, so a `try` nested in a handler of a `try` nested in a handler ...
+    costs each statement one reading, not one per enclosing `try`.
+    """
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.memo: dict[int, _Summary] = {}
+        self.blocks: dict[int, _Summary] = {}  # by the block's list, which the tree keeps
+
+    def of_block(self, body: list[ast.stmt], scope: Scope) -> _Summary:
+        if len(body) == 1:
+            return self.of(body[0], scope)
+        summary = self.blocks.get(id(body))
+        if summary is None:
+            summary = self.blocks[id(body)] = _Summary()
+            for stmt in body:
+                summary.add(self.of(stmt, scope))
+        return summary
+
+    def tidies(self, body: list[ast.stmt], scope: Scope, work: dict[str, Work], leaving: bool = False) -> bool:
+        """Whether `body` rolls back or closes, or hands the session on (its receiver, or what it
+        hangs from: `db` of `db.session`); with `leaving`, or re-raises or never returns.  A
+        commit of the session counts: it ends the transaction, or raises PendingRollbackError."""
+        summary = self.of_block(body, scope)
+        if summary.tidies or (leaving and summary.leaves):
+            return True
+        if any(text in summary.texts for text in work):
+            return True
+        handed = summary.handed
+        if handed:
+            for text in work:
+                parts = text.split(".")
+                if any(".".join(parts[:end]) in handed for end in range(1, len(parts) + 1)):
+                    return True
+        return False
+
+    def of(self, stmt: ast.stmt, scope: Scope) -> _Summary:
+        found = self.memo.get(id(stmt))
+        if found is None:
+            found = self.memo[id(stmt)] = self._summarise(stmt, scope)
+        return found
+
+    def _summarise(self, stmt: ast.stmt, scope: Scope) -> _Summary:
+        context = self.context
+        summary = _Summary()
+        context.steps += 1
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            summary.bound = frozenset((stmt.name,))  # what runs is the definition, not its body
+            return summary
+        texts: set[str] = set()
+        handed: set[str] = set()
+        bound: set[str] = set()
+        if isinstance(stmt, ast.Raise):
+            summary.leaves = True
+        elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+            summary.savepoint = any(
+                isinstance(item.context_expr, ast.Call)
+                and isinstance(item.context_expr.func, ast.Attribute)
+                and item.context_expr.func.attr == "begin_nested"
+                for item in stmt.items
+            )
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            bound.update(alias.asname or alias.name.partition(".")[0] for alias in stmt.names)
+        # (node, whether a savepoint under it is one of this statement's)
+        stack: list[tuple[ast.AST, bool]] = [(child, True) for child in ast.iter_child_nodes(stmt)]
+        while stack:
+            node, direct = stack.pop()
+            if isinstance(node, ast.stmt):
+                summary.add(self.of(node, scope), direct)
+                continue
+            context.steps += 1
+            if isinstance(node, ast.Lambda):
+                continue
+            if isinstance(node, ast.Name):
+                if isinstance(node.ctx, (ast.Store, ast.Del)):
+                    bound.add(node.id)
+                continue
+            if isinstance(node, ast.ExceptHandler):
+                if node.name:
+                    bound.add(node.name)
+                stack.extend((child, False) for child in ast.iter_child_nodes(node))
+                continue
+            if isinstance(node, ast.Call):
+                self._call(node, scope, summary, texts, handed)
+            below = direct and not isinstance(node, ast.match_case)  # a case's body is not the statement's own
+            stack.extend((child, below) for child in ast.iter_child_nodes(node))
+        if texts:
+            summary.texts = summary.texts | texts
+        if handed:
+            summary.handed = summary.handed | handed
+        if bound:
+            summary.bound = summary.bound | bound
+        return summary
+
+    def _call(self, node: ast.Call, scope: Scope, summary: _Summary, texts: set[str], handed: set[str]) -> None:
+        context = self.context
+        func = node.func
+        if _never_returns(context, func, scope):
+            summary.leaves = True
+        if isinstance(func, ast.Attribute):
+            if func.attr in CLEANUP_METHODS or func.attr == "commit":
+                text = dotted(func.value)
+                if text is not None:
+                    if func.attr == "rollback" or (func.attr != "commit" and context.is_receiver(func.value, scope)):
+                        summary.tidies = True  # `nested = session.begin_nested()` ... `nested.rollback()`
+                    else:
+                        texts.add(text)
+            elif isinstance(func.value, ast.Name) and func.value.id == "self" and func.attr in ("fail", "skipTest"):
+                summary.tidies = True
+        for argument in (*node.args, *(k.value for k in node.keywords)):
+            if isinstance(argument, ast.Starred):
+                argument = argument.value
+            text = dotted(argument)
+            if text is not None:
+                handed.add(text)
+
+
 # ---- fix safety ------------------------------------------------------------------------------
 
-_LOOPS = (ast.For, ast.AsyncFor, ast.While)
-
-
-def rollback_is_safe(record: TryRecord, receiver: str) -> bool:
+def rollback_is_safe(summaries: _Summaries, record: TryRecord, receiver: str) -> bool:
     """Whether `receiver.rollback()` first in the try's handlers changes nothing but the failed transaction.
 
     Not when the receiver's name may be unbound (or another object) in the handler,
     nor when it would cross a loop's commit boundary (see the rule's Fix safety).
     """
     root = receiver.partition(".")[0]
-    if _binds(record.node.body, root):
+    if root in summaries.of_block(record.node.body, record.scope).bound:
         return False
-    if _in_loop(record.scope.node, record.node) and not _commits(record.node.body, receiver):
+    if record.looped and not _commits(record.node.body, receiver):
         return False
     return True
-
-
-def _binds(body: list[ast.stmt], name: str) -> bool:
-    """Whether `body` (nested functions aside) binds or deletes `name`."""
-    stack: list[ast.AST] = list(body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            if node.name == name:
-                return True
-            continue
-        if isinstance(node, ast.Lambda):
-            continue
-        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, (ast.Store, ast.Del)):
-            return True
-        if isinstance(node, (ast.Import, ast.ImportFrom)) and any(
-            (alias.asname or alias.name.partition(".")[0]) == name for alias in node.names
-        ):
-            return True
-        if isinstance(node, ast.ExceptHandler) and node.name == name:
-            return True
-        stack.extend(ast.iter_child_nodes(node))
-    return False
-
-
-def _in_loop(scope_node: ast.AST, target: ast.stmt) -> bool:
-    """Whether `target` sits in a loop's body inside `scope_node` (nested functions aside)."""
-    stack: list[tuple[ast.AST, bool]] = [(child, False) for child in ast.iter_child_nodes(scope_node)]
-    while stack:
-        node, looped = stack.pop()
-        if node is target:
-            return looped
-        if isinstance(node, _NESTED_CODE):
-            continue
-        if isinstance(node, _LOOPS):
-            body = {id(child) for child in node.body}  # the else: block runs once, after the loop
-            stack.extend((child, looped or id(child) in body) for child in ast.iter_child_nodes(node))
-            continue
-        stack.extend((child, looped) for child in ast.iter_child_nodes(node))
-    return False
 
 
 def _commits(body: list[ast.stmt], receiver: str) -> bool:
