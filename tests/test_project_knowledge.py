@@ -702,3 +702,103 @@ def test_names_used_through_a_module_unrelated_to_sqlalchemy_are_not_looked_up(t
     assert codes(tmp_path, "app/use.py") == []
     assert Stats.lookups - before <= 2
     assert codes(tmp_path, "app/job.py") == [(3, "SQS101")]
+
+
+# ---- the backend of the project's engines (SQS301 on a SQLite-only project) -----------------
+
+SWALLOWED_EXECUTE = """\
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    def drop_index(session):
+        try:
+            session.execute(text("DROP INDEX ix_name"))
+        except OperationalError:
+            pass
+    """
+SWALLOWED_FLUSH = """\
+    def save(session, row):
+        try:
+            session.add(row)
+            session.flush()
+        except Exception:
+            pass
+    """
+
+
+@pytest.mark.parametrize(
+    "engines, sqlite_only",
+    [
+        ({"app/db.py": "from sqlalchemy import create_engine\nengine = create_engine('sqlite:///app.db')\n"}, True),
+        ({"app/db.py": "import sqlalchemy as sa\n"
+                       "engine = sa.create_engine(uri, connect_args={'check_same_thread': False})\n"}, True),
+        ({"app/db.py": "from sqlalchemy import create_engine\nengine = create_engine(f'sqlite:///{path}')\n",
+          "tests/conftest.py": "from sqlalchemy import create_engine\n"
+                               "engine = create_engine('postgresql://db/test')\n"},
+         False),  # one engine of a server, even in the tests
+        ({"app/db.py": "from sqlalchemy import create_engine\nengine = create_engine(os.environ['URL'])\n"}, False),
+        ({"app/db.py": "from sqlalchemy import create_engine\nengine = create_engine('sqlite://')\n",
+          "app/web.py": "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n"}, False),  # its URL: config
+        ({"app/db.py": "from sqlalchemy import create_engine, engine_from_config\nengine = create_engine('sqlite://')\n"
+                       "other = engine_from_config(config)\n"}, False),
+        ({}, False),  # no engine seen: cannot tell
+        ({"tests/test_models.py": "import sqlalchemy\nengine = sqlalchemy.create_engine('sqlite://')\n",
+          "app/migration.py": "from oslo_db.sqlalchemy import session\n"
+                              "def connect(url):\n    return session.create_engine(url)\n"},
+         False),  # OpenStack's shape: the tests' SQLite engine, and another library's create_engine
+        ({"tests/test_models.py": "import sqlalchemy\nengine = sqlalchemy.create_engine('sqlite://')\n"},
+         False),  # only the tests' engine is seen: what the application runs on is not
+    ],
+    ids=["literal", "check_same_thread", "server in tests", "url from the environment", "flask-sqlalchemy",
+         "engine_from_config", "no engine", "another library's create_engine", "sqlite in tests only"],
+)
+def test_a_swallowed_statement_error_is_quiet_only_where_every_engine_is_sqlite(tmp_path, engines, sqlite_only):
+    write(tmp_path, {"proj/pyproject.toml": "", "proj/app/__init__.py": "", "proj/app/upgrade.py": SWALLOWED_EXECUTE,
+                     "proj/app/save.py": SWALLOWED_FLUSH, **{f"proj/{name}": text for name, text in engines.items()}})
+    assert codes(tmp_path / "proj", "app/upgrade.py") == ([] if sqlite_only else [(7, "SQS301")])
+    assert codes(tmp_path / "proj", "app/save.py") == [(5, "SQS301")]  # a failed flush needs rollback() anywhere
+
+
+def _sqlite_project(tmp_path: Path) -> Path:
+    write(tmp_path, {"proj/pyproject.toml": "", "proj/app/__init__.py": "", "proj/app/upgrade.py": SWALLOWED_EXECUTE,
+                     "proj/app/db.py": "from sqlalchemy import create_engine\nengine = create_engine('sqlite://')\n"})
+    return tmp_path / "proj"
+
+
+@pytest.mark.parametrize("hidden", [".tox/py/lib/db.py", "node_modules/x/db.py", "venv/lib/db.py", "__pycache__/db.py"])
+def test_the_project_folder_is_read_without_hidden_folders_and_environments(tmp_path, hidden):
+    root = _sqlite_project(tmp_path)
+    write(root, {hidden: "from sqlalchemy import create_engine\nengine = create_engine('mysql://db/x')\n",
+                 "venv/pyvenv.cfg": ""})
+    assert codes(root, "app/upgrade.py") == []
+
+
+def test_a_project_too_big_or_unreadable_to_read_whole_is_not_taken_for_sqlite_only(tmp_path, monkeypatch):
+    root = _sqlite_project(tmp_path)
+    monkeypatch.setattr(project_module, "MAX_SCANNED_FILES", 2)  # it has 3
+    assert codes(root, "app/upgrade.py") == [(7, "SQS301")]
+    project_module._PROJECTS.clear()
+    monkeypatch.setattr(project_module, "MAX_SCANNED_FILES", 5_000)
+    (root / "app/latin1.py").write_bytes(b"name = '\xe9'\n")  # not UTF-8, no coding line: cannot be read
+    assert codes(root, "app/upgrade.py") == [(7, "SQS301")]
+    (root / "app/latin1.py").unlink()
+    project_module._PROJECTS.clear()
+    assert codes(root, "app/upgrade.py") == []
+
+
+def test_the_language_server_sees_an_engine_added_to_a_file_it_read(tmp_path):
+    from flake8_sqla_session.knowledge.project import refresh_projects
+
+    root = _sqlite_project(tmp_path)
+    settings = Settings.build(cache_dir="off")
+    assert codes(root, "app/upgrade.py", settings) == []
+    refresh_projects()
+    (project,) = project_module._PROJECTS.values()
+    assert codes(root, "app/upgrade.py", settings) == []  # nothing changed
+    (root / "app/__init__.py").write_text("VERSION = 2\n")  # read for the fact only, not for an answer
+    refresh_projects()
+    assert list(project_module._PROJECTS.values()) == [project]  # its answers are kept
+    assert codes(root, "app/upgrade.py", settings) == []
+    (root / "app/__init__.py").write_text("from sqlalchemy import create_engine\nE = create_engine('mysql://db/x')\n")
+    refresh_projects()
+    assert codes(root, "app/upgrade.py", settings) == [(7, "SQS301")]

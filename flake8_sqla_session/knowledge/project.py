@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from .module import ModuleKnowledge
 
 MAX_MODULE_BYTES = 2_000_000  # a bigger "module" is generated data: unknown
+# A project folder read whole (`Project.files_mentioning`) holds at most this many `.py` files and
+# folders (more: a home folder or a monorepo, whose whole cannot be told).
+MAX_SCANNED_FILES = 5_000
+MAX_SCANNED_FOLDERS = 2_000
 MAX_CHAIN = 12  # re-exports followed through at most this many modules
 KEPT_PARTS = 8  # modules read in part whose trees are kept from one checked file to the next
 SAVE_EVERY = 5.0  # seconds between two saves of a project's answers by one process
@@ -60,6 +64,7 @@ _WORD = re.compile(r"\w+")
 _CHAIN = re.compile(r"[\w.]+")
 _CONTINUATION_LINE = re.compile(r"\\ ?\n")  # after one_line_end
 _NOT_ROOTS = frozenset({"site-packages", "dist-packages"})
+_NOT_SCANNED = frozenset({"site-packages", "dist-packages", "__pycache__", "node_modules"})
 
 
 def _library_folders() -> frozenset[str]:
@@ -519,6 +524,8 @@ def refresh_projects() -> None:
                 # on what changed (`restore`).
                 project.save(force=True)
                 del _PROJECTS[key]
+            else:
+                project.forget_facts_read_from(changed)
     for where in changed:
         del _STAMPS[where]
     _forget_folders()
@@ -568,12 +575,95 @@ class Project:
         self._store: Optional[str] = None  # the cache file, when the cache is on
         self._saved = 0  # how many answers the cache file holds
         self._saved_at: Optional[float] = None
+        # Facts about the whole project folder the rules work out once (`fact`), and the
+        # files and folders read for them (not saved: the facts are not kept on disk).
+        self._facts: dict[str, object] = {}
+        self._scanned: set[str] = set()
 
     # ---- the cache on disk ----------------------------------------------------------------
 
     def depends_on(self, path: str) -> bool:
         """Whether the answers depend on a file or folder."""
         return path in self._depends
+
+    def forget_facts_read_from(self, changed: set[str]) -> None:
+        """Forget the facts about the whole project if one of the files or folders read for them
+        changed (the answers, which do not depend on those, stay)."""
+        if self._facts and not self._scanned.isdisjoint(changed):
+            self._facts.clear()
+            self._scanned.clear()
+
+    # ---- the whole project folder -----------------------------------------------------------
+
+    def fact(self, name: str, compute: Callable[[Project], T]) -> T:
+        """A fact about the whole project (`compute(self)`), worked out once per process."""
+        if name not in self._facts:
+            self._facts[name] = compute(self)
+        return self._facts[name]  # type: ignore[return-value]
+
+    def folder(self) -> Optional[str]:
+        """The project's folder: the first import root that holds a `pyproject.toml`, `setup.cfg`,
+        `setup.py` or `manage.py`, else the first root (the folder above the topmost package)."""
+        for root in self.roots:
+            if _has_marker(root):
+                return root
+        return self.roots[0] if self.roots else None
+
+    def files_mentioning(self, words: tuple[str, ...]) -> Optional[list[tuple[str, str]]]:
+        """Every `.py` file under the project's folder whose text holds one of `words`, with that
+        text; None when the whole cannot be read: no folder, more than `MAX_SCANNED_FILES`
+        files or `MAX_SCANNED_FOLDERS` folders, or a file that cannot be read or decoded.
+
+        Hidden folders, `__pycache__`, `node_modules`, installed packages and virtual
+        environments (a folder with a `pyvenv.cfg`) are left out.  Every file and folder read is
+        stamped, so that the language server forgets the project when one changes.
+        """
+        top = self.folder()
+        if top is None:
+            return None
+        found: list[tuple[str, str]] = []
+        folders, files = [top], 0
+        seen = 0
+        while folders:
+            folder = folders.pop()
+            seen += 1
+            if seen > MAX_SCANNED_FOLDERS:
+                return None
+            self._scanned.add(folder)
+            _STAMPS.setdefault(folder, store.folder_stamp(folder))
+            try:
+                entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+            except (OSError, ValueError):
+                return None
+            if any(entry.name == "pyvenv.cfg" for entry in entries) and folder != top:
+                continue
+            for entry in entries:
+                name = entry.name
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        if not name.startswith(".") and name not in _NOT_SCANNED:
+                            folders.append(entry.path)
+                        continue
+                    if not name.endswith(".py") or not entry.is_file():
+                        continue
+                except OSError:
+                    return None
+                files += 1
+                if files > MAX_SCANNED_FILES:
+                    return None
+                path = entry.path
+                self._scanned.add(path)
+                try:
+                    info = os.stat(path)  # before the read: a change after it shows
+                except OSError:
+                    return None
+                _STAMPS.setdefault(path, (info.st_size, info.st_mtime_ns))
+                text = _read_text(path)
+                if text is None:
+                    return None
+                if any(word in text for word in words):
+                    found.append((path, text))
+        return found
 
     def _read_from(self, path: str) -> None:
         """A module file is read for the answer being worked out (if any): it depends on it."""

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import ast
+import os
 from typing import Iterator
 
 from ..context import Context
+from ..knowledge.project import Project
+from ..settings import Settings
 from ..finding import Finding, Fix, SetKeyword, Span
 from ..knowledge.kinds import ENGINES
 from ..knowledge.module import returns_and_yields
@@ -203,6 +206,81 @@ def _sqlite_only_arguments(connect_args: ast.expr | None) -> bool:
     """`connect_args={"check_same_thread": False}`: only SQLite's driver accepts that key."""
     return isinstance(connect_args, ast.Dict) and any(
         isinstance(key, ast.Constant) and key.value == "check_same_thread" for key in connect_args.keys
+    )
+
+
+def _plainly_sqlite(context: Context, call: ast.Call, scope: Scope) -> bool:
+    """An engine call that can only be SQLite's: `connect_args={"check_same_thread": ...}`, a URL
+    that starts with `sqlite`, or one that ends in a SQLite file name."""
+    if _sqlite_only_arguments(keyword(call, "connect_args")):
+        return True
+    url = call.args[0] if call.args else keyword(call, "url")
+    if url is None:
+        return False
+    prefix = literal_url_prefix(context, url, scope)
+    if prefix is not None:
+        return prefix.lstrip().lower().startswith("sqlite")
+    return _sqlite_file(literal_url_suffix(context, url, scope))
+
+
+# Engines made where the URL cannot be seen: from a configuration, or by Flask-SQLAlchemy.
+_HIDDEN_ENGINE_WORDS = ("engine_from_config", "flask_sqlalchemy", "SQLALCHEMY_DATABASE_URI")
+
+
+def sqlite_only(context: Context) -> bool:
+    """Whether every engine of the checked file's project is plainly SQLite (`_plainly_sqlite`).
+
+    The project's folder is read whole (`Project.files_mentioning`).  At least one
+    SQLAlchemy engine outside the tests must be made in it, every `create_engine(...)` call
+    anywhere (tests included) must be SQLAlchemy's and plainly SQLite, and none may be made
+    from a configuration or by Flask-SQLAlchemy: a `create_engine` of another library
+    (OpenStack's `oslo_db.sqlalchemy.session.create_engine`) makes an engine whose URL cannot
+    be seen.  Worked out once per project and process; False whenever the whole cannot be read.
+    """
+    project = context.project
+    if project is None:
+        return False
+    return project.fact("sqlite-only", lambda project: _sqlite_only(project, context.settings))
+
+
+def _sqlite_only(project: Project, settings: Settings) -> bool:
+    files = project.files_mentioning(("create_engine", "create_async_engine", *_HIDDEN_ENGINE_WORDS))
+    folder = project.folder()
+    if files is None or folder is None:
+        return False
+    engines = 0
+    for path, text in files:
+        if any(word in text for word in _HIDDEN_ENGINE_WORDS):
+            return False
+        try:
+            tree = ast.parse(text, path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return False
+        context = Context(tree, settings, path, project, project.module_name_of(path), text)
+        seen = set()
+        for call, scope in context.calls_named(_ENGINE_FUNCTIONS):
+            if sa_name(context.qualified(call.func, scope)) not in _ENGINE_FUNCTIONS:
+                continue
+            if not _plainly_sqlite(context, call, scope):
+                return False
+            seen.add(id(call))
+            if not _test_path(os.path.relpath(path, folder)):
+                engines += 1
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _callee_name(node) in _ENGINE_FUNCTIONS and id(node) not in seen:
+                return False  # another library's `create_engine`, or one whose name cannot be told
+    return engines > 0
+
+
+def _test_path(relative: str) -> bool:
+    """A path of the project's tests (`tests/...`, `test_x.py`, `x_test.py`, `conftest.py`)."""
+    parts = relative.replace(os.sep, "/").split("/")
+    name = parts[-1]
+    return (
+        any(part in ("test", "tests", "testing") for part in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
     )
 
 

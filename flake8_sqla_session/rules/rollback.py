@@ -12,6 +12,7 @@ from ..knowledge.module import TryRecord
 from ..knowledge.names import SA_ROOTS, Scope, dotted
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
+from .pool import sqlite_only
 
 ROLLBACK_DOCS = "https://docs.sqlalchemy.org/en/20/faq/sessions.html#this-session-s-transaction-has-been-rolled-back-due-to-a-previous-exception-during-flush-or-similar"  # noqa: E501
 FRAMING_DOCS = "https://docs.sqlalchemy.org/en/20/orm/session_basics.html#framing-out-a-begin-commit-rollback-block"
@@ -39,16 +40,22 @@ _WORK_CALL = re.compile(r"\.\s*(?:" + "|".join(sorted(WORK_METHODS)) + r"|bulk_\
 NO_IO_METHODS = frozenset({"add", "add_all"})
 
 
+# Session methods that flush, or leave changes pending that the next statement's autoflush
+# flushes: a failed flush leaves the session needing `rollback()` on every backend.
+FLUSHING_METHODS = frozenset({"commit", "flush", "add", "add_all", "delete", "merge"})
+
+
 class Work:
     """Session work on one receiver in a `try` body."""
 
-    __slots__ = ("receiver", "text", "awaited", "io")
+    __slots__ = ("receiver", "text", "awaited", "io", "flushes")
 
     def __init__(self, receiver: ast.expr, text: str) -> None:
         self.receiver = receiver
         self.text = text
         self.awaited = False
         self.io = False  # whether any of the work may reach the database
+        self.flushes = False  # whether any of it may flush (`FLUSHING_METHODS`, `bulk_*`)
 
 
 class HandlerWithoutRollback(Rule):
@@ -64,6 +71,17 @@ class HandlerWithoutRollback(Rule):
     connection, `PendingRollbackError` after a failed flush. A handler that
     logs and carries on leaves the session (and, if it is shared, every later
     request) broken.
+
+    On a project whose every engine is plainly SQLite, work that cannot flush
+    (`execute()`, `query()`, `get()`, ... with no `add()`, `delete()`, `merge()`,
+    `flush()` or `commit()` in the `try`) is not reported: SQLite loses no
+    connection, and a failed statement leaves its transaction usable (a schema
+    upgrade's `DROP INDEX` that finds no index). The whole project folder is read
+    for its engines: one at least outside the tests, each (tests included) made by
+    SQLAlchemy's `create_engine` with a `sqlite` URL, a SQLite file name or
+    `check_same_thread`, none by another library's `create_engine`, from a
+    configuration (`engine_from_config`) or by Flask-SQLAlchemy. Work that may
+    flush is reported on every backend: a failed flush needs `rollback()`.
 
     ## Fix safety
     The fix inserts `<session>.rollback()` as the handler's first statement. It is
@@ -417,6 +435,8 @@ class HandlerWithoutRollback(Rule):
                 left = [w for w in work.values() if not _closed_by_with(context, record, handler, w)]
                 if not left:
                     continue
+                if not any(w.flushes for w in left) and sqlite_only(context):
+                    continue  # on SQLite a failed statement leaves the transaction usable: no flush failed
                 awaits = record.scope.is_async
                 code = tuple(f"{'await ' if awaits and w.awaited else ''}{w.text}.rollback()" for w in left)
                 safe = all(rollback_is_safe(summaries, record, w.text) for w in left)
@@ -531,6 +551,8 @@ class _WorkWalker:
                             item = work.setdefault(text, Work(func.value, text))
                             item.awaited = item.awaited or id(node) in awaited
                             item.io = item.io or func.attr not in NO_IO_METHODS
+                            flushes = func.attr in FLUSHING_METHODS or func.attr.startswith("bulk_")
+                            item.flushes = item.flushes or flushes
             stack.extend((child, scoped) for child in ast.iter_child_nodes(node))
         return work
 
@@ -542,6 +564,7 @@ def _merge(into: dict[str, Work], work: dict[str, Work], scoped: frozenset[str])
         item = into.setdefault(text, Work(found.receiver, text))
         item.awaited = item.awaited or found.awaited
         item.io = item.io or found.io
+        item.flushes = item.flushes or found.flushes
 
 
 # Exception classes that any error a session raises is an instance of.

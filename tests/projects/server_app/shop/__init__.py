@@ -1,0 +1,1 @@
+"""A web shop: a server database in production, SQLite in its tests."""
