@@ -375,6 +375,9 @@ class EngineWithoutPrePing(Rule):
               "engine = create_engine(url, poolclass=NullPool)\n"),
         Valid("import sqlalchemy as sa\nengine = sa.create_engine(url, poolclass=sa.pool.StaticPool)\n"),
         Valid('from sqlalchemy import create_engine\nengine = create_engine("sqlite:///app.db")\n'),
+        Valid("import sqlalchemy\n\ndef dump_schema(url):\n"
+              "    engine = sqlalchemy.create_engine(url, strategy='mock', executor=dump)\n"
+              "    BASE.metadata.create_all(engine)\n    return engine\n"),
         Valid('from sqlalchemy import create_engine\nengine = create_engine(f"sqlite:///{path}")\n'),
         Valid("from sqlalchemy import create_engine\nengine = create_engine(url, **options)\n"),
         Valid("from sqlalchemy import create_engine\nengine = create_engine(*args)\n"),
@@ -531,6 +534,9 @@ class EngineWithoutPrePing(Rule):
             pre_ping = keyword(call, "pool_pre_ping")
             if pre_ping is not None and not (isinstance(pre_ping, ast.Constant) and pre_ping.value in (False, None, 0)):
                 continue
+            strategy = keyword(call, "strategy")
+            if isinstance(strategy, ast.Constant) and strategy.value == "mock":
+                continue  # SQLAlchemy 1.3's mock engine (`executor=dump`): no pool, no connection
             poolclass = keyword(call, "poolclass")
             if poolclass is not None:
                 name = sa_name(context.qualified(poolclass, scope))

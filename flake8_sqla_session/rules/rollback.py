@@ -25,8 +25,9 @@ SELF_CLEANING = frozenset({"begin", "begin_nested"})
 # Calls that never return: the handler does not swallow the error.
 NO_RETURN = frozenset(
     {
-        "builtins.exit", "builtins.quit", "sys.exit", "os._exit", "flask.abort", "quart.abort",
-        "werkzeug.exceptions.abort", "pytest.fail", "pytest.skip", "pytest.exit",
+        "builtins.exit", "builtins.quit", "sys.exit", "os._exit", "os.abort", "flask.abort", "quart.abort",
+        "werkzeug.exceptions.abort", "flask_restful.abort", "flask_restx.abort", "flask_restplus.abort",
+        "flask_smorest.abort", "bottle.abort", "pytest.fail", "pytest.skip", "pytest.exit",
     }
 )
 _NESTED_CODE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
@@ -128,6 +129,10 @@ class HandlerWithoutRollback(Rule):
               "    finally:\n        session.close()\n"),
         Valid("def f(session):\n    try:\n        session.commit()\n    except (KeyError, ValueError):\n"
               "        log()\n"),
+        # Flask-RESTful's abort() raises an HTTPException, as Flask's does (redash's handlers).
+        Valid("from flask_restful import abort\nfrom sqlalchemy.orm.exc import StaleDataError\n\n"
+              "def post(session, dashboard):\n    session.add(dashboard)\n    try:\n        session.commit()\n"
+              "    except StaleDataError:\n        abort(409)\n"),
         Valid("def f(session):\n    try:\n        with session.begin():\n            session.add(obj)\n"
               "    except Exception:\n        log()\n"),
         Valid(

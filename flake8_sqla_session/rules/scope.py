@@ -525,6 +525,12 @@ class UnclosedSession(Rule):
             "from sqlalchemy.engine import Connection\nfrom sqlalchemy.orm import Session\n\n"
             "def migrate(connection: Connection):\n    session = Session(connection)\n    session.execute(q)\n"
         ),
+        # Joined to another session's connection (in its `after_flush` hook): that session owns it.
+        Valid(
+            "from sqlalchemy import orm\n\n@event.listens_for(orm.Session, 'after_flush')\n"
+            "def touch(session: orm.Session, _):\n    local_session = orm.Session(bind=session.connection())\n"
+            "    local_session.execute(q)\n    local_session.commit()\n"
+        ),
         # No bind: the session can never check out a connection.
         Valid(
             "from sqlalchemy.orm import Session\n\ndef new_instances(instance):\n    session = Session()\n"
@@ -612,6 +618,9 @@ def _is_connection(context: Context, expr: ast.expr, scope: Scope, depth: int) -
         from_alembic = context.qualified(expr.func, scope) == "alembic.op.get_bind"
         if from_alembic or (isinstance(base, ast.Name) and base.id == "op"):
             return True
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "connection":
+        if not expr.args and not expr.keywords and context.classify(expr.func.value, scope) in SESSIONS:
+            return True  # `Session.connection()`: the connection of another session, which owns it
     if isinstance(expr, ast.Name) and expr.id in _CONNECTION_PARAMETERS:
         bindings = scope.lookup(expr.id) or ()
         if bindings and all(b.kind == "param" and b.value is None for b in bindings):
