@@ -779,6 +779,10 @@ def test_a_project_too_big_or_unreadable_to_read_whole_is_not_taken_for_sqlite_o
     assert codes(root, "app/upgrade.py") == [(7, "SQS301")]
     project_module._PROJECTS.clear()
     monkeypatch.setattr(project_module, "MAX_SCANNED_FILES", 5_000)
+    monkeypatch.setattr(project_module, "MAX_SCANNED_BYTES", 100)  # its three files hold more
+    assert codes(root, "app/upgrade.py") == [(7, "SQS301")]
+    project_module._PROJECTS.clear()
+    monkeypatch.setattr(project_module, "MAX_SCANNED_BYTES", 50_000_000)
     (root / "app/latin1.py").write_bytes(b"name = '\xe9'\n")  # not UTF-8, no coding line: cannot be read
     assert codes(root, "app/upgrade.py") == [(7, "SQS301")]
     (root / "app/latin1.py").unlink()

@@ -38,6 +38,7 @@ MAX_MODULE_BYTES = 2_000_000  # a bigger "module" is generated data: unknown
 # folders (more: a home folder or a monorepo, whose whole cannot be told).
 MAX_SCANNED_FILES = 5_000
 MAX_SCANNED_FOLDERS = 2_000
+MAX_SCANNED_BYTES = 50_000_000
 MAX_CHAIN = 12  # re-exports followed through at most this many modules
 KEPT_PARTS = 8  # modules read in part whose trees are kept from one checked file to the next
 SAVE_EVERY = 5.0  # seconds between two saves of a project's answers by one process
@@ -612,7 +613,8 @@ class Project:
     def files_mentioning(self, words: tuple[str, ...]) -> Optional[list[tuple[str, str]]]:
         """Every `.py` file under the project's folder whose text holds one of `words`, with that
         text; None when the whole cannot be read: no folder, more than `MAX_SCANNED_FILES`
-        files or `MAX_SCANNED_FOLDERS` folders, or a file that cannot be read or decoded.
+        files, `MAX_SCANNED_FOLDERS` folders or `MAX_SCANNED_BYTES` of them, or a file that
+        cannot be read or decoded.
 
         Hidden folders, `__pycache__`, `node_modules`, installed packages and virtual
         environments (a folder with a `pyvenv.cfg`) are left out.  Every file and folder read is
@@ -622,7 +624,7 @@ class Project:
         if top is None:
             return None
         found: list[tuple[str, str]] = []
-        folders, files = [top], 0
+        folders, files, size = [top], 0, 0
         seen = 0
         while folders:
             folder = folders.pop()
@@ -658,6 +660,9 @@ class Project:
                 except OSError:
                     return None
                 _STAMPS.setdefault(path, (info.st_size, info.st_mtime_ns))
+                size += info.st_size
+                if size > MAX_SCANNED_BYTES:
+                    return None
                 text = _read_text(path)
                 if text is None:
                     return None

@@ -6,12 +6,12 @@ import os
 from typing import Iterator
 
 from ..context import Context
-from ..knowledge.project import Project
-from ..settings import Settings
 from ..finding import Finding, Fix, SetKeyword, Span
 from ..knowledge.kinds import ENGINES
 from ..knowledge.module import returns_and_yields
 from ..knowledge.names import Scope, sa_name
+from ..knowledge.project import Project
+from ..settings import Settings
 from .base import Invalid, Rule, Valid
 
 DISCONNECT_DOCS = "https://docs.sqlalchemy.org/en/20/core/pooling.html#dealing-with-disconnects"
