@@ -111,24 +111,24 @@ def nested_tries(n: int) -> str:
     return HEADER + "\n".join(lines) + "\n"
 
 
-def tries_in_handlers(n: int) -> str:
-    """Each `try` in the handler of the one before, each handler swallowing its error."""
+def _tries_in_handlers(n: int, handler: str, innermost: str) -> str:
+    """Each `try` in the handler of the one before; each handler runs `handler` first."""
     lines = ["def f(session):"]
     for level in range(n):
         pad = "    " * (level + 1)
         lines += [f"{pad}try:", f"{pad}    session.execute(q{level})", f"{pad}except Exception:"]
-        lines += [f"{pad}    log({level})"]
-    return HEADER + "\n".join(lines) + "\n" + "    " * (n + 1) + "pass\n"
+        lines += [f"{pad}    {handler.format(level=level)}"]
+    return HEADER + "\n".join(lines) + "\n" + "    " * (n + 1) + innermost + "\n"
+
+
+def tries_in_handlers(n: int) -> str:
+    """Each handler swallowing its error."""
+    return _tries_in_handlers(n, "log({level})", "pass")
 
 
 def tidying_tries_in_handlers(n: int) -> str:
-    """The same, each handler rolling back, the innermost re-raising."""
-    lines = ["def f(session):"]
-    for level in range(n):
-        pad = "    " * (level + 1)
-        lines += [f"{pad}try:", f"{pad}    session.execute(q{level})", f"{pad}except Exception:"]
-        lines += [f"{pad}    session.rollback()"]
-    return HEADER + "\n".join(lines) + "\n" + "    " * (n + 1) + "raise\n"
+    """Each handler rolling back, the innermost re-raising."""
+    return _tries_in_handlers(n, "session.rollback()", "raise")
 
 
 def reported_tries_in_a_loop(n: int) -> str:
