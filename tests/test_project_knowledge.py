@@ -765,6 +765,23 @@ def _sqlite_project(tmp_path: Path) -> Path:
     return tmp_path / "proj"
 
 
+def test_on_sqlite_a_statement_that_may_autoflush_what_the_function_added_is_still_reported(tmp_path):
+    root = _sqlite_project(tmp_path)
+    write(root, {"app/autoflush.py": """\
+        from sqlalchemy import text
+        from sqlalchemy.exc import OperationalError
+
+        def refresh(session, row):
+            session.add(row)
+            try:
+                session.execute(text("SELECT 1"))
+            except OperationalError:
+                pass
+        """})
+    assert codes(root, "app/upgrade.py") == []
+    assert codes(root, "app/autoflush.py") == [(8, "SQS301")]  # the autoflush of `row` may fail
+
+
 @pytest.mark.parametrize("hidden", [".tox/py/lib/db.py", "node_modules/x/db.py", "venv/lib/db.py", "__pycache__/db.py"])
 def test_the_project_folder_is_read_without_hidden_folders_and_environments(tmp_path, hidden):
     root = _sqlite_project(tmp_path)

@@ -75,7 +75,8 @@ class HandlerWithoutRollback(Rule):
 
     On a project whose every engine is plainly SQLite, work that cannot flush
     (`execute()`, `query()`, `get()`, ... with no `add()`, `delete()`, `merge()`,
-    `flush()` or `commit()` in the `try`) is not reported: SQLite loses no
+    `flush()` or `commit()` on that session in the `try`, nor anywhere in the
+    function, whose pending changes an autoflush would flush) is not reported: SQLite loses no
     connection, and a failed statement leaves its transaction usable (a schema
     upgrade's `DROP INDEX` that finds no index). The whole project folder is read
     for its engines: one at least outside the tests, each (tests included) made by
@@ -440,8 +441,9 @@ class HandlerWithoutRollback(Rule):
                 left = [w for w in work.values() if not _closed_by_with(context, record, handler, w)]
                 if not left:
                     continue
-                if not any(w.flushes for w in left) and sqlite_only(context):
-                    continue  # on SQLite a failed statement leaves the transaction usable: no flush failed
+                if not any(w.flushes for w in left) and walker.pending(record.scope).isdisjoint(w.text for w in left):
+                    if sqlite_only(context):
+                        continue  # on SQLite a failed statement leaves the transaction usable: no flush failed
                 awaits = record.scope.is_async
                 code = tuple(f"{'await ' if awaits and w.awaited else ''}{w.text}.rollback()" for w in left)
                 safe = all(rollback_is_safe(summaries, record, w.text) for w in left)
@@ -470,6 +472,7 @@ class _WorkWalker:
         self.verdicts: dict[tuple[str, int], bool] = {}
         self.escaping: dict[int, dict[str, Work]] = {}
         self.summaries = _Summaries(context)
+        self.pending_by_scope: dict[int, frozenset[str]] = {}
 
     def body_work(self, node: ast.Try, scope: Scope) -> dict[str, Work]:
         """Receivers of session work in the `try` body that may reach the database."""
@@ -484,6 +487,29 @@ class _WorkWalker:
             for part in (*(h.body for h in node.handlers), node.orelse, node.finalbody):
                 _merge(found, self._walk(part, scope), frozenset())
             self.escaping[id(node)] = found
+        return found
+
+    def pending(self, scope: Scope) -> frozenset[str]:
+        """The receivers of `add()`, `delete()`, `merge()`, `flush()`, `commit()`, `bulk_*()` anywhere
+        in `scope`'s own code: an autoflush in a `try` may flush what they left pending before it.
+        One walk per scope."""
+        found = self.pending_by_scope.get(id(scope))
+        if found is None:
+            receivers = set()
+            stack: list[ast.AST] = list(getattr(scope.node, "body", ()))
+            while stack:
+                node = stack.pop()
+                self.context.steps += 1
+                if isinstance(node, _NESTED_CODE):
+                    continue
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                    attr = node.func.attr
+                    if attr in FLUSHING_METHODS or attr.startswith("bulk_"):
+                        text = dotted(node.func.value)
+                        if text is not None:
+                            receivers.add(text)
+                stack.extend(ast.iter_child_nodes(node))
+            found = self.pending_by_scope[id(scope)] = frozenset(receivers)
         return found
 
     def _absorbs(self, node: ast.Try, scope: Scope) -> bool:
