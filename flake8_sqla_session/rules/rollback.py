@@ -44,6 +44,7 @@ NO_IO_METHODS = frozenset({"add", "add_all"})
 # Session methods that flush, or leave changes pending that the next statement's autoflush
 # flushes: a failed flush leaves the session needing `rollback()` on every backend.
 FLUSHING_METHODS = frozenset({"commit", "flush", "add", "add_all", "delete", "merge"})
+PENDING_METHODS = frozenset({"add", "add_all", "delete", "merge"})  # what they change, the next flush writes
 
 
 class Work:
@@ -75,8 +76,9 @@ class HandlerWithoutRollback(Rule):
 
     On a project whose every engine is plainly SQLite, work that cannot flush
     (`execute()`, `query()`, `get()`, ... with no `add()`, `delete()`, `merge()`,
-    `flush()` or `commit()` on that session in the `try`, nor anywhere in the
-    function, whose pending changes an autoflush would flush) is not reported: SQLite loses no
+    `flush()` or `commit()` on that session in the `try`, and no `add()`,
+    `delete()` or `merge()` anywhere in the function, whose pending changes an
+    autoflush would flush) is not reported: SQLite loses no
     connection, and a failed statement leaves its transaction usable (a schema
     upgrade's `DROP INDEX` that finds no index). The whole project folder is read
     for its engines: one at least outside the tests, each (tests included) made by
@@ -490,9 +492,9 @@ class _WorkWalker:
         return found
 
     def pending(self, scope: Scope) -> frozenset[str]:
-        """The receivers of `add()`, `delete()`, `merge()`, `flush()`, `commit()`, `bulk_*()` anywhere
-        in `scope`'s own code: an autoflush in a `try` may flush what they left pending before it.
-        One walk per scope."""
+        """The receivers of `add()`, `add_all()`, `delete()` or `merge()` anywhere in `scope`'s own
+        code: an autoflush in a `try` may flush what they left pending before it (a commit or a
+        flush leaves nothing pending).  One walk per scope."""
         found = self.pending_by_scope.get(id(scope))
         if found is None:
             receivers = set()
@@ -503,8 +505,7 @@ class _WorkWalker:
                 if isinstance(node, _NESTED_CODE):
                     continue
                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                    attr = node.func.attr
-                    if attr in FLUSHING_METHODS or attr.startswith("bulk_"):
+                    if node.func.attr in PENDING_METHODS:
                         text = dotted(node.func.value)
                         if text is not None:
                             receivers.add(text)
