@@ -23,16 +23,26 @@ NON_POOLING = frozenset({"NullPool", "StaticPool", "SingletonThreadPool", "Asser
 _ENGINE_FUNCTIONS = frozenset({"create_engine", "create_async_engine"})
 
 
+def _sqlalchemy_engine_calls(context: Context) -> Iterator[tuple[ast.Call, Scope]]:
+    """SQLAlchemy's (or SQLModel's) `create_engine(...)` / `create_async_engine(...)` calls."""
+    for call, scope in context.calls_named(_ENGINE_FUNCTIONS):
+        if sa_name(context.qualified(call.func, scope)) in _ENGINE_FUNCTIONS:
+            yield call, scope
+
+
 def engine_calls(context: Context) -> Iterator[tuple[ast.Call, Scope]]:
     """`create_engine(...)` / `create_async_engine(...)` calls whose arguments can all be seen."""
-    for call, scope in context.calls_named(_ENGINE_FUNCTIONS):
-        if sa_name(context.qualified(call.func, scope)) not in _ENGINE_FUNCTIONS:
-            continue
+    for call, scope in _sqlalchemy_engine_calls(context):
         if context.classify(call, scope) not in ENGINES:
             continue
         if any(k.arg is None for k in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
             continue
         yield call, scope
+
+
+def _url_argument(call: ast.Call) -> ast.expr | None:
+    """The URL an engine call is given: its first argument, or `url=`."""
+    return call.args[0] if call.args else keyword(call, "url")
 
 
 def keyword(call: ast.Call, name: str) -> ast.expr | None:
@@ -214,7 +224,7 @@ def _plainly_sqlite(context: Context, call: ast.Call, scope: Scope) -> bool:
     that starts with `sqlite`, or one that ends in a SQLite file name."""
     if _sqlite_only_arguments(keyword(call, "connect_args")):
         return True
-    url = call.args[0] if call.args else keyword(call, "url")
+    url = _url_argument(call)
     if url is None:
         return False
     prefix = literal_url_prefix(context, url, scope)
@@ -258,9 +268,7 @@ def _sqlite_only(project: Project, settings: Settings) -> bool:
             return False
         context = Context(tree, settings, path, project, project.module_name_of(path), text)
         seen = set()
-        for call, scope in context.calls_named(_ENGINE_FUNCTIONS):
-            if sa_name(context.qualified(call.func, scope)) not in _ENGINE_FUNCTIONS:
-                continue
+        for call, scope in _sqlalchemy_engine_calls(context):
             if not _plainly_sqlite(context, call, scope):
                 return False
             seen.add(id(call))
@@ -544,7 +552,7 @@ class EngineWithoutPrePing(Rule):
                     continue  # a pool we cannot see, or one that keeps nothing idle
             if _sqlite_only_arguments(keyword(call, "connect_args")):
                 continue  # `check_same_thread` is a keyword of sqlite3.connect() alone
-            url = call.args[0] if call.args else keyword(call, "url")
+            url = _url_argument(call)
             prefix = literal_url_prefix(context, url, scope) if url is not None else None
             if prefix is not None and not _server_url(prefix):
                 continue

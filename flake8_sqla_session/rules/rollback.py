@@ -474,7 +474,6 @@ class _WorkWalker:
         self.verdicts: dict[tuple[str, int], bool] = {}
         self.escaping: dict[int, dict[str, Work]] = {}
         self.summaries = _Summaries(context)
-        self.pending_by_scope: dict[int, frozenset[str]] = {}
 
     def body_work(self, node: ast.Try, scope: Scope) -> dict[str, Work]:
         """Receivers of session work in the `try` body that may reach the database."""
@@ -494,24 +493,8 @@ class _WorkWalker:
     def pending(self, scope: Scope) -> frozenset[str]:
         """The receivers of `add()`, `add_all()`, `delete()` or `merge()` anywhere in `scope`'s own
         code: an autoflush in a `try` may flush what they left pending before it (a commit or a
-        flush leaves nothing pending).  One walk per scope."""
-        found = self.pending_by_scope.get(id(scope))
-        if found is None:
-            receivers = set()
-            stack: list[ast.AST] = list(getattr(scope.node, "body", ()))
-            while stack:
-                node = stack.pop()
-                self.context.steps += 1
-                if isinstance(node, _NESTED_CODE):
-                    continue
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                    if node.func.attr in PENDING_METHODS:
-                        text = dotted(node.func.value)
-                        if text is not None:
-                            receivers.add(text)
-                stack.extend(ast.iter_child_nodes(node))
-            found = self.pending_by_scope[id(scope)] = frozenset(receivers)
-        return found
+        flush leaves nothing pending)."""
+        return self.summaries.of_block(getattr(scope.node, "body", []), scope).pending
 
     def _absorbs(self, node: ast.Try, scope: Scope) -> bool:
         """Whether a handler of `node` catches every database error of its body and does not re-raise."""
@@ -695,7 +678,7 @@ class _Summary:
     the questions asked of a `try`'s handlers and `finally`, answered for every handler of every
     nested `try` from one reading of each statement."""
 
-    __slots__ = ("leaves", "tidies", "texts", "handed", "savepoint", "bound")
+    __slots__ = ("leaves", "tidies", "texts", "handed", "savepoint", "bound", "pending")
 
     def __init__(self) -> None:
         self.leaves = False  # a `raise`, or a call that never returns
@@ -707,6 +690,7 @@ class _Summary:
         # `with x.begin_nested():` among the statements (not under a handler of a nested `try`).
         self.savepoint = False
         self.bound: frozenset[str] = frozenset()  # names bound or deleted (nested definitions by name)
+        self.pending: frozenset[str] = frozenset()  # receivers of an add, delete or merge
 
     def add(self, other: _Summary, savepoint: bool = True) -> None:
         self.leaves = self.leaves or other.leaves
@@ -718,6 +702,8 @@ class _Summary:
             self.handed = self.handed | other.handed
         if other.bound:
             self.bound = self.bound | other.bound
+        if other.pending:
+            self.pending = self.pending | other.pending
 
 
 class _Summaries:
@@ -776,6 +762,7 @@ class _Summaries:
         texts: set[str] = set()
         handed: set[str] = set()
         bound: set[str] = set()
+        pending: set[str] = set()
         if isinstance(stmt, ast.Raise):
             summary.leaves = True
         elif isinstance(stmt, (ast.With, ast.AsyncWith)):
@@ -807,7 +794,7 @@ class _Summaries:
                 stack.extend((child, False) for child in ast.iter_child_nodes(node))
                 continue
             if isinstance(node, ast.Call):
-                self._call(node, scope, summary, texts, handed)
+                self._call(node, scope, summary, texts, handed, pending)
             below = direct and not isinstance(node, ast.match_case)  # a case's body is not the statement's own
             stack.extend((child, below) for child in ast.iter_child_nodes(node))
         if texts:
@@ -816,9 +803,13 @@ class _Summaries:
             summary.handed = summary.handed | handed
         if bound:
             summary.bound = summary.bound | bound
+        if pending:
+            summary.pending = summary.pending | pending
         return summary
 
-    def _call(self, node: ast.Call, scope: Scope, summary: _Summary, texts: set[str], handed: set[str]) -> None:
+    def _call(
+        self, node: ast.Call, scope: Scope, summary: _Summary, texts: set[str], handed: set[str], pending: set[str]
+    ) -> None:
         context = self.context
         func = node.func
         if _never_returns(context, func, scope):
@@ -833,6 +824,10 @@ class _Summaries:
                         texts.add(text)
             elif isinstance(func.value, ast.Name) and func.value.id == "self" and func.attr in ("fail", "skipTest"):
                 summary.tidies = True
+            elif func.attr in PENDING_METHODS:
+                text = dotted(func.value)
+                if text is not None:
+                    pending.add(text)
         for argument in (*node.args, *(k.value for k in node.keywords)):
             if isinstance(argument, ast.Starred):
                 argument = argument.value
