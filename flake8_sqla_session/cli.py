@@ -17,7 +17,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
 from . import __version__
 from .config import Config, ConfigError, load_config, selection_from_options, settings_from_options, truthy
@@ -26,6 +26,9 @@ from .formats import FORMATS, Replacement, Report, Run, statistics
 from .rules import RULES
 from .selection import Selection
 from .settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from .fix.files import SourceFile
 
 DEFAULT_EXCLUDE = (
     ".svn", "CVS", ".bzr", ".hg", ".git", "__pycache__", ".tox", ".nox", ".eggs", "*.egg",
@@ -54,17 +57,22 @@ class Outcome:
     output: bytes | None = None
     reports: list[Report] = field(default_factory=list)  # the findings, as the output formats take them
     noqa_added: int = 0  # lines given a `# noqa` comment (--add-noqa)
+    # With `defer_write`: the file as it was read and its new text, for `write_pending` to write.
+    pending: tuple[SourceFile, str] | None = None
 
 
 # ---- one file ----------------------------------------------------------------------------
 
-def process(path: str, job: Job, stdin_data: bytes | None = None) -> Outcome:
+def process(path: str, job: Job, stdin_data: bytes | None = None, defer_write: bool = False) -> Outcome:
     """Check (and fix) one file; every failure becomes `Outcome.error`, never an exception.
 
     `stdin_data`: the bytes read from stdin, decoded as a file's are; with --fix
     (or --add-noqa) the outcome's `output` is the new bytes, or these bytes
     unchanged when there is nothing to change or they cannot be processed (an
     editor replaces its buffer with what it gets).
+
+    `defer_write`: leave the file as it is and keep its new text in `Outcome.pending`
+    for `write_pending` (see `run`: no file is written while others are still read).
     """
     from .fix.files import FileError, read_source, source_from_bytes, write_source
     from .noqa import NoqaError, add_noqa
@@ -93,14 +101,14 @@ def process(path: str, job: Job, stdin_data: bytes | None = None) -> Outcome:
                     )
                 )
             elif job.mode in ("fix", "add-noqa"):
-                if stdin_data is None:
-                    write_source(source, new_text)
-                else:
+                if stdin_data is not None:
                     outcome.output = new_text.encode(source.encoding)
+                elif defer_write:
+                    outcome.pending = (source, new_text)
+                else:
+                    write_source(source, new_text)
     except FileError as exc:
-        outcome.error = str(exc)
-        outcome.applied = []
-        outcome.noqa_added = 0
+        _not_written(outcome, str(exc))
     except NoqaError as exc:
         outcome.error = f"no noqa added: {exc}"
     except _Unfixable as exc:
@@ -123,6 +131,27 @@ def process(path: str, job: Job, stdin_data: bytes | None = None) -> Outcome:
         except Exception as exc:  # pragma: no cover - a bug of ours
             outcome.error = f"internal error ({type(exc).__name__}: {exc}); please report it"
     return outcome
+
+
+def write_pending(outcome: Outcome) -> None:
+    """Write the new text that `process(..., defer_write=True)` kept; a failure becomes `Outcome.error`."""
+    from .fix.files import FileError, write_source
+
+    if outcome.pending is None:
+        return
+    source, new_text = outcome.pending
+    outcome.pending = None
+    try:
+        write_source(source, new_text)
+    except FileError as exc:
+        _not_written(outcome, str(exc))
+        outcome.reports = [dataclasses.replace(r, fix_applied=False) for r in outcome.reports]
+
+
+def _not_written(outcome: Outcome, error: str) -> None:
+    outcome.error = error
+    outcome.applied = []
+    outcome.noqa_added = 0
 
 
 def _fix_text(
@@ -298,7 +327,7 @@ class _Unfixable(Exception):
 
 
 def _run_one(args: tuple[str, Job]) -> Outcome:
-    return process(*args)
+    return process(*args, defer_write=True)
 
 
 def _splits_word(text: str, index: int) -> bool:
@@ -350,8 +379,23 @@ def _matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
 
 
 def run(files: list[str], job: Job, jobs: int, progress: bool) -> list[Outcome]:
+    """Check (and fix) `files`; with --fix or --add-noqa, write them once all are checked.
+
+    A file's checks read other files of its project (the names it imports, the
+    engines of the project), and writing a file takes a lease that any reader
+    breaks (fix/files.py): a write among parallel checks was refused as "changed
+    on disk".  So every file is checked against the project as it was before the
+    run, and only then are the new texts written, from this process.
+    """
+    outcomes = _check_all(files, job, jobs, progress)
+    for outcome in outcomes:
+        write_pending(outcome)
+    return outcomes
+
+
+def _check_all(files: list[str], job: Job, jobs: int, progress: bool) -> list[Outcome]:
     if jobs <= 1 or len(files) < 2 * jobs:
-        return [_report_progress(i, len(files), progress, process(f, job)) for i, f in enumerate(files, 1)]
+        return [_report_progress(i, len(files), progress, _run_one((f, job))) for i, f in enumerate(files, 1)]
     import multiprocessing
     import multiprocessing.context
 

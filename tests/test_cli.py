@@ -314,6 +314,62 @@ def test_file_changed_while_fixing_is_not_written(
     assert target.read_text() == ENGINE + "# the user typed this meanwhile\n"
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("mode", ["--fix", "--add-noqa"])
+def test_no_file_is_written_before_every_file_is_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], mode: str, jobs: str
+) -> None:
+    # A check reads other files of the project (imports, the engines); a write takes a
+    # lease that any reader breaks.  A write among the checks was refused in CI ("changed
+    # on disk while being fixed") when a parallel worker read the file being written.
+    from flake8_sqla_session import cli
+    from flake8_sqla_session.fix import files
+
+    log = tmp_path / "log"
+    real_fix_text, real_write = cli._fix_text, files.write_source
+
+    def checking(text: str, path: str, *args: object) -> object:
+        with open(log, "a") as handle:  # one short append per line: the workers' lines never mix
+            handle.write(f"check {os.path.basename(path)}\n")
+        return real_fix_text(text, path, *args)  # type: ignore[arg-type]
+
+    def writing(source: files.SourceFile, new_text: str) -> None:
+        with open(log, "a") as handle:
+            handle.write(f"write {os.path.basename(source.path)}\n")
+        real_write(source, new_text)
+
+    monkeypatch.setattr(cli, "_fix_text", checking)
+    monkeypatch.setattr(files, "write_source", writing)
+    project = tmp_path / "project"
+    project.mkdir()
+    names = [f"m{i:02}.py" for i in range(12)]
+    for name in names:
+        (project / name).write_text(ENGINE)
+    monkeypatch.chdir(project)
+    assert cli.main([mode, "--jobs", jobs, "."]) == 0, capsys.readouterr().err
+    entries = log.read_text().splitlines()
+    assert sorted(entries) == sorted([f"check {n}" for n in names] + [f"write {n}" for n in names])
+    assert entries[:len(names)] == [e for e in entries if e.startswith("check ")]
+    fixed = ENGINE_FIXED if mode == "--fix" else ENGINE.replace("(url)", "(url)  # noqa: SQS201")
+    assert all((project / n).read_text() == fixed for n in names)
+
+
+def test_a_deferred_write_that_fails_is_reported_as_not_fixed(tmp_path: Path) -> None:
+    from flake8_sqla_session import cli
+
+    target = tmp_path / "app.py"
+    target.write_text(ENGINE)
+    job = cli.Job("fix", False, cli.Settings(), cli.Selection())
+    outcome = cli.process(str(target), job, defer_write=True)
+    assert target.read_text() == ENGINE and outcome.pending is not None
+    assert [r.fix_applied for r in outcome.reports] == [True]
+    target.write_text(ENGINE + "# saved meanwhile\n")
+    cli.write_pending(outcome)
+    assert outcome.error == "changed on disk while being fixed; nothing written (run again)"
+    assert outcome.applied == [] and [r.fix_applied for r in outcome.reports] == [False]
+    assert target.read_text() == ENGINE + "# saved meanwhile\n"
+
+
 def test_version() -> None:
     result = run("--version", cwd=ROOT)
     assert result.returncode == 0 and result.stdout.startswith("flake8-sqla-session ")
