@@ -10,12 +10,13 @@ from __future__ import annotations
 import ast
 import bisect
 import itertools
+import os
 import re
 from typing import Callable, Optional, Sequence
 
 from .finding import Import
 from .knowledge.kinds import NOT_DATABASE_ERRORS, REGISTRIES, SESSIONS
-from .knowledge.module import ModuleKnowledge
+from .knowledge.module import CLI_COMMANDS, ModuleKnowledge
 from .knowledge.names import DBAPI_ROOTS, SA_ROOTS, Scope, qualified_name, root_of, sa_name
 from .knowledge.project import Project, one_line_end
 from .settings import Settings
@@ -47,6 +48,9 @@ class Context(ModuleKnowledge):
         self.chained_calls: dict[int, str] = {}
         self._uses: dict[int, UseIndex] = {}  # id(outermost function) -> its index
         self._assigned: dict[int, dict[int, list[str]]] = {}
+        self._commands: dict[int, bool] = {}  # id(function) -> whether it is a command
+        self._in_command: dict[int, bool] = {}  # id(scope's node) -> whether it runs within one
+        self._test_file: bool | None = None
 
     # ---- queries for the rules -------------------------------------------------------------
 
@@ -169,6 +173,55 @@ class Context(ModuleKnowledge):
                     self._raisers[(parent.kind, node.name)] = False
         return self._raisers.get((wanted, name), False)
 
+    def is_command(self, scope: Scope) -> bool:
+        """Whether `scope` is a command-line command's function (click, Typer, Flask's
+        `AppGroup` or `app.cli`): the process ends when it returns, and with it whatever it
+        left open or broken."""
+        node = scope.node
+        if scope.kind != "function" or scope.parent is None:
+            return False
+        found = self._commands.get(id(node))
+        if found is None:
+            assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            found = self._commands[id(node)] = any(
+                self._command_decorator(decorator, scope.parent) for decorator in node.decorator_list
+            )
+        return found
+
+    def in_command(self, scope: Scope) -> bool:
+        """Whether code of `scope` runs within a command (`is_command` of it or a function around it)."""
+        found = self._in_command.get(id(scope.node))
+        if found is None:
+            self.steps += 1
+            found = self.is_command(scope) or (scope.parent is not None and self.in_command(scope.parent))
+            self._in_command[id(scope.node)] = found
+        return found
+
+    def _command_decorator(self, decorator: ast.expr, scope: Scope) -> bool:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if self.qualified(target, scope) in CLI_COMMANDS:
+            return True
+        if isinstance(target, ast.Attribute) and target.attr == "command":
+            return self.cli_group(target.value, scope)
+        return False
+
+    @property
+    def is_test_file(self) -> bool:
+        """Whether the checked file is one of the project's tests: `test_*.py`, `*_test.py`,
+        `conftest.py`, or under a `test`, `tests` or `testing` folder of the project (its
+        path from the project's folder, else from the current folder)."""
+        if self._test_file is None:
+            self._test_file = bool(self.filename) and is_test_path(self._project_path(self.filename))
+        return self._test_file
+
+    def _project_path(self, filename: str) -> str:
+        path = os.path.abspath(filename)
+        folder = self.project.folder() if self.project is not None else None
+        for base in (folder, os.getcwd()):
+            if base and path.startswith(os.path.join(base, "")):
+                return os.path.relpath(path, base)
+        return os.path.basename(path)
+
     def kept_local(
         self, function: ast.AST, name: str, release: str, local_call: Callable[[ast.Call], bool] | None = None
     ) -> bool | None:
@@ -262,6 +315,19 @@ class Context(ModuleKnowledge):
         else:
             return name, (Import(module, name),)
         return f"{module}.{name}", (Import(module),)
+
+
+def is_test_path(relative: str) -> bool:
+    """A path of a project's tests, from the project's folder (`tests/...`, `test_x.py`,
+    `x_test.py`, `conftest.py`)."""
+    parts = relative.replace("\\", "/").split("/")
+    name = parts[-1]
+    return (
+        any(part in ("test", "tests", "testing") for part in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
 
 
 def _has_return(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

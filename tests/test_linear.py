@@ -187,6 +187,24 @@ def many_engines(n: int) -> str:
     return HEADER + "def f():\n" + body
 
 
+def nested_in_a_command(n: int) -> str:
+    """Functions nested in a click command, each making an engine (each asks whether it runs in one)."""
+    lines = ["import click", "", "@click.command()", "def f0():"]
+    for level in range(1, n):
+        pad = "    " * level
+        lines += [f"{pad}e{level} = create_engine(url)", f"{pad}def f{level}():"]
+    lines.append("    " * n + "pass")
+    return HEADER + "\n".join(lines) + "\n"
+
+
+def flask_commands(n: int) -> str:
+    """Many `@app.cli.command()` functions (each asks whether the module imports Flask)."""
+    body = "".join(
+        f"@app.cli.command()\ndef c{i}():\n    s = Session(engine)\n    s.add(x)\n    s.commit()\n" for i in range(n)
+    )
+    return HEADER + "from flask import Flask\n" + "".join(f"import m{i}\n" for i in range(n)) + body
+
+
 SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "reassigned in straight lines": (reassigned_in_lines, 30),
     "reassigned in branches": (reassigned_in_branches, 30),
@@ -203,6 +221,8 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "nested functions": (nested_functions, 10),
     "many sessions in one function": (many_locals, 20),
     "many engines in one function": (many_engines, 20),
+    "functions nested in a command": (nested_in_a_command, 10),
+    "many Flask commands": (flask_commands, 20),
 }
 
 

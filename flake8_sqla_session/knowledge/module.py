@@ -62,10 +62,20 @@ def called(kind: Known | None) -> Known | None:
     return None
 
 
+# What makes a command-line command: `@click.command()`, or `@<group>.command()` on a group
+# that one of these made (`manager = AppGroup("users")`, `@click.group() def cli():`).
+CLI_COMMANDS = frozenset({"click.command", "asyncclick.command", "rich_click.command"})
+CLI_GROUP_MAKERS = frozenset({
+    "click.group", "click.Group", "click.core.Group", "asyncclick.group", "asyncclick.Group", "rich_click.group",
+    "rich_click.RichGroup", "typer.Typer", "flask.cli.AppGroup", "flask.cli.FlaskGroup",
+})
+MAX_GROUP_DEPTH = 4  # `@cli.group()` over `@cli.group()` over ..., across modules: followed this deep
+
+
 class TryRecord:
     """A `try` statement, its scope, and the `with` blocks around it in that scope."""
 
-    __slots__ = ("node", "scope", "withs", "looped")
+    __slots__ = ("node", "scope", "withs", "looped", "last")
 
     def __init__(
         self,
@@ -73,6 +83,7 @@ class TryRecord:
         scope: Scope,
         withs: tuple[tuple[ast.With | ast.AsyncWith, bool], ...],
         looped: bool = False,
+        last: bool = False,
     ):
         self.node = node
         self.scope = scope
@@ -81,6 +92,9 @@ class TryRecord:
         # Whether the try sits in the body of a loop of its scope (not in an `else:` block,
         # which runs once): what a fix that rolls back in its handlers must know.
         self.looped = looped
+        # Whether nothing of its function runs after it (its handlers aside): the last
+        # statement of the function, or of blocks that are each the last of theirs.
+        self.last = last
 
 
 class ModuleKnowledge:
@@ -98,6 +112,7 @@ class ModuleKnowledge:
         self.settings = settings
         self.filename = filename
         self.project = project
+        self._flask: Optional[bool] = None  # whether it imports Flask (`app.cli.command()`)
         # Dotted name of the module (`app.db`, `app` for app/__init__.py), for relative imports.
         self.module_name = module_name
         self.is_package = filename.endswith("__init__.py")
@@ -143,7 +158,10 @@ class ModuleKnowledge:
         withs: tuple[tuple[ast.With | ast.AsyncWith, bool], ...],
         under_main: bool,
         looped: bool = False,
+        ending: bool = False,
     ) -> None:
+        """`ending`: nothing of the function runs after `body` (it is the function's, or the
+        last block of statements that are each the last of theirs)."""
         at_module = scope.kind == "module"
         last = body[-1] if body else None
         tail_withs = withs
@@ -151,6 +169,7 @@ class ModuleKnowledge:
         for stmt in body:
             # Code after a statement that is not the last still runs inside the blocks.
             withs = tail_withs if stmt is last else not_tail
+            ends = ending and stmt is last
             kind = type(stmt)
             if kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign or kind is ast.Expr:
                 self._simple(stmt, scope, at_module, under_main)
@@ -170,34 +189,35 @@ class ModuleKnowledge:
             elif kind is ast.If:
                 assert isinstance(stmt, ast.If)
                 main = under_main or (at_module and _is_main_guard(stmt.test))
-                self._walk(stmt.body, scope, withs, main, looped)
-                self._walk(stmt.orelse, scope, withs, under_main, looped)
+                self._walk(stmt.body, scope, withs, main, looped, ends)
+                self._walk(stmt.orelse, scope, withs, under_main, looped, ends)
             elif kind is ast.With or kind is ast.AsyncWith:
                 assert isinstance(stmt, (ast.With, ast.AsyncWith))
                 for item in stmt.items:
                     if item.optional_vars is not None:
                         self._bind_target(item.optional_vars, scope, Binding("with", item.context_expr))
                 inner_withs = withs + ((stmt, True),) if scope.kind == "function" else withs
-                self._walk(stmt.body, scope, inner_withs, under_main, looped)
+                self._walk(stmt.body, scope, inner_withs, under_main, looped, ends)
             elif kind is ast.Try or kind is getattr(ast, "TryStar", None):  # TryStar: 3.11+
                 stmt = cast(ast.Try, stmt)  # ast.TryStar has the same fields
-                self.tries.append(TryRecord(stmt, scope, withs, looped))
-                self._walk(stmt.body, scope, withs, under_main, looped)
+                self.tries.append(TryRecord(stmt, scope, withs, looped, ends))
+                ends_before = ends and not stmt.finalbody  # `finally:` runs after the rest
+                self._walk(stmt.body, scope, withs, under_main, looped, ends_before and not stmt.orelse)
                 for handler in stmt.handlers:
                     if handler.name:
                         scope.bind(handler.name, Binding("other"))
-                    self._walk(handler.body, scope, withs, under_main, looped)
-                self._walk(stmt.orelse, scope, withs, under_main, looped)
-                self._walk(stmt.finalbody, scope, withs, under_main, looped)
+                    self._walk(handler.body, scope, withs, under_main, looped, ends_before)
+                self._walk(stmt.orelse, scope, withs, under_main, looped, ends_before)
+                self._walk(stmt.finalbody, scope, withs, under_main, looped, ends)
             elif kind is ast.For or kind is ast.AsyncFor:
                 assert isinstance(stmt, (ast.For, ast.AsyncFor))
                 self._bind_target(stmt.target, scope, Binding("other"))
                 self._walk(stmt.body, scope, not_tail, under_main, True)
-                self._walk(stmt.orelse, scope, withs, under_main, looped)  # runs once, after the loop
+                self._walk(stmt.orelse, scope, withs, under_main, looped, ends)  # runs once, after the loop
             elif kind is ast.While:
                 assert isinstance(stmt, ast.While)
                 self._walk(stmt.body, scope, not_tail, under_main, True)
-                self._walk(stmt.orelse, scope, withs, under_main, looped)
+                self._walk(stmt.orelse, scope, withs, under_main, looped, ends)
             elif kind is ast.Global or kind is ast.Nonlocal:
                 assert isinstance(stmt, (ast.Global, ast.Nonlocal))
                 scope.declared.update(stmt.names)
@@ -205,7 +225,7 @@ class ModuleKnowledge:
                     scope.globals.update(stmt.names)
             elif kind is getattr(ast, "Match", None):
                 for case in stmt.cases:  # type: ignore[attr-defined]
-                    self._walk(case.body, scope, withs, under_main, looped)
+                    self._walk(case.body, scope, withs, under_main, looped, ends)
 
     def _simple(self, stmt: ast.stmt, scope: Scope, at_module: bool, under_main: bool) -> None:
         if isinstance(stmt, ast.Assign):
@@ -255,9 +275,49 @@ class ModuleKnowledge:
                 inner.bind(star.arg, Binding("other"))
         self.functions.append((node, inner))
         self.scopes[node] = inner
-        self._walk(node.body, inner, (), False)
+        self._walk(node.body, inner, (), False, ending=True)
 
     # ---- queries for the rules -------------------------------------------------------------
+
+    def cli_group(self, expr: ast.expr, scope: Scope, depth: int = 0) -> bool:
+        """Whether `expr` is a click group, a Typer app or Flask's `app.cli` (an `AppGroup`):
+        made here, or imported from a project module that makes it."""
+        if depth > MAX_GROUP_DEPTH:
+            return False
+        if isinstance(expr, ast.Attribute):
+            # `app.cli`, `blueprint.cli`: what Flask gives every app and blueprint.
+            return expr.attr == "cli" and self._imports_flask()
+        if not isinstance(expr, ast.Name):
+            return False
+        bindings = scope.lookup(expr.id)
+        if not bindings or len(bindings) != 1:
+            return False
+        binding = bindings[0]
+        value = binding.value
+        if binding.kind == "import" and isinstance(value, str):
+            return self.project is not None and self.project.cli_group(value, self, depth + 1)
+        if binding.kind == "assign" and isinstance(value, ast.Call):
+            return self.qualified(value.func, binding.where or scope) in CLI_GROUP_MAKERS  # `AppGroup("users")`
+        if binding.kind == "def" and isinstance(value, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for decorator in value.decorator_list:  # `@click.group()` or `@cli.group()` over `def users():`
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if self.qualified(target, scope) in CLI_GROUP_MAKERS:
+                    return True
+                if isinstance(target, ast.Attribute) and target.attr == "group":
+                    if self.cli_group(target.value, scope, depth + 1):
+                        return True
+        return False
+
+    def _imports_flask(self) -> bool:
+        if self._flask is None:
+            self.steps += len(self.module.names)
+            self._flask = any(
+                binding.kind == "import" and isinstance(binding.value, str)
+                and binding.value.partition(".")[0] == "flask"
+                for bindings in self.module.names.values()
+                for binding in bindings
+            )
+        return self._flask
 
     # ---- classification -------------------------------------------------------------------
 

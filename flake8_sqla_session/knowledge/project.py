@@ -1149,6 +1149,31 @@ class Project:
         self._related[path] = related
         return related
 
+    def cli_group(self, qualified: str, importer: ModuleKnowledge, depth: int) -> bool:
+        """Whether an imported name is a project's click group or Typer app
+        (`from warehouse.cli import warehouse`, where `@click.group()` is over `def warehouse`).
+
+        A fact about the project, worked out once per process and forgotten when the
+        module it was read from changes.
+        """
+        absolute = _absolute(qualified, importer)
+        if absolute is None:
+            return False
+        key = "cli-group:" + absolute
+        if key not in self._facts:
+            self._facts[key] = False  # an import cycle answers no
+            self._facts[key] = self._cli_group(absolute, depth)
+        return bool(self._facts[key])
+
+    def _cli_group(self, absolute: str, depth: int) -> bool:
+        module, _, name = absolute.rpartition(".")
+        path = self.find(module) if module else None
+        if not path:
+            return False  # not the project's (click's own groups are made, not imported), or a namespace package
+        self._scanned.add(path)
+        knowledge = self.knowledge_of_name(path, module, name)
+        return knowledge is not None and knowledge.cli_group(ast.Name(id=name), knowledge.module, depth)
+
     def lookup_star(self, module: str, name: str, importer: ModuleKnowledge, depth: int = 0) -> Optional[Known]:
         """`name` through `from <module> import *` in `importer`, if that module hands it on."""
         absolute = _absolute(module + ".x", importer)

@@ -5,7 +5,7 @@ import ast
 import os
 from typing import Iterator
 
-from ..context import Context
+from ..context import Context, is_test_path
 from ..finding import Finding, Fix, SetKeyword, Span
 from ..knowledge.kinds import ENGINES
 from ..knowledge.module import returns_and_yields
@@ -272,24 +272,12 @@ def _sqlite_only(project: Project, settings: Settings) -> bool:
             if not _plainly_sqlite(context, call, scope):
                 return False
             seen.add(id(call))
-            if not _test_path(os.path.relpath(path, folder)):
+            if not is_test_path(os.path.relpath(path, folder)):
                 engines += 1
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and _callee_name(node) in _ENGINE_FUNCTIONS and id(node) not in seen:
                 return False  # another library's `create_engine`, or one whose name cannot be told
     return engines > 0
-
-
-def _test_path(relative: str) -> bool:
-    """A path of the project's tests (`tests/...`, `test_x.py`, `x_test.py`, `conftest.py`)."""
-    parts = relative.replace(os.sep, "/").split("/")
-    name = parts[-1]
-    return (
-        any(part in ("test", "tests", "testing") for part in parts[:-1])
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-    )
 
 
 def _server_url(prefix: str) -> bool:
@@ -365,6 +353,11 @@ class EngineWithoutPrePing(Rule):
     `OperationalError (2006, 'MySQL server has gone away')`. With
     `pool_pre_ping=True` the pool tests each connection on checkout and
     replaces dead ones transparently.
+
+    Not reported in the project's tests (`tests/`, `test_*.py`, `*_test.py`,
+    `conftest.py`), nor for an engine made by a command-line command (a click
+    command, a Typer app's, Flask's `AppGroup` or `app.cli`): neither lives
+    long enough for a server to close an idle connection.
     """
 
     code = "SQS201"
@@ -405,6 +398,16 @@ class EngineWithoutPrePing(Rule):
             "        self.engine = sqlalchemy.create_engine(self.config['db_url'])\n\n"
             "class TestManager:\n    def setUp(self):\n        self.config = {'db_url': 'sqlite://'}\n"
             "        self.manager = Manager(self.config, sqlalchemy.create_engine(self.config['db_url']))\n"
+        ),
+        # A test's engine: the test run ends long before any server closes an idle connection.
+        Valid("from sqlalchemy import create_engine\nengine = create_engine(url)\n", filename="tests/test_db.py"),
+        Valid("from sqlalchemy import create_engine\n\ndef engine(url):\n    return create_engine(url)\n",
+              filename="conftest.py"),
+        # An engine made by a command-line command: the process ends with the command (pagure's, warehouse's).
+        Valid(
+            "import click\nfrom sqlalchemy import create_engine\n\n@click.group()\ndef cli():\n    pass\n\n"
+            "@cli.command()\n@click.argument('url')\ndef createdb(url):\n    engine = create_engine(url)\n"
+            "    Base.metadata.create_all(engine)\n    seed(engine)\n"
         ),
         # Plainly SQLite, though the URL is not a literal.
         Valid('from sqlalchemy import create_engine\n'
@@ -535,6 +538,8 @@ class EngineWithoutPrePing(Rule):
     ]
 
     def check(self, context: Context) -> Iterator[Finding]:
+        if context.is_test_file:
+            return  # a test run ends long before a server closes an idle connection
         fallbacks: set[int] | None = None
         for call, scope in engine_calls(context):
             if keyword(call, "pool_recycle") is not None:
@@ -558,8 +563,8 @@ class EngineWithoutPrePing(Rule):
                 continue
             if url is not None and _sqlite_file(literal_url_suffix(context, url, scope)):
                 continue
-            if _short_lived(context, call, scope):
-                continue
+            if _short_lived(context, call, scope) or context.in_command(scope):
+                continue  # the engine goes away with its function, or the process with its command
             if fallbacks is None:
                 fallbacks = _fallback_engines(context) if context.tries else set()
             if id(call) in fallbacks:
@@ -587,6 +592,9 @@ class PoolRecycleTooLong(Rule):
     server can close them. A value at or above the server's timeout never
     fires in time: the server closes the idle connection first, and the next
     checkout gets a dead one.
+
+    Not reported in the project's tests, nor in a command-line command (see
+    SQS201).
     """
 
     code = "SQS202"
@@ -638,11 +646,13 @@ class PoolRecycleTooLong(Rule):
     ]
 
     def check(self, context: Context) -> Iterator[Finding]:
+        if context.is_test_file:
+            return
         limit = context.settings.max_pool_recycle
         suggested = context.settings.pool_recycle
-        for call, _ in engine_calls(context):
+        for call, scope in engine_calls(context):
             value_node = keyword(call, "pool_recycle")
-            if value_node is None:
+            if value_node is None or context.in_command(scope):
                 continue
             value = literal_number(value_node)
             if value is None:

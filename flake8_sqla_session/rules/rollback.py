@@ -87,6 +87,11 @@ class HandlerWithoutRollback(Rule):
     configuration (`engine_from_config`) or by Flask-SQLAlchemy. Work that may
     flush is reported on every backend: a failed flush needs `rollback()`.
 
+    Nor is a handler reported that is the last thing a command-line command
+    does (a click command, a Typer app's, Flask's `AppGroup` or `app.cli`),
+    outside a loop, when the handler itself does not use the session: the
+    process ends with the command, and nothing uses the session again.
+
     ## Fix safety
     The fix inserts `<session>.rollback()` as the handler's first statement. It is
     safe, and `--fix` applies it, only where a rollback cannot change what the
@@ -268,6 +273,24 @@ class HandlerWithoutRollback(Rule):
             "def f(session):\n    try:\n        try:\n            session.commit()\n        finally:\n"
             "            session.close()\n    except Exception:\n        log()\n"
         ),
+        # The last thing a command-line command does: the process ends with it (redash, FitTrackee).
+        Valid(
+            "from flask.cli import AppGroup\nfrom sqlalchemy.exc import IntegrityError\nfrom app import db\n\n"
+            "manager = AppGroup(help='users')\n\n@manager.command()\ndef invite(email):\n"
+            "    db.session.add(User(email=email))\n    try:\n        db.session.commit()\n"
+            "    except IntegrityError:\n        print('already invited')\n"
+        ),
+        Valid(
+            "import click\nfrom app import app, db\n\n@click.group(name='users')\ndef users_cli():\n    pass\n\n"
+            "@users_cli.command('create')\ndef create(name):\n    with app.app_context():\n        try:\n"
+            "            db.session.add(User(name=name))\n            db.session.commit()\n"
+            "        except Exception as e:\n            click.echo(f'Error: {e}', err=True)\n"
+        ),
+        Valid(
+            "import typer\nfrom sqlalchemy.orm import Session\n\ncli = typer.Typer()\n\n@cli.command()\n"
+            "def ping():\n    session = Session(engine)\n    try:\n        session.execute(q)\n"
+            "    except Exception:\n        typer.echo('down')\n"
+        ),
         # SQLAlchemy 1.4 style: engine.execute() holds no session transaction
         Valid(
             "def count(engine):\n    try:\n        return engine.execute('SELECT COUNT(*) FROM users').scalar()\n"
@@ -401,6 +424,27 @@ class HandlerWithoutRollback(Rule):
             "        return session.query(User).filter_by(email=email).first()\n    except Exception:\n"
             "        session.rollback()\n        log.exception('lookup failed')\n",
         ),
+        # A command goes on after the handler, or loops: the broken session is used again.
+        Invalid(
+            "import click\nfrom sqlalchemy.orm import Session\n\n@click.command()\ndef load():\n"
+            "    session = Session(engine)\n    try:\n        session.execute(q)\n    except Exception:\n"
+            "        click.echo('no')\n    session.commit()\n",
+            at=(9, 4),
+        ),
+        Invalid(
+            "import click\nfrom sqlalchemy.orm import Session\n\n@click.command()\ndef load(rows):\n"
+            "    session = Session(engine)\n    for row in rows:\n        try:\n            session.merge(row)\n"
+            "            session.commit()\n        except Exception:\n            click.echo('skipped')\n",
+            at=(11, 8),
+        ),
+        # A chat bot's command: the process (and the session) lives on.
+        Invalid(
+            "from discord.ext import commands\nfrom sqlalchemy.orm import Session\n\n"
+            "bot = commands.Bot(command_prefix='!')\nsession = Session(engine)\n\n@bot.command()\n"
+            "async def score(ctx):\n    try:\n        session.execute(q)\n    except Exception:\n"
+            "        await ctx.send('no')\n",
+            at=(11, 4),
+        ),
         # SQLAlchemy 1.4 style: an autocommit=True session's explicit begin(): nothing ends it when commit() fails
         Invalid(
             "def add(session, user):\n    try:\n        session.begin()\n        session.add(user)\n"
@@ -443,6 +487,10 @@ class HandlerWithoutRollback(Rule):
                 left = [w for w in work.values() if not _closed_by_with(context, record, handler, w)]
                 if not left:
                     continue
+                if record.last and not record.node.finalbody and context.is_command(record.scope):
+                    used = summaries.of_block(handler.body, record.scope).called
+                    if used.isdisjoint(w.text for w in left):
+                        continue  # the command ends, and the process with it: nothing uses the session again
                 if not any(w.flushes for w in left) and walker.pending(record.scope).isdisjoint(w.text for w in left):
                     if sqlite_only(context):
                         continue  # on SQLite a failed statement leaves the transaction usable: no flush failed
@@ -678,7 +726,7 @@ class _Summary:
     the questions asked of a `try`'s handlers and `finally`, answered for every handler of every
     nested `try` from one reading of each statement."""
 
-    __slots__ = ("leaves", "tidies", "texts", "handed", "savepoint", "bound", "pending")
+    __slots__ = ("leaves", "tidies", "texts", "handed", "savepoint", "bound", "pending", "called")
 
     def __init__(self) -> None:
         self.leaves = False  # a `raise`, or a call that never returns
@@ -691,6 +739,7 @@ class _Summary:
         self.savepoint = False
         self.bound: frozenset[str] = frozenset()  # names bound or deleted (nested definitions by name)
         self.pending: frozenset[str] = frozenset()  # receivers of an add, delete or merge
+        self.called: frozenset[str] = frozenset()  # receivers of any method call: what is used
 
     def add(self, other: _Summary, savepoint: bool = True) -> None:
         self.leaves = self.leaves or other.leaves
@@ -704,6 +753,8 @@ class _Summary:
             self.bound = self.bound | other.bound
         if other.pending:
             self.pending = self.pending | other.pending
+        if other.called:
+            self.called = self.called | other.called
 
 
 class _Summaries:
@@ -763,6 +814,7 @@ class _Summaries:
         handed: set[str] = set()
         bound: set[str] = set()
         pending: set[str] = set()
+        called: set[str] = set()
         if isinstance(stmt, ast.Raise):
             summary.leaves = True
         elif isinstance(stmt, (ast.With, ast.AsyncWith)):
@@ -794,7 +846,7 @@ class _Summaries:
                 stack.extend((child, False) for child in ast.iter_child_nodes(node))
                 continue
             if isinstance(node, ast.Call):
-                self._call(node, scope, summary, texts, handed, pending)
+                self._call(node, scope, summary, texts, handed, pending, called)
             below = direct and not isinstance(node, ast.match_case)  # a case's body is not the statement's own
             stack.extend((child, below) for child in ast.iter_child_nodes(node))
         if texts:
@@ -805,16 +857,22 @@ class _Summaries:
             summary.bound = summary.bound | bound
         if pending:
             summary.pending = summary.pending | pending
+        if called:
+            summary.called = summary.called | called
         return summary
 
     def _call(
-        self, node: ast.Call, scope: Scope, summary: _Summary, texts: set[str], handed: set[str], pending: set[str]
+        self, node: ast.Call, scope: Scope, summary: _Summary, texts: set[str], handed: set[str], pending: set[str],
+        called: set[str],
     ) -> None:
         context = self.context
         func = node.func
         if _never_returns(context, func, scope):
             summary.leaves = True
         if isinstance(func, ast.Attribute):
+            receiver = dotted(func.value)
+            if receiver is not None:
+                called.add(receiver)
             if func.attr in CLEANUP_METHODS or func.attr == "commit":
                 text = dotted(func.value)
                 if text is not None:

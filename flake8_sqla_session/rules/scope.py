@@ -469,6 +469,10 @@ class UnclosedSession(Rule):
     (`QueuePool limit ... overflow ... reached`) and the server sees idle
     transactions. Use `with Session(engine) as session:` or close it in a
     `finally` block.
+
+    Not reported in a command-line command (a click command, a Typer app's,
+    Flask's `AppGroup` or `app.cli`): its process ends with it, and closes
+    what it left open.
     """
 
     code = "SQS104"
@@ -496,6 +500,13 @@ class UnclosedSession(Rule):
               "    items.append(session)\n"),
         Valid("from sqlalchemy.orm import Session\n\ndef f():\n    session = Session(engine)\n    run(session)\n"),
         Valid("import requests\n\ndef f():\n    session = requests.Session()\n    session.get(url)\n"),
+        # A command-line command: the process ends with it, and closes what it left open (warehouse's).
+        Valid(
+            "import click\nfrom sqlalchemy.orm import Session\n\n@click.group()\ndef classifiers():\n    pass\n\n"
+            "@classifiers.command()\n@click.pass_obj\ndef sync(config):\n"
+            "    session = Session(bind=config.registry['sqlalchemy.engine'])\n"
+            "    session.add_all(missing())\n    session.commit()\n"
+        ),
         # A scoped_session registry keeps the session it hands out; remove() ends it elsewhere.
         Valid(
             "from sqlalchemy import orm\nSession = orm.scoped_session(orm.sessionmaker())\n\n"
@@ -545,6 +556,13 @@ class UnclosedSession(Rule):
         ),
     ]
     invalid = [
+        # A chat bot's command is no command-line command: the bot runs on.
+        Invalid(
+            "from discord.ext import commands\nfrom sqlalchemy.orm import Session\n\n"
+            "bot = commands.Bot(command_prefix='!')\n\n@bot.command()\nasync def score(ctx):\n"
+            "    session = Session(engine)\n    await ctx.send(str(session.execute(q).scalar()))\n",
+            at=(8, 14),
+        ),
         Invalid(
             "from sqlalchemy.orm import Session\n\ndef f():\n    session = Session(engine)\n"
             "    session.add(obj)\n    session.commit()\n",
@@ -572,8 +590,8 @@ class UnclosedSession(Rule):
                 for binding in bindings
                 if binding.kind == "assign" and isinstance(binding.value, ast.Call)
             ]
-            if not candidates:
-                continue
+            if not candidates or context.in_command(scope):
+                continue  # a command's process ends with it, and closes what it left open
             for name, value in candidates:
                 assert isinstance(value, ast.Call)
                 if context.classify(value, scope) not in SESSIONS:
