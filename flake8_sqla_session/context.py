@@ -178,11 +178,10 @@ class Context(ModuleKnowledge):
         `AppGroup` or `app.cli`): the process ends when it returns, and with it whatever it
         left open or broken."""
         node = scope.node
-        if scope.kind != "function" or scope.parent is None:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or scope.parent is None:
             return False
         found = self._commands.get(id(node))
         if found is None:
-            assert isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
             found = self._commands[id(node)] = any(
                 self._command_decorator(decorator, scope.parent) for decorator in node.decorator_list
             )
@@ -319,14 +318,14 @@ class Context(ModuleKnowledge):
 
 def is_test_path(relative: str) -> bool:
     """A path of a project's tests, from the project's folder (`tests/...`, `test_x.py`,
-    `x_test.py`, `conftest.py`)."""
+    `x_test.py`, `conftest.py`, a Django app's `tests.py`, a package's `testing.py` helpers)."""
     parts = relative.replace("\\", "/").split("/")
     name = parts[-1]
     return (
         any(part in ("test", "tests", "testing") for part in parts[:-1])
         or name.startswith("test_")
         or name.endswith("_test.py")
-        or name == "conftest.py"
+        or name in ("conftest.py", "tests.py", "testing.py")
     )
 
 

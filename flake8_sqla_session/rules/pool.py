@@ -355,9 +355,10 @@ class EngineWithoutPrePing(Rule):
     replaces dead ones transparently.
 
     Not reported in the project's tests (`tests/`, `test_*.py`, `*_test.py`,
-    `conftest.py`), nor for an engine made by a command-line command (a click
-    command, a Typer app's, Flask's `AppGroup` or `app.cli`): neither lives
-    long enough for a server to close an idle connection.
+    `conftest.py`, `tests.py`, `testing.py`), nor for an engine made by a
+    command-line command (a click command, a Typer app's, Flask's `AppGroup`
+    or `app.cli`): neither lives long enough for a server to close an idle
+    connection.
     """
 
     code = "SQS201"
@@ -403,6 +404,8 @@ class EngineWithoutPrePing(Rule):
         Valid("from sqlalchemy import create_engine\nengine = create_engine(url)\n", filename="tests/test_db.py"),
         Valid("from sqlalchemy import create_engine\n\ndef engine(url):\n    return create_engine(url)\n",
               filename="conftest.py"),
+        Valid("import sqlalchemy\n\nclass DatabaseTestCase(unittest.TestCase):\n    def setUp(self):\n"
+              "        self.engine = sqlalchemy.create_engine(self.db_uri)\n", filename="shop/testing.py"),
         # An engine made by a command-line command: the process ends with the command (pagure's, warehouse's).
         Valid(
             "import click\nfrom sqlalchemy import create_engine\n\n@click.group()\ndef cli():\n    pass\n\n"
