@@ -823,3 +823,22 @@ def test_the_language_server_sees_an_engine_added_to_a_file_it_read(tmp_path):
     (root / "app/__init__.py").write_text("from sqlalchemy import create_engine\nE = create_engine('mysql://db/x')\n")
     refresh_projects()
     assert codes(root, "app/upgrade.py", settings) == [(7, "SQS301")]
+
+
+@pytest.mark.parametrize("top", ["Pipfile", "requirements.txt", "pytest.ini", ".git/HEAD"])
+def test_a_repository_without_packaging_files_is_read_from_its_top(tmp_path, monkeypatch, top):
+    # RemindMeBot's shape: `src/` and `scripts/` (no packages), a Pipfile at the top, flake8 run
+    # from there. The scripts' folder alone holds no engine: the project's SQLite one is in src/.
+    write(tmp_path, {f"bot/{top}": "", "bot/scripts/upgrade.py": SWALLOWED_EXECUTE,
+                     "bot/src/database.py": "from sqlalchemy import create_engine\n"
+                                            "engine = create_engine('sqlite:///bot.db')\n"})
+    monkeypatch.chdir(tmp_path / "bot")
+    assert codes(tmp_path / "bot", "scripts/upgrade.py") == []
+
+
+def test_without_a_mark_of_its_top_the_scripts_folder_alone_is_read(tmp_path, monkeypatch):
+    write(tmp_path, {"bot/scripts/upgrade.py": SWALLOWED_EXECUTE,
+                     "bot/src/database.py": "from sqlalchemy import create_engine\n"
+                                            "engine = create_engine('sqlite:///bot.db')\n"})
+    monkeypatch.chdir(tmp_path / "bot")
+    assert codes(tmp_path / "bot", "scripts/upgrade.py") == [(7, "SQS301")]  # no engine seen: cannot tell

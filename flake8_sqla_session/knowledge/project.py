@@ -409,6 +409,10 @@ _realpath = _PerFolder(os.path.realpath)
 _entries = _PerFolder(_list_folder)
 # Whether a folder holds a `manage.py`, `pyproject.toml`, `setup.cfg` or `setup.py`.
 _has_marker = _PerFolder(lambda folder: any(os.path.isfile(os.path.join(folder, marker)) for marker in _MARKERS))
+# What else marks the top of an application that has no packaging file (a bot's repository:
+# `Pipfile`, `requirements.txt`, `pytest.ini` beside `src/` and `scripts/`): its folder.
+_FOLDER_MARKERS = (*_MARKERS, "Pipfile", "requirements.txt", "tox.ini", "pytest.ini", "poetry.lock", "uv.lock", ".git")
+_is_top = _PerFolder(lambda folder: any(os.path.exists(os.path.join(folder, marker)) for marker in _FOLDER_MARKERS))
 
 
 def _find_roots(filename: str, settings: Settings) -> tuple[str, ...]:
@@ -543,7 +547,7 @@ def forget_projects() -> None:
 def _forget_folders() -> None:
     """Forget what was found about folders: import roots, realpaths, listings, root markers."""
     _ROOTS.clear()
-    for facts in (_realpath, _entries, _has_marker):
+    for facts in (_realpath, _entries, _has_marker, _is_top):
         facts.known.clear()
 
 
@@ -604,10 +608,13 @@ class Project:
 
     def folder(self) -> Optional[str]:
         """The project's folder: the first import root that holds a `pyproject.toml`, `setup.cfg`,
-        `setup.py` or `manage.py`, else the first root (the folder above the topmost package)."""
-        for root in self.roots:
-            if _has_marker(root):
-                return root
+        `setup.py` or `manage.py`, else the first that holds another mark of a project's top
+        (`Pipfile`, `requirements.txt`, `tox.ini`, `pytest.ini`, a lock file, `.git`), else the
+        first root (the folder above the topmost package)."""
+        for marked in (_has_marker, _is_top):
+            for root in self.roots:
+                if marked(root):
+                    return root
         return self.roots[0] if self.roots else None
 
     def files_mentioning(self, words: tuple[str, ...]) -> Optional[list[tuple[str, str]]]:
