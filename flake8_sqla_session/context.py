@@ -206,9 +206,8 @@ class Context(ModuleKnowledge):
 
     @property
     def is_test_file(self) -> bool:
-        """Whether the checked file is one of the project's tests: `test_*.py`, `*_test.py`,
-        `conftest.py`, or under a `test`, `tests` or `testing` folder of the project (its
-        path from the project's folder, else from the current folder)."""
+        """Whether the checked file is one of the project's tests (`is_test_path` of its path
+        from the project's folder, else from the current folder, else of its name)."""
         if self._test_file is None:
             self._test_file = bool(self.filename) and is_test_path(self._project_path(self.filename))
         return self._test_file

@@ -406,7 +406,7 @@ class EngineWithoutPrePing(Rule):
               filename="conftest.py"),
         Valid("import sqlalchemy\n\nclass DatabaseTestCase(unittest.TestCase):\n    def setUp(self):\n"
               "        self.engine = sqlalchemy.create_engine(self.db_uri)\n", filename="shop/testing.py"),
-        # An engine made by a command-line command: the process ends with the command (pagure's, warehouse's).
+        # An engine made by a command-line command: the process ends with the command (privacyIDEA's `audit rotate`).
         Valid(
             "import click\nfrom sqlalchemy import create_engine\n\n@click.group()\ndef cli():\n    pass\n\n"
             "@cli.command()\n@click.argument('url')\ndef createdb(url):\n    engine = create_engine(url)\n"
