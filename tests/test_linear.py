@@ -205,6 +205,17 @@ def flask_commands(n: int) -> str:
     return HEADER + "from flask import Flask\n" + "".join(f"import m{i}\n" for i in range(n)) + body
 
 
+def handed_sessions(n: int) -> str:
+    """Many `try` statements handing the session to functions of the module (each callee read once)."""
+    helpers = "".join(f"def save{i}(session, x):\n    session.add(x)\n    session.flush()\n\n" for i in range(n))
+    body = "".join(
+        f"    try:\n        save{i % 4}(session, x)\n        save{i}(session, x)\n"
+        "    except Exception:\n        log()\n"
+        for i in range(n)
+    )
+    return HEADER + helpers + "def f(session, x):\n" + body
+
+
 SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "reassigned in straight lines": (reassigned_in_lines, 30),
     "reassigned in branches": (reassigned_in_branches, 30),
@@ -223,6 +234,7 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "many engines in one function": (many_engines, 20),
     "functions nested in a command": (nested_in_a_command, 10),
     "many Flask commands": (flask_commands, 20),
+    "tries handing the session to functions": (handed_sessions, 20),
 }
 
 

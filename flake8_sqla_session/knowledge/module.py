@@ -72,6 +72,23 @@ CLI_GROUP_MAKERS = frozenset({
 MAX_GROUP_DEPTH = 4  # `@cli.group()` over `@cli.group()` over ..., across modules: followed this deep
 
 
+class Callee:
+    """A function a call runs: where it is (`path:line`, a key for what is found of it), its
+    definition, and whether the call binds its first parameter (a method)."""
+
+    __slots__ = ("key", "node", "bound")
+
+    def __init__(self, key: str, node: ast.FunctionDef | ast.AsyncFunctionDef, bound: bool) -> None:
+        self.key = key
+        self.node = node
+        self.bound = bound
+
+
+def _single(bindings: Optional[list[Binding]]) -> Optional[Binding]:
+    """The one binding of a name, or None when it has none or several."""
+    return bindings[0] if bindings and len(bindings) == 1 else None
+
+
 class TryRecord:
     """A `try` statement, its scope, and the `with` blocks around it in that scope."""
 
@@ -307,6 +324,50 @@ class ModuleKnowledge:
                     if self.cli_group(target.value, scope, depth + 1):
                         return True
         return False
+
+    def callee(self, func: ast.expr, scope: Scope) -> Optional[Callee]:
+        """The function a call runs, when it can be read: a function of this module or of a
+        project module (`helper(...)`, `services.helper(...)`), a method of the enclosing class
+        (`self.save(...)`), or of a module-level instance of a class (`seat_service.assign(...)`
+        with `seat_service = SeatService()`, here or in a project module)."""
+        if isinstance(func, ast.Name):
+            binding = _single(scope.lookup(func.id))
+            if binding is None:
+                return None
+            if binding.kind == "def" and isinstance(binding.value, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return Callee(f"{self.filename}:{binding.value.lineno}", binding.value, False)
+            if binding.kind == "import" and isinstance(binding.value, str) and self.project is not None:
+                return self.project.definition(binding.value, None, self)
+            return None
+        if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Name):
+            return None
+        owner, method = func.value.id, func.attr
+        if owner == "self":
+            holder: Optional[Scope] = scope
+            while holder is not None and holder.kind == "function" and holder.parent is not None:
+                if holder.parent.kind == "class":
+                    return self.method_of(holder.parent, method)
+                holder = holder.parent
+            return None
+        binding = _single(scope.lookup(owner))
+        if binding is None:
+            return None
+        if binding.kind == "import" and isinstance(binding.value, str) and self.project is not None:
+            return self.project.definition(binding.value, method, self)
+        value = binding.value
+        if binding.kind == "assign" and isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+            made = _single(self.module.lookup(value.func.id))  # `svc = Service()` at module level
+            if made is not None and made.kind == "class" and isinstance(made.value, ast.ClassDef):
+                inner = self.scopes.get(made.value)
+                return self.method_of(inner, method) if inner is not None else None
+        return None
+
+    def method_of(self, class_scope: Scope, name: str) -> Optional[Callee]:
+        binding = _single(class_scope.names.get(name))
+        value = binding.value if binding is not None and binding.kind == "def" else None
+        if isinstance(value, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return Callee(f"{self.filename}:{value.lineno}", value, True)
+        return None
 
     def _imports_flask(self) -> bool:
         if self._flask is None:

@@ -31,7 +31,7 @@ from .kinds import Kind, Known, Maker
 from .names import FOREIGN_ROOTS, SA_ROOTS, Binding
 
 if TYPE_CHECKING:
-    from .module import ModuleKnowledge
+    from .module import Callee, ModuleKnowledge
 
 MAX_MODULE_BYTES = 2_000_000  # a bigger "module" is generated data: unknown
 # A project folder read whole (`Project.files_mentioning`) holds at most this many `.py` files and
@@ -1180,6 +1180,38 @@ class Project:
         self._scanned.add(path)
         knowledge = self.knowledge_of_name(path, module, name)
         return knowledge is not None and knowledge.cli_group(ast.Name(id=name), knowledge.module, depth)
+
+    def definition(self, qualified: str, method: Optional[str], importer: ModuleKnowledge,
+                   depth: int = 0) -> Optional[Callee]:
+        """The function an imported name runs (`method` None), or the method `method` of an
+        imported module-level instance, or the function `method` of an imported project module;
+        None when it cannot be read.  Its module is read whole (and stamped: what is found of
+        the function is a project fact, forgotten when that module changes)."""
+        absolute = _absolute(qualified, importer)
+        if absolute is None or depth > MAX_CHAIN:
+            return None
+        found = self.find(absolute)
+        if found is not None:  # a module: `method` is one of its functions
+            if not found or method is None:
+                return None
+            absolute, method = f"{absolute}.{method}", None
+        module, _, name = absolute.rpartition(".")
+        path = self.find(module) if module else None
+        if not path:
+            return None
+        knowledge = self.knowledge(path, module)
+        if knowledge is None:
+            return None
+        self._scanned.add(path)
+        bindings = knowledge.module.names.get(name)
+        if not bindings or len(bindings) != 1:
+            return None
+        binding = bindings[0]
+        if binding.kind == "import" and isinstance(binding.value, str):  # handed on: `from .impl import f`
+            return self.definition(binding.value, method, knowledge, depth + 1)
+        if method is None:
+            return knowledge.callee(ast.Name(id=name), knowledge.module)
+        return knowledge.callee(ast.Attribute(value=ast.Name(id=name), attr=method), knowledge.module)
 
     def lookup_star(self, module: str, name: str, importer: ModuleKnowledge, depth: int = 0) -> Optional[Known]:
         """`name` through `from <module> import *` in `importer`, if that module hands it on."""

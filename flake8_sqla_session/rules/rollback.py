@@ -8,7 +8,7 @@ from typing import Iterator
 from ..context import Context, TextFacts
 from ..finding import Finding, Fix, InsertFirstStatement, Span
 from ..knowledge.kinds import SESSIONS
-from ..knowledge.module import TryRecord
+from ..knowledge.module import Callee, TryRecord
 from ..knowledge.names import SA_ROOTS, Scope, dotted
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
@@ -35,6 +35,9 @@ _NESTED_CODE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 # `.commit(`, `\n    .execute(`: a call of a work method (the receiver's name comes before).
 _WORK_CALL = re.compile(r"\.\s*(?:" + "|".join(sorted(WORK_METHODS)) + r"|bulk_\w+)\s*\(")
+# ... or a call handed a name or attribute chain (`helper(session, x)`, `f(db=self.db)`): work
+# that the called function does on it (`_WorkWalker._handed_work`).
+_WORK_OR_HANDED = re.compile(_WORK_CALL.pattern + r"|\(\s*(?:\w+\s*=\s*)?[A-Za-z_][\w.]*\s*[,)]")
 
 # Session methods that never talk to the database: work made of these alone cannot
 # leave the session in a failed transaction.
@@ -86,6 +89,12 @@ class HandlerWithoutRollback(Rule):
     `check_same_thread`, none by another library's `create_engine`, from a
     configuration (`engine_from_config`) or by Flask-SQLAlchemy. Work that may
     flush is reported on every backend: a failed flush needs `rollback()`.
+
+    Session work in the `try` includes what a function or method of the
+    project does with a session the `try` hands it (`save(session, obj)`,
+    `seat_service.assign(session, seat)`): work methods it calls on that
+    parameter itself, outside its own `try` statements and `with
+    session.begin():` blocks, when it neither rolls back nor closes it.
 
     Nor is a handler reported that is the last thing a command-line command
     does (a click command, a Typer app's, Flask's `AppGroup` or `app.cli`),
@@ -291,6 +300,25 @@ class HandlerWithoutRollback(Rule):
             "def ping():\n    session = Session(engine)\n    try:\n        session.execute(q)\n"
             "    except Exception:\n        typer.echo('down')\n"
         ),
+        # A function handed the session that guards its own work, or does none on it.
+        Valid(
+            "def save(session, obj):\n    session.add(obj)\n    try:\n        session.commit()\n"
+            "    except Exception:\n        session.rollback()\n        raise\n\n"
+            "def create(session, obj):\n    try:\n        save(session, obj)\n    except Exception:\n        log()\n"
+        ),
+        Valid(
+            "def audit(session, message):\n    log(message, session.info)\n\n"
+            "def create(session, obj):\n    try:\n        audit(session, 'create')\n"
+            "    except Exception:\n        pass\n"
+        ),
+        Valid(
+            "def save(session, obj):\n    with session.begin():\n        session.add(obj)\n\n"
+            "def create(session, obj):\n    try:\n        save(session, obj)\n    except Exception:\n        log()\n"
+        ),
+        Valid(
+            "from toolbox import save\n\ndef create(session, obj):\n    try:\n        save(session, obj)\n"
+            "    except Exception:\n        log()\n"
+        ),
         # SQLAlchemy 1.4 style: engine.execute() holds no session transaction
         Valid(
             "def count(engine):\n    try:\n        return engine.execute('SELECT COUNT(*) FROM users').scalar()\n"
@@ -424,6 +452,24 @@ class HandlerWithoutRollback(Rule):
             "        return session.query(User).filter_by(email=email).first()\n    except Exception:\n"
             "        session.rollback()\n        log.exception('lookup failed')\n",
         ),
+        # The work done by a function of the module that the session is handed to.
+        Invalid(
+            "def save(session, obj):\n    session.add(obj)\n    session.commit()\n\n"
+            "def create(session, obj):\n    try:\n        save(session, obj)\n    except Exception:\n"
+            "        log()\n    return session.query(Obj).count()\n",
+            at=(8, 4),
+            fixed="def save(session, obj):\n    session.add(obj)\n    session.commit()\n\n"
+            "def create(session, obj):\n    try:\n        save(session, obj)\n    except Exception:\n"
+            "        session.rollback()\n        log()\n    return session.query(Obj).count()\n",
+        ),
+        Invalid(
+            "class Sync:\n    def _write(self, row, *, session):\n        session.merge(row)\n"
+            "        session.flush()\n\n"
+            "    def run(self, session, rows):\n        for row in rows:\n            try:\n"
+            "                self._write(row, session=session)\n            except Exception:\n"
+            "                log(row)\n",
+            at=(10, 12),
+        ),
         # A command goes on after the handler, or loops: the broken session is used again.
         Invalid(
             "import click\nfrom sqlalchemy.orm import Session\n\n@click.command()\ndef load():\n"
@@ -468,8 +514,8 @@ class HandlerWithoutRollback(Rule):
         for record in context.tries:
             if not any(context.is_database_error(h.type, record.scope) for h in record.node.handlers):
                 continue
-            if not context.text_may_hold(record.node, _WORK_CALL):
-                continue  # no `.commit(`, `.execute(`, ... in the statement's lines: no session work
+            if not context.text_may_hold(record.node, _WORK_OR_HANDED):
+                continue  # no `.commit(`, `.execute(`, ... nor a call handed a name: no session work
             work = walker.body_work(record.node, record.scope)
             if not work:
                 continue
@@ -520,6 +566,7 @@ class _WorkWalker:
     def __init__(self, context: Context) -> None:
         self.context = context
         self.verdicts: dict[tuple[str, int], bool] = {}
+        self.callees: dict[tuple[str, str], bool | None] = {}  # (callee, parameter) -> `_parameter_work`
         self.escaping: dict[int, dict[str, Work]] = {}
         self.summaries = _Summaries(context)
 
@@ -616,8 +663,108 @@ class _WorkWalker:
                             item.io = item.io or func.attr not in NO_IO_METHODS
                             flushes = func.attr in FLUSHING_METHODS or func.attr.startswith("bulk_")
                             item.flushes = item.flushes or flushes
+                elif node.args or node.keywords:
+                    self._handed_work(node, scope, scoped, work, id(node) in awaited)
             stack.extend((child, scoped) for child in ast.iter_child_nodes(node))
         return work
+
+    def _handed_work(
+        self, call: ast.Call, scope: Scope, scoped: frozenset[str], work: dict[str, Work], awaited: bool
+    ) -> None:
+        """Work a function of the project does on a session the call hands it: `helper(session)`,
+        `seat_service.assign(session, seat)`, where that function calls a work method on the
+        parameter itself (and has no `try` of its own, so its errors reach the caller as they are)."""
+        context = self.context
+        arguments: list[tuple[int, str | None, ast.expr]] = [(index, None, a) for index, a in enumerate(call.args)]
+        arguments += [(-1, k.arg, k.value) for k in call.keywords if k.arg is not None]
+        callee: Callee | None = None
+        resolved = False
+        for index, keyword, argument in arguments:
+            text = dotted(argument)
+            if text is None or text.partition(".")[0] in scoped:
+                continue
+            key = (text, id(scope))
+            if key not in self.verdicts:
+                self.verdicts[key] = context.is_receiver(argument, scope)
+            if not self.verdicts[key]:
+                continue
+            if not resolved:
+                callee, resolved = context.callee(call.func, scope), True
+            if callee is None:
+                return
+            found = self._callee_work(callee, index, keyword)
+            if found is None:
+                continue
+            item = work.setdefault(text, Work(argument, text))
+            item.awaited = item.awaited or awaited
+            item.io = True
+            item.flushes = item.flushes or found
+
+    def _callee_work(self, callee: Callee, index: int, keyword: str | None) -> bool | None:
+        """Whether the callee's direct work on the parameter that receives argument `index` (or
+        `keyword`) may flush (True), cannot (False), or None: no work that reaches the database,
+        a `try` or `with` of its own, a rollback or close, the parameter bound anew, or no such
+        parameter."""
+        node = callee.node
+        args = node.args
+        positional = [a.arg for a in (*args.posonlyargs, *args.args)]
+        if callee.bound:
+            positional = positional[1:]
+        if keyword is None:
+            if index >= len(positional):
+                return None
+            parameter = positional[index]
+        elif keyword in positional or keyword in (a.arg for a in args.kwonlyargs):
+            parameter = keyword
+        else:
+            return None
+        memo = (callee.key, parameter)
+        if memo in self.callees:
+            return self.callees[memo]
+        self.callees[memo] = None  # (recursion cannot reach here: callees are not followed further)
+        found = _parameter_work(self.context, node, parameter)
+        self.callees[memo] = found
+        return found
+
+
+def _parameter_work(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef, parameter: str) -> bool | None:
+    """What `function` itself does with its `parameter`, outside its own `try` statements and
+    `with <parameter>...` blocks: True when it calls a work method on it that may flush, False
+    when only ones that read; None when none that reach the database, or when it rolls back or
+    closes it, or binds the parameter anew: then the caller's handler is not judged by it."""
+    reads = flushes = False
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        context.steps += 1
+        if isinstance(node, _NESTED_CODE) or isinstance(node, _TRY_NODES):
+            continue  # what a `try` of its own does with its errors is its own handlers' to judge
+        if isinstance(node, (ast.With, ast.AsyncWith)) and any(
+            _root(item.context_expr) == parameter for item in node.items
+        ):
+            continue  # `with session.begin():` ends its own work (commit, or rollback on error)
+        if isinstance(node, ast.Name) and node.id == parameter and not isinstance(node.ctx, ast.Load):
+            return None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == parameter:
+            attr = node.func.attr
+            if attr in CLEANUP_METHODS or attr in SELF_CLEANING:
+                return None
+            if (attr in WORK_METHODS or attr.startswith("bulk_")) and not _foreign_get(node):
+                if attr in FLUSHING_METHODS or attr.startswith("bulk_"):
+                    flushes = True
+                if attr not in NO_IO_METHODS:
+                    reads = True
+        stack.extend(ast.iter_child_nodes(node))
+    if not reads:
+        return None
+    return flushes
+
+
+def _root(expr: ast.expr) -> str | None:
+    """The name a chain of calls and attributes starts from (`session` of `session.begin()`)."""
+    while isinstance(expr, (ast.Call, ast.Attribute)):
+        expr = expr.func if isinstance(expr, ast.Call) else expr.value
+    return expr.id if isinstance(expr, ast.Name) else None
 
 
 def _merge(into: dict[str, Work], work: dict[str, Work], scoped: frozenset[str]) -> None:
