@@ -35,9 +35,13 @@ _NESTED_CODE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 # `.commit(`, `\n    .execute(`: a call of a work method (the receiver's name comes before).
 _WORK_CALL = re.compile(r"\.\s*(?:" + "|".join(sorted(WORK_METHODS)) + r"|bulk_\w+)\s*\(")
-# ... or a call handed a name or attribute chain (`helper(session, x)`, `f(db=self.db)`): work
-# that the called function does on it (`_WorkWalker._handed_work`).
-_WORK_OR_HANDED = re.compile(_WORK_CALL.pattern + r"|\(\s*(?:\w+\s*=\s*)?[A-Za-z_][\w.]*\s*[,)]")
+# ... or a call handed something named like a session (`helper(session, x)`, `f(x, db=self.db)`):
+# work that the called function does on it (`_WorkWalker._handed_work`).  Only a prefilter: what
+# is handed is then told by its kind, as any receiver is.
+_WORK_OR_HANDED = re.compile(
+    _WORK_CALL.pattern + r"|[(,]\s*(?:\w+\s*=\s*)?(?:[A-Za-z_]\w*\.)*(?:\w*_)?(?:session|sess|db)\s*[,)]",
+    re.IGNORECASE,
+)
 
 # Session methods that never talk to the database: work made of these alone cannot
 # leave the session in a failed transaction.
