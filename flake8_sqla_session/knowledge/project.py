@@ -1185,8 +1185,8 @@ class Project:
                    depth: int = 0) -> Optional[Callee]:
         """The function an imported name runs (`method` None), or the method `method` of an
         imported module-level instance, or the function `method` of an imported project module;
-        None when it cannot be read.  Its module is read whole (and stamped: what is found of
-        the function is a project fact, forgotten when that module changes)."""
+        None when it cannot be read.  Its module is read whole, as `knowledge` reads it (kept
+        until the checked file is done; nothing of it outlives the file)."""
         absolute = _absolute(qualified, importer)
         if absolute is None or depth > MAX_CHAIN:
             return None
@@ -1202,7 +1202,6 @@ class Project:
         knowledge = self.knowledge(path, module)
         if knowledge is None:
             return None
-        self._scanned.add(path)
         bindings = knowledge.module.names.get(name)
         if not bindings or len(bindings) != 1:
             return None
