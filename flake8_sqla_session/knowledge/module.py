@@ -21,6 +21,7 @@ from .names import (
     is_foreign,
     qualified_name,
     sa_name,
+    single_binding,
 )
 
 if TYPE_CHECKING:
@@ -82,11 +83,6 @@ class Callee:
         self.key = key
         self.node = node
         self.bound = bound
-
-
-def _single(bindings: Optional[list[Binding]]) -> Optional[Binding]:
-    """The one binding of a name, or None when it has none or several."""
-    return bindings[0] if bindings and len(bindings) == 1 else None
 
 
 class TryRecord:
@@ -306,10 +302,9 @@ class ModuleKnowledge:
             return expr.attr == "cli" and self._imports_flask()
         if not isinstance(expr, ast.Name):
             return False
-        bindings = scope.lookup(expr.id)
-        if not bindings or len(bindings) != 1:
+        binding = single_binding(scope.lookup(expr.id))
+        if binding is None:
             return False
-        binding = bindings[0]
         value = binding.value
         if binding.kind == "import" and isinstance(value, str):
             return self.project is not None and self.project.cli_group(value, self, depth + 1)
@@ -331,7 +326,7 @@ class ModuleKnowledge:
         (`self.save(...)`), or of a module-level instance of a class (`seat_service.assign(...)`
         with `seat_service = SeatService()`, here or in a project module)."""
         if isinstance(func, ast.Name):
-            binding = _single(scope.lookup(func.id))
+            binding = single_binding(scope.lookup(func.id))
             if binding is None:
                 return None
             if binding.kind == "def" and isinstance(binding.value, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -349,21 +344,21 @@ class ModuleKnowledge:
                     return self.method_of(holder.parent, method)
                 holder = holder.parent
             return None
-        binding = _single(scope.lookup(owner))
+        binding = single_binding(scope.lookup(owner))
         if binding is None:
             return None
         if binding.kind == "import" and isinstance(binding.value, str) and self.project is not None:
             return self.project.definition(binding.value, method, self)
         value = binding.value
         if binding.kind == "assign" and isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
-            made = _single(self.module.lookup(value.func.id))  # `svc = Service()` at module level
+            made = single_binding(self.module.lookup(value.func.id))  # `svc = Service()` at module level
             if made is not None and made.kind == "class" and isinstance(made.value, ast.ClassDef):
                 inner = self.scopes.get(made.value)
                 return self.method_of(inner, method) if inner is not None else None
         return None
 
     def method_of(self, class_scope: Scope, name: str) -> Optional[Callee]:
-        binding = _single(class_scope.names.get(name))
+        binding = single_binding(class_scope.names.get(name))
         value = binding.value if binding is not None and binding.kind == "def" else None
         if isinstance(value, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return Callee(f"{self.filename}:{value.lineno}", value, True)

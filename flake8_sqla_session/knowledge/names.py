@@ -170,6 +170,11 @@ def sa_name(qualified: str | None) -> str | None:
     return rest.rpartition(".")[2]
 
 
+def single_binding(bindings: Optional[list[Binding]]) -> Optional[Binding]:
+    """The one binding of a name, or None when it has none or several."""
+    return bindings[0] if bindings and len(bindings) == 1 else None
+
+
 def root_of(qualified: str) -> str:
     return qualified.partition(".")[0]
 

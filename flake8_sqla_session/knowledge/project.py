@@ -28,7 +28,7 @@ from ..decoding import decode_python
 from ..settings import Settings
 from . import store
 from .kinds import Kind, Known, Maker
-from .names import FOREIGN_ROOTS, SA_ROOTS, Binding
+from .names import FOREIGN_ROOTS, SA_ROOTS, Binding, single_binding
 
 if TYPE_CHECKING:
     from .module import Callee, ModuleKnowledge
@@ -1202,10 +1202,9 @@ class Project:
         knowledge = self.knowledge(path, module)
         if knowledge is None:
             return None
-        bindings = knowledge.module.names.get(name)
-        if not bindings or len(bindings) != 1:
+        binding = single_binding(knowledge.module.names.get(name))
+        if binding is None:
             return None
-        binding = bindings[0]
         if binding.kind == "import" and isinstance(binding.value, str):  # handed on: `from .impl import f`
             return self.definition(binding.value, method, knowledge, depth + 1)
         if method is None:

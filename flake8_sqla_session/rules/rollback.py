@@ -655,18 +655,18 @@ class _WorkWalker:
                 awaited.add(id(node.value))
             elif isinstance(node, ast.Call):
                 func = node.func
-                if isinstance(func, ast.Attribute) and (func.attr in WORK_METHODS or func.attr.startswith("bulk_")):
+                if isinstance(func, ast.Attribute) and _is_work_method(func.attr):
+                    done = _work_call(node)
                     text = dotted(func.value)
-                    if text is not None and text.partition(".")[0] not in scoped and not _foreign_get(node):
+                    if done is not None and text is not None and text.partition(".")[0] not in scoped:
                         key = (text, id(scope))
                         if key not in verdicts:
                             verdicts[key] = context.is_receiver(func.value, scope)
                         if verdicts[key]:
                             item = work.setdefault(text, Work(func.value, text))
                             item.awaited = item.awaited or id(node) in awaited
-                            item.io = item.io or func.attr not in NO_IO_METHODS
-                            flushes = func.attr in FLUSHING_METHODS or func.attr.startswith("bulk_")
-                            item.flushes = item.flushes or flushes
+                            item.io = item.io or done[0]
+                            item.flushes = item.flushes or done[1]
                 elif node.args or node.keywords:
                     self._handed_work(node, scope, scoped, work, id(node) in awaited)
             stack.extend((child, scoped) for child in ast.iter_child_nodes(node))
@@ -677,7 +677,7 @@ class _WorkWalker:
     ) -> None:
         """Work a function of the project does on a session the call hands it: `helper(session)`,
         `seat_service.assign(session, seat)`, where that function calls a work method on the
-        parameter itself (and has no `try` of its own, so its errors reach the caller as they are)."""
+        parameter itself, outside its own `try` statements (whose errors are its handlers' to judge)."""
         context = self.context
         arguments: list[tuple[int, str | None, ast.expr]] = [(index, None, a) for index, a in enumerate(call.args)]
         arguments += [(-1, k.arg, k.value) for k in call.keywords if k.arg is not None]
@@ -705,10 +705,8 @@ class _WorkWalker:
             item.flushes = item.flushes or found
 
     def _callee_work(self, callee: Callee, index: int, keyword: str | None) -> bool | None:
-        """Whether the callee's direct work on the parameter that receives argument `index` (or
-        `keyword`) may flush (True), cannot (False), or None: no work that reaches the database,
-        a `try` or `with` of its own, a rollback or close, the parameter bound anew, or no such
-        parameter."""
+        """`_parameter_work` of the callee's parameter that receives argument `index` (or
+        `keyword`), once per callee and parameter; None when there is no such parameter."""
         node = callee.node
         args = node.args
         positional = [a.arg for a in (*args.posonlyargs, *args.args)]
@@ -723,12 +721,9 @@ class _WorkWalker:
         else:
             return None
         memo = (callee.key, parameter)
-        if memo in self.callees:
-            return self.callees[memo]
-        self.callees[memo] = None  # (recursion cannot reach here: callees are not followed further)
-        found = _parameter_work(self.context, node, parameter)
-        self.callees[memo] = found
-        return found
+        if memo not in self.callees:  # (callees are not followed further: no recursion reaches here)
+            self.callees[memo] = _parameter_work(self.context, node, parameter)
+        return self.callees[memo]
 
 
 def _parameter_work(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef, parameter: str) -> bool | None:
@@ -750,18 +745,29 @@ def _parameter_work(context: Context, function: ast.FunctionDef | ast.AsyncFunct
         if isinstance(node, ast.Name) and node.id == parameter and not isinstance(node.ctx, ast.Load):
             return None
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and dotted(node.func.value) == parameter:
-            attr = node.func.attr
-            if attr in CLEANUP_METHODS or attr in SELF_CLEANING:
+            if node.func.attr in CLEANUP_METHODS or node.func.attr in SELF_CLEANING:
                 return None
-            if (attr in WORK_METHODS or attr.startswith("bulk_")) and not _foreign_get(node):
-                if attr in FLUSHING_METHODS or attr.startswith("bulk_"):
-                    flushes = True
-                if attr not in NO_IO_METHODS:
-                    reads = True
+            done = _work_call(node)
+            if done is not None:
+                reads = reads or done[0]
+                flushes = flushes or done[1]
         stack.extend(ast.iter_child_nodes(node))
     if not reads:
         return None
     return flushes
+
+
+def _work_call(call: ast.Call) -> tuple[bool, bool] | None:
+    """For a call of a session work method (`x.commit()`, `x.bulk_save_objects()`, a `get` that
+    may be `Session.get()`): whether it may reach the database, and whether it may flush."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or not _is_work_method(func.attr) or _foreign_get(call):
+        return None
+    return func.attr not in NO_IO_METHODS, func.attr in FLUSHING_METHODS or func.attr.startswith("bulk_")
+
+
+def _is_work_method(name: str) -> bool:
+    return name in WORK_METHODS or name.startswith("bulk_")
 
 
 def _root(expr: ast.expr) -> str | None:
