@@ -593,10 +593,7 @@ class ModuleKnowledge:
         kind = self._agree(kinds) if kinds else None
         # Whether the caller gets a session someone else keeps: a registry's, one only the
         # annotation tells of (a cached one, say), or one the function also stores away.
-        owned = bool(values) and all(
-            isinstance(value, ast.Call) and self.classify(value.func, scope, depth + 1) in REGISTRIES
-            for value in values
-        )
+        owned = bool(values) and all(self._registry_call(value, scope, depth) for value in values)
         if kind is None and not yields and node.returns is not None:
             kind = self.classify_annotation(node.returns, scope.parent or self.module, depth + 1)
             owned = True
@@ -605,6 +602,16 @@ class ModuleKnowledge:
         if not owned and not context:
             owned = _stored(node, {value.id for value in values if isinstance(value, ast.Name)})
         return Maker(kind, context=context, owned=owned and not context)
+
+    def _registry_call(self, value: ast.expr, scope: Scope, depth: int) -> bool:
+        """Whether `value` is a call of a `scoped_session` registry (`Session()`), or a name of the
+        function bound once, to one (`sa = meta.Session()` ... `return sa`)."""
+        if isinstance(value, ast.Name):
+            binding = single_binding(scope.names.get(value.id))
+            if binding is None or binding.kind != "assign" or not isinstance(binding.value, ast.expr):
+                return False
+            value = binding.value
+        return isinstance(value, ast.Call) and self.classify(value.func, scope, depth + 1) in REGISTRIES
 
     def _class_maker(self, node: ast.ClassDef, scope: Scope, depth: int) -> Known | None:
         """What instantiating a class of this module gives: a session for a Session subclass,

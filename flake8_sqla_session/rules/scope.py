@@ -512,6 +512,12 @@ class UnclosedSession(Rule):
             "from sqlalchemy import orm\nSession = orm.scoped_session(orm.sessionmaker())\n\n"
             "def test_population():\n    session = Session()\n    session.add(user)\n    session.flush()\n"
         ),
+        # ... also through a helper that binds it to a name first (Kallithea's `get_session()`).
+        Valid(
+            "from sqlalchemy import orm\nSession = orm.scoped_session(orm.sessionmaker())\n\n"
+            "def get_session():\n    sa = Session()\n    return sa\n\n"
+            "def stats():\n    dbs = get_session()\n    return dbs.query(Row).count()\n"
+        ),
         # A session joined to Alembic's migration connection: Alembic owns and closes it.
         Valid(
             "from alembic import op\nfrom sqlalchemy import orm\n\ndef upgrade():\n    bind = op.get_bind()\n"
@@ -572,6 +578,13 @@ class UnclosedSession(Rule):
             "from sqlalchemy.ext.asyncio import async_sessionmaker\nmaker = async_sessionmaker(engine)\n\n"
             "async def f():\n    session = maker()\n    await session.execute(q)\n",
             at=(5, 14),
+        ),
+        # A helper's new session from a sessionmaker (not a registry's): the caller must close it.
+        Invalid(
+            "from sqlalchemy import orm\nSession = orm.sessionmaker()\n\n"
+            "def get_session():\n    sa = Session()\n    return sa\n\n"
+            "def stats():\n    dbs = get_session()\n    return dbs.query(Row).count()\n",
+            at=(9, 10),
         ),
         # SQLAlchemy 1.4 style: session.query() on a session that nothing closes
         Invalid(

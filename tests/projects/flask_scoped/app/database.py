@@ -13,3 +13,9 @@ def init_db():
     from . import models  # noqa: F401
 
     Base.metadata.create_all(bind=engine)
+
+
+def get_session():
+    """The registry's session of this thread (Kallithea's helper): the registry keeps it."""
+    session = db_session()
+    return session

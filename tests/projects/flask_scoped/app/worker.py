@@ -6,7 +6,7 @@ teardown ever calls db_session.remove() here.
 import logging
 import time
 
-from .database import db_session, engine
+from .database import db_session, engine, get_session
 from .models import Job
 
 log = logging.getLogger(__name__)
@@ -17,6 +17,12 @@ heartbeat = engine.connect()  # expect: SQS102
 
 def next_job():
     return session.query(Job).filter_by(state="queued").first()
+
+
+def queued():
+    """The registry's session through a helper: the registry keeps it, nothing to close here."""
+    work = get_session()
+    return work.query(Job).filter_by(state="queued").count()
 
 
 def run_forever(handlers):
