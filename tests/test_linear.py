@@ -216,6 +216,18 @@ def handed_sessions(n: int) -> str:
     return HEADER + helpers + "def f(session, x):\n" + body
 
 
+def engine_helpers(n: int) -> str:
+    """Many helpers that return an engine, one of them rebinding its name n times, and their callers."""
+    rebinds = "".join("    engine = create_engine(url)\n" for _ in range(n))
+    helpers = f"def _engine0(url):\n{rebinds}    return engine\n\n" + "".join(
+        f"def _engine{i}(url):\n    engine = create_engine(url)\n    return engine\n\n" for i in range(1, n)
+    )
+    callers = "".join(
+        f"def use{i}(url):\n    e = _engine{i}(url)\n    with e.connect():\n        pass\n\n" for i in range(n)
+    )
+    return HEADER + helpers + callers
+
+
 SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "reassigned in straight lines": (reassigned_in_lines, 30),
     "reassigned in branches": (reassigned_in_branches, 30),
@@ -235,6 +247,7 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "functions nested in a command": (nested_in_a_command, 10),
     "many Flask commands": (flask_commands, 20),
     "tries handing the session to functions": (handed_sessions, 20),
+    "helpers that return an engine": (engine_helpers, 20),
 }
 
 

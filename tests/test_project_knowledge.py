@@ -842,3 +842,30 @@ def test_without_a_mark_of_its_top_the_scripts_folder_alone_is_read(tmp_path, mo
                                             "engine = create_engine('sqlite:///bot.db')\n"})
     monkeypatch.chdir(tmp_path / "bot")
     assert codes(tmp_path / "bot", "scripts/upgrade.py") == [(7, "SQS301")]  # no engine seen: cannot tell
+
+
+# ---- an engine helper whose callers keep what it makes for one block (SQS201) ----------------
+
+_ENGINE_HELPER = (
+    "from sqlalchemy import create_engine, text\n\n\ndef get_engine(url):\n    return create_engine(url)\n\n\n"
+    "def stored(url):\n    engine = get_engine(url)\n    with engine.connect() as conn:\n"
+    "        return conn.execute(text('SELECT 1')).all()\n"
+)
+
+
+@pytest.mark.parametrize(
+    "elsewhere, reported",
+    [
+        ({}, False),  # called in its module alone, by a caller that keeps the engine local
+        ({"tests/test_meta.py": "from app.meta import get_engine\n\ndef test_it():\n    get_engine('sqlite://')\n"},
+         False),  # the project's tests may call it too
+        ({"app/db.py": "from app.meta import get_engine\n\nengine = get_engine(URL)\n"}, True),  # kept for good
+        ({"app/db.py": "from app import meta\n\nengine = meta.get_engine(URL)\n"}, True),  # through its module
+        ({"app/db.py": "from app.meta import (\n    other,\n    get_engine,\n)\n"}, True),  # imported over lines
+    ],
+    ids=["module only", "tests", "imported", "through its module", "parenthesized import"],
+)
+def test_a_public_engine_helper_is_short_lived_only_where_no_other_module_uses_it(tmp_path, elsewhere, reported):
+    write(tmp_path, {"proj/pyproject.toml": "", "proj/app/__init__.py": "", "proj/app/meta.py": _ENGINE_HELPER,
+                     **{f"proj/{name}": text for name, text in elsewhere.items()}})
+    assert codes(tmp_path / "proj", "app/meta.py") == ([(5, "SQS201")] if reported else [])

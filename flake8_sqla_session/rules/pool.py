@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from typing import Iterator
 
 from ..context import Context, is_test_path
 from ..finding import Finding, Fix, SetKeyword, Span
 from ..knowledge.kinds import ENGINES
 from ..knowledge.module import returns_and_yields
-from ..knowledge.names import Scope, sa_name
+from ..knowledge.names import Scope, sa_name, single_binding
 from ..knowledge.project import Project
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
@@ -337,6 +338,119 @@ def _short_lived(context: Context, call: ast.Call, scope: Scope) -> bool:
     return context.kept_local(scope.node, names[0], "dispose", is_inspect) is not False  # disposed, or kept local
 
 
+class _EngineHelpers:
+    """Module-level functions that only make and return an engine (`def _get_engine(url): return
+    create_engine(url)`), whose every caller keeps the engine for as long as it runs.
+
+    Such an engine is as short-lived as one made in the caller: each call of the helper binds
+    its result to a local of a function that `_short_lived` would accept (only used as
+    `engine.<attribute>`, inspected, or disposed), the helper's name is used nowhere else in
+    the module, and no other file of the project names it but the project's tests.  Every
+    name of the module is read once, when the first helper is asked about.
+    """
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.uses: dict[str, list[tuple[ast.Name, Scope]]] | None = None  # name -> its loads
+        self.called: dict[int, ast.Call] = {}  # id(name) -> the call it is the callee of
+        self.loads: dict[tuple[int, str], int] = {}  # (id(function), name) -> how often it is read there
+        self.verdicts: dict[int, bool] = {}  # id(helper) -> whether its engines are short-lived
+
+    def short_lived(self, call: ast.Call, scope: Scope) -> bool:
+        function = scope.node
+        if scope.kind != "function" or scope.parent is not self.context.module:
+            return False
+        assert isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
+        if not self._returns_only(call, scope, function):
+            return False
+        found = self.verdicts.get(id(function))
+        if found is None:
+            found = self.verdicts[id(function)] = self._callers_keep_it_local(function)
+        return found
+
+    def _returns_only(self, call: ast.Call, scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """Whether the function returns the engine `call` makes (itself, or through one local
+        that is only returned) and nothing else."""
+        returns, yields = returns_and_yields(function)
+        if yields or not returns or function.decorator_list:
+            return False
+        if all(value is call for value in returns):
+            return True
+        names = self.context.bound_to(call, scope)
+        if len(names) != 1 or names[0] in scope.declared:
+            return False
+        name = names[0]
+        if not all(isinstance(value, ast.Name) and value.id == name for value in returns):
+            return False
+        key = (id(function), name)
+        loads = self.loads.get(key)
+        if loads is None:
+            loads = self.loads[key] = sum(
+                1 for node in ast.walk(function) if isinstance(node, ast.Name) and node.id == name
+                and isinstance(node.ctx, ast.Load)
+            )
+        return loads == len(returns)
+
+    def _callers_keep_it_local(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        context = self.context
+        uses = self._uses().get(function.name, [])
+        if not uses:
+            return False  # called from elsewhere, or not at all: where the engine goes cannot be told
+        for name, scope in uses:
+            binding = single_binding(scope.lookup(name.id))
+            if binding is None or binding.kind != "def" or binding.value is not function:
+                return False
+            call = self.called.get(id(name))
+            if call is None or scope.kind != "function" or not _short_lived(context, call, scope):
+                return False
+        return self._module_own(function.name)
+
+    def _uses(self) -> dict[str, list[tuple[ast.Name, Scope]]]:
+        """Every loaded name of the module with its scope (and, in `called`, the call of each
+        name that is a callee)."""
+        if self.uses is None:
+            context = self.context
+            uses: dict[str, list[tuple[ast.Name, Scope]]] = {}
+            stack: list[tuple[ast.AST, Scope]] = [(context.tree, context.module)]
+            while stack:
+                node, scope = stack.pop()
+                context.steps += 1
+                scope = context.scopes.get(node, scope)
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    self.called[id(node.func)] = node
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                    uses.setdefault(node.id, []).append((node, scope))
+                stack.extend((child, scope) for child in ast.iter_child_nodes(node))
+            self.uses = uses
+        return self.uses
+
+    def _module_own(self, name: str) -> bool:
+        """Whether the helper `name` is the module's own: private, or public and no project file
+        but this module and the project's tests imports it or uses it as an attribute of a
+        module (`utils.helper(...)`)."""
+        if name.startswith("_"):
+            return True  # private to its module (the project's tests may still import it)
+        context = self.context
+        project = context.project
+        if project is None or not context.filename:
+            return False  # a file alone: where else the helper is called cannot be told
+        files = project.fact("mentions:" + name, lambda p: p.files_mentioning((name,)))
+        if files is None:
+            return False
+        here = os.path.abspath(context.filename)
+        folder = project.folder() or ""
+        word = re.escape(name)
+        reference = re.compile(
+            rf"\.\s*{word}\b|^[ \t]*from[ \t]+\S+[ \t]+import[ \t]+(?:\([^)]*|[^\n]*)\b{word}\b",
+            re.MULTILINE,
+        )
+        return all(
+            os.path.abspath(path) == here or is_test_path(os.path.relpath(path, folder) if folder else path)
+            for path, text in files
+            if reference.search(text)
+        )
+
+
 _CONNECTING_METHODS = frozenset({"connect", "raw_connection", "begin"})
 
 
@@ -358,7 +472,12 @@ class EngineWithoutPrePing(Rule):
     `conftest.py`, `tests.py`, `testing.py`), nor for an engine made by a
     command-line command (a click command, a Typer app's, Flask's `AppGroup`
     or `app.cli`): neither lives long enough for a server to close an idle
-    connection.
+    connection. Nor for an engine that goes away with the function that made
+    it (only used as `engine.connect()`, `engine.begin()`, ..., inspected,
+    handed to `metadata.create_all()`, or disposed), made there or by a
+    module-level helper that only returns it and whose every caller, in the
+    module, keeps it so (a private helper; a public one that no other file of
+    the project but its tests imports or calls through its module).
     """
 
     code = "SQS201"
@@ -466,6 +585,15 @@ class EngineWithoutPrePing(Rule):
             "from sqlalchemy import create_engine\n"
             "engine = create_engine('mysql://db/app', pool_recycle=3600, convert_unicode=True)\n"
         ),
+        # A helper that makes the engine, each of whose callers keeps it for one block (gramps-web-api's).
+        Valid(
+            "from sqlalchemy import create_engine, text\n\ndef _metadata_engine(url):\n"
+            "    return create_engine(url)\n\n"
+            "def ensure_table(url):\n    engine = _metadata_engine(url)\n    with engine.begin() as conn:\n"
+            "        conn.execute(text('CREATE TABLE IF NOT EXISTS t (x int)'))\n\n"
+            "def stored(url):\n    ensure_table(url)\n    engine = _metadata_engine(url)\n"
+            "    with engine.connect() as conn:\n        return conn.execute(text('SELECT x FROM t')).all()\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -538,12 +666,32 @@ class EngineWithoutPrePing(Rule):
             "engine = create_engine('mysql://db/app', convert_unicode=True, encoding='utf8', pool_pre_ping=True)\n"
             "count = engine.execute('SELECT COUNT(*) FROM users').scalar()\n",
         ),
+        # ... but one caller keeps it: at module level, in an attribute.
+        Invalid(
+            "from sqlalchemy import create_engine\n\ndef _get_engine(url):\n    return create_engine(url)\n\n"
+            "def ping(url):\n    with _get_engine(url).connect():\n        pass\n\n"
+            "engine = _get_engine('postgresql://db/app')\n",
+            at=(4, 11),
+            fixed="from sqlalchemy import create_engine\n\ndef _get_engine(url):\n"
+            "    return create_engine(url, pool_pre_ping=True)\n\n"
+            "def ping(url):\n    with _get_engine(url).connect():\n        pass\n\n"
+            "engine = _get_engine('postgresql://db/app')\n",
+        ),
+        Invalid(
+            "from sqlalchemy import create_engine\n\ndef _get_engine(url):\n    engine = create_engine(url)\n"
+            "    return engine\n\nclass Store:\n    def __init__(self, url):\n        self.engine = _get_engine(url)\n",
+            at=(4, 13),
+            fixed="from sqlalchemy import create_engine\n\ndef _get_engine(url):\n"
+            "    engine = create_engine(url, pool_pre_ping=True)\n"
+            "    return engine\n\nclass Store:\n    def __init__(self, url):\n        self.engine = _get_engine(url)\n",
+        ),
     ]
 
     def check(self, context: Context) -> Iterator[Finding]:
         if context.is_test_file:
             return  # a test run ends long before a server closes an idle connection
         fallbacks: set[int] | None = None
+        helpers = _EngineHelpers(context)
         for call, scope in engine_calls(context):
             if keyword(call, "pool_recycle") is not None:
                 continue
@@ -566,7 +714,7 @@ class EngineWithoutPrePing(Rule):
                 continue
             if url is not None and _sqlite_file(literal_url_suffix(context, url, scope)):
                 continue
-            if _short_lived(context, call, scope) or context.in_command(scope):
+            if _short_lived(context, call, scope) or context.in_command(scope) or helpers.short_lived(call, scope):
                 continue  # the engine goes away with its function, or the process with its command
             if fallbacks is None:
                 fallbacks = _fallback_engines(context) if context.tries else set()
