@@ -228,6 +228,17 @@ def engine_helpers(n: int) -> str:
     return HEADER + helpers + callers
 
 
+def global_session_helpers(n: int) -> str:
+    """Many functions working on the module's shared session, and many `try` statements calling them
+    (each function read once)."""
+    helpers = "".join(f"def save{i}(x):\n    SESSION.add(x)\n    SESSION.commit()\n\n" for i in range(n))
+    body = "".join(
+        f"    try:\n        save{i % 4}(x)\n        save{i}(x)\n    except IntegrityError:\n        log()\n"
+        for i in range(n)
+    )
+    return HEADER + "SESSION = Session(engine)\n" + helpers + "def f(x):\n" + body
+
+
 SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "reassigned in straight lines": (reassigned_in_lines, 30),
     "reassigned in branches": (reassigned_in_branches, 30),
@@ -248,6 +259,7 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "many Flask commands": (flask_commands, 20),
     "tries handing the session to functions": (handed_sessions, 20),
     "helpers that return an engine": (engine_helpers, 20),
+    "tries calling functions that work on the module's session": (global_session_helpers, 20),
 }
 
 

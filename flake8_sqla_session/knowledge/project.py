@@ -1181,6 +1181,33 @@ class Project:
         knowledge = self.knowledge_of_name(path, module, name)
         return knowledge is not None and knowledge.cli_group(ast.Name(id=name), knowledge.module, depth)
 
+    def function_module(self, qualified: str, importer: ModuleKnowledge) -> Optional[tuple[str, str, str]]:
+        """(path, module, name) of a name of a project module (`pkg.mod.f`, `.mod.f` seen from
+        `importer`); None when its module is not the project's."""
+        absolute = _absolute(qualified, importer)
+        if absolute is None:
+            return None
+        module, _, name = absolute.rpartition(".")
+        path = self.find(module) if module else None
+        if not path:
+            return None
+        return path, module, name
+
+    def module_fact(self, prefix: str, path: str, compute: Callable[[], T]) -> T:
+        """A fact worked out from the module at `path` (`compute()`), once per process, and
+        forgotten when that module changes."""
+        key = prefix + path
+        if key not in self._facts:
+            self._scanned.add(path)
+            self._read_from(path)
+            self._facts[key] = compute()
+        return self._facts[key]  # type: ignore[return-value]
+
+    def text(self, path: str) -> Optional[str]:
+        """The text of a project module, or None when it cannot be read."""
+        source = _source(path)
+        return source.text if source is not None else None
+
     def definition(self, qualified: str, method: Optional[str], importer: ModuleKnowledge,
                    depth: int = 0) -> Optional[Callee]:
         """The function an imported name runs (`method` None), or the method `method` of an

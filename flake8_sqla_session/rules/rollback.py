@@ -7,9 +7,10 @@ from typing import Iterator
 
 from ..context import Context, TextFacts
 from ..finding import Finding, Fix, InsertFirstStatement, Span
-from ..knowledge.kinds import SESSIONS
-from ..knowledge.module import Callee, TryRecord
-from ..knowledge.names import SA_ROOTS, Scope, dotted
+from ..knowledge.kinds import REGISTRIES, SESSIONS
+from ..knowledge.module import Callee, ModuleKnowledge, TryRecord
+from ..knowledge.names import SA_ROOTS, Scope, dotted, single_binding
+from ..knowledge.project import Project
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
 from .pool import sqlite_only
@@ -57,11 +58,14 @@ PENDING_METHODS = frozenset({"add", "add_all", "delete", "merge"})  # what they 
 class Work:
     """Session work on one receiver in a `try` body."""
 
-    __slots__ = ("receiver", "text", "awaited", "io", "flushes")
+    __slots__ = ("receiver", "text", "awaited", "io", "flushes", "elsewhere")
 
-    def __init__(self, receiver: ast.expr, text: str) -> None:
+    def __init__(self, receiver: ast.expr, text: str, elsewhere: str = "") -> None:
         self.receiver = receiver
         self.text = text
+        # The module (path) whose module-level session a called function worked on: the `try`
+        # may have no name for it.
+        self.elsewhere = elsewhere
         self.awaited = False
         self.io = False  # whether any of the work may reach the database
         self.flushes = False  # whether any of it may flush (`FLUSHING_METHODS`, `bulk_*`)
@@ -98,7 +102,15 @@ class HandlerWithoutRollback(Rule):
     project does with a session the `try` hands it (`save(session, obj)`,
     `seat_service.assign(session, seat)`): work methods it calls on that
     parameter itself, outside its own `try` statements and `with
-    session.begin():` blocks, when it neither rolls back nor closes it.
+    session.begin():` blocks, when it neither rolls back nor closes it. It
+    also includes what a module-level function (of this module or of a
+    project module) does on a session of its own module that everything
+    shares (`approve(chat_id)` with `def approve(chat_id): SESSION.add(...);
+    SESSION.commit()`): a module-level `Session`, or a `scoped_session`
+    registry that no project file `remove()`s (one removed when each request
+    ends holds that request's session). Where the `try` has no name for that
+    session, the finding names it by its module (`helpers.SESSION`) and comes
+    without a fix.
 
     Nor is a handler reported that is the last thing a command-line command
     does (a click command, a Typer app's, Flask's `AppGroup` or `app.cli`),
@@ -323,6 +335,20 @@ class HandlerWithoutRollback(Rule):
             "from toolbox import save\n\ndef create(session, obj):\n    try:\n        save(session, obj)\n"
             "    except Exception:\n        log()\n"
         ),
+        # A function of the module that works on its module-level session and closes it itself.
+        Valid(
+            "from sqlalchemy.exc import IntegrityError\nfrom sqlalchemy.orm import Session\n\n"
+            "SESSION = Session(engine)\n\ndef approve(chat_id):\n    try:\n        SESSION.add(Approval(chat_id))\n"
+            "        SESSION.commit()\n    finally:\n        SESSION.close()\n\ndef on_approve(chat_id):\n"
+            "    try:\n        approve(chat_id)\n    except IntegrityError:\n        return 'already approved'\n"
+        ),
+        # ... or whose session is the function's own.
+        Valid(
+            "from sqlalchemy.exc import IntegrityError\nfrom sqlalchemy.orm import Session\n\n"
+            "def approve(chat_id):\n    session = Session(engine)\n    session.add(Approval(chat_id))\n"
+            "    session.commit()\n\ndef on_approve(chat_id):\n"
+            "    try:\n        approve(chat_id)\n    except IntegrityError:\n        return 'already approved'\n"
+        ),
         # SQLAlchemy 1.4 style: engine.execute() holds no session transaction
         Valid(
             "def count(engine):\n    try:\n        return engine.execute('SELECT COUNT(*) FROM users').scalar()\n"
@@ -495,6 +521,24 @@ class HandlerWithoutRollback(Rule):
             "        await ctx.send('no')\n",
             at=(11, 4),
         ),
+        # A function that works on its module's shared session: the session stays broken for
+        # every later user of the module (a chat bot's helpers over one `SESSION`).
+        Invalid(
+            "from sqlalchemy.exc import IntegrityError\nfrom sqlalchemy.orm import Session\n\n"
+            "SESSION = Session(engine)\n\ndef approve(chat_id):\n    SESSION.add(Approval(chat_id))\n"
+            "    SESSION.commit()\n\ndef on_approve(chat_id):\n"
+            "    try:\n        approve(chat_id)\n    except IntegrityError:\n        return 'already approved'\n",
+            at=(13, 4),
+            # (with SQS101's fix: the shared session becomes a registry)
+            fixed="from sqlalchemy.exc import IntegrityError\n"
+            "from sqlalchemy.orm import scoped_session, sessionmaker\n\n"
+            "# TODO(sqla-session): call SESSION.remove() when a request ends\n"
+            "SESSION = scoped_session(sessionmaker(engine))\n\ndef approve(chat_id):\n"
+            "    SESSION.add(Approval(chat_id))\n"
+            "    SESSION.commit()\n\ndef on_approve(chat_id):\n"
+            "    try:\n        approve(chat_id)\n    except IntegrityError:\n        SESSION.rollback()\n"
+            "        return 'already approved'\n",
+        ),
         # SQLAlchemy 1.4 style: an autocommit=True session's explicit begin(): nothing ends it when commit() fails
         Invalid(
             "def add(session, user):\n    try:\n        session.begin()\n        session.add(user)\n"
@@ -518,8 +562,9 @@ class HandlerWithoutRollback(Rule):
         for record in context.tries:
             if not any(context.is_database_error(h.type, record.scope) for h in record.node.handlers):
                 continue
-            if not context.text_may_hold(record.node, _WORK_OR_HANDED):
-                continue  # no `.commit(`, `.execute(`, ... nor a call handed a name: no session work
+            if not context.text_may_hold(record.node, _WORK_OR_HANDED) and not walker.may_call_global_worker(record):
+                continue  # no `.commit(`, `.execute(`, ... nor a call handed a name, nor one of a function
+                # that works on a session of its module: no session work
             work = walker.body_work(record.node, record.scope)
             if not work:
                 continue
@@ -547,8 +592,14 @@ class HandlerWithoutRollback(Rule):
                 awaits = record.scope.is_async
                 code = tuple(f"{'await ' if awaits and w.awaited else ''}{w.text}.rollback()" for w in left)
                 safe = all(rollback_is_safe(summaries, record, w.text) for w in left)
-                fix = Fix(InsertFirstStatement(Span.of(handler), code), safe=safe)
-                yield self.finding(handler, fix, receiver=left[0].text)
+                fix = None
+                named = [not w.elsewhere or _names_here(context, w, record.scope) for w in left]
+                if all(named):
+                    fix = Fix(InsertFirstStatement(Span.of(handler), code), safe=safe)
+                receiver = left[0].text
+                if not named[0]:  # the session of the called function's module: `helpers.SESSION`
+                    receiver = f"{left[0].elsewhere.rpartition('.')[0].rpartition('.')[2]}.{receiver}"
+                yield self.finding(handler, fix, receiver=receiver)
 
 
 _TRY_NODES = (ast.Try, getattr(ast, "TryStar", ast.Try))
@@ -571,6 +622,11 @@ class _WorkWalker:
         self.context = context
         self.verdicts: dict[tuple[str, int], bool] = {}
         self.callees: dict[tuple[str, str], bool | None] = {}  # (callee, parameter) -> `_parameter_work`
+        # Functions that work on a module-level session of their module (`_functions_global_work`):
+        # those of this module, and the local names that may call one (None until asked).
+        self.own_global_work: GlobalWork | None = None
+        self.global_workers: re.Pattern[str] | None = None
+        self.global_asked = False
         self.escaping: dict[int, dict[str, Work]] = {}
         self.summaries = _Summaries(context)
 
@@ -667,8 +723,11 @@ class _WorkWalker:
                             item.awaited = item.awaited or id(node) in awaited
                             item.io = item.io or done[0]
                             item.flushes = item.flushes or done[1]
-                elif node.args or node.keywords:
-                    self._handed_work(node, scope, scoped, work, id(node) in awaited)
+                else:
+                    if node.args or node.keywords:
+                        self._handed_work(node, scope, scoped, work, id(node) in awaited)
+                    if not self.global_asked or self.global_workers is not None:
+                        self._global_work(node, scope, work, id(node) in awaited)
             stack.extend((child, scoped) for child in ast.iter_child_nodes(node))
         return work
 
@@ -704,6 +763,93 @@ class _WorkWalker:
             item.io = True
             item.flushes = item.flushes or found
 
+    def may_call_global_worker(self, record: TryRecord) -> bool:
+        """Whether the `try`'s text calls a name that may run a function working on a session of
+        its own module (`_global_work`): a function of this module, or one imported from (or
+        through) a project module whose text shows such work."""
+        if not self.global_asked:
+            self.global_asked = True
+            names = self._global_worker_names()
+            if names:
+                self.global_workers = re.compile(
+                    r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\s*(?:\.\s*\w+\s*)?\("
+                )
+        pattern = self.global_workers
+        return pattern is not None and self.context.text_may_hold(record.node, pattern)
+
+    def _global_worker_names(self) -> set[str]:
+        context = self.context
+        names = {name for name in self._own_global_work() if context.module.names.get(name)}
+        project = context.project
+        if project is None:
+            return names
+        for scope in {id(scope): scope for scope in context.scopes.values()}.values():
+            for name, bindings in scope.names.items():
+                binding = single_binding(bindings)
+                if binding is None or binding.kind != "import" or not isinstance(binding.value, str):
+                    continue
+                if self._imported_global_work(binding.value) or self._imported_global_work(binding.value + ".*"):
+                    names.add(name)  # a function (`from helpers import approve`) or a module (`import helpers`)
+        return names
+
+    def _own_global_work(self) -> GlobalWork:
+        if self.own_global_work is None:
+            self.own_global_work = _functions_global_work(self.context, self.context.project)
+        return self.own_global_work
+
+    def _imported_global_work(self, qualified: str) -> tuple[tuple[str, bool], ...]:
+        """The module-level sessions that the project function `qualified` (`pkg.mod.f`; `pkg.mod.*`
+        for any function of that module) works on, with whether that work may flush."""
+        context = self.context
+        project = context.project
+        if project is None:
+            return ()
+        found = project.function_module(qualified, context)
+        if found is None:
+            return ()
+        path, module, name = found
+        if not project.module_fact("global-work-text:", path, lambda: _may_work_on_globals(project.text(path))):
+            return ()
+
+        def compute() -> GlobalWork:
+            knowledge = project.knowledge(path, module)
+            return _functions_global_work(knowledge, project) if knowledge is not None else {}
+
+        work = project.module_fact("global-work:", path, compute)
+        if name == "*":
+            return tuple(item for items in work.values() for item in items)
+        return work.get(name, ())
+
+    def _global_work(self, call: ast.Call, scope: Scope, work: dict[str, Work], awaited: bool) -> None:
+        """Work that a called function does on a module-level session of its own module, which
+        stays broken for everything that uses that session after the swallowed error:
+        `approve(uid)` with `def approve(chat_id): SESSION.add(...); SESSION.commit()` and
+        `SESSION = scoped_session(...)` in that module (or imported there)."""
+        func = call.func
+        context = self.context
+        found: tuple[tuple[str, bool], ...] = ()
+        elsewhere = ""
+        if isinstance(func, ast.Name):
+            binding = single_binding(scope.lookup(func.id))
+            if binding is None:
+                return
+            if binding.kind == "def" and context.module.names.get(func.id) == [binding]:
+                found = self._own_global_work().get(func.id, ())
+            elif binding.kind == "import" and isinstance(binding.value, str):
+                found, elsewhere = self._imported_global_work(binding.value), binding.value
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            binding = single_binding(scope.lookup(func.value.id))
+            if binding is not None and binding.kind == "import" and isinstance(binding.value, str):
+                qualified = f"{binding.value}.{func.attr}"
+                found, elsewhere = self._imported_global_work(qualified), qualified
+        for name, flushes in found:
+            item = work.get(name)
+            if item is None:
+                item = work[name] = Work(ast.Name(id=name, ctx=ast.Load()), name, elsewhere)
+            item.awaited = item.awaited or awaited
+            item.io = True
+            item.flushes = item.flushes or flushes
+
     def _callee_work(self, callee: Callee, index: int, keyword: str | None) -> bool | None:
         """`_parameter_work` of the callee's parameter that receives argument `index` (or
         `keyword`), once per callee and parameter; None when there is no such parameter."""
@@ -724,6 +870,116 @@ class _WorkWalker:
         if memo not in self.callees:  # (callees are not followed further: no recursion reaches here)
             self.callees[memo] = _parameter_work(self.context, node, parameter)
         return self.callees[memo]
+
+
+# What each module-level function of a module does on a module-level session of that module:
+# function name -> ((session name, whether the work may flush), ...).
+GlobalWork = dict[str, tuple[tuple[str, bool], ...]]
+
+# An indented call of a work method on a bare name (`    SESSION.commit(`): a function of the
+# module may work on a module-level session.
+_GLOBAL_WORK_CALL = re.compile(
+    r"^[ \t]+([A-Za-z_]\w*)\s*\.\s*(?:" + "|".join(sorted(WORK_METHODS)) + r")\s*\(", re.MULTILINE
+)
+
+
+def _may_work_on_globals(text: str | None) -> bool:
+    """A cheap look at a module's text: an indented work call on a name the module binds at its
+    top (`SESSION = ...`, `Session: ... =`, or an import of it)."""
+    if not text:
+        return False
+    for name in {match.group(1) for match in _GLOBAL_WORK_CALL.finditer(text)}:
+        word = re.escape(name)
+        if re.search(rf"^{word}\s*[:=]|^[ \t]*(?:from|import)\b[^\n]*\b{word}\b", text, re.MULTILINE):
+            return True
+    return False
+
+
+def _functions_global_work(knowledge: ModuleKnowledge, project: Project | None) -> GlobalWork:
+    """`GlobalWork` of a module: its module-level functions that call work methods on a
+    module-level session of the module (a `Session`, or a `scoped_session` registry that the
+    project never `remove()`s: a registry removed at each request's end is the request's),
+    outside their own `try` statements and `with <session>.begin():` blocks, and never roll it
+    back, close or remove it."""
+    found: GlobalWork = {}
+    kinds: dict[str, bool] = {}  # global name -> whether it is a shared session
+    for function, scope in knowledge.functions:
+        if scope.parent is not knowledge.module:
+            continue
+        worked: dict[str, bool] = {}
+        tidied: set[str] = set()
+        stack: list[ast.AST] = list(function.body)
+        while stack:
+            node = stack.pop()
+            knowledge.steps += 1
+            if isinstance(node, _NESTED_CODE):
+                continue
+            if isinstance(node, _TRY_NODES):
+                tidied.update(_tidied_names(node))  # its handlers judge its work; its tidying still counts
+                continue
+            if isinstance(node, (ast.With, ast.AsyncWith)) and any(
+                isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
+                and item.context_expr.func.attr in SELF_CLEANING for item in node.items
+            ):
+                continue
+            func = node.func if isinstance(node, ast.Call) else None
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                assert isinstance(node, ast.Call)
+                name = func.value.id
+                if func.attr in CLEANUP_METHODS:
+                    tidied.add(name)
+                elif _is_work_method(func.attr) and (name not in scope.names or name in scope.globals):
+                    done = _work_call(node)
+                    if done is not None and done[0]:
+                        worked[name] = worked.get(name, False) or done[1]
+            stack.extend(ast.iter_child_nodes(node))
+        shared = []
+        for name, flushes in worked.items():
+            if name in tidied:
+                continue
+            if name not in kinds:
+                kinds[name] = _shared_session(knowledge, project, name)
+            if kinds[name]:
+                shared.append((name, flushes))
+        if shared:
+            found[function.name] = tuple(sorted(shared))
+    return found
+
+
+def _tidied_names(node: ast.AST) -> set[str]:
+    return {
+        child.func.value.id
+        for child in ast.walk(node)
+        if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute)
+        and child.func.attr in CLEANUP_METHODS and isinstance(child.func.value, ast.Name)
+    }
+
+
+def _shared_session(knowledge: ModuleKnowledge, project: Project | None, name: str) -> bool:
+    """Whether the module-level `name` is a session every user of the module shares: a `Session`,
+    or a registry whose `remove()` no project file calls (a registry removed when each request
+    ends holds the request's session, which nothing uses after it)."""
+    kind = knowledge.classify(ast.Name(id=name, ctx=ast.Load()), knowledge.module)
+    if kind in SESSIONS:
+        return True
+    if kind not in REGISTRIES:
+        return False
+    if project is None:
+        return False
+    call = name + ".remove("
+    files = project.fact("mentions:" + call, lambda p: p.files_mentioning((call,)))
+    return files is not None and not files
+
+
+def _names_here(context: Context, work: Work, scope: Scope) -> bool:
+    """Whether the `try`'s scope binds the session a called function worked on to the same name
+    (`from helpers import SESSION, approve`): the fix's `SESSION.rollback()` can name it."""
+    binding = single_binding(scope.lookup(work.text))
+    if binding is None or binding.kind != "import" or not isinstance(binding.value, str):
+        return False
+    return binding.value.rpartition(".")[2] == work.text and context.classify(work.receiver, scope) in (
+        SESSIONS | REGISTRIES
+    )
 
 
 def _parameter_work(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef, parameter: str) -> bool | None:

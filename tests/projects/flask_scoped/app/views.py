@@ -3,6 +3,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .database import db_session
 from .models import Post
+from .services import publish
 
 bp = Blueprint("posts", __name__)
 
@@ -35,3 +36,13 @@ def count_view(post_id):
     except Exception:  # expect: SQS301
         pass
     return "", 204
+
+
+@bp.post("/drafts")
+def draft():
+    """The registry is removed when each request ends: the failed session is the request's alone."""
+    try:
+        publish(Post(title=request.json["title"]))
+    except IntegrityError:
+        return jsonify(error="exists"), 409
+    return jsonify(ok=True)
