@@ -869,3 +869,20 @@ def test_a_public_engine_helper_is_short_lived_only_where_no_other_module_uses_i
     write(tmp_path, {"proj/pyproject.toml": "", "proj/app/__init__.py": "", "proj/app/meta.py": _ENGINE_HELPER,
                      **{f"proj/{name}": text for name, text in elsewhere.items()}})
     assert codes(tmp_path / "proj", "app/meta.py") == ([(5, "SQS201")] if reported else [])
+
+
+def test_a_session_named_here_for_another_modules_function_is_rolled_back_only_with_unsafe_fixes(tmp_path):
+    """`approve_quietly` imports `SESSION` by the name `approve`'s module uses: the fix takes them for
+    one session, so `--fix` leaves it and `--unsafe-fixes` applies it."""
+    import shutil
+    import subprocess
+    import sys
+
+    root = tmp_path / "bot_helpers"
+    shutil.copytree(PROJECTS / "bot_helpers", root)
+    handlers = root / "bot/modules/pm.py"
+    command = [sys.executable, "-m", "flake8_sqla_session", "--fix", "bot/modules/pm.py"]
+    subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300)
+    assert "SESSION.rollback()" not in handlers.read_text()
+    subprocess.run([*command, "--unsafe-fixes"], cwd=root, capture_output=True, text=True, timeout=300)
+    assert handlers.read_text().count("SESSION.rollback()") == 1  # approve_quietly only: the others cannot name it

@@ -63,8 +63,8 @@ class Work:
     def __init__(self, receiver: ast.expr, text: str, elsewhere: str = "") -> None:
         self.receiver = receiver
         self.text = text
-        # The module (path) whose module-level session a called function worked on: the `try`
-        # may have no name for it.
+        # The called project function (`pkg.helpers.approve`) that worked on a module-level
+        # session of its module: the `try` may have no name for that session.
         self.elsewhere = elsewhere
         self.awaited = False
         self.io = False  # whether any of the work may reach the database
@@ -110,7 +110,8 @@ class HandlerWithoutRollback(Rule):
     registry that no project file `remove()`s (one removed when each request
     ends holds that request's session). Where the `try` has no name for that
     session, the finding names it by its module (`helpers.SESSION`) and comes
-    without a fix.
+    without a fix; where it imports a session of that name, the fix rolls that
+    one back and needs `--unsafe-fixes` (the two are taken to be the same).
 
     Nor is a handler reported that is the last thing a command-line command
     does (a click command, a Typer app's, Flask's `AppGroup` or `app.cli`),
@@ -595,6 +596,9 @@ class HandlerWithoutRollback(Rule):
                 fix = None
                 named = [not w.elsewhere or _names_here(context, w, record.scope) for w in left]
                 if all(named):
+                    # A session named here by the name of the one another module's function used
+                    # is taken to be that one: `--unsafe-fixes` only.
+                    safe = safe and not any(w.elsewhere for w in left)
                     fix = Fix(InsertFirstStatement(Span.of(handler), code), safe=safe)
                 receiver = left[0].text
                 if not named[0]:  # the session of the called function's module: `helpers.SESSION`
