@@ -135,17 +135,45 @@ class Context(ModuleKnowledge):
             return True
         starts = self._line_starts
         if starts is None:
-            starts = self._line_starts = [0, 0]  # line numbers start at 1
-            if "\r" in source:
-                starts.extend(match.end() for match in _LINE_END.finditer(source))
-            else:
-                starts.extend(itertools.accumulate(map((1).__add__, map(len, source.split("\n")))))
+            starts = self._starts(source)
         first, last = node.lineno, node.end_lineno or node.lineno
         for decorator in getattr(node, "decorator_list", ()):  # above a `def` or `class` line
             first = min(first, decorator.lineno)
         if last + 1 >= len(starts):
             return pattern.search(source, starts[min(first, len(starts) - 1)]) is not None
         return pattern.search(source, starts[first], starts[last + 1]) is not None
+
+    def text_matches(self, node: ast.stmt, pattern: re.Pattern[str]) -> list[re.Match[str]] | None:
+        """Every match of `pattern` in the text of the lines `node` spans (None without the text)."""
+        span = self._span(node)
+        if span is None:
+            return None
+        source, start, end = span
+        return list(pattern.finditer(source, start, end))
+
+    def _span(self, node: ast.stmt) -> tuple[str, int, int] | None:
+        """The module's text and where the lines `node` spans (its decorators too) start and end."""
+        source = self.source
+        if source is None:
+            return None
+        starts = self._line_starts
+        if starts is None:
+            starts = self._starts(source)
+        first, last = node.lineno, node.end_lineno or node.lineno
+        for decorator in getattr(node, "decorator_list", ()):  # above a `def` or `class` line
+            first = min(first, decorator.lineno)
+        if last + 1 >= len(starts):
+            return source, starts[min(first, len(starts) - 1)], len(source)
+        return source, starts[first], starts[last + 1]
+
+    def _starts(self, source: str) -> list[int]:
+        """Where each line of the text starts (line numbers start at 1), found once."""
+        starts = self._line_starts = [0, 0]
+        if "\r" in source:
+            starts.extend(match.end() for match in _LINE_END.finditer(source))
+        else:
+            starts.extend(itertools.accumulate(map((1).__add__, map(len, source.split("\n")))))
+        return starts
 
     def never_returns(self, func: ast.expr, scope: Scope) -> bool:
         """Whether `func` names a function of this module (or `self.method`) that always raises.

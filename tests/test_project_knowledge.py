@@ -862,8 +862,9 @@ _ENGINE_HELPER = (
         ({"app/db.py": "from app.meta import get_engine\n\nengine = get_engine(URL)\n"}, True),  # kept for good
         ({"app/db.py": "from app import meta\n\nengine = meta.get_engine(URL)\n"}, True),  # through its module
         ({"app/db.py": "from app.meta import (\n    other,\n    get_engine,\n)\n"}, True),  # imported over lines
+        ({"app/db.py": "import os\rfrom app.meta import get_engine\r\rengine = get_engine(URL)\r"}, True),  # CR ends
     ],
-    ids=["module only", "tests", "imported", "through its module", "parenthesized import"],
+    ids=["module only", "tests", "imported", "through its module", "parenthesized import", "CR line ends"],
 )
 def test_a_public_engine_helper_is_short_lived_only_where_no_other_module_uses_it(tmp_path, elsewhere, reported):
     write(tmp_path, {"proj/pyproject.toml": "", "proj/app/__init__.py": "", "proj/app/meta.py": _ENGINE_HELPER,

@@ -380,6 +380,13 @@ class ModuleKnowledge:
     def qualified(self, expr: ast.expr, scope: Scope) -> str | None:
         return qualified_name(expr, scope)
 
+    def classify_name(self, name: str, scope: Scope) -> Known | None:
+        """What the name `name` is where `scope` sees it (`classify` of a `Name`, without a node:
+        a node made for the question would leave its id in the memo of `classify`, and a later
+        node given the same id would get this answer)."""
+        self.steps += 1
+        return self._classify_name(name, scope, 0)
+
     def classify(self, expr: ast.expr, scope: Scope, depth: int = 0) -> Known | None:
         """What `expr` evaluates to, or None when that cannot be told.
 

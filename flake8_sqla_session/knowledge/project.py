@@ -1203,6 +1203,10 @@ class Project:
             self._facts[key] = compute()
         return self._facts[key]  # type: ignore[return-value]
 
+    def related(self, path: str, module: str) -> bool:
+        """Whether a project module's names can be SQLAlchemy's (`_sqlalchemy_related`)."""
+        return self._sqlalchemy_related(path, module)
+
     def text(self, path: str) -> Optional[str]:
         """The text of a project module, or None when it cannot be read."""
         source = _source(path)

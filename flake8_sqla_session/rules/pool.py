@@ -11,7 +11,7 @@ from ..finding import Finding, Fix, SetKeyword, Span
 from ..knowledge.kinds import ENGINES
 from ..knowledge.module import returns_and_yields
 from ..knowledge.names import Scope, sa_name, single_binding
-from ..knowledge.project import Project
+from ..knowledge.project import Project, one_line_end
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
 
@@ -447,7 +447,7 @@ class _EngineHelpers:
         return all(
             os.path.abspath(path) == here or is_test_path(os.path.relpath(path, folder) if folder else path)
             for path, text in files
-            if reference.search(text)
+            if reference.search(one_line_end(text))
         )
 
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..context import Context, TextFacts
 from ..finding import Finding, Fix, InsertFirstStatement, Span
-from ..knowledge.kinds import REGISTRIES, SESSIONS
+from ..knowledge.kinds import REGISTRIES, SESSIONS, Known
 from ..knowledge.module import Callee, ModuleKnowledge, TryRecord
 from ..knowledge.names import SA_ROOTS, Scope, dotted, single_binding
-from ..knowledge.project import Project
+from ..knowledge.project import Project, one_line_end
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
 from .pool import sqlite_only
@@ -629,8 +629,7 @@ class _WorkWalker:
         # Functions that work on a module-level session of their module (`_functions_global_work`):
         # those of this module, and the local names that may call one (None until asked).
         self.own_global_work: GlobalWork | None = None
-        self.global_workers: re.Pattern[str] | None = None
-        self.global_asked = False
+        self.global_names: dict[tuple[str, int], bool] = {}  # (name, id(scope)) -> `_may_work_globally`
         self.escaping: dict[int, dict[str, Work]] = {}
         self.summaries = _Summaries(context)
 
@@ -730,8 +729,7 @@ class _WorkWalker:
                 else:
                     if node.args or node.keywords:
                         self._handed_work(node, scope, scoped, work, id(node) in awaited)
-                    if not self.global_asked or self.global_workers is not None:
-                        self._global_work(node, scope, work, id(node) in awaited)
+                    self._global_work(node, scope, work, id(node) in awaited)
             stack.extend((child, scoped) for child in ast.iter_child_nodes(node))
         return work
 
@@ -768,37 +766,45 @@ class _WorkWalker:
             item.flushes = item.flushes or found
 
     def may_call_global_worker(self, record: TryRecord) -> bool:
-        """Whether the `try`'s text calls a name that may run a function working on a session of
-        its own module (`_global_work`): a function of this module, or one imported from (or
-        through) a project module whose text shows such work."""
-        if not self.global_asked:
-            self.global_asked = True
-            names = self._global_worker_names()
-            if names:
-                self.global_workers = re.compile(
-                    r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\s*(?:\.\s*\w+\s*)?\("
-                )
-        pattern = self.global_workers
-        return pattern is not None and self.context.text_may_hold(record.node, pattern)
+        """Whether the `try`'s text calls a name (`approve(`, `helpers.approve(`) that may run a
+        function working on a session of its own module (`_global_work`): a function of this
+        module, or one imported from (or through) a project module.  Each name is asked once."""
+        calls = self.context.text_matches(record.node, _CALLED_NAME)
+        if calls is None:
+            return True  # no text: the walk will tell
+        scope = record.scope
+        for match in calls:
+            name = match.group(1)
+            key = (name, id(scope))
+            found = self.global_names.get(key)
+            if found is None:
+                found = self.global_names[key] = self._may_work_globally(name, scope)
+            if found:
+                return True
+        return False
 
-    def _global_worker_names(self) -> set[str]:
-        context = self.context
-        names = {name for name in self._own_global_work() if context.module.names.get(name)}
-        project = context.project
-        if project is None:
-            return names
-        for scope in {id(scope): scope for scope in context.scopes.values()}.values():
-            for name, bindings in scope.names.items():
-                binding = single_binding(bindings)
-                if binding is None or binding.kind != "import" or not isinstance(binding.value, str):
-                    continue
-                if self._imported_global_work(binding.value) or self._imported_global_work(binding.value + ".*"):
-                    names.add(name)  # a function (`from helpers import approve`) or a module (`import helpers`)
-        return names
+    def _may_work_globally(self, name: str, scope: Scope) -> bool:
+        binding = single_binding(scope.lookup(name))
+        if binding is None:
+            return False
+        if binding.kind == "def":
+            return bool(self._own_global_work()) and self.context.module.names.get(name) == [binding]
+        if binding.kind == "import" and isinstance(binding.value, str):
+            # a function (`from helpers import approve`) or a module (`import helpers`)
+            return bool(self._imported_global_work(binding.value) or self._imported_global_work(binding.value + ".*"))
+        return False
 
     def _own_global_work(self) -> GlobalWork:
         if self.own_global_work is None:
-            self.own_global_work = _functions_global_work(self.context, self.context.project)
+            context = self.context
+            if context.source is None:
+                shared = _shared_globals_of_tree(context)
+            else:
+                shared = _shared_globals(
+                    context.source, lambda name: context.classify_name(name, context.module),
+                    context.project,
+                )
+            self.own_global_work = _functions_global_work(context, shared) if shared else {}
         return self.own_global_work
 
     def _imported_global_work(self, qualified: str) -> tuple[tuple[str, bool], ...]:
@@ -812,12 +818,16 @@ class _WorkWalker:
         if found is None:
             return ()
         path, module, name = found
-        if not project.module_fact("global-work-text:", path, lambda: _may_work_on_globals(project.text(path))):
-            return ()
 
         def compute() -> GlobalWork:
-            knowledge = project.knowledge(path, module)
-            return _functions_global_work(knowledge, project) if knowledge is not None else {}
+            # The text first, then what its candidate names are (read in part), then the whole
+            # module only when one of them is a shared session.
+            if not project.related(path, module):
+                return {}  # no name of a module unrelated to SQLAlchemy is a session
+            text = project.text(path)
+            shared = _shared_globals(text, lambda g: project.lookup_absolute(f"{module}.{g}"), project)
+            knowledge = project.knowledge(path, module) if shared else None
+            return _functions_global_work(knowledge, shared, text) if knowledge is not None else {}
 
         work = project.module_fact("global-work:", path, compute)
         if name == "*":
@@ -876,6 +886,9 @@ class _WorkWalker:
         return self.callees[memo]
 
 
+# A name called in a `try` (`approve(`, `helpers.approve(`): the name, or the module it is called through.
+_CALLED_NAME = re.compile(r"\b([A-Za-z_]\w*)\s*(?:\.\s*[A-Za-z_]\w*\s*)?\(")
+
 # What each module-level function of a module does on a module-level session of that module:
 # function name -> ((session name, whether the work may flush), ...).
 GlobalWork = dict[str, tuple[tuple[str, bool], ...]]
@@ -887,28 +900,43 @@ _GLOBAL_WORK_CALL = re.compile(
 )
 
 
-def _may_work_on_globals(text: str | None) -> bool:
-    """A cheap look at a module's text: an indented work call on a name the module binds at its
-    top (`SESSION = ...`, `Session: ... =`, or an import of it)."""
+def _shared_globals(
+    text: str | None, classify: Callable[[str], Known | None], project: Project | None
+) -> frozenset[str]:
+    """The names a module binds at its top (`SESSION = ...`, or an import of it) that its functions
+    call work methods on (`    SESSION.commit(`, found in the text) and that are sessions every
+    user of the module shares (`_shared_session`)."""
     if not text:
-        return False
+        return frozenset()
+    text = one_line_end(text)  # `^` is a line's start after "\n" only (CR files too)
+    shared = set()
     for name in {match.group(1) for match in _GLOBAL_WORK_CALL.finditer(text)}:
         word = re.escape(name)
-        if re.search(rf"^{word}\s*[:=]|^[ \t]*(?:from|import)\b[^\n]*\b{word}\b", text, re.MULTILINE):
-            return True
-    return False
+        if not re.search(rf"^{word}\s*[:=]|^[ \t]*(?:from|import)\b[^\n]*\b{word}\b", text, re.MULTILINE):
+            continue  # not bound at the module's top: a parameter or a local
+        if _shared_session(classify(name), project, name):
+            shared.add(name)
+    return frozenset(shared)
 
 
-def _functions_global_work(knowledge: ModuleKnowledge, project: Project | None) -> GlobalWork:
-    """`GlobalWork` of a module: its module-level functions that call work methods on a
-    module-level session of the module (a `Session`, or a `scoped_session` registry that the
-    project never `remove()`s: a registry removed at each request's end is the request's),
-    outside their own `try` statements and `with <session>.begin():` blocks, and never roll it
-    back, close or remove it."""
+def _shared_globals_of_tree(context: Context) -> frozenset[str]:
+    """`_shared_globals` of a module checked without its text: every name of its top is asked."""
+    return frozenset(
+        name for name in context.module.names
+        if _shared_session(context.classify_name(name, context.module), context.project, name)
+    )
+
+
+def _functions_global_work(knowledge: ModuleKnowledge, shared: frozenset[str], text: str | None = None) -> GlobalWork:
+    """`GlobalWork` of a module: its module-level functions that call work methods on one of the
+    `shared` sessions of the module, outside their own `try` statements and `with
+    <session>.begin():` blocks, and never roll it back, close or remove it.  Only the functions
+    whose text names one of them are walked."""
     found: GlobalWork = {}
-    kinds: dict[str, bool] = {}  # global name -> whether it is a shared session
+    pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, shared))) + r")\b")
+    lines = _line_starts(text) if text is not None else None
     for function, scope in knowledge.functions:
-        if scope.parent is not knowledge.module:
+        if scope.parent is not knowledge.module or not _holds(knowledge, function, pattern, lines, text):
             continue
         worked: dict[str, bool] = {}
         tidied: set[str] = set()
@@ -927,7 +955,7 @@ def _functions_global_work(knowledge: ModuleKnowledge, project: Project | None) 
             ):
                 continue
             func = node.func if isinstance(node, ast.Call) else None
-            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in shared:
                 assert isinstance(node, ast.Call)
                 name = func.value.id
                 if func.attr in CLEANUP_METHODS:
@@ -937,17 +965,32 @@ def _functions_global_work(knowledge: ModuleKnowledge, project: Project | None) 
                     if done is not None and done[0]:
                         worked[name] = worked.get(name, False) or done[1]
             stack.extend(ast.iter_child_nodes(node))
-        shared = []
-        for name, flushes in worked.items():
-            if name in tidied:
-                continue
-            if name not in kinds:
-                kinds[name] = _shared_session(knowledge, project, name)
-            if kinds[name]:
-                shared.append((name, flushes))
-        if shared:
-            found[function.name] = tuple(sorted(shared))
+        work = tuple(sorted((name, flushes) for name, flushes in worked.items() if name not in tidied))
+        if work:
+            found[function.name] = work
     return found
+
+
+def _holds(
+    knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, pattern: re.Pattern[str],
+    lines: list[int] | None, text: str | None,
+) -> bool:
+    """Whether the text of `function` matches `pattern` (True when the module's text is not known);
+    `lines` holds where each line of `text` starts."""
+    if isinstance(knowledge, Context):
+        return knowledge.text_may_hold(function, pattern)
+    if text is None or lines is None:
+        return True
+    first = min([function.lineno, *(d.lineno for d in function.decorator_list)])
+    last = function.end_lineno or function.lineno
+    if last + 1 >= len(lines):
+        return pattern.search(text, lines[min(first, len(lines) - 1)]) is not None
+    return pattern.search(text, lines[first], lines[last + 1]) is not None
+
+
+def _line_starts(text: str) -> list[int]:
+    """Where each line of `text` starts (`[0, 0, ...]`: lines count from 1), as Python ends lines."""
+    return [0, 0, *(match.end() for match in re.finditer(r"\r\n?|\n", text))]
 
 
 def _tidied_names(node: ast.AST) -> set[str]:
@@ -959,11 +1002,10 @@ def _tidied_names(node: ast.AST) -> set[str]:
     }
 
 
-def _shared_session(knowledge: ModuleKnowledge, project: Project | None, name: str) -> bool:
-    """Whether the module-level `name` is a session every user of the module shares: a `Session`,
-    or a registry whose `remove()` no project file calls (a registry removed when each request
-    ends holds the request's session, which nothing uses after it)."""
-    kind = knowledge.classify(ast.Name(id=name, ctx=ast.Load()), knowledge.module)
+def _shared_session(kind: Known | None, project: Project | None, name: str) -> bool:
+    """Whether the module-level `name`, of `kind`, is a session every user of the module shares: a
+    `Session`, or a registry whose `remove()` no project file calls (a registry removed when each
+    request ends holds the request's session, which nothing uses after it)."""
     if kind in SESSIONS:
         return True
     if kind not in REGISTRIES:
@@ -981,7 +1023,7 @@ def _names_here(context: Context, work: Work, scope: Scope) -> bool:
     binding = single_binding(scope.lookup(work.text))
     if binding is None or binding.kind != "import" or not isinstance(binding.value, str):
         return False
-    return binding.value.rpartition(".")[2] == work.text and context.classify(work.receiver, scope) in (
+    return binding.value.rpartition(".")[2] == work.text and context.classify_name(work.text, scope) in (
         SESSIONS | REGISTRIES
     )
 
