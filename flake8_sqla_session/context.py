@@ -130,18 +130,11 @@ class Context(ModuleKnowledge):
     def text_may_hold(self, node: ast.stmt, pattern: re.Pattern[str]) -> bool:
         """Whether the text of the lines `node` spans matches `pattern` (True without the text):
         a cheap look before a walk of the node."""
-        source = self.source
-        if source is None:
+        span = self._span(node)
+        if span is None:
             return True
-        starts = self._line_starts
-        if starts is None:
-            starts = self._starts(source)
-        first, last = node.lineno, node.end_lineno or node.lineno
-        for decorator in getattr(node, "decorator_list", ()):  # above a `def` or `class` line
-            first = min(first, decorator.lineno)
-        if last + 1 >= len(starts):
-            return pattern.search(source, starts[min(first, len(starts) - 1)]) is not None
-        return pattern.search(source, starts[first], starts[last + 1]) is not None
+        source, start, end = span
+        return pattern.search(source, start, end) is not None
 
     def text_matches(self, node: ast.stmt, pattern: re.Pattern[str]) -> list[re.Match[str]] | None:
         """Every match of `pattern` in the text of the lines `node` spans (None without the text)."""
