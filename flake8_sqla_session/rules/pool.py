@@ -345,8 +345,9 @@ class _EngineHelpers:
     Such an engine is as short-lived as one made in the caller: each call of the helper binds
     its result to a local of a function that `_short_lived` would accept (only used as
     `engine.<attribute>`, inspected, or disposed), the helper's name is used nowhere else in
-    the module, and no other file of the project names it but the project's tests.  Every
-    name of the module is read once, when the first helper is asked about.
+    the module, and the helper is the module's own (`_module_own`: private, or imported by no
+    other project file but its tests).  Every name of the module is read once, when the first
+    helper is asked about.
     """
 
     def __init__(self, context: Context) -> None:
