@@ -151,22 +151,8 @@ class Context(ModuleKnowledge):
             return None
         starts = self._line_starts
         if starts is None:
-            starts = self._starts(source)
-        first, last = node.lineno, node.end_lineno or node.lineno
-        for decorator in getattr(node, "decorator_list", ()):  # above a `def` or `class` line
-            first = min(first, decorator.lineno)
-        if last + 1 >= len(starts):
-            return source, starts[min(first, len(starts) - 1)], len(source)
-        return source, starts[first], starts[last + 1]
-
-    def _starts(self, source: str) -> list[int]:
-        """Where each line of the text starts (line numbers start at 1), found once."""
-        starts = self._line_starts = [0, 0]
-        if "\r" in source:
-            starts.extend(match.end() for match in _LINE_END.finditer(source))
-        else:
-            starts.extend(itertools.accumulate(map((1).__add__, map(len, source.split("\n")))))
-        return starts
+            starts = self._line_starts = line_starts(source)
+        return (source, *lines_span(node, starts, len(source)))
 
     def never_returns(self, func: ast.expr, scope: Scope) -> bool:
         """Whether `func` names a function of this module (or `self.method`) that always raises.
@@ -437,6 +423,27 @@ _LINE_END = re.compile(r"\r\n?|\n")  # where Python's lines end (not str.splitli
 
 # An absolute import of SQLAlchemy, SQLModel or Flask-SQLAlchemy, at any indentation.
 _SA_IMPORT = re.compile(r"(?:^|;)[ \t]*(?:from|import)[ \t]+(?:sqlalchemy|sqlmodel|flask_sqlalchemy)\b", re.MULTILINE)
+
+
+def line_starts(source: str) -> list[int]:
+    """Where each line of `source` starts, as Python ends lines (`[0, 0, ...]`: lines count from 1)."""
+    starts = [0, 0]
+    if "\r" in source:
+        starts.extend(match.end() for match in _LINE_END.finditer(source))
+    else:
+        starts.extend(itertools.accumulate(map((1).__add__, map(len, source.split("\n")))))
+    return starts
+
+
+def lines_span(node: ast.stmt, starts: list[int], size: int) -> tuple[int, int]:
+    """Where the lines `node` spans (its decorators too) start and end in a text of `size`
+    characters whose lines start at `starts`."""
+    first, last = node.lineno, node.end_lineno or node.lineno
+    for decorator in getattr(node, "decorator_list", ()):  # above a `def` or `class` line
+        first = min(first, decorator.lineno)
+    if last + 1 >= len(starts):
+        return starts[min(first, len(starts) - 1)], size
+    return starts[first], starts[last + 1]
 
 
 class TextFacts:

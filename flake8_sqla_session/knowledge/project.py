@@ -1173,10 +1173,10 @@ class Project:
         return bool(self._facts[key])
 
     def _cli_group(self, absolute: str, depth: int) -> bool:
-        module, _, name = absolute.rpartition(".")
-        path = self.find(module) if module else None
-        if not path:
+        found = self._module_path(absolute)
+        if found is None:
             return False  # not the project's (click's own groups are made, not imported), or a namespace package
+        path, module, name = found
         self._scanned.add(path)
         knowledge = self.knowledge_of_name(path, module, name)
         return knowledge is not None and knowledge.cli_group(ast.Name(id=name), knowledge.module, depth)
@@ -1185,13 +1185,18 @@ class Project:
         """(path, module, name) of a name of a project module (`pkg.mod.f`, `.mod.f` seen from
         `importer`); None when its module is not the project's."""
         absolute = _absolute(qualified, importer)
-        if absolute is None:
-            return None
+        return self._module_path(absolute) if absolute is not None else None
+
+    def _module_path(self, absolute: str) -> Optional[tuple[str, str, str]]:
+        """(path, module, name) of the name `absolute` (`pkg.mod.f`), when `pkg.mod` is a file of
+        the project (not a namespace package)."""
         module, _, name = absolute.rpartition(".")
         path = self.find(module) if module else None
-        if not path:
-            return None
-        return path, module, name
+        return (path, module, name) if path else None
+
+    def mentions(self, word: str) -> Optional[list[tuple[str, str]]]:
+        """`files_mentioning((word,))`, worked out once per process."""
+        return self.fact("mentions:" + word, lambda project: project.files_mentioning((word,)))
 
     def module_fact(self, prefix: str, path: str, compute: Callable[[], T]) -> T:
         """A fact worked out from the module at `path` (`compute()`), once per process, and
@@ -1226,10 +1231,10 @@ class Project:
             if not found or method is None:
                 return None
             absolute, method = f"{absolute}.{method}", None
-        module, _, name = absolute.rpartition(".")
-        path = self.find(module) if module else None
-        if not path:
+        located = self._module_path(absolute)
+        if located is None:
             return None
+        path, module, name = located
         knowledge = self.knowledge(path, module)
         if knowledge is None:
             return None

@@ -435,7 +435,7 @@ class _EngineHelpers:
         project = context.project
         if project is None or not context.filename:
             return False  # a file alone: where else the helper is called cannot be told
-        files = project.fact("mentions:" + name, lambda p: p.files_mentioning((name,)))
+        files = project.mentions(name)
         if files is None:
             return False
         here = os.path.abspath(context.filename)

@@ -5,7 +5,7 @@ import ast
 import re
 from typing import Callable, Iterator
 
-from ..context import Context, TextFacts
+from ..context import Context, TextFacts, line_starts, lines_span
 from ..finding import Finding, Fix, InsertFirstStatement, Span
 from ..knowledge.kinds import REGISTRIES, SESSIONS, Known
 from ..knowledge.module import Callee, ModuleKnowledge, TryRecord
@@ -722,10 +722,7 @@ class _WorkWalker:
                         if key not in verdicts:
                             verdicts[key] = context.is_receiver(func.value, scope)
                         if verdicts[key]:
-                            item = work.setdefault(text, Work(func.value, text))
-                            item.awaited = item.awaited or id(node) in awaited
-                            item.io = item.io or done[0]
-                            item.flushes = item.flushes or done[1]
+                            _note_work(work, text, func.value, id(node) in awaited, done[0], done[1])
                 else:
                     if node.args or node.keywords:
                         self._handed_work(node, scope, scoped, work, id(node) in awaited)
@@ -758,12 +755,8 @@ class _WorkWalker:
             if callee is None:
                 return
             found = self._callee_work(callee, index, keyword)
-            if found is None:
-                continue
-            item = work.setdefault(text, Work(argument, text))
-            item.awaited = item.awaited or awaited
-            item.io = True
-            item.flushes = item.flushes or found
+            if found is not None:
+                _note_work(work, text, argument, awaited, True, found)
 
     def may_call_global_worker(self, record: TryRecord) -> bool:
         """Whether the `try`'s text calls a name (`approve(`, `helpers.approve(`) that may run a
@@ -857,12 +850,7 @@ class _WorkWalker:
                 qualified = f"{binding.value}.{func.attr}"
                 found, elsewhere = self._imported_global_work(qualified), qualified
         for name, flushes in found:
-            item = work.get(name)
-            if item is None:
-                item = work[name] = Work(ast.Name(id=name, ctx=ast.Load()), name, elsewhere)
-            item.awaited = item.awaited or awaited
-            item.io = True
-            item.flushes = item.flushes or flushes
+            _note_work(work, name, ast.Name(id=name, ctx=ast.Load()), awaited, True, flushes, elsewhere)
 
     def _callee_work(self, callee: Callee, index: int, keyword: str | None) -> bool | None:
         """`_parameter_work` of the callee's parameter that receives argument `index` (or
@@ -884,6 +872,18 @@ class _WorkWalker:
         if memo not in self.callees:  # (callees are not followed further: no recursion reaches here)
             self.callees[memo] = _parameter_work(self.context, node, parameter)
         return self.callees[memo]
+
+
+def _note_work(
+    work: dict[str, Work], text: str, receiver: ast.expr, awaited: bool, io: bool, flushes: bool, elsewhere: str = ""
+) -> None:
+    """Add work on the receiver `text` to `work` (the first receiver node and `elsewhere` kept)."""
+    item = work.get(text)
+    if item is None:
+        item = work[text] = Work(receiver, text, elsewhere)
+    item.awaited = item.awaited or awaited
+    item.io = item.io or io
+    item.flushes = item.flushes or flushes
 
 
 # A name called in a `try` (`approve(`, `helpers.approve(`): the name, or the module it is called through.
@@ -934,7 +934,7 @@ def _functions_global_work(knowledge: ModuleKnowledge, shared: frozenset[str], t
     whose text names one of them are walked."""
     found: GlobalWork = {}
     pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, shared))) + r")\b")
-    lines = _line_starts(text) if text is not None else None
+    lines = line_starts(text) if text is not None else None
     for function, scope in knowledge.functions:
         if scope.parent is not knowledge.module or not _holds(knowledge, function, pattern, lines, text):
             continue
@@ -981,16 +981,7 @@ def _holds(
         return knowledge.text_may_hold(function, pattern)
     if text is None or lines is None:
         return True
-    first = min([function.lineno, *(d.lineno for d in function.decorator_list)])
-    last = function.end_lineno or function.lineno
-    if last + 1 >= len(lines):
-        return pattern.search(text, lines[min(first, len(lines) - 1)]) is not None
-    return pattern.search(text, lines[first], lines[last + 1]) is not None
-
-
-def _line_starts(text: str) -> list[int]:
-    """Where each line of `text` starts (`[0, 0, ...]`: lines count from 1), as Python ends lines."""
-    return [0, 0, *(match.end() for match in re.finditer(r"\r\n?|\n", text))]
+    return pattern.search(text, *lines_span(function, lines, len(text))) is not None
 
 
 def _tidied_names(node: ast.AST) -> set[str]:
@@ -1012,8 +1003,7 @@ def _shared_session(kind: Known | None, project: Project | None, name: str) -> b
         return False
     if project is None:
         return False
-    call = name + ".remove("
-    files = project.fact("mentions:" + call, lambda p: p.files_mentioning((call,)))
+    files = project.mentions(name + ".remove(")
     return files is not None and not files
 
 
