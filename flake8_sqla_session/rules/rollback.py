@@ -14,6 +14,7 @@ from ..knowledge.project import Project, one_line_end
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
 from .pool import sqlite_only
+from .request_end import ends_with_request
 
 ROLLBACK_DOCS = "https://docs.sqlalchemy.org/en/20/faq/sessions.html#this-session-s-transaction-has-been-rolled-back-due-to-a-previous-exception-during-flush-or-similar"  # noqa: E501
 FRAMING_DOCS = "https://docs.sqlalchemy.org/en/20/orm/session_basics.html#framing-out-a-begin-commit-rollback-block"
@@ -112,6 +113,19 @@ class HandlerWithoutRollback(Rule):
     session, the finding names it by its module (`helpers.SESSION`) and comes
     without a fix; where it imports a session of that name, the fix rolls that
     one back and needs `--unsafe-fixes` (the two are taken to be the same).
+
+    Nor is a handler reported in a helper of Flask-SQLAlchemy's `db.session`
+    whose every caller ends its request without touching the session again
+    (Flask-SQLAlchemy removes the session when the request ends): the helper is
+    a module-level function whose `try` is in no loop or `with`, and after the
+    error it only files the error away and returns plain values
+    (`messages["error"].append(str(e))`, `flash(...)`, a log line); every call
+    of it in the project, outside the tests, is a statement of its own in a
+    Flask view, in no loop or `with`, and the view does no more than that
+    before it returns (`return jsonify(...)`, `return redirect(url_for(...))`;
+    reading an attribute, `current_user` or a template is more); and no project
+    file registers `after_request` or teardown functions or keeps Flask-Session
+    in SQLAlchemy. A helper no view is seen calling is reported.
 
     Nor is a handler reported that is the last thing a command-line command
     does (a click command, a Typer app's, Flask's `AppGroup` or `app.cli`),
@@ -587,6 +601,10 @@ class HandlerWithoutRollback(Rule):
                     used = summaries.of_block(handler.body, record.scope).called
                     if used.isdisjoint(w.text for w in left):
                         continue  # the command ends, and the process with it: nothing uses the session again
+                if not any(w.elsewhere for w in left) and ends_with_request(
+                    context, record, handler, [w.receiver for w in left]
+                ):
+                    continue  # a helper of Flask-SQLAlchemy's session whose every caller ends its request
                 if not any(w.flushes for w in left) and walker.pending(record.scope).isdisjoint(w.text for w in left):
                     if sqlite_only(context):
                         continue  # on SQLite a failed statement leaves the transaction usable: no flush failed

@@ -1,0 +1,539 @@
+"""SQS301's question about a helper on Flask-SQLAlchemy's `db.session`: after the error its
+handler swallowed, can anything use that session before the request ends?
+
+Flask-SQLAlchemy removes `db.session` when the request's application context ends, so a
+session left in a failed transaction is thrown away with the request.  What can still use it
+is what runs in between: the rest of the helper, and the rest of every view that calls it.
+The helper is quiet only when every one of those is read and none can: the helper is a
+module-level function whose `try` sits in no loop or `with`; after the error it only files
+the error away (`messages["error"].append(str(e))`, `flash(...)`, a log line) and returns
+such values; and each place that calls it, in every project file but the tests, is a Flask
+view that calls it in a statement of its own, in no loop or `with`, and then does no more
+than that before it returns (`return jsonify(...)`, `return redirect(url_for(...))`).  A
+helper nobody is seen calling, a caller that is not a view, a project that registers
+`after_request` functions (which run before the session is removed) or anything not on
+these short lists keeps the finding: when in doubt, the handler is reported, as the rule
+asks a rollback of every handler that swallows a database error.
+
+Every statement is judged once per function (`_Reader`), so the cost stays linear in the
+module however many handlers ask.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+import weakref
+from typing import TYPE_CHECKING, Optional
+
+from ..context import is_test_path
+from ..knowledge.kinds import Kind
+from ..knowledge.names import Scope, qualified_name, single_binding
+from ..knowledge.project import one_line_end
+
+if TYPE_CHECKING:
+    from ..context import Context
+    from ..knowledge.module import ModuleKnowledge, TryRecord
+    from ..knowledge.project import Project
+
+# Calls that cannot reach the database, whatever their arguments are (as long as these are
+# harmless to evaluate): Flask's replies and messages, the builtins that build plain values.
+_HARMLESS_CALLS = frozenset(
+    {
+        "flask.flash", "flask.jsonify", "flask.redirect", "flask.url_for", "flask.make_response",
+        "builtins.len", "builtins.bool", "builtins.int", "builtins.float", "builtins.isinstance",
+        "builtins.list", "builtins.dict", "builtins.tuple", "builtins.set",
+    }
+)
+# Calls that format their arguments (`str(x)` calls `x.__str__`, which may read an ORM object's
+# expired attributes): harmless only with plain arguments.
+_FORMATTING_CALLS = frozenset(
+    {
+        "builtins.str", "builtins.repr", "builtins.format", "builtins.print",
+        "flask_babel.gettext", "flask_babel.lazy_gettext", "flask_babel.ngettext", "flask_babel._",
+        "flask_babelex.gettext", "flask_babelex.lazy_gettext", "flask_babelex._",
+    }
+)
+_LOGGERS = frozenset({"log", "logger", "LOG", "LOGGER", "_log", "_logger"})
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical"})
+# Methods of the containers a helper files its messages in (`messages["error"].append(e)`).
+_CONTAINER_METHODS = frozenset({"append", "extend", "insert", "update", "add", "setdefault"})
+_ROUTE_METHODS = frozenset({"route", "get", "post", "put", "patch", "delete"})
+_LITERALS = (ast.Dict, ast.List, ast.Set, ast.Tuple, ast.Constant, ast.JoinedStr)
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_WITHS = (ast.With, ast.AsyncWith)
+_TRIES = (ast.Try, getattr(ast, "TryStar", ast.Try))
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def ends_with_request(
+    context: Context, record: TryRecord, handler: ast.ExceptHandler, receivers: list[ast.expr]
+) -> bool:
+    """Whether nothing can use the Flask-SQLAlchemy session that `handler` leaves failed before
+    the request that runs it ends (see the module's docstring)."""
+    function = record.scope.node
+    if (
+        not isinstance(function, ast.FunctionDef)
+        or record.scope.parent is not context.module
+        or record.looped
+        or record.withs
+        or not receivers
+        or not all(_flask_session(context, receiver, record.scope) for receiver in receivers)
+    ):
+        return False
+    reader = _reader(context, context, function, record.scope)
+    if not reader.block(handler.body) or not reader.block(record.node.finalbody) or not reader.after(record.node):
+        return False
+    return _callers_end_requests(context, function)
+
+
+def _flask_session(context: Context, receiver: ast.expr, scope: Scope) -> bool:
+    """`db.session`, where `db` is Flask-SQLAlchemy's `SQLAlchemy()`."""
+    return (
+        isinstance(receiver, ast.Attribute) and receiver.attr == "session"
+        and context.classify(receiver.value, scope) is Kind.FLASK_DB
+    )
+
+
+class _Memo:
+    """What one checked module has read so far: a reader per function (of it, or of a module
+    that calls its helpers, which lives as long as the check), and each helper's verdict."""
+
+    def __init__(self) -> None:
+        self.readers: dict[tuple[int, int], _Reader] = {}
+        self.references: dict[int, dict[str, list[Reference]]] = {}  # id(module's knowledge) -> ...
+        self.callers: dict[str, bool] = {}
+
+
+_MEMOS: weakref.WeakKeyDictionary[Context, _Memo] = weakref.WeakKeyDictionary()
+
+
+def _memo(context: Context) -> _Memo:
+    found = _MEMOS.get(context)
+    if found is None:
+        found = _MEMOS[context] = _Memo()
+    return found
+
+
+def _reader(context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef, scope: Scope) -> _Reader:
+    readers = _memo(context).readers
+    key = (id(knowledge), id(function))
+    found = readers.get(key)
+    if found is None:
+        found = readers[key] = _Reader(knowledge, function, scope)
+    return found
+
+
+class _Reader:
+    """What runs after a statement of one function, and whether each statement is harmless: it
+    cannot reach the database, nor read an attribute of an object that might load from it."""
+
+    def __init__(self, knowledge: ModuleKnowledge, function: ast.FunctionDef, scope: Scope) -> None:
+        self.knowledge = knowledge
+        self.scope = scope
+        # id(statement) -> (its block, its index there, the compound statement that holds the block
+        # (None for the function's body), what the block is to it: "body", "loop", "with",
+        # "try", "handler", "else", "final")
+        self.places: dict[int, tuple[list[ast.stmt], int, Optional[ast.stmt], str]] = {}
+        self.suffixes: dict[int, list[bool]] = {}  # id(block) -> whether block[i:] is harmless, each i
+        self.harmless: dict[int, bool] = {}
+        self.plain_names: dict[str, bool] = {}
+        self.caught: dict[str, int] = {}  # name -> how many `except ... as name` bind it
+        self._place(function.body, None, "body")
+
+    def _place(self, block: list[ast.stmt], owner: Optional[ast.stmt], role: str) -> None:
+        stack = [(block, owner, role)]
+        while stack:
+            block, owner, role = stack.pop()
+            for index, statement in enumerate(block):
+                self.knowledge.steps += 1
+                self.places[id(statement)] = (block, index, owner, role)
+                if isinstance(statement, _NESTED):
+                    continue
+                if isinstance(statement, _LOOPS):
+                    stack += [(statement.body, statement, "loop"), (statement.orelse, statement, "loop")]
+                elif isinstance(statement, _WITHS):
+                    stack.append((statement.body, statement, "with"))
+                elif isinstance(statement, _TRIES):
+                    stack += [(statement.body, statement, "try"), (statement.orelse, statement, "else"),
+                              (statement.finalbody, statement, "final")]
+                    stack += [(h.body, statement, "handler") for h in statement.handlers]
+                    for handler in statement.handlers:
+                        if handler.name:
+                            self.caught[handler.name] = self.caught.get(handler.name, 0) + 1
+                elif isinstance(statement, ast.If):
+                    stack += [(statement.body, statement, "body"), (statement.orelse, statement, "body")]
+                elif isinstance(statement, ast.Match):
+                    stack += [(case.body, statement, "body") for case in statement.cases]
+
+    def after(self, statement: ast.stmt) -> bool:
+        """Whether everything of the function that may run after `statement` is harmless (and
+        `statement` sits in no loop or `with`)."""
+        node: ast.stmt = statement
+        while True:
+            place = self.places.get(id(node))
+            if place is None:
+                return False
+            block, index, owner, role = place
+            if not self._from(block, index + 1):
+                return False
+            if owner is None:
+                return True
+            if role in ("loop", "with"):
+                return False
+            if role in ("try", "handler", "else"):
+                assert isinstance(owner, _TRIES)
+                if role == "try" and (
+                    not all(self.block(h.body) for h in owner.handlers) or not self.block(owner.orelse)
+                ):
+                    return False
+                if not self.block(owner.finalbody):
+                    return False
+            node = owner
+
+    def block(self, block: list[ast.stmt]) -> bool:
+        return self._from(block, 0)
+
+    def _from(self, block: list[ast.stmt], start: int) -> bool:
+        suffixes = self.suffixes.get(id(block))
+        if suffixes is None:
+            suffixes = [True] * (len(block) + 1)
+            for index in range(len(block) - 1, -1, -1):
+                suffixes[index] = suffixes[index + 1] and self.statement(block[index])
+            self.suffixes[id(block)] = suffixes
+        return suffixes[start] if start < len(suffixes) else True
+
+    def statement(self, node: ast.stmt) -> bool:
+        found = self.harmless.get(id(node))
+        if found is None:
+            self.knowledge.steps += 1
+            found = self.harmless[id(node)] = self._statement(node)
+        return found
+
+    def _statement(self, node: ast.stmt) -> bool:
+        if isinstance(node, (ast.Pass, ast.Break, ast.Continue)):
+            return True
+        if isinstance(node, ast.Expr):
+            return self.expr(node.value)
+        if isinstance(node, ast.Return):
+            return node.value is None or self.expr(node.value)
+        if isinstance(node, ast.Assign):
+            return all(self.target(t) for t in node.targets) and self.expr(node.value)
+        if isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+            return self.target(node.target) and (node.value is None or self.expr(node.value))
+        if isinstance(node, ast.If):
+            return self.expr(node.test) and self.block(node.body) and self.block(node.orelse)
+        if isinstance(node, ast.For):
+            return (
+                self.target(node.target) and self.expr(node.iter) and self.block(node.body) and self.block(node.orelse)
+            )
+        return False
+
+    def target(self, node: ast.expr) -> bool:
+        if isinstance(node, ast.Name):
+            return True
+        if isinstance(node, (ast.Tuple, ast.List)):
+            return all(self.target(e) for e in node.elts)
+        if isinstance(node, ast.Starred):
+            return self.target(node.value)
+        if isinstance(node, ast.Subscript):
+            return isinstance(node.value, (ast.Name, ast.Subscript)) and self.expr(node.value) and self.expr(node.slice)
+        return False
+
+    def expr(self, node: ast.expr) -> bool:
+        """Harmless to evaluate: it calls nothing that may reach the database and reads no
+        attribute (an expired ORM attribute loads)."""
+        if isinstance(node, ast.Constant):
+            return True
+        if isinstance(node, ast.Name):
+            return node.id != "current_user"  # Flask-Login's user: its attributes may load
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return all(self.expr(e) for e in node.elts)
+        if isinstance(node, ast.Dict):
+            return all(k is None or self.expr(k) for k in node.keys) and all(self.expr(v) for v in node.values)
+        if isinstance(node, ast.Subscript):
+            return self.expr(node.value) and self.expr(node.slice)
+        if isinstance(node, ast.Starred):
+            return self.expr(node.value)
+        if isinstance(node, (ast.BoolOp, ast.Compare, ast.UnaryOp, ast.IfExp)):
+            return all(self.expr(child) for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr))
+        if isinstance(node, (ast.BinOp, ast.JoinedStr)):  # `"%s" % x`, f"{x}" format their operands
+            return self.plain(node)
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        return False
+
+    def call(self, node: ast.Call) -> bool:
+        func = node.func
+        arguments = [*node.args, *(k.value for k in node.keywords)]
+        qualified = qualified_name(func, self.scope)
+        if qualified in _HARMLESS_CALLS:
+            return all(self.expr(a) for a in arguments)
+        if qualified in _FORMATTING_CALLS or self._logging(func, qualified):
+            return all(self.plain(a) for a in arguments)
+        if isinstance(func, ast.Attribute):
+            if func.attr == "format" and isinstance(func.value, ast.Constant):
+                return all(self.plain(a) for a in arguments)
+            if func.attr in _CONTAINER_METHODS and self._container(func.value):
+                return all(self.expr(a) for a in arguments)
+        return False
+
+    def _logging(self, func: ast.expr, qualified: Optional[str]) -> bool:
+        if qualified is not None and qualified.startswith("logging."):
+            return True
+        if not isinstance(func, ast.Attribute) or func.attr not in _LOG_METHODS:
+            return False
+        logger = func.value
+        if isinstance(logger, ast.Name):
+            return logger.id in _LOGGERS
+        return (
+            isinstance(logger, ast.Attribute) and logger.attr == "logger"
+            and qualified_name(logger.value, self.scope) == "flask.current_app"
+        )
+
+    def _container(self, node: ast.expr) -> bool:
+        """A dict, list or set literal of this function (`messages`, `messages["error"]`)."""
+        while isinstance(node, ast.Subscript):
+            if not self.expr(node.slice):
+                return False
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return False
+        bindings = self.scope.names.get(node.id) or []
+        return bool(bindings) and all(
+            b.kind == "assign" and isinstance(b.value, (ast.Dict, ast.List, ast.Set)) and self.expr(b.value)
+            for b in bindings
+        )
+
+    def plain(self, node: ast.expr) -> bool:
+        """Harmless, and formatting it cannot run an ORM object's `__str__`: constants, strings
+        made of such, the caught error, names bound only to such."""
+        if isinstance(node, ast.Constant):
+            return True
+        if isinstance(node, ast.JoinedStr):
+            return all(
+                self.plain(v.value) if isinstance(v, ast.FormattedValue) else True for v in node.values
+            )
+        if isinstance(node, ast.BinOp):
+            return self.plain(node.left) and self.plain(node.right)
+        if isinstance(node, ast.Subscript):  # `TRANSLATIONS['add']['title']`
+            return self.expr(node) and isinstance(node.value, (ast.Name, ast.Subscript))
+        if isinstance(node, (ast.Tuple, ast.List)):
+            return all(self.plain(e) for e in node.elts)
+        if isinstance(node, ast.Call):
+            return self.call(node) and (
+                qualified_name(node.func, self.scope) in _FORMATTING_CALLS
+                or (isinstance(node.func, ast.Attribute) and node.func.attr == "format")
+            )
+        if isinstance(node, ast.Name):
+            return self._plain_name(node.id)
+        return False
+
+    def _plain_name(self, name: str) -> bool:
+        if name in self.plain_names:
+            return self.plain_names[name]
+        self.plain_names[name] = False  # `a = a + "x"`: not known plain
+        bindings = self.scope.names.get(name)
+        if bindings is None:
+            plain = False  # a global or an import: it may be anything
+        else:
+            plain = all(
+                (b.kind == "other" and self._caught(name))
+                or (b.kind == "assign" and isinstance(b.value, ast.expr) and self.plain(b.value))
+                for b in bindings
+            )
+        self.plain_names[name] = plain
+        return plain
+
+    def _caught(self, name: str) -> bool:
+        """Whether every binding of `name` in the function is an `except ... as name`."""
+        return self.caught.get(name, 0) == len(self.scope.names.get(name, ()))
+
+
+def _callers_end_requests(context: Context, function: ast.FunctionDef) -> bool:
+    """Whether the helper `function` of the checked module is called, and every call of it in the
+    project (but its tests) ends a Flask request without touching the session."""
+    project = context.project
+    if project is None or not context.filename or not context.module_name:
+        return False
+    absolute = f"{context.module_name}.{function.name}"
+    memo = _memo(context).callers
+    if absolute not in memo:
+        memo[absolute] = False  # (no recursion reaches here again, but stay safe)
+        memo[absolute] = _read_callers(context, function, absolute)
+    return memo[absolute]
+
+
+def _read_callers(context: Context, function: ast.FunctionDef, absolute: str) -> bool:
+    project = context.project
+    assert project is not None
+    if _works_after_views(project):
+        return False
+    files = project.mentions(function.name)
+    if files is None:
+        return False
+    here = os.path.abspath(context.filename)
+    folder = project.folder() or ""
+    word = re.escape(function.name)
+    reference = re.compile(
+        rf"\.\s*{word}\b|^[ \t]*from[ \t]+\S+[ \t]+import[ \t]+(?:\([^)]*|[^\n]*)\b{word}\b", re.MULTILINE
+    )
+    calls = _calls_in(context, context, function, function.name, absolute)  # as checked (an editor's buffer)
+    if calls is None:
+        return False
+    for path, text in files:
+        if (
+            os.path.abspath(path) == here
+            or is_test_path(os.path.relpath(path, folder) if folder else path)
+            or not reference.search(one_line_end(text))
+        ):
+            continue
+        knowledge = project.knowledge(path, project.module_name_of(path))
+        if knowledge is None:
+            return False
+        found = _calls_in(context, knowledge, None, function.name, absolute)
+        if found is None:
+            return False
+        calls += found
+    return calls > 0
+
+
+# What may use the session after a view returns and before Flask-SQLAlchemy removes it: the
+# project's `after_request` and teardown functions (a teardown that raises skips the removal),
+# and Flask-Session's SQLAlchemy store, which saves the request's session through it.  Each is
+# looked for as code registers it (an attribute of the app or a blueprint, a call, an
+# assignment), so that the bare word in a comment or a string does not count.
+_AFTER_VIEW_WORDS = (
+    "after_request", "after_app_request", "teardown_", "after_this_request", "SESSION_TYPE",
+    "SESSION_SQLALCHEMY", "SqlAlchemySessionInterface",
+)
+_AFTER_VIEW = re.compile(
+    r"\.\s*(?:after_(?:app_)?request|teardown_(?:app_)?request|teardown_appcontext)\b"
+    r"|\bafter_this_request\s*\(|\bSqlAlchemySessionInterface\s*\("
+    r"|\bSESSION_SQLALCHEMY\W{0,6}[:=]|\bSESSION_TYPE\W{0,6}[:=]\s*['\"]sqlalchemy['\"]",
+    re.IGNORECASE,
+)
+
+
+def _works_after_views(project: Project) -> bool:
+    """Whether some project file but the tests may use the session between a view's return and
+    its removal (or the project cannot be read to tell)."""
+    def read(project: Project) -> bool:
+        files = project.files_mentioning(_AFTER_VIEW_WORDS)
+        if files is None:
+            return True
+        folder = project.folder() or ""
+        return any(
+            _AFTER_VIEW.search(text) and not is_test_path(os.path.relpath(path, folder) if folder else path)
+            for path, text in files
+        )
+
+    return project.fact("request-end:after-views", read)
+
+
+# A name or attribute of a module, where it is: (the node, its scope, its statement, the call
+# it is the callee of, if any).
+Reference = tuple[ast.Name | ast.Attribute, Scope, Optional[ast.stmt], Optional[ast.Call]]
+
+
+def _references(context: Context, knowledge: ModuleKnowledge) -> dict[str, list[Reference]]:
+    """Every name and attribute of a module, by the name it ends with: walked once per module,
+    whatever the number of helpers asked about it."""
+    memo = _memo(context).references
+    found = memo.get(id(knowledge))
+    if found is not None:
+        return found
+    found = memo[id(knowledge)] = {}
+    called: dict[int, ast.Call] = {}
+    stack: list[tuple[ast.AST, Scope, Optional[ast.stmt]]] = [(knowledge.tree, knowledge.module, None)]
+    while stack:
+        node, scope, statement = stack.pop()
+        knowledge.steps += 1
+        scope = knowledge.scopes.get(node, scope)
+        if isinstance(node, ast.stmt):
+            statement = node
+        if isinstance(node, ast.Call):
+            called[id(node.func)] = node
+        elif isinstance(node, ast.Name):
+            found.setdefault(node.id, []).append((node, scope, statement, called.get(id(node))))
+        elif isinstance(node, ast.Attribute):
+            found.setdefault(node.attr, []).append((node, scope, statement, called.get(id(node))))
+        stack.extend((child, scope, statement) for child in ast.iter_child_nodes(node))
+    return found
+
+
+def _calls_in(
+    context: Context, knowledge: ModuleKnowledge, function: Optional[ast.FunctionDef], name: str, absolute: str
+) -> Optional[int]:
+    """How many calls of the helper `absolute` the module holds, each the whole of a statement of
+    a Flask view that ends its request harmlessly after it; None when any use of the helper is
+    something else."""
+    calls = 0
+    for node, scope, statement, call in _references(context, knowledge).get(name, ()):
+        if not _is_helper(knowledge, node, scope, function, absolute):
+            continue
+        if call is None or statement is None or not _view_ends_after(context, knowledge, call, statement, scope):
+            return None
+        calls += 1
+    return calls
+
+
+def _is_helper(
+    knowledge: ModuleKnowledge, node: ast.Name | ast.Attribute, scope: Scope, function: Optional[ast.FunctionDef],
+    absolute: str,
+) -> bool:
+    """Whether `node` names the helper (in its own module, `function`)."""
+    if isinstance(node, ast.Name):
+        if not isinstance(node.ctx, ast.Load):
+            return False
+        binding = single_binding(scope.lookup(node.id))
+        if binding is not None and binding.kind == "def":
+            return binding.value is function
+    qualified = qualified_name(node, scope)
+    if qualified is None:
+        return False
+    if qualified.startswith("."):
+        project = knowledge.project
+        module = knowledge.module_name if knowledge.is_package else knowledge.module_name.rpartition(".")[0]
+        level = len(qualified) - len(qualified.lstrip("."))
+        parts = module.split(".") if module else []
+        if project is None or level - 1 > len(parts):
+            return False
+        qualified = ".".join([*parts[: len(parts) - (level - 1)], qualified[level:]])
+    return qualified == absolute
+
+
+def _view_ends_after(
+    context: Context, knowledge: ModuleKnowledge, call: ast.Call, statement: ast.stmt, scope: Scope
+) -> bool:
+    """Whether `call` is the whole of `statement` (`f(...)`, `x = f(...)`, `a, b = f(...)`, or
+    `return f(...)`), in a Flask view, and the view does nothing harmful after it."""
+    view = scope.node
+    if scope.kind != "function" or not isinstance(view, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    if not any(_route(knowledge, d, scope.parent or knowledge.module) for d in view.decorator_list):
+        return False
+    if not (
+        (isinstance(statement, (ast.Expr, ast.Return)) and statement.value is call)
+        or (isinstance(statement, ast.Assign) and statement.value is call)
+    ):
+        return False
+    if not isinstance(view, ast.FunctionDef):
+        return False
+    reader = _reader(context, knowledge, view, scope)
+    if isinstance(statement, ast.Assign) and not all(reader.target(t) for t in statement.targets):
+        return False
+    return reader.after(statement)
+
+
+def _route(knowledge: ModuleKnowledge, decorator: ast.expr, scope: Scope) -> bool:
+    """`@app.route(...)`, `@blueprint.post(...)` in a module that imports Flask."""
+    if not (
+        isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute)
+        and decorator.func.attr in _ROUTE_METHODS
+    ):
+        return False
+    return any(
+        b.kind == "import" and isinstance(b.value, str) and b.value.partition(".")[0] == "flask"
+        for bindings in knowledge.module.names.values() for b in bindings
+    )

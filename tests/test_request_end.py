@@ -1,0 +1,189 @@
+"""SQS301 on a helper of Flask-SQLAlchemy's `db.session`: quiet only when every caller is read and
+ends its request without touching the session (`rules/request_end.py`).
+
+The `flask_helpers` project holds the shape (its markers are checked by test_projects.py); here
+each variant of it changes one thing that must bring the finding back, or must not.
+"""
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flake8_sqla_session.checker import check
+from flake8_sqla_session.knowledge.project import forget_projects
+from flake8_sqla_session.settings import Settings
+
+PROJECT = Path(__file__).resolve().parent / "projects" / "flask_helpers"
+RENAME_HANDLERS = [(19, 4), (21, 4)]  # `rename`'s two handlers in panel/utils/users.py
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "flask_helpers"
+    shutil.copytree(PROJECT, root)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("FLAKE8_SQLA_SESSION_CACHE_DIR", "off")
+    forget_projects()
+    yield root
+    forget_projects()
+
+
+def rename_findings(root: Path) -> list[tuple[int, int]]:
+    path = root / "panel" / "utils" / "users.py"
+    source = path.read_text(encoding="utf-8")
+    findings = check(ast.parse(source), Settings(), str(path), source)
+    return [(f.line, f.col) for f in findings if f.code == "SQS301" and (f.line, f.col) in RENAME_HANDLERS]
+
+
+def add(root: Path, relative: str, text: str) -> None:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def test_the_project_as_it_is_is_quiet_on_the_helper(project: Path) -> None:
+    assert rename_findings(project) == []
+
+
+@pytest.mark.parametrize(
+    "relative, text",
+    [
+        # functions that run after the view, before Flask-SQLAlchemy removes the session
+        ("panel/hooks.py", "from panel import app\n\n@app.after_request\ndef seen(response):\n    return response\n"),
+        ("panel/hooks.py", "def install(app):\n    app.teardown_appcontext(close_all)\n"),
+        ("panel/hooks.py", "from flask import after_this_request\n\ndef later():\n    after_this_request(log)\n"),
+        # Flask-Session saving the request's session through the same database session
+        ("panel/config.py", "SESSION_TYPE = 'sqlalchemy'\n"),
+        ("panel/config.py", "SESSION_SQLALCHEMY = db\n"),
+        # a caller that is not a view: what runs after it is not read
+        ("panel/jobs.py", "from panel.utils import users\n\ndef nightly():\n    users.rename(1, 'x')\n"),
+        # a view that goes on to read an attribute (which may load through the failed session)
+        (
+            "panel/more.py",
+            "from flask import Blueprint, jsonify\nfrom panel.utils.users import rename\n\n"
+            "bp = Blueprint('m', __name__)\n\n@bp.route('/m')\ndef m():\n    messages = rename(1, 'x')\n"
+            "    return jsonify(name=current_user.name)\n",
+        ),
+        # a view that calls it inside an expression: what surrounds the call is not read
+        (
+            "panel/more.py",
+            "from flask import Blueprint, jsonify\nfrom panel.utils import users\n\nbp = Blueprint('m', __name__)\n\n"
+            "@bp.route('/m')\ndef m():\n    return jsonify(users.rename(1, 'x'))\n",
+        ),
+        # the helper handed on, not called: who calls it cannot be told
+        ("panel/more.py", "from panel.utils.users import rename\n\nHANDLERS = {'rename': rename}\n"),
+        # a view that calls it inside a `with` block
+        (
+            "panel/more.py",
+            "from flask import Blueprint\nfrom panel.utils import users\n\nbp = Blueprint('m', __name__)\n\n"
+            "@bp.route('/m')\ndef m():\n    with lock:\n        users.rename(1, 'x')\n    return ''\n",
+        ),
+    ],
+    ids=["after_request", "teardown", "after_this_request", "flask-session", "flask-session-db", "not-a-view",
+         "attribute-after", "inside-expression", "handed-on", "in-with"],
+)
+def test_what_brings_the_finding_back(project: Path, relative: str, text: str) -> None:
+    add(project, relative, text)
+    assert rename_findings(project) == RENAME_HANDLERS
+
+
+@pytest.mark.parametrize(
+    "relative, text",
+    [
+        # the tests' own hooks and calls do not run in production
+        ("tests/conftest.py", "from panel import app\n\n@app.after_request\ndef seen(response):\n    return 1\n"),
+        ("tests/test_users.py", "from panel.utils import users\n\ndef test_rename():\n    users.rename(1, 'x')\n"),
+        # a bare word in a comment or a string is not a hook
+        ("panel/notes.py", "# no after_request hook here\nTEXT = \"SESSION_TYPE\"\n"),
+        ("panel/config.py", "SESSION_TYPE = 'filesystem'\n"),
+        # a view returning the helper's value ends its request too
+        (
+            "panel/more.py",
+            "from flask import Blueprint\nfrom panel.utils import users\n\nbp = Blueprint('m', __name__)\n\n"
+            "@bp.post('/m')\ndef m():\n    return users.rename(1, 'x')\n",
+        ),
+        # another module's function of the same name is another function
+        ("panel/other.py", "def rename(a, b):\n    pass\n\ndef job():\n    rename(1, 2)\n"),
+    ],
+    ids=["test-hook", "test-caller", "comment-and-string", "filesystem-sessions", "return-from-view", "namesake"],
+)
+def test_what_leaves_it_quiet(project: Path, relative: str, text: str) -> None:
+    add(project, relative, text)
+    assert rename_findings(project) == []
+
+
+def test_a_helper_nobody_calls_is_reported(project: Path) -> None:
+    views = project / "panel" / "views.py"
+    text = views.read_text(encoding="utf-8")
+    views.write_text(text.replace("users.rename(", "users.renamed("), encoding="utf-8")
+    assert rename_findings(project) == RENAME_HANDLERS
+
+
+def test_the_editor_buffer_is_read_as_it_is(project: Path) -> None:
+    """The checked module is read from the text given, not from disk: a view added in the buffer
+    that queries after calling the helper brings the finding back before the file is saved."""
+    path = project / "panel" / "utils" / "users.py"
+    source = path.read_text(encoding="utf-8") + (
+        "\n\nfrom flask import Blueprint\nbp = Blueprint('u', __name__)\n\n"
+        "@bp.route('/u')\ndef u():\n    rename(1, 'x')\n    return User.query.count()\n"
+    )
+    findings = check(ast.parse(source), Settings(), str(path), source)
+    assert [(f.line, f.col) for f in findings if (f.line, f.col) in RENAME_HANDLERS] == RENAME_HANDLERS
+
+
+def helpers_and_views(n: int) -> str:
+    """n helpers (each with two swallowing handlers), each called by a view, and one whose `try` has
+    2n handlers and n statements after it, called by n views; every view ends harmlessly, so every
+    helper is read to its callers."""
+    head = (
+        "import sqlalchemy\nfrom flask import Blueprint, jsonify\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+        "db = SQLAlchemy()\nbp = Blueprint('b', __name__)\n\n"
+    )
+    handlers = (
+        "    except sqlalchemy.exc.OperationalError as e:\n        messages['error'].append(str(e))\n"
+        "    except Exception as e:\n        messages['error'].append(str(e))\n"
+    )
+    helpers = "".join(
+        f"def helper{i}(x):\n    messages = {{'error': []}}\n    try:\n        db.session.commit()\n{handlers}"
+        "    return messages\n\n"
+        for i in range(n)
+    )
+    many = (
+        "def many(x):\n    messages = {'error': []}\n    try:\n        db.session.commit()\n" + handlers * n
+        + "".join(f"    messages['error'].append({i})\n" for i in range(n)) + "    return messages\n\n"
+    )
+    views = "".join(
+        f"@bp.route('/{i}')\ndef view{i}():\n    messages = helper{i}(1)\n    return jsonify(messages=messages)\n\n"
+        f"@bp.route('/many/{i}')\ndef many{i}():\n    more = many({i})\n    return jsonify(more=more)\n\n"
+        for i in range(n)
+    )
+    return head + helpers + many + views
+
+
+def test_cost_grows_linearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flake8_sqla_session.context import Context
+    from flake8_sqla_session.knowledge.project import project_for
+    from flake8_sqla_session.rules import RULES
+
+    monkeypatch.setenv("FLAKE8_SQLA_SESSION_CACHE_DIR", "off")
+    counts = []
+    for n in (10, 80):
+        root = tmp_path / f"n{n}"
+        (root / "app").mkdir(parents=True)
+        (root / "pyproject.toml").write_text("[project]\nname = 'app'\n", encoding="utf-8")
+        (root / "app" / "__init__.py").write_text("", encoding="utf-8")
+        path = root / "app" / "views.py"
+        source = helpers_and_views(n)
+        path.write_text(source, encoding="utf-8")
+        forget_projects()
+        project = project_for(str(path), Settings())
+        context = Context(ast.parse(source), Settings(), str(path), project, "app.views", source)
+        findings = [f for rule in RULES for f in rule.check(context) if f.code == "SQS301"]
+        assert findings == []  # every helper was read to its views: the work the count measures
+        counts.append(context.steps)
+    forget_projects()
+    assert counts[1] / counts[0] < 10, counts
