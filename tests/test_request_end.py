@@ -123,6 +123,15 @@ def test_a_helper_nobody_calls_is_reported(project: Path) -> None:
     assert rename_findings(project) == RENAME_HANDLERS
 
 
+def test_a_helper_that_files_the_error_object_is_reported(project: Path) -> None:
+    """`messages["error"].append(except_msg)`: the view's `jsonify()` then raises on the object, and
+    the error page renders through the failed session (its context processors may query)."""
+    helpers = project / "panel" / "utils" / "users.py"
+    text = helpers.read_text(encoding="utf-8")
+    helpers.write_text(text.replace('append(str(except_msg))', 'append(except_msg)', 1), encoding="utf-8")
+    assert rename_findings(project) == RENAME_HANDLERS[:1]  # the other handler files a format of it
+
+
 def test_the_editor_buffer_is_read_as_it_is(project: Path) -> None:
     """The checked module is read from the text given, not from disk: a view added in the buffer
     that queries after calling the helper brings the finding back before the file is saved."""

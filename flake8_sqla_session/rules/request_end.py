@@ -6,10 +6,12 @@ session left in a failed transaction is thrown away with the request.  What can 
 is what runs in between: the rest of the helper, and the rest of every view that calls it.
 The helper is quiet only when every one of those is read and none can: the helper is a
 module-level function whose `try` sits in no loop or `with`; after the error it only files
-the error away (`messages["error"].append(str(e))`, `flash(...)`, a log line) and returns
+the error away as text (`messages["error"].append(str(e))`, `flash("...")`, a log line; not
+the error object, which would make the reply raise and the error page render) and returns
 such values; and each place that calls it, in every project file but the tests, is a Flask
 view that calls it in a statement of its own, in no loop or `with`, and then does no more
 than that before it returns (`return jsonify(...)`, `return redirect(url_for(...))`).  A
+handler in the view itself is read the same way, and its view is the only caller.  A
 helper nobody is seen calling, a caller that is not a view, a project that registers
 `after_request` functions (which run before the session is removed) or anything not on
 these short lists keeps the finding: when in doubt, the handler is reported, as the rule
@@ -54,6 +56,8 @@ _FORMATTING_CALLS = frozenset(
         "flask_babelex.gettext", "flask_babelex.lazy_gettext", "flask_babelex._",
     }
 )
+# Of those, the ones that put their arguments in the reply (or in Flask's cookie session).
+_REPLIES = frozenset({"flask.flash", "flask.jsonify", "flask.make_response"})
 _LOGGERS = frozenset({"log", "logger", "LOG", "LOGGER", "_log", "_logger"})
 _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical"})
 # Methods of the containers a helper files its messages in (`messages["error"].append(e)`).
@@ -78,16 +82,19 @@ def ends_with_request(
         or record.looped
         or record.withs
         or not receivers
-        or not all(_flask_session(context, receiver, record.scope) for receiver in receivers)
+        or not all(flask_session(context, receiver, record.scope) for receiver in receivers)
     ):
         return False
-    reader = _reader(context, context, function, record.scope)
+    reader = _reader(context, context, function, record.scope, strict=True)
     if not reader.block(handler.body) or not reader.block(record.node.finalbody) or not reader.after(record.node):
         return False
+    if _is_view(context, function, record.scope.parent or context.module):
+        # The handler is the view's own: the request ends when it returns.
+        return context.project is not None and bool(context.filename) and not _works_after_views(context.project)
     return _callers_end_requests(context, function)
 
 
-def _flask_session(context: Context, receiver: ast.expr, scope: Scope) -> bool:
+def flask_session(context: Context, receiver: ast.expr, scope: Scope) -> bool:
     """`db.session`, where `db` is Flask-SQLAlchemy's `SQLAlchemy()`."""
     return (
         isinstance(receiver, ast.Attribute) and receiver.attr == "session"
@@ -100,12 +107,26 @@ class _Memo:
     that calls its helpers, which lives as long as the check), and each helper's verdict."""
 
     def __init__(self) -> None:
-        self.readers: dict[tuple[int, int], _Reader] = {}
+        self.readers: dict[tuple[int, int, bool], _Reader] = {}
         self.references: dict[int, dict[str, list[Reference]]] = {}  # id(module's knowledge) -> ...
         self.callers: dict[str, bool] = {}
 
 
 _MEMOS: weakref.WeakKeyDictionary[Context, _Memo] = weakref.WeakKeyDictionary()
+
+
+def left_app_context(context: Context, record: TryRecord, receivers: list[ast.expr]) -> bool:
+    """Whether the `try` body is made of `with <app>.app_context():` blocks alone, and the work is
+    on Flask-SQLAlchemy's session: leaving the block (the error does) ends the application
+    context, and Flask-SQLAlchemy removes its session, failed or not, before a handler runs."""
+    return bool(receivers) and all(flask_session(context, r, record.scope) for r in receivers) and all(
+        isinstance(statement, ast.With) and any(
+            isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
+            and item.context_expr.func.attr == "app_context"
+            for item in statement.items
+        )
+        for statement in record.node.body
+    )
 
 
 def _memo(context: Context) -> _Memo:
@@ -115,22 +136,32 @@ def _memo(context: Context) -> _Memo:
     return found
 
 
-def _reader(context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef, scope: Scope) -> _Reader:
+def _reader(
+    context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef, scope: Scope, strict: bool = False
+) -> _Reader:
     readers = _memo(context).readers
-    key = (id(knowledge), id(function))
+    key = (id(knowledge), id(function), strict)
     found = readers.get(key)
     if found is None:
-        found = readers[key] = _Reader(knowledge, function, scope)
+        found = readers[key] = _Reader(knowledge, function, scope, strict)
     return found
 
 
 class _Reader:
     """What runs after a statement of one function, and whether each statement is harmless: it
-    cannot reach the database, nor read an attribute of an object that might load from it."""
+    cannot reach the database, nor read an attribute of an object that might load from it.
 
-    def __init__(self, knowledge: ModuleKnowledge, function: ast.FunctionDef, scope: Scope) -> None:
+    `strict`, for the code that runs after the error: what it files for the reply (in a container,
+    or in `flash()`) must be text (`str(e)`, a format, a constant), not an object.  The caught
+    error itself would make the view's `jsonify()` (or the saving of Flask's cookie session)
+    raise, and the application's error handler then renders its page, whose context
+    processors may query through the failed session.
+    """
+
+    def __init__(self, knowledge: ModuleKnowledge, function: ast.FunctionDef, scope: Scope, strict: bool) -> None:
         self.knowledge = knowledge
         self.scope = scope
+        self.strict = strict
         # id(statement) -> (its block, its index there, the compound statement that holds the block
         # (None for the function's body), what the block is to it: "body", "loop", "with",
         # "try", "handler", "else", "final")
@@ -268,6 +299,8 @@ class _Reader:
         arguments = [*node.args, *(k.value for k in node.keywords)]
         qualified = qualified_name(func, self.scope)
         if qualified in _HARMLESS_CALLS:
+            if self.strict and qualified in _REPLIES:
+                return all(self.text(a) for a in arguments)
             return all(self.expr(a) for a in arguments)
         if qualified in _FORMATTING_CALLS or self._logging(func, qualified):
             return all(self.plain(a) for a in arguments)
@@ -275,7 +308,7 @@ class _Reader:
             if func.attr == "format" and isinstance(func.value, ast.Constant):
                 return all(self.plain(a) for a in arguments)
             if func.attr in _CONTAINER_METHODS and self._container(func.value):
-                return all(self.expr(a) for a in arguments)
+                return all(self.text(a) if self.strict else self.expr(a) for a in arguments)
         return False
 
     def _logging(self, func: ast.expr, qualified: Optional[str]) -> bool:
@@ -304,6 +337,31 @@ class _Reader:
             b.kind == "assign" and isinstance(b.value, (ast.Dict, ast.List, ast.Set)) and self.expr(b.value)
             for b in bindings
         )
+
+    def text(self, node: ast.expr) -> bool:
+        """Harmless, and a string or a number made here: a constant, a format (`str(e)`,
+        `"{}".format(e)`, an f-string, `"%s" % e`), a lookup in a table of them
+        (`TRANSLATIONS["add"]["title"]`), or a name bound only to such; not an object."""
+        if isinstance(node, (ast.Constant, ast.JoinedStr)):
+            return self.plain(node)
+        if isinstance(node, ast.BinOp):
+            return self.plain(node) and (
+                (isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant))
+                or (self.text(node.left) and self.text(node.right))
+            )
+        if isinstance(node, ast.Call):
+            return self.plain(node)  # (a plain call is a format)
+        if isinstance(node, ast.Subscript):
+            return self.plain(node)
+        if isinstance(node, ast.Name):
+            bindings = self.scope.names.get(node.id) or []
+            return bool(bindings) and all(
+                b.kind == "assign" and isinstance(b.value, ast.expr) and self._text_value(b.value) for b in bindings
+            )
+        return False
+
+    def _text_value(self, value: ast.expr) -> bool:
+        return not isinstance(value, ast.Name) and self.text(value)  # (no chains of names: no cycles)
 
     def plain(self, node: ast.expr) -> bool:
         """Harmless, and formatting it cannot run an ORM object's `__str__`: constants, strings
@@ -503,6 +561,10 @@ def _is_helper(
     return qualified == absolute
 
 
+def _is_view(knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> bool:
+    return any(_route(knowledge, d, scope) for d in function.decorator_list)
+
+
 def _view_ends_after(
     context: Context, knowledge: ModuleKnowledge, call: ast.Call, statement: ast.stmt, scope: Scope
 ) -> bool:
@@ -511,7 +573,7 @@ def _view_ends_after(
     view = scope.node
     if scope.kind != "function" or not isinstance(view, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
-    if not any(_route(knowledge, d, scope.parent or knowledge.module) for d in view.decorator_list):
+    if not _is_view(knowledge, view, scope.parent or knowledge.module):
         return False
     if not (
         (isinstance(statement, (ast.Expr, ast.Return)) and statement.value is call)

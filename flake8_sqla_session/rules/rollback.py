@@ -14,7 +14,7 @@ from ..knowledge.project import Project, one_line_end
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
 from .pool import sqlite_only
-from .request_end import ends_with_request
+from .request_end import ends_with_request, left_app_context
 
 ROLLBACK_DOCS = "https://docs.sqlalchemy.org/en/20/faq/sessions.html#this-session-s-transaction-has-been-rolled-back-due-to-a-previous-exception-during-flush-or-similar"  # noqa: E501
 FRAMING_DOCS = "https://docs.sqlalchemy.org/en/20/orm/session_basics.html#framing-out-a-begin-commit-rollback-block"
@@ -118,14 +118,20 @@ class HandlerWithoutRollback(Rule):
     whose every caller ends its request without touching the session again
     (Flask-SQLAlchemy removes the session when the request ends): the helper is
     a module-level function whose `try` is in no loop or `with`, and after the
-    error it only files the error away and returns plain values
-    (`messages["error"].append(str(e))`, `flash(...)`, a log line); every call
-    of it in the project, outside the tests, is a statement of its own in a
-    Flask view, in no loop or `with`, and the view does no more than that
-    before it returns (`return jsonify(...)`, `return redirect(url_for(...))`;
-    reading an attribute, `current_user` or a template is more); and no project
-    file registers `after_request` or teardown functions or keeps Flask-Session
-    in SQLAlchemy. A helper no view is seen calling is reported.
+    error it only files the error away as text and returns such values
+    (`messages["error"].append(str(e))`, `flash("...")`, a log line; not the
+    error object, which makes the view's `jsonify()` raise and the error page
+    render); every call of it in the project, outside the tests, is a
+    statement of its own in a Flask view, in no loop or `with`, and the view
+    does no more than that before it returns (`return jsonify(...)`,
+    `return redirect(url_for(...))`; reading an attribute, `current_user` or a
+    template is more); and no project file registers `after_request` or
+    teardown functions or keeps Flask-Session in SQLAlchemy. A handler in a
+    view itself is read the same way. A helper no view is seen calling is
+    reported. Nor is a handler reported whose `try` body is made of
+    `with app.app_context():` blocks alone, working on Flask-SQLAlchemy's
+    session: the error leaves the block, and the application context's end
+    removes that session before the handler runs.
 
     Nor is a handler reported that is the last thing a command-line command
     does (a click command, a Typer app's, Flask's `AppGroup` or `app.cli`),
@@ -290,6 +296,12 @@ class HandlerWithoutRollback(Rule):
             "def update(db, user):\n    try:\n        db.session.commit()\n    except Exception as e:\n"
             "        return handle_error_and_return_response(e, db=db)\n"
         ),
+        # Flask-SQLAlchemy's session of an application context the error has left: removed already.
+        Valid(
+            "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n\ndef load_plugins(app):\n    try:\n"
+            "        with app.app_context():\n            return db.session.execute(q).scalars().all()\n"
+            "    except Exception:\n        return []\n"
+        ),
         # SQLAlchemy's savepoint get-or-create: the savepoint rolls back what raised.
         Valid(
             "from sqlalchemy.exc import IntegrityError\n\ndef get_or_create(session, name):\n    try:\n"
@@ -428,6 +440,12 @@ class HandlerWithoutRollback(Rule):
             "            self.session.merge(obj)\n"
             "        except (ValueError, pymysql.err.OperationalError):\n            self.session.rollback()\n"
             "            return False\n",
+        ),
+        Invalid(
+            "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n\ndef load_plugins(app):\n    try:\n"
+            "        with app.app_context():\n            plugins = db.session.execute(q).scalars().all()\n"
+            "        db.session.commit()\n    except Exception:\n        plugins = []\n    return plugins\n",
+            at=(9, 4),
         ),
         Invalid(
             "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n\ndef f():\n    try:\n"
@@ -601,9 +619,10 @@ class HandlerWithoutRollback(Rule):
                     used = summaries.of_block(handler.body, record.scope).called
                     if used.isdisjoint(w.text for w in left):
                         continue  # the command ends, and the process with it: nothing uses the session again
-                if not any(w.elsewhere for w in left) and ends_with_request(
-                    context, record, handler, [w.receiver for w in left]
-                ):
+                receivers = [] if any(w.elsewhere for w in left) else [w.receiver for w in left]
+                if left_app_context(context, record, receivers):
+                    continue  # the application context the work ran in has ended: its session is gone
+                if ends_with_request(context, record, handler, receivers):
                     continue  # a helper of Flask-SQLAlchemy's session whose every caller ends its request
                 if not any(w.flushes for w in left) and walker.pending(record.scope).isdisjoint(w.text for w in left):
                     if sqlite_only(context):

@@ -1,5 +1,6 @@
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 
+from panel.extensions import db
 from panel.models import User
 from .utils import users
 from panel.utils.users import delete
@@ -30,3 +31,25 @@ def touch_users():
     for user_id in request.form.getlist("user_id"):
         users.touch(user_id)  # in a loop: the next call uses the failed session
     return redirect(url_for("users.index"))
+
+
+@blueprint.route("/users/<int:user_id>/promote", methods=["POST"])
+def promote_user(user_id):
+    # The view's own handler, and the view then only redirects: quiet.
+    try:
+        User.query.get(user_id).admin = True
+        db.session.commit()
+    except Exception as error:
+        flash("Error: {err}".format(err=error), "error")
+    return redirect(url_for("users.index"))
+
+
+@blueprint.route("/users/<int:user_id>/demote", methods=["POST"])
+def demote_user(user_id):
+    try:
+        User.query.get(user_id).admin = False
+        db.session.commit()
+    except Exception:  # expect: SQS301
+        flash("Error", "error")
+    # The page's template reads through the failed session: reported.
+    return render_template("users.html", users=User.query.all())
