@@ -204,12 +204,7 @@ class Context(ModuleKnowledge):
         return found
 
     def _command_decorator(self, decorator: ast.expr, scope: Scope) -> bool:
-        target = decorator.func if isinstance(decorator, ast.Call) else decorator
-        if self.qualified(target, scope) in CLI_COMMANDS:
-            return True
-        if isinstance(target, ast.Attribute) and target.attr == "command":
-            return self.cli_group(target.value, scope)
-        return False
+        return command_decorator(self, decorator, scope)
 
     @property
     def is_test_file(self) -> bool:
@@ -320,6 +315,17 @@ class Context(ModuleKnowledge):
         else:
             return name, (Import(module, name),)
         return f"{module}.{name}", (Import(module),)
+
+
+def command_decorator(knowledge: ModuleKnowledge, decorator: ast.expr, scope: Scope) -> bool:
+    """Whether `decorator`, seen from `scope` of `knowledge`'s module, makes its function a
+    command-line command (click, Typer, Flask's `AppGroup` or `app.cli`)."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    if knowledge.qualified(target, scope) in CLI_COMMANDS:
+        return True
+    if isinstance(target, ast.Attribute) and target.attr == "command":
+        return knowledge.cli_group(target.value, scope)
+    return False
 
 
 def is_test_path(relative: str) -> bool:

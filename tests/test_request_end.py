@@ -74,6 +74,12 @@ def test_the_project_as_it_is_is_quiet_on_the_helper(project: Path) -> None:
             "from flask import Blueprint, jsonify\nfrom panel.utils import users\n\nbp = Blueprint('m', __name__)\n\n"
             "@bp.route('/m')\ndef m():\n    return jsonify(users.rename(1, 'x'))\n",
         ),
+        # a command that goes on with the session after it
+        (
+            "panel/cli.py",
+            "import click\nfrom panel.models import User\nfrom panel.utils import users\n\n@click.command()\n"
+            "def rename_admin():\n    users.rename(1, 'admin')\n    print(User.query.count())\n",
+        ),
         # the helper handed on, not called: who calls it cannot be told
         ("panel/more.py", "from panel.utils.users import rename\n\nHANDLERS = {'rename': rename}\n"),
         # a view that calls it inside a `with` block
@@ -84,7 +90,7 @@ def test_the_project_as_it_is_is_quiet_on_the_helper(project: Path) -> None:
         ),
     ],
     ids=["after_request", "teardown", "after_this_request", "flask-session", "flask-session-db", "not-a-view",
-         "attribute-after", "inside-expression", "handed-on", "in-with"],
+         "attribute-after", "inside-expression", "command-goes-on", "handed-on", "in-with"],
 )
 def test_what_brings_the_finding_back(project: Path, relative: str, text: str) -> None:
     add(project, relative, text)
@@ -106,10 +112,17 @@ def test_what_brings_the_finding_back(project: Path, relative: str, text: str) -
             "from flask import Blueprint\nfrom panel.utils import users\n\nbp = Blueprint('m', __name__)\n\n"
             "@bp.post('/m')\ndef m():\n    return users.rename(1, 'x')\n",
         ),
+        # a command-line command that calls it last: the process ends with it
+        (
+            "panel/cli.py",
+            "import click\nfrom panel.utils import users\n\n@click.command()\n@click.argument('name')\n"
+            "def rename_admin(name):\n    messages = users.rename(1, name)\n    click.echo('done')\n",
+        ),
         # another module's function of the same name is another function
         ("panel/other.py", "def rename(a, b):\n    pass\n\ndef job():\n    rename(1, 2)\n"),
     ],
-    ids=["test-hook", "test-caller", "comment-and-string", "filesystem-sessions", "return-from-view", "namesake"],
+    ids=["test-hook", "test-caller", "comment-and-string", "filesystem-sessions", "return-from-view", "command",
+         "namesake"],
 )
 def test_what_leaves_it_quiet(project: Path, relative: str, text: str) -> None:
     add(project, relative, text)

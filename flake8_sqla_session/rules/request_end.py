@@ -9,8 +9,8 @@ module-level function whose `try` sits in no loop or `with`; after the error it 
 the error away as text (`messages["error"].append(str(e))`, `flash("...")`, a log line; not
 the error object, which would make the reply raise and the error page render) and returns
 such values; and each place that calls it, in every project file but the tests, is a Flask
-view that calls it in a statement of its own, in no loop or `with`, and then does no more
-than that before it returns (`return jsonify(...)`, `return redirect(url_for(...))`).  A
+view (or a command-line command) that calls it in a statement of its own, in no loop or
+`with`, and then does no more than that before it returns (`return jsonify(...)`, `return redirect(url_for(...))`).  A
 handler in the view itself is read the same way, and its view is the only caller.  A
 helper nobody is seen calling, a caller that is not a view, a project that registers
 `after_request` functions (which run before the session is removed) or anything not on
@@ -28,7 +28,7 @@ import re
 import weakref
 from typing import TYPE_CHECKING, Optional
 
-from ..context import is_test_path
+from ..context import command_decorator, is_test_path
 from ..knowledge.kinds import Kind
 from ..knowledge.names import Scope, qualified_name, single_binding
 from ..knowledge.project import one_line_end
@@ -51,7 +51,7 @@ _HARMLESS_CALLS = frozenset(
 # expired attributes): harmless only with plain arguments.
 _FORMATTING_CALLS = frozenset(
     {
-        "builtins.str", "builtins.repr", "builtins.format", "builtins.print",
+        "builtins.str", "builtins.repr", "builtins.format", "builtins.print", "click.echo", "click.secho",
         "flask_babel.gettext", "flask_babel.lazy_gettext", "flask_babel.ngettext", "flask_babel._",
         "flask_babelex.gettext", "flask_babelex.lazy_gettext", "flask_babelex._",
     }
@@ -565,15 +565,24 @@ def _is_view(knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFu
     return any(_route(knowledge, d, scope) for d in function.decorator_list)
 
 
+def _ends(knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> bool:
+    """Whether returning from `function` ends what its session serves: a Flask view (the request;
+    Flask-SQLAlchemy removes the session) or a command-line command (the process)."""
+    return _is_view(knowledge, function, scope) or any(
+        command_decorator(knowledge, d, scope) for d in function.decorator_list
+    )
+
+
 def _view_ends_after(
     context: Context, knowledge: ModuleKnowledge, call: ast.Call, statement: ast.stmt, scope: Scope
 ) -> bool:
     """Whether `call` is the whole of `statement` (`f(...)`, `x = f(...)`, `a, b = f(...)`, or
-    `return f(...)`), in a Flask view, and the view does nothing harmful after it."""
+    `return f(...)`), in a Flask view or a command-line command, and it does nothing harmful
+    after it."""
     view = scope.node
     if scope.kind != "function" or not isinstance(view, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
-    if not _is_view(knowledge, view, scope.parent or knowledge.module):
+    if not _ends(knowledge, view, scope.parent or knowledge.module):
         return False
     if not (
         (isinstance(statement, (ast.Expr, ast.Return)) and statement.value is call)

@@ -122,8 +122,8 @@ class HandlerWithoutRollback(Rule):
     (`messages["error"].append(str(e))`, `flash("...")`, a log line; not the
     error object, which makes the view's `jsonify()` raise and the error page
     render); every call of it in the project, outside the tests, is a
-    statement of its own in a Flask view, in no loop or `with`, and the view
-    does no more than that before it returns (`return jsonify(...)`,
+    statement of its own in a Flask view (or a command-line command), in no
+    loop or `with`, and the view does no more than that before it returns (`return jsonify(...)`,
     `return redirect(url_for(...))`; reading an attribute, `current_user` or a
     template is more); and no project file registers `after_request` or
     teardown functions or keeps Flask-Session in SQLAlchemy. A handler in a
