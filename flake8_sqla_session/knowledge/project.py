@@ -1198,6 +1198,19 @@ class Project:
         """`files_mentioning((word,))`, worked out once per process."""
         return self.fact("mentions:" + word, lambda project: project.files_mentioning((word,)))
 
+    def referencing(self, name: str) -> Optional[list[tuple[str, str]]]:
+        """The project files (`mentions`, with their texts) whose text may use a module-level
+        `name` of another module: as an attribute (`utils.name`) or imported by a `from` import;
+        None when the project cannot be read."""
+        files = self.mentions(name)
+        if files is None:
+            return None
+        word = re.escape(name)
+        reference = re.compile(
+            rf"\.\s*{word}\b|^[ \t]*from[ \t]+\S+[ \t]+import[ \t]+(?:\([^)]*|[^\n]*)\b{word}\b", re.MULTILINE
+        )
+        return [(path, text) for path, text in files if reference.search(one_line_end(text))]
+
     def module_fact(self, prefix: str, path: str, compute: Callable[[], T]) -> T:
         """A fact worked out from the module at `path` (`compute()`), once per process, and
         forgotten when that module changes."""

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import ast
 import os
-import re
 from typing import Iterator
 
 from ..context import Context, is_test_path
@@ -11,7 +10,7 @@ from ..finding import Finding, Fix, SetKeyword, Span
 from ..knowledge.kinds import ENGINES
 from ..knowledge.module import returns_and_yields
 from ..knowledge.names import Scope, sa_name, single_binding
-from ..knowledge.project import Project, one_line_end
+from ..knowledge.project import Project
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
 
@@ -435,20 +434,14 @@ class _EngineHelpers:
         project = context.project
         if project is None or not context.filename:
             return False  # a file alone: where else the helper is called cannot be told
-        files = project.mentions(name)
+        files = project.referencing(name)
         if files is None:
             return False
         here = os.path.abspath(context.filename)
         folder = project.folder() or ""
-        word = re.escape(name)
-        reference = re.compile(
-            rf"\.\s*{word}\b|^[ \t]*from[ \t]+\S+[ \t]+import[ \t]+(?:\([^)]*|[^\n]*)\b{word}\b",
-            re.MULTILINE,
-        )
         return all(
             os.path.abspath(path) == here or is_test_path(os.path.relpath(path, folder) if folder else path)
-            for path, text in files
-            if reference.search(one_line_end(text))
+            for path, _ in files
         )
 
 

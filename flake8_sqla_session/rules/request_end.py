@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Optional
 from ..context import command_decorator, is_test_path
 from ..knowledge.kinds import Kind
 from ..knowledge.names import Scope, qualified_name, single_binding
-from ..knowledge.project import one_line_end
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -427,24 +426,16 @@ def _read_callers(context: Context, function: ast.FunctionDef, absolute: str) ->
     assert project is not None
     if _works_after_views(project):
         return False
-    files = project.mentions(function.name)
+    files = project.referencing(function.name)
     if files is None:
         return False
     here = os.path.abspath(context.filename)
     folder = project.folder() or ""
-    word = re.escape(function.name)
-    reference = re.compile(
-        rf"\.\s*{word}\b|^[ \t]*from[ \t]+\S+[ \t]+import[ \t]+(?:\([^)]*|[^\n]*)\b{word}\b", re.MULTILINE
-    )
     calls = _calls_in(context, context, function, function.name, absolute)  # as checked (an editor's buffer)
     if calls is None:
         return False
-    for path, text in files:
-        if (
-            os.path.abspath(path) == here
-            or is_test_path(os.path.relpath(path, folder) if folder else path)
-            or not reference.search(one_line_end(text))
-        ):
+    for path, _ in files:
+        if os.path.abspath(path) == here or is_test_path(os.path.relpath(path, folder) if folder else path):
             continue
         knowledge = project.knowledge(path, project.module_name_of(path))
         if knowledge is None:
