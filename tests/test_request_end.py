@@ -80,6 +80,19 @@ def test_the_project_as_it_is_is_quiet_on_the_helper(project: Path) -> None:
             "import click\nfrom panel.models import User\nfrom panel.utils import users\n\n@click.command()\n"
             "def rename_admin():\n    users.rename(1, 'admin')\n    print(User.query.count())\n",
         ),
+        # called through the package that re-exports it, by a view that goes on
+        (
+            "panel/more.py",
+            "from flask import Blueprint\nfrom panel import utils\nfrom panel.models import User\n\n"
+            "bp = Blueprint('m', __name__)\n\n@bp.route('/m')\ndef m():\n    utils.rename(1, 'x')\n"
+            "    return str(User.query.count())\n",
+        ),
+        # a name a star import may bring
+        (
+            "panel/more.py",
+            "from flask import Blueprint\nfrom panel.utils.users import *\n\nbp = Blueprint('m', __name__)\n\n"
+            "def job():\n    rename(1, 'x')\n",
+        ),
         # the helper handed on, not called: who calls it cannot be told
         ("panel/more.py", "from panel.utils.users import rename\n\nHANDLERS = {'rename': rename}\n"),
         # a view that calls it inside a `with` block
@@ -90,9 +103,11 @@ def test_the_project_as_it_is_is_quiet_on_the_helper(project: Path) -> None:
         ),
     ],
     ids=["after_request", "teardown", "after_this_request", "flask-session", "flask-session-db", "not-a-view",
-         "attribute-after", "inside-expression", "command-goes-on", "handed-on", "in-with"],
+         "attribute-after", "inside-expression", "command-goes-on", "re-exported", "star-import", "handed-on",
+         "in-with"],
 )
 def test_what_brings_the_finding_back(project: Path, relative: str, text: str) -> None:
+    add(project, "panel/utils/__init__.py", "from .users import rename\n")  # `panel.utils.rename`
     add(project, relative, text)
     assert rename_findings(project) == RENAME_HANDLERS
 
@@ -118,13 +133,21 @@ def test_what_brings_the_finding_back(project: Path, relative: str, text: str) -
             "import click\nfrom panel.utils import users\n\n@click.command()\n@click.argument('name')\n"
             "def rename_admin(name):\n    messages = users.rename(1, name)\n    click.echo('done')\n",
         ),
+        # called through the package that re-exports it, by a view that only answers
+        (
+            "panel/more.py",
+            "from flask import Blueprint, jsonify\nfrom panel.utils import rename\n\n"
+            "bp = Blueprint('m', __name__)\n\n@bp.route('/m')\ndef m():\n    done = rename(1, 'x')\n"
+            "    return jsonify(done)\n",
+        ),
         # another module's function of the same name is another function
         ("panel/other.py", "def rename(a, b):\n    pass\n\ndef job():\n    rename(1, 2)\n"),
     ],
     ids=["test-hook", "test-caller", "comment-and-string", "filesystem-sessions", "return-from-view", "command",
-         "namesake"],
+         "re-exported", "namesake"],
 )
 def test_what_leaves_it_quiet(project: Path, relative: str, text: str) -> None:
+    add(project, "panel/utils/__init__.py", "from .users import rename\n")
     add(project, relative, text)
     assert rename_findings(project) == []
 

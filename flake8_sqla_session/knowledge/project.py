@@ -1198,16 +1198,18 @@ class Project:
         """`files_mentioning((word,))`, worked out once per process."""
         return self.fact("mentions:" + word, lambda project: project.files_mentioning((word,)))
 
-    def referencing(self, name: str) -> Optional[list[tuple[str, str]]]:
+    def referencing(self, name: str, stars: bool = False) -> Optional[list[tuple[str, str]]]:
         """The project files (`mentions`, with their texts) whose text may use a module-level
-        `name` of another module: as an attribute (`utils.name`) or imported by a `from` import;
-        None when the project cannot be read."""
+        `name` of another module: as an attribute (`utils.name`) or imported by a `from` import
+        (or, with `stars`, by `from module import *`); None when the project cannot be read."""
         files = self.mentions(name)
         if files is None:
             return None
         word = re.escape(name)
+        star = r"|\*" if stars else ""
         reference = re.compile(
-            rf"\.\s*{word}\b|^[ \t]*from[ \t]+\S+[ \t]+import[ \t]+(?:\([^)]*|[^\n]*)\b{word}\b", re.MULTILINE
+            rf"\.\s*{word}\b|^[ \t]*from[ \t]+\S+[ \t]+import[ \t]+(?:\([^)]*|[^\n]*)(?:\b{word}\b{star})",
+            re.MULTILINE,
         )
         return [(path, text) for path, text in files if reference.search(one_line_end(text))]
 

@@ -10,12 +10,13 @@ the error away as text (`messages["error"].append(str(e))`, `flash("...")`, a lo
 the error object, which would make the reply raise and the error page render) and returns
 such values; and each place that calls it, in every project file but the tests, is a Flask
 view (or a command-line command) that calls it in a statement of its own, in no loop or
-`with`, and then does no more than that before it returns (`return jsonify(...)`, `return redirect(url_for(...))`).  A
-handler in the view itself is read the same way, and its view is the only caller.  A
-helper nobody is seen calling, a caller that is not a view, a project that registers
-`after_request` functions (which run before the session is removed) or anything not on
-these short lists keeps the finding: when in doubt, the handler is reported, as the rule
-asks a rollback of every handler that swallows a database error.
+`with`, and then does no more than that before it returns (`return jsonify(...)`,
+`return redirect(url_for(...))`).  A handler in the view itself is read the same way, and its
+view is the only caller.  A helper nobody is seen calling, a use of it that is not such a call
+(or a name a star import may bring), a project that registers `after_request` or teardown
+functions or keeps Flask-Session in SQLAlchemy (these run before the session is removed), or
+anything not on these short lists keeps the finding: when in doubt, the handler is reported,
+as the rule asks a rollback of every handler that swallows a database error.
 
 Every statement is judged once per function (`_Reader`), so the cost stays linear in the
 module however many handlers ask.
@@ -62,7 +63,7 @@ _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exceptio
 # Methods of the containers a helper files its messages in (`messages["error"].append(e)`).
 _CONTAINER_METHODS = frozenset({"append", "extend", "insert", "update", "add", "setdefault"})
 _ROUTE_METHODS = frozenset({"route", "get", "post", "put", "patch", "delete"})
-_LITERALS = (ast.Dict, ast.List, ast.Set, ast.Tuple, ast.Constant, ast.JoinedStr)
+_MAX_HANDED_ON = 4  # project modules a helper's name is followed through (`from .users import rename`)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _WITHS = (ast.With, ast.AsyncWith)
 _TRIES = (ast.Try, getattr(ast, "TryStar", ast.Try))
@@ -426,7 +427,7 @@ def _read_callers(context: Context, function: ast.FunctionDef, absolute: str) ->
     assert project is not None
     if _works_after_views(project):
         return False
-    files = project.referencing(function.name)
+    files = project.referencing(function.name, stars=True)
     if files is None:
         return False
     here = os.path.abspath(context.filename)
@@ -519,7 +520,10 @@ def _calls_in(
     something else."""
     calls = 0
     for node, scope, statement, call in _references(context, knowledge).get(name, ()):
-        if not _is_helper(knowledge, node, scope, function, absolute):
+        named = _names_helper(knowledge, node, scope, function, absolute)
+        if named is None:
+            return None
+        if not named:
             continue
         if call is None or statement is None or not _view_ends_after(context, knowledge, call, statement, scope):
             return None
@@ -527,29 +531,42 @@ def _calls_in(
     return calls
 
 
-def _is_helper(
+def _names_helper(
     knowledge: ModuleKnowledge, node: ast.Name | ast.Attribute, scope: Scope, function: Optional[ast.FunctionDef],
     absolute: str,
-) -> bool:
-    """Whether `node` names the helper (in its own module, `function`)."""
+) -> Optional[bool]:
+    """Whether `node` names the helper `absolute` (defined in this module as `function`, if it is
+    the helper's): None when that cannot be told (a name a star import may bring, a chain of
+    project modules handing it on too long to follow)."""
     if isinstance(node, ast.Name):
         if not isinstance(node.ctx, ast.Load):
             return False
-        binding = single_binding(scope.lookup(node.id))
+        bindings = scope.lookup(node.id)
+        if not bindings:
+            return None if knowledge.module.star_imports else False
+        binding = single_binding(bindings)
         if binding is not None and binding.kind == "def":
             return binding.value is function
     qualified = qualified_name(node, scope)
-    if qualified is None:
+    project = knowledge.project
+    if qualified is None or project is None:
         return False
-    if qualified.startswith("."):
-        project = knowledge.project
-        module = knowledge.module_name if knowledge.is_package else knowledge.module_name.rpartition(".")[0]
-        level = len(qualified) - len(qualified.lstrip("."))
-        parts = module.split(".") if module else []
-        if project is None or level - 1 > len(parts):
-            return False
-        qualified = ".".join([*parts[: len(parts) - (level - 1)], qualified[level:]])
-    return qualified == absolute
+    importer = knowledge
+    for _ in range(_MAX_HANDED_ON):
+        located = project.function_module(qualified, importer)
+        if located is None:
+            return False  # not a name of a project module
+        path, module, name = located
+        if f"{module}.{name}" == absolute:
+            return True
+        other = project.knowledge(path, module)
+        if other is None:
+            return None
+        binding = single_binding(other.module.names.get(name))
+        if binding is None or binding.kind != "import" or not isinstance(binding.value, str):
+            return False if binding is not None or not other.module.star_imports else None
+        qualified, importer = binding.value, other  # handed on (`from .users import rename`): follow it
+    return None
 
 
 def _is_view(knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> bool:
