@@ -1198,20 +1198,12 @@ class Project:
         """`files_mentioning((word,))`, worked out once per process."""
         return self.fact("mentions:" + word, lambda project: project.files_mentioning((word,)))
 
-    def referencing(self, name: str, stars: bool = False) -> Optional[list[tuple[str, str]]]:
+    def referencing(self, name: str) -> Optional[list[tuple[str, str]]]:
         """The project files (`mentions`, with their texts) whose text may use a module-level
-        `name` of another module: as an attribute (`utils.name`) or imported by a `from` import
-        (or, with `stars`, by `from module import *`); None when the project cannot be read."""
+        `name` of another module: as an attribute (`utils.name`) or imported by a `from` import;
+        None when the project cannot be read."""
         files = self.mentions(name)
-        if files is None:
-            return None
-        word = re.escape(name)
-        star = r"|\*" if stars else ""
-        reference = re.compile(
-            rf"\.\s*{word}\b|^[ \t]*from[ \t]+\S+[ \t]+import[ \t]+(?:\([^)]*|[^\n]*)(?:\b{word}\b{star})",
-            re.MULTILINE,
-        )
-        return [(path, text) for path, text in files if reference.search(one_line_end(text))]
+        return None if files is None else referencing(files, name)
 
     def module_fact(self, prefix: str, path: str, compute: Callable[[], T]) -> T:
         """A fact worked out from the module at `path` (`compute()`), once per process, and
@@ -1325,6 +1317,19 @@ class Project:
                     if text and "DATABASES" in text:
                         found.add(module)
         return found.pop() if len(found) == 1 else None
+
+
+def referencing(files: list[tuple[str, str]], name: str, stars: bool = False) -> list[tuple[str, str]]:
+    """Those of `files` (path, text) whose text may use a module-level `name` of another module: as
+    an attribute (`utils.name`) or imported by a `from` import (or, with `stars`, by `from module
+    import *`)."""
+    word = re.escape(name)
+    star = r"|\*" if stars else ""
+    reference = re.compile(
+        rf"\.\s*{word}\b|^[ \t]*from[ \t]+\S+[ \t]+import[ \t]+(?:\([^)]*|[^\n]*)(?:\b{word}\b{star})",
+        re.MULTILINE,
+    )
+    return [(path, text) for path, text in files if name in text and reference.search(one_line_end(text))]
 
 
 def _stands_alone(text: str, name: str) -> bool:
@@ -1455,5 +1460,5 @@ def _absolute_name(qualified: str, module_name: str, is_package: bool) -> Option
 
 __all__ = [
     "Project", "Stats", "forget_projects", "import_roots", "one_line_end", "project_for", "read_module",
-    "refresh_projects",
+    "referencing", "refresh_projects",
 ]

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Optional
 from ..context import command_decorator, is_test_path
 from ..knowledge.kinds import Kind
 from ..knowledge.names import Scope, qualified_name, single_binding
+from ..knowledge.project import referencing
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -90,7 +91,10 @@ def ends_with_request(
         return False
     if _is_view(context, function, record.scope.parent or context.module):
         # The handler is the view's own: the request ends when it returns.
-        return context.project is not None and bool(context.filename) and not _works_after_views(context.project)
+        if context.project is None or not context.filename:
+            return False
+        found = _project_files(context)
+        return found is not None and not _works_after_views(context.project, found)
     return _callers_end_requests(context, function)
 
 
@@ -425,11 +429,10 @@ def _callers_end_requests(context: Context, function: ast.FunctionDef) -> bool:
 def _read_callers(context: Context, function: ast.FunctionDef, absolute: str) -> bool:
     project = context.project
     assert project is not None
-    if _works_after_views(project):
+    found = _project_files(context)
+    if found is None or _works_after_views(project, found):
         return False
-    files = project.referencing(function.name, stars=True)
-    if files is None:
-        return False
+    files = referencing(found, function.name, stars=True)
     here = os.path.abspath(context.filename)
     folder = project.folder() or ""
     calls = _calls_in(context, context, function, function.name, absolute)  # as checked (an editor's buffer)
@@ -441,10 +444,10 @@ def _read_callers(context: Context, function: ast.FunctionDef, absolute: str) ->
         knowledge = project.knowledge(path, project.module_name_of(path))
         if knowledge is None:
             return False
-        found = _calls_in(context, knowledge, None, function.name, absolute)
-        if found is None:
+        more = _calls_in(context, knowledge, None, function.name, absolute)
+        if more is None:
             return False
-        calls += found
+        calls += more
     return calls > 0
 
 
@@ -465,13 +468,26 @@ _AFTER_VIEW = re.compile(
 )
 
 
-def _works_after_views(project: Project) -> bool:
+def _project_files(context: Context) -> Optional[list[tuple[str, str]]]:
+    """The project files (path, text) that name a module-level function of the checked module
+    holding a `try` (every helper that may be asked about), or one of the hooks that run after a
+    view: one read of the project's folder for every helper of the module (None when it cannot
+    be read)."""
+    project = context.project
+    assert project is not None
+    names = sorted({
+        r.scope.node.name for r in context.tries
+        if r.scope.parent is context.module and isinstance(r.scope.node, ast.FunctionDef)
+    })
+    words = (*names, *_AFTER_VIEW_WORDS)
+    return project.fact("request-end:" + os.path.abspath(context.filename) + ":" + ",".join(names),
+                        lambda project: project.files_mentioning(words))
+
+
+def _works_after_views(project: Project, files: list[tuple[str, str]]) -> bool:
     """Whether some project file but the tests may use the session between a view's return and
-    its removal (or the project cannot be read to tell)."""
+    its removal."""
     def read(project: Project) -> bool:
-        files = project.files_mentioning(_AFTER_VIEW_WORDS)
-        if files is None:
-            return True
         folder = project.folder() or ""
         return any(
             _AFTER_VIEW.search(text) and not is_test_path(os.path.relpath(path, folder) if folder else path)
