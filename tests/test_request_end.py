@@ -168,6 +168,17 @@ def test_a_helper_that_files_the_error_object_is_reported(project: Path) -> None
     assert rename_findings(project) == RENAME_HANDLERS[:1]  # the other handler files a format of it
 
 
+def test_an_expression_too_deep_to_read_keeps_the_finding(project: Path) -> None:
+    """After the error, a message built of two thousand `+`: reading it would recurse past
+    Python's limit; the handler is reported, and nothing raises."""
+    helpers = project / "panel" / "utils" / "users.py"
+    text = helpers.read_text(encoding="utf-8")
+    deep = " + ".join(["'x'"] * 2000)
+    helpers.write_text(text.replace("    return messages\n", f"    note = {deep}\n    return messages\n", 1),
+                       encoding="utf-8")
+    assert rename_findings(project) == RENAME_HANDLERS
+
+
 def test_the_editor_buffer_is_read_as_it_is(project: Path) -> None:
     """The checked module is read from the text given, not from disk: a view added in the buffer
     that queries after calling the helper brings the finding back before the file is saved."""

@@ -75,7 +75,17 @@ def ends_with_request(
     context: Context, record: TryRecord, handler: ast.ExceptHandler, receivers: list[ast.expr]
 ) -> bool:
     """Whether nothing can use the Flask-SQLAlchemy session that `handler` leaves failed before
-    the request that runs it ends (see the module's docstring)."""
+    the request that runs it ends (see the module's docstring).  An expression too deep to read
+    (a string of a few thousand `+`) leaves the answer no."""
+    try:
+        return _ends_with_request(context, record, handler, receivers)
+    except RecursionError:
+        return False
+
+
+def _ends_with_request(
+    context: Context, record: TryRecord, handler: ast.ExceptHandler, receivers: list[ast.expr]
+) -> bool:
     function = record.scope.node
     if (
         not isinstance(function, ast.FunctionDef)
