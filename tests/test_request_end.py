@@ -168,6 +168,17 @@ def test_a_helper_that_files_the_error_object_is_reported(project: Path) -> None
     assert rename_findings(project) == RENAME_HANDLERS[:1]  # the other handler files a format of it
 
 
+def test_a_handler_formatting_an_item_of_a_list_of_objects_is_reported(project: Path) -> None:
+    """`"Error: {err}".format(err=listed[0])`, `listed` holding a `User`: formatting it runs the
+    model's `__str__`, which may load an expired attribute through the failed session."""
+    helpers = project / "panel" / "utils" / "users.py"
+    text = helpers.read_text(encoding="utf-8")
+    text = text.replace("    user.name = name\n", "    user.name = name; listed = [user]\n", 1)
+    text = text.replace('"Error: {err}".format(err=except_msg)', '"Error: {err}".format(err=listed[0])', 1)
+    helpers.write_text(text, encoding="utf-8")
+    assert rename_findings(project) == RENAME_HANDLERS[1:]
+
+
 def test_an_expression_too_deep_to_read_keeps_the_finding(project: Path) -> None:
     """After the error, a message built of two thousand `+`: reading it would recurse past
     Python's limit; the handler is reported, and nothing raises."""

@@ -183,6 +183,7 @@ class _Reader:
         self.suffixes: dict[int, list[bool]] = {}  # id(block) -> whether block[i:] is harmless, each i
         self.harmless: dict[int, bool] = {}
         self.plain_names: dict[str, bool] = {}
+        self.text_names: dict[str, bool] = {}
         self.caught: dict[str, int] = {}  # name -> how many `except ... as name` bind it
         self._place(function.body, None, "body")
 
@@ -368,14 +369,19 @@ class _Reader:
         if isinstance(node, ast.Subscript):
             return self.plain(node)
         if isinstance(node, ast.Name):
-            bindings = self.scope.names.get(node.id) or []
-            return bool(bindings) and all(
-                b.kind == "assign" and isinstance(b.value, ast.expr) and self._text_value(b.value) for b in bindings
-            )
+            return self._text_name(node.id)
         return False
 
-    def _text_value(self, value: ast.expr) -> bool:
-        return not isinstance(value, ast.Name) and self.text(value)  # (no chains of names: no cycles)
+    def _text_name(self, name: str) -> bool:
+        if name in self.text_names:
+            return self.text_names[name]
+        self.text_names[name] = False  # `msg = msg + "x"`: not known to be text
+        bindings = self.scope.names.get(name) or []
+        found = bool(bindings) and all(
+            b.kind == "assign" and isinstance(b.value, ast.expr) and self.text(b.value) for b in bindings
+        )
+        self.text_names[name] = found
+        return found
 
     def plain(self, node: ast.expr) -> bool:
         """Harmless, and formatting it cannot run an ORM object's `__str__`: constants, strings
@@ -389,7 +395,7 @@ class _Reader:
         if isinstance(node, ast.BinOp):
             return self.plain(node.left) and self.plain(node.right)
         if isinstance(node, ast.Subscript):  # `TRANSLATIONS['add']['title']`
-            return self.expr(node) and isinstance(node.value, (ast.Name, ast.Subscript))
+            return self._plain_lookup(node)
         if isinstance(node, (ast.Tuple, ast.List)):
             return all(self.plain(e) for e in node.elts)
         if isinstance(node, ast.Call):
@@ -400,6 +406,22 @@ class _Reader:
         if isinstance(node, ast.Name):
             return self._plain_name(node.id)
         return False
+
+    def _plain_lookup(self, node: ast.Subscript) -> bool:
+        """A lookup in a table of the module (`TRANSLATIONS["add"]["title"]`: imported or global),
+        or in a literal of the function made of plain values; not an item of any other
+        container (`users[0]` may be an ORM object)."""
+        root: ast.expr = node
+        while isinstance(root, ast.Subscript):
+            if not self.expr(root.slice):
+                return False
+            root = root.value
+        if not isinstance(root, ast.Name):
+            return False
+        bindings = self.scope.names.get(root.id)
+        if bindings is None:
+            return root.id != "current_user"
+        return all(b.kind == "assign" and isinstance(b.value, ast.expr) and self.plain(b.value) for b in bindings)
 
     def _plain_name(self, name: str) -> bool:
         if name in self.plain_names:
