@@ -27,7 +27,7 @@ import ast
 import os
 import re
 import weakref
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from ..context import command_decorator, is_test_path
 from ..knowledge.kinds import Kind
@@ -182,8 +182,7 @@ class _Reader:
         self.places: dict[int, tuple[list[ast.stmt], int, Optional[ast.stmt], str]] = {}
         self.suffixes: dict[int, list[bool]] = {}  # id(block) -> whether block[i:] is harmless, each i
         self.harmless: dict[int, bool] = {}
-        self.plain_names: dict[str, bool] = {}
-        self.text_names: dict[str, bool] = {}
+        self.names: dict[tuple[str, str], bool] = {}  # ("plain" or "text", name) -> the answer
         self.caught: dict[str, int] = {}  # name -> how many `except ... as name` bind it
         self._place(function.body, None, "body")
 
@@ -339,15 +338,21 @@ class _Reader:
             and qualified_name(logger.value, self.scope) == "flask.current_app"
         )
 
-    def _container(self, node: ast.expr) -> bool:
-        """A dict, list or set literal of this function (`messages`, `messages["error"]`)."""
+    def _root(self, node: ast.expr) -> Optional[ast.Name]:
+        """The name a chain of lookups starts from (`messages` of `messages["error"][0]`), when
+        every key is harmless; None otherwise."""
         while isinstance(node, ast.Subscript):
             if not self.expr(node.slice):
-                return False
+                return None
             node = node.value
-        if not isinstance(node, ast.Name):
+        return node if isinstance(node, ast.Name) else None
+
+    def _container(self, node: ast.expr) -> bool:
+        """A dict, list or set literal of this function (`messages`, `messages["error"]`)."""
+        root = self._root(node)
+        if root is None:
             return False
-        bindings = self.scope.names.get(node.id) or []
+        bindings = self.scope.names.get(root.id) or []
         return bool(bindings) and all(
             b.kind == "assign" and isinstance(b.value, (ast.Dict, ast.List, ast.Set)) and self.expr(b.value)
             for b in bindings
@@ -373,15 +378,19 @@ class _Reader:
         return False
 
     def _text_name(self, name: str) -> bool:
-        if name in self.text_names:
-            return self.text_names[name]
-        self.text_names[name] = False  # `msg = msg + "x"`: not known to be text
         bindings = self.scope.names.get(name) or []
-        found = bool(bindings) and all(
+        return self._remembered("text", name, lambda: bool(bindings) and all(
             b.kind == "assign" and isinstance(b.value, ast.expr) and self.text(b.value) for b in bindings
-        )
-        self.text_names[name] = found
-        return found
+        ))
+
+    def _remembered(self, question: str, name: str, answer: Callable[[], bool]) -> bool:
+        """`answer()` about the name `name`, worked out once; no while it is being worked out
+        (`msg = msg + "x"` asks it of itself)."""
+        key = (question, name)
+        if key not in self.names:
+            self.names[key] = False
+            self.names[key] = answer()
+        return self.names[key]
 
     def plain(self, node: ast.expr) -> bool:
         """Harmless, and formatting it cannot run an ORM object's `__str__`: constants, strings
@@ -411,12 +420,8 @@ class _Reader:
         """A lookup in a table of the module (`TRANSLATIONS["add"]["title"]`: imported or global),
         or in a literal of the function made of plain values; not an item of any other
         container (`users[0]` may be an ORM object)."""
-        root: ast.expr = node
-        while isinstance(root, ast.Subscript):
-            if not self.expr(root.slice):
-                return False
-            root = root.value
-        if not isinstance(root, ast.Name):
+        root = self._root(node)
+        if root is None:
             return False
         bindings = self.scope.names.get(root.id)
         if bindings is None:
@@ -424,20 +429,14 @@ class _Reader:
         return all(b.kind == "assign" and isinstance(b.value, ast.expr) and self.plain(b.value) for b in bindings)
 
     def _plain_name(self, name: str) -> bool:
-        if name in self.plain_names:
-            return self.plain_names[name]
-        self.plain_names[name] = False  # `a = a + "x"`: not known plain
         bindings = self.scope.names.get(name)
         if bindings is None:
-            plain = False  # a global or an import: it may be anything
-        else:
-            plain = all(
-                (b.kind == "other" and self._caught(name))
-                or (b.kind == "assign" and isinstance(b.value, ast.expr) and self.plain(b.value))
-                for b in bindings
-            )
-        self.plain_names[name] = plain
-        return plain
+            return False  # a global or an import: it may be anything
+        return self._remembered("plain", name, lambda: all(
+            (b.kind == "other" and self._caught(name))
+            or (b.kind == "assign" and isinstance(b.value, ast.expr) and self.plain(b.value))
+            for b in bindings
+        ))
 
     def _caught(self, name: str) -> bool:
         """Whether every binding of `name` in the function is an `except ... as name`."""

@@ -123,9 +123,9 @@ class HandlerWithoutRollback(Rule):
     error object, which makes the view's `jsonify()` raise and the error page
     render); every call of it in the project, outside the tests, is a
     statement of its own in a Flask view (or a command-line command), in no
-    loop or `with`, and the view does no more than that before it returns (`return jsonify(...)`,
-    `return redirect(url_for(...))`; reading an attribute, `current_user` or a
-    template is more); and no project file registers `after_request` or
+    loop or `with`, and the view does no more than that before it returns
+    (`return jsonify(...)`, `return redirect(url_for(...))`; reading an
+    attribute, `current_user` or a template is more); and no project file registers `after_request` or
     teardown functions or keeps Flask-Session in SQLAlchemy. A handler in a
     view itself is read the same way. A helper no view is seen calling is
     reported. Nor is a handler reported whose `try` body is made of
