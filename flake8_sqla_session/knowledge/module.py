@@ -42,7 +42,9 @@ CONTEXT_DECORATORS = frozenset({"contextlib.contextmanager", "contextlib.asyncco
 TRANSPARENT_DECORATORS = frozenset(
     {"functools.lru_cache", "functools.cache", "builtins.staticmethod", "builtins.classmethod"}
 )
-_NESTED_CODE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+# Code that runs apart from the statements around it, and the `try` statements (`except*` too).
+NESTED_CODE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+TRY_NODES = (ast.Try, getattr(ast, "TryStar", ast.Try))
 # Statements with no statements inside (or whose inside is another function's).
 _STATEMENT_ONLY = frozenset(
     {ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.AugAssign, ast.AnnAssign, ast.Raise, ast.Assert,

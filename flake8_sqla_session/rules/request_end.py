@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from ..context import command_decorator, is_test_path
 from ..knowledge.kinds import Kind
+from ..knowledge.module import NESTED_CODE, TRY_NODES
 from ..knowledge.names import Scope, qualified_name, single_binding
 from ..knowledge.project import referencing
 
@@ -67,8 +68,6 @@ _ROUTE_METHODS = frozenset({"route", "get", "post", "put", "patch", "delete"})
 _MAX_HANDED_ON = 4  # project modules a helper's name is followed through (`from .users import rename`)
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _WITHS = (ast.With, ast.AsyncWith)
-_TRIES = (ast.Try, getattr(ast, "TryStar", ast.Try))
-_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
 def ends_with_request(
@@ -193,13 +192,13 @@ class _Reader:
             for index, statement in enumerate(block):
                 self.knowledge.steps += 1
                 self.places[id(statement)] = (block, index, owner, role)
-                if isinstance(statement, _NESTED):
+                if isinstance(statement, NESTED_CODE):
                     continue
                 if isinstance(statement, _LOOPS):
                     stack += [(statement.body, statement, "loop"), (statement.orelse, statement, "loop")]
                 elif isinstance(statement, _WITHS):
                     stack.append((statement.body, statement, "with"))
-                elif isinstance(statement, _TRIES):
+                elif isinstance(statement, TRY_NODES):
                     stack += [(statement.body, statement, "try"), (statement.orelse, statement, "else"),
                               (statement.finalbody, statement, "final")]
                     stack += [(h.body, statement, "handler") for h in statement.handlers]
@@ -227,7 +226,7 @@ class _Reader:
             if role in ("loop", "with"):
                 return False
             if role in ("try", "handler", "else"):
-                assert isinstance(owner, _TRIES)
+                assert isinstance(owner, TRY_NODES)
                 if role == "try" and (
                     not all(self.block(h.body) for h in owner.handlers) or not self.block(owner.orelse)
                 ):

@@ -8,7 +8,7 @@ from typing import Callable, Iterator
 from ..context import Context, TextFacts, line_starts, lines_span
 from ..finding import Finding, Fix, InsertFirstStatement, Span
 from ..knowledge.kinds import REGISTRIES, SESSIONS, Known
-from ..knowledge.module import Callee, ModuleKnowledge, TryRecord
+from ..knowledge.module import NESTED_CODE, TRY_NODES, Callee, ModuleKnowledge, TryRecord
 from ..knowledge.names import SA_ROOTS, Scope, dotted, single_binding
 from ..knowledge.project import Project, one_line_end
 from ..settings import Settings
@@ -32,7 +32,6 @@ NO_RETURN = frozenset(
         "flask_smorest.abort", "bottle.abort", "pytest.fail", "pytest.skip", "pytest.exit",
     }
 )
-_NESTED_CODE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
 # `.commit(`, `\n    .execute(`: a call of a work method (the receiver's name comes before).
@@ -643,9 +642,6 @@ class HandlerWithoutRollback(Rule):
                 yield self.finding(handler, fix, receiver=receiver)
 
 
-_TRY_NODES = (ast.Try, getattr(ast, "TryStar", ast.Try))
-
-
 class _WorkWalker:
     """Session work in `try` bodies, each statement walked once per module.
 
@@ -732,9 +728,9 @@ class _WorkWalker:
         while stack:
             node, scoped = stack.pop()
             context.steps += 1
-            if isinstance(node, _NESTED_CODE):
+            if isinstance(node, NESTED_CODE):
                 continue
-            if isinstance(node, _TRY_NODES):
+            if isinstance(node, TRY_NODES):
                 _merge(work, self._escaping(node, scope), scoped)
                 continue
             if isinstance(node, (ast.With, ast.AsyncWith)):
@@ -981,9 +977,9 @@ def _functions_global_work(knowledge: ModuleKnowledge, shared: frozenset[str], t
         while stack:
             node = stack.pop()
             knowledge.steps += 1
-            if isinstance(node, _NESTED_CODE):
+            if isinstance(node, NESTED_CODE):
                 continue
-            if isinstance(node, _TRY_NODES):
+            if isinstance(node, TRY_NODES):
                 tidied.update(_tidied_names(node))  # its handlers judge its work; its tidying still counts
                 continue
             if isinstance(node, (ast.With, ast.AsyncWith)) and any(
@@ -1065,7 +1061,7 @@ def _parameter_work(context: Context, function: ast.FunctionDef | ast.AsyncFunct
     while stack:
         node = stack.pop()
         context.steps += 1
-        if isinstance(node, _NESTED_CODE) or isinstance(node, _TRY_NODES):
+        if isinstance(node, NESTED_CODE) or isinstance(node, TRY_NODES):
             continue  # what a `try` of its own does with its errors is its own handlers' to judge
         if isinstance(node, (ast.With, ast.AsyncWith)) and any(
             _root(item.context_expr) == parameter for item in node.items
