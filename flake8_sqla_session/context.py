@@ -49,6 +49,7 @@ class Context(ModuleKnowledge):
         self._uses: dict[int, UseIndex] = {}  # id(outermost function) -> its index
         self._assigned: dict[int, dict[int, list[str]]] = {}
         self._commands: dict[int, bool] = {}  # id(function) -> whether it is a command
+        self._entered_calls: dict[int, frozenset[int]] = {}  # id(function) -> `entered_calls`
         self._in_command: dict[int, bool] = {}  # id(scope's node) -> whether it runs within one
         self._test_file: bool | None = None
 
@@ -223,7 +224,8 @@ class Context(ModuleKnowledge):
         return os.path.basename(path)
 
     def kept_local(
-        self, function: ast.AST, name: str, release: str, local_call: Callable[[ast.Call], bool] | None = None
+        self, function: ast.AST, name: str, release: str,
+        local_call: Callable[[ast.Call, int | str], bool] | None = None,
     ) -> bool | None:
         """How the local `name` is used in `function`: see `UseIndex.kept_local`."""
         self.steps += 1
@@ -243,6 +245,20 @@ class Context(ModuleKnowledge):
                 outermost = scope.node
             scope = scope.parent
         return outermost
+
+    def entered_calls(self, function: ast.AST) -> frozenset[int]:
+        """The ids of the calls that a `with` or `async with` in `function` enters (`with
+        Session(engine) as session:`), found once per function."""
+        found = self._entered_calls.get(id(function))
+        if found is None:
+            found = frozenset(
+                id(item.context_expr)
+                for node in ast.walk(function) if isinstance(node, (ast.With, ast.AsyncWith))
+                for item in node.items if isinstance(item.context_expr, ast.Call)
+            )
+            self._entered_calls[id(function)] = found
+            self.steps += 1
+        return found
 
     def bound_to(self, value: ast.expr, scope: Scope) -> list[str]:
         """The names of `scope` that an assignment binds to `value` (an expression node)."""
@@ -363,14 +379,15 @@ class UseIndex:
     of every function costs at most one walk of the module.
     """
 
-    __slots__ = ("span", "loads", "attributes", "releases", "sole_arguments", "size")
+    __slots__ = ("span", "loads", "attributes", "releases", "arguments", "size")
 
     def __init__(self, tree: ast.AST) -> None:
         self.span: dict[int, tuple[int, int]] = {}  # id(function) -> (first, last) preorder number
         self.loads: dict[str, list[int]] = {}
         self.attributes: dict[str, list[int]] = {}  # name -> numbers of `name.<attr>` nodes
         self.releases: dict[tuple[str, str], list[int]] = {}  # (name, attr) -> numbers
-        self.sole_arguments: dict[str, list[tuple[int, ast.Call]]] = {}  # calls with `name` as only argument
+        # name -> the calls it is an argument of: (number, call, position or keyword)
+        self.arguments: dict[str, list[tuple[int, ast.Call, int | str]]] = {}
         functions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
         number = 0
         stack: list[tuple[ast.AST, bool]] = [(tree, False)]
@@ -388,19 +405,26 @@ class UseIndex:
                 self.releases.setdefault((node.value.id, node.attr), []).append(number)
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 self.loads.setdefault(node.id, []).append(number)
-            elif isinstance(node, ast.Call) and len(node.args) == 1 and isinstance(node.args[0], ast.Name):
-                self.sole_arguments.setdefault(node.args[0].id, []).append((number, node))
+            elif isinstance(node, ast.Call):
+                for position, argument in enumerate(node.args):
+                    if isinstance(argument, ast.Name):
+                        self.arguments.setdefault(argument.id, []).append((number, node, position))
+                for keyword in node.keywords:
+                    if keyword.arg is not None and isinstance(keyword.value, ast.Name):
+                        self.arguments.setdefault(keyword.value.id, []).append((number, node, keyword.arg))
             stack.extend((child, False) for child in reversed(list(ast.iter_child_nodes(node))))
         self.size = number
 
     def kept_local(
-        self, function: ast.AST, name: str, release: str, local_call: Callable[[ast.Call], bool] | None = None
+        self, function: ast.AST, name: str, release: str,
+        local_call: Callable[[ast.Call, int | str], bool] | None = None,
     ) -> bool | None:
         """How the local `name` is used in `function`.
 
         None when `name.<release>` appears (`session.close`, `engine.dispose`);
-        True when `name` is only used as `name.<attribute>`, or as the argument of a
-        call that `local_call` accepts; False when it is handed on in any other way
+        True when `name` is only used as `name.<attribute>`, or as an argument of a
+        call that `local_call` accepts (given the call and the argument's position or
+        keyword); False when it is handed on in any other way
         (returned, yielded, stored, passed, aliased), so it may be released elsewhere.
         """
         first, last = self.span[id(function)]
@@ -408,12 +432,12 @@ class UseIndex:
             return None
         local = _count(self.attributes.get(name, ()), first, last)
         if local_call is not None:
-            calls = self.sole_arguments.get(name, ())
+            calls = self.arguments.get(name, ())
             start = bisect.bisect_left(calls, (first,))
-            for number, call in calls[start:]:
+            for number, call, where in calls[start:]:
                 if number > last:
                     break
-                if local_call(call):
+                if local_call(call, where):
                     local += 1
         return _count(self.loads.get(name, ()), first, last) == local
 

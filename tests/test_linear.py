@@ -239,6 +239,33 @@ def global_session_helpers(n: int) -> str:
     return HEADER + "SESSION = Session(engine)\n" + helpers + "def f(x):\n" + body
 
 
+def engines_handed_to_functions(n: int) -> str:
+    """Many functions making an engine and handing it to functions of the module that open
+    sessions on it in `with` blocks (each callee's uses read once)."""
+    helpers = "".join(
+        f"def seed{i}(engine, x):\n    with Session(engine) as s:\n        s.add(x)\n"
+        f"    with engine.begin() as c:\n        c.execute(x)\n\n" for i in range(n)
+    )
+    callers = "".join(
+        f"def setup{i}(url):\n    engine = create_engine(url)\n    seed{i % 4}(engine, 1)\n    seed{i}(engine, 2)\n\n"
+        for i in range(n)
+    )
+    return HEADER + helpers + callers
+
+
+def sessions_read_by_nested_functions(n: int) -> str:
+    """Functions nested n deep, each with a session never closed that a function nested in it
+    reads (each asks what reads its session from its own code only)."""
+    lines = []
+    for level in range(n):
+        pad = "    " * level
+        lines += [f"{pad}def f{level}():", f"{pad}    s{level} = Session(engine)",
+                  f"{pad}    def g{level}():", f"{pad}        return s{level}.query(X).all()",
+                  f"{pad}    g{level}()"]
+    lines.append("    " * n + "pass")
+    return HEADER + "\n".join(lines) + "\n"
+
+
 SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "reassigned in straight lines": (reassigned_in_lines, 30),
     "reassigned in branches": (reassigned_in_branches, 30),
@@ -260,6 +287,8 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "tries handing the session to functions": (handed_sessions, 20),
     "helpers that return an engine": (engine_helpers, 20),
     "tries calling functions that work on the module's session": (global_session_helpers, 20),
+    "engines handed to functions of the module": (engines_handed_to_functions, 20),
+    "sessions read by nested functions": (sessions_read_by_nested_functions, 6),  # 48 levels
 }
 
 

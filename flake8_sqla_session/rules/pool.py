@@ -317,9 +317,12 @@ def _short_lived(context: Context, call: ast.Call, scope: Scope) -> bool:
     """An engine that lives no longer than the function that made it.
 
     Bound to a local name that is only used as `engine.<attribute>` (`connect()`,
-    `begin()`, `dialect`, ...) or handed to `sqlalchemy.inspect()`: never returned,
-    stored or passed on, so its pool goes away when the function returns (a CLI
-    command, a connectivity check, a migration helper).  Or disposed there.
+    `begin()`, `dialect`, ...), handed to `sqlalchemy.inspect()`, to a session
+    opened by a `with` (`async with AsyncSession(engine) as session:`), or to a
+    function of this module that uses its parameter in the same ways
+    (`asyncio.run(create_tables(engine))`): never returned, stored or passed on
+    otherwise, so its pool goes away when the function returns (a CLI command, a
+    connectivity check, a migration helper).  Or disposed there.
     """
     if scope.kind != "function":
         return False
@@ -327,14 +330,64 @@ def _short_lived(context: Context, call: ast.Call, scope: Scope) -> bool:
     if len(names) != 1 or names[0] in scope.declared:
         return False
 
-    def is_inspect(node: ast.Call) -> bool:
-        """`inspect(engine)`, `metadata.create_all(engine)`: they use the engine and keep nothing."""
+    def keeps_nothing(node: ast.Call, where: int | str, function: ast.AST, inner: Scope) -> bool:
+        """`inspect(engine)`, `metadata.create_all(engine)`, `with Session(engine) as s:`: they use
+        the engine and keep nothing once done."""
         func = node.func
-        if isinstance(func, ast.Attribute) and func.attr in _SCHEMA_METHODS:
-            return True
-        return sa_name(context.qualified(func, scope)) == "inspect"
+        if where == 0 and len(node.args) == 1:
+            if isinstance(func, ast.Attribute) and func.attr in _SCHEMA_METHODS:
+                return True
+            if sa_name(context.qualified(func, inner)) == "inspect":
+                return True
+        if where not in (0, "bind") or sa_name(context.qualified(func, inner)) not in ("Session", "AsyncSession"):
+            return False
+        return id(node) in context.entered_calls(function)
 
-    return context.kept_local(scope.node, names[0], "dispose", is_inspect) is not False  # disposed, or kept local
+    def handed_locally(node: ast.Call, where: int | str) -> bool:
+        """Kept nothing (`keeps_nothing`), or a function of this module whose parameter for the
+        engine is used as the engine is here (not followed further: what it hands on counts as
+        kept)."""
+        if keeps_nothing(node, where, scope.node, scope):
+            return True
+        function = _module_function(context, node.func, scope)
+        if function is None:
+            return False
+        parameter = _parameter(function, where)
+        inner = context.scopes.get(function)
+        if parameter is None or inner is None:
+            return False
+        return context.kept_local(
+            function, parameter, "dispose", lambda call, at: keeps_nothing(call, at, function, inner)
+        ) is not False
+
+    return context.kept_local(scope.node, names[0], "dispose", handed_locally) is not False  # disposed, or kept local
+
+
+def _module_function(
+    context: Context, func: ast.expr, scope: Scope
+) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The function of this module a call of the name `func` runs (not one decorated: a
+    decorator may keep what it is handed), or None."""
+    if not isinstance(func, ast.Name):
+        return None
+    binding = single_binding(scope.lookup(func.id))
+    if binding is None or binding.kind != "def":
+        return None
+    function = binding.value
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or function.decorator_list:
+        return None
+    return function
+
+
+def _parameter(function: ast.FunctionDef | ast.AsyncFunctionDef, where: int | str) -> str | None:
+    """The parameter of `function` that the argument at position `where` (or keyword) is bound to."""
+    args = function.args
+    positional = [a.arg for a in (*args.posonlyargs, *args.args)]
+    if isinstance(where, int):
+        return positional[where] if where < len(positional) else None
+    if where in positional[len(args.posonlyargs):] or where in (a.arg for a in args.kwonlyargs):
+        return where
+    return None
 
 
 class _EngineHelpers:
@@ -468,7 +521,9 @@ class EngineWithoutPrePing(Rule):
     or `app.cli`): neither lives long enough for a server to close an idle
     connection. Nor for an engine that goes away with the function that made
     it (only used as `engine.connect()`, `engine.begin()`, ..., inspected,
-    handed to `metadata.create_all()`, or disposed), made there or by a
+    handed to `metadata.create_all()`, to a session a `with` opens, or to a
+    function of the module that uses it no otherwise, or disposed), made
+    there or by a
     module-level helper that only returns it and whose every caller, in the
     module, keeps it so (a private helper; a public one that no other file of
     the project but its tests imports or calls through its module).
@@ -553,6 +608,21 @@ class EngineWithoutPrePing(Rule):
             "    engine = create_engine(uri)\n"
             "    with engine.connect():\n        return inspect(engine).has_table('server')\n"
         ),
+        # An engine handed to a function of this module that uses it no otherwise: a one-off
+        # script's (Tickets-Plus's `toolbox/migrate.py`).
+        Valid(
+            "import asyncio\nfrom sqlalchemy.ext.asyncio import create_async_engine\n\n"
+            "async def create_tables(engine, schema):\n    async with engine.begin() as conn:\n"
+            "        await conn.run_sync(Base.metadata.create_all)\n\n"
+            "def main(url):\n    engine = create_async_engine(url)\n"
+            "    asyncio.run(create_tables(engine, schema='app'))\n"
+        ),
+        # ... or to a session that a `with` opens and closes.
+        Valid(
+            "from sqlalchemy import create_engine\nfrom sqlalchemy.orm import Session\n\ndef seed(url):\n"
+            "    engine = create_engine(url)\n    with Session(engine) as session:\n        session.add(Admin())\n"
+            "        session.commit()\n"
+        ),
         # A one-off engine disposed in the function that made it.
         Valid(
             "import sqlalchemy\n\ndef upgrade(url, revision):\n    engine = sqlalchemy.create_engine(url)\n"
@@ -590,6 +660,15 @@ class EngineWithoutPrePing(Rule):
         ),
     ]
     invalid = [
+        # A function of this module that keeps the engine it is handed: long-lived.
+        Invalid(
+            "from sqlalchemy import create_engine\n\nENGINES = []\n\ndef keep(engine):\n    ENGINES.append(engine)\n\n"
+            "def setup(url):\n    engine = create_engine(url)\n    keep(engine)\n",
+            at=(9, 13),
+            fixed="from sqlalchemy import create_engine\n\nENGINES = []\n\n"
+            "def keep(engine):\n    ENGINES.append(engine)\n\n"
+            "def setup(url):\n    engine = create_engine(url, pool_pre_ping=True)\n    keep(engine)\n",
+        ),
         Invalid(
             'from sqlalchemy import create_engine\nengine = create_engine("mysql://db/app")\n',
             at=(2, 9),

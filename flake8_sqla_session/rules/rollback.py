@@ -132,6 +132,11 @@ class HandlerWithoutRollback(Rule):
     session: the error leaves the block, and the application context's end
     removes that session before the handler runs.
 
+    Aborting zope's transaction counts as rolling back: `transaction.abort()`
+    (also `transaction.get().abort()`, `transaction.manager.abort()`) or
+    pyramid_tm's `request.tm.abort()` rolls back and closes every session
+    zope.sqlalchemy joined to it.
+
     Nor is a handler reported that is the last thing a command-line command
     does (a click command, a Typer app's, Flask's `AppGroup` or `app.cli`),
     outside a loop, when the handler itself does not use the session: the
@@ -188,6 +193,13 @@ class HandlerWithoutRollback(Rule):
               "    except StaleDataError:\n        abort(409)\n"),
         Valid("def f(session):\n    try:\n        with session.begin():\n            session.add(obj)\n"
               "    except Exception:\n        log()\n"),
+        # zope.sqlalchemy joins the session to zope's transaction, whose abort() rolls it back and
+        # closes it: pyramid_tm's `request.tm`, or the `transaction` module (AppEnlight's views).
+        Valid("def view(request, session):\n    try:\n"
+              "        session.execute(q)\n    except Exception:\n        request.tm.abort()\n"
+              "    return session.execute(q2)\n"),
+        Valid("import transaction\n\ndef job(session):\n    try:\n        session.flush()\n    except Exception:\n"
+              "        transaction.abort()\n    session.execute(q)\n"),
         Valid(
             "from sqlalchemy.orm import Session\n\ndef f():\n    with Session(engine) as session:\n        try:\n"
             "            session.commit()\n        except Exception:\n            log()\n            return None\n"
@@ -382,6 +394,11 @@ class HandlerWithoutRollback(Rule):
         ),
     ]
     invalid = [
+        # An abort() of anything else (a job, a task) is no rollback.
+        Invalid(
+            "def f(session, job):\n    try:\n        session.commit()\n    except Exception:\n        job.abort()\n",
+            at=(4, 4),
+        ),
         Invalid(
             "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        log()\n",
             at=(4, 4),
@@ -1135,6 +1152,20 @@ def _never_returns(context: Context, func: ast.expr, scope: Scope) -> bool:
     return context.qualified(func, scope) in NO_RETURN or context.never_returns(func, scope)
 
 
+def _aborts_transaction(context: Context, func: ast.Attribute, scope: Scope) -> bool:
+    """`transaction.abort()`, `transaction.get().abort()`, `transaction.manager.abort()`, or
+    pyramid_tm's `request.tm.abort()`: zope's transaction manager, which ends the transaction of
+    every session zope.sqlalchemy joined to it (and which is the only way out for them)."""
+    receiver = func.value
+    if isinstance(receiver, ast.Call):
+        receiver = receiver.func  # `transaction.get().abort()`
+    text = dotted(receiver)
+    if text is not None and (text == "tm" or text.endswith(".tm")):
+        return True
+    qualified = context.qualified(receiver, scope)
+    return qualified is not None and qualified.partition(".")[0] == "transaction"
+
+
 def _integrity_only(context: Context, expr: ast.expr | None, scope: Scope) -> bool:
     """An `except` clause that catches IntegrityError and nothing else."""
     if expr is None:
@@ -1364,6 +1395,8 @@ class _Summaries:
                         texts.add(text)
             elif isinstance(func.value, ast.Name) and func.value.id == "self" and func.attr in ("fail", "skipTest"):
                 summary.tidies = True
+            elif func.attr == "abort" and _aborts_transaction(context, func, scope):
+                summary.tidies = True  # zope.sqlalchemy rolls back and closes the sessions joined to it
             elif func.attr in PENDING_METHODS:
                 text = dotted(func.value)
                 if text is not None:

@@ -461,7 +461,8 @@ class UnclosedSession(Rule):
     """## What it does
     Finds a session created in a function and never closed: not used as a
     context manager, no `.close()`, and not handed on (returned, yielded,
-    stored, or passed to another function).
+    stored, or passed to another function, or read by a nested function that
+    may outlive this one: a lambda, or a function returned, stored or passed).
 
     ## Why is this bad?
     An unclosed session keeps its connection checked out, and its transaction
@@ -498,6 +499,12 @@ class UnclosedSession(Rule):
               "        self.session = Session(engine)\n"),
         Valid("from sqlalchemy.orm import Session\n\ndef f(items):\n    session = Session(engine)\n"
               "    items.append(session)\n"),
+        # Handed on inside a function that outlives this one (arlo's progress callback).
+        Valid(
+            "from sqlalchemy.orm import Session\n\ndef progress_for(task_id):\n    session = Session(engine)\n\n"
+            "    def emit(done):\n        session.get(Task, task_id).done = done\n        session.commit()\n\n"
+            "    return emit\n"
+        ),
         Valid("from sqlalchemy.orm import Session\n\ndef f():\n    session = Session(engine)\n    run(session)\n"),
         Valid("import requests\n\ndef f():\n    session = requests.Session()\n    session.get(url)\n"),
         # A command-line command: the process ends with it, and closes what it left open (warehouse's).
@@ -562,6 +569,13 @@ class UnclosedSession(Rule):
         ),
     ]
     invalid = [
+        # A nested function only called here hands nothing on.
+        Invalid(
+            "from sqlalchemy.orm import Session\n\ndef count_all(kinds):\n    session = Session(engine)\n\n"
+            "    def count(kind):\n        return session.query(kind).count()\n\n"
+            "    return [count(kind) for kind in kinds]\n",
+            at=(4, 14),
+        ),
         # A chat bot's command is no command-line command: the bot runs on.
         Invalid(
             "from discord.ext import commands\nfrom sqlalchemy.orm import Session\n\n"
@@ -605,13 +619,50 @@ class UnclosedSession(Rule):
             ]
             if not candidates or context.in_command(scope):
                 continue  # a command's process ends with it, and closes what it left open
+            escaping: frozenset[str] | None = None  # `_read_by_escaping_code`, when first needed
             for name, value in candidates:
                 assert isinstance(value, ast.Call)
                 if context.classify(value, scope) not in SESSIONS:
                     continue
                 if _owned_elsewhere(context, value, scope) or context.kept_local(function, name, "close") is not True:
                     continue
+                if escaping is None:
+                    escaping = _read_by_escaping_code(context, function)
+                if name in escaping:
+                    continue  # handed on inside a function that may outlive this one
                 yield self.finding(value, name=name)
+
+
+def _read_by_escaping_code(context: Context, function: ast.AST) -> frozenset[str]:
+    """The names read by code nested in `function` that may outlive the call: a lambda, a
+    class, a decorated function, or a function whose name is used otherwise than called
+    (`return emit_progress`, `callbacks.append(emit_progress)`).  The function's own code is
+    walked once, and what escapes once more (a function nested in another walks it again
+    only when both hold a session about to be reported)."""
+    nested: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef] = []
+    own: list[ast.AST] = []
+    stack = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        own.append(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            nested.append(node)
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    callees = {id(node.func) for node in own if isinstance(node, ast.Call)}
+    handed = {
+        node.id for node in own
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and id(node) not in callees
+    }
+    names: set[str] = set()
+    for inner in nested:
+        if isinstance(inner, (ast.Lambda, ast.ClassDef)) or inner.decorator_list or inner.name in handed:
+            names.update(
+                node.id for node in ast.walk(inner) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+            )
+            context.steps += 1
+    context.steps += len(own)
+    return frozenset(names)
 
 
 def _owned_elsewhere(context: Context, call: ast.Call, scope: Scope) -> bool:
