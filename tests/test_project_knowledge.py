@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from flake8_sqla_session.knowledge import project as project_module
-from flake8_sqla_session.knowledge.kinds import Kind
+from flake8_sqla_session.knowledge.kinds import Kind, Maker
 from flake8_sqla_session.knowledge.project import Stats, import_roots, project_for
 from flake8_sqla_session.settings import Settings
 
@@ -615,7 +615,8 @@ def test_flask_sqlalchemy_db_session_through_a_project_module_is_a_registry(tmp_
     })
     project = project_for(str(tmp_path / "app/views.py"), Settings())
     assert project.lookup_absolute("app.db.session") is Kind.REGISTRY
-    assert project.lookup_absolute("app.db.Model") is None  # other attributes stay unknown
+    assert project.lookup_absolute("app.db.Model") == Maker(Kind.MODEL)  # what makes the models
+    assert project.lookup_absolute("app.db.engine") is None  # other attributes stay unknown
     assert codes(tmp_path, "app/views.py") == [(7, "SQS301")]
 
 

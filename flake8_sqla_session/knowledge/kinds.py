@@ -23,6 +23,9 @@ class Kind(enum.Enum):
     ASYNC_ENGINE = "AsyncEngine"
     CONNECTION = "Connection"
     FLASK_DB = "SQLAlchemy"
+    # An instance of a Flask-SQLAlchemy model: `db.Model` and its subclasses make them, and their
+    # `query` works on `db.session`.
+    MODEL = "model"
     FOREIGN = "foreign"  # something that is known not to be SQLAlchemy's
     OBJECT = "object"  # an instance of a project class that is not SQLAlchemy's (its attributes are unknown)
 

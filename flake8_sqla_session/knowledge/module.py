@@ -75,6 +75,9 @@ CLI_GROUP_MAKERS = frozenset({
 MAX_GROUP_DEPTH = 4  # `@cli.group()` over `@cli.group()` over ..., across modules: followed this deep
 
 
+MODEL_CLASS = Maker(Kind.MODEL)  # `db.Model`, and a class of the project that subclasses it
+
+
 class Callee:
     """A function a call runs: where it is (`path:line`, a key for what is found of it), its
     definition, and whether the call binds its first parameter (a method)."""
@@ -420,8 +423,8 @@ class ModuleKnowledge:
             if isinstance(expr.value, ast.Name) and expr.value.id == "self":
                 return self._classify_self_attribute(expr.attr, depth)
             base = self.classify(expr.value, scope, depth + 1)
-            if base is Kind.FLASK_DB and expr.attr == "session":
-                return Kind.REGISTRY
+            if base is Kind.FLASK_DB and expr.attr in ("session", "Model"):
+                return Kind.REGISTRY if expr.attr == "session" else Maker(Kind.MODEL)
             if base is Kind.FOREIGN:
                 return Kind.FOREIGN
             return None
@@ -631,6 +634,10 @@ class ModuleKnowledge:
         memo[id(node)] = None
         self.steps += 1
         result: Known | None = Maker(Kind.OBJECT)
+        for base in node.bases:  # a Flask-SQLAlchemy model whatever its mixins are
+            if isinstance(base, (ast.Name, ast.Attribute)) and self.classify(base, scope, depth + 1) == MODEL_CLASS:
+                memo[id(node)] = MODEL_CLASS
+                return MODEL_CLASS
         for base in node.bases:
             qualified = qualified_name(base, scope)
             if qualified == "builtins.object":

@@ -66,6 +66,12 @@ _CHAIN = re.compile(r"[\w.]+")
 _CONTINUATION_LINE = re.compile(r"\\ ?\n")  # after one_line_end
 _NOT_ROOTS = frozenset({"site-packages", "dist-packages"})
 _NOT_SCANNED = frozenset({"site-packages", "dist-packages", "__pycache__", "node_modules"})
+# A file that names what a project installs.
+_DEPENDENCY_FILE = re.compile(
+    r"requirements.*\.(?:txt|in)|pyproject\.toml|setup\.cfg|setup\.py|Pipfile(?:\.lock)?|poetry\.lock"
+    r"|environment\.ya?ml"
+)
+_REQUIREMENTS_FILE = re.compile(r".*\.(?:txt|in)")  # in a `requirements/` folder
 
 
 def _library_folders() -> frozenset[str]:
@@ -676,6 +682,40 @@ class Project:
                 if any(word in text for word in words):
                     found.append((path, text))
         return found
+
+    def dependency_texts(self) -> Optional[list[str]]:
+        """The texts of the project's dependency files (`requirements*.txt`, `*.in`,
+        `pyproject.toml`, `setup.cfg`, `setup.py`, `Pipfile`, `Pipfile.lock`, `poetry.lock`,
+        `environment.yml`) in its folder, and the `.txt` and `.in` files of a `requirements/`
+        folder below it; None when there is no folder.  Each file read is stamped, as
+        `files_mentioning` stamps."""
+        top = self.folder()
+        if top is None:
+            return None
+        texts = []
+        for folder, named in ((top, _DEPENDENCY_FILE), (os.path.join(top, "requirements"), _REQUIREMENTS_FILE)):
+            try:
+                entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+            except (OSError, ValueError):
+                continue
+            self._scanned.add(folder)
+            _STAMPS.setdefault(folder, store.folder_stamp(folder))
+            for entry in entries:
+                if not named.fullmatch(entry.name):
+                    continue
+                path = entry.path
+                try:
+                    info = os.stat(path)
+                    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_MODULE_BYTES:
+                        continue
+                    with open(path, "rb") as handle:
+                        data = handle.read()
+                except OSError:
+                    continue
+                self._scanned.add(path)
+                _STAMPS.setdefault(path, (info.st_size, info.st_mtime_ns))
+                texts.append(data.decode("utf-8", "replace"))
+        return texts
 
     def _read_from(self, path: str) -> None:
         """A module file is read for the answer being worked out (if any): it depends on it."""
@@ -1411,19 +1451,23 @@ def _imported_names(text: str) -> list[tuple[str, str]]:
 
 
 def sqlalchemy_kind(kind: Optional[Known]) -> bool:
-    """Whether a project name of this kind can make a rule report where it is used."""
+    """Whether a project name of this kind can make a rule report where it is used.  (A
+    Flask-SQLAlchemy model's `query` is read only in a module that names `db` too.)"""
     if isinstance(kind, Maker):
         kind = kind.returns
-    return kind is not None and kind not in (Kind.FOREIGN, Kind.OBJECT)
+    return kind is not None and kind not in (Kind.FOREIGN, Kind.OBJECT, Kind.MODEL)
 
 
 def _attribute_of(kind: Optional[Known], attribute: str) -> Optional[Known]:
     """What `thing.attribute` is, from what `thing` is: a foreign object's attributes are
-    foreign, Flask-SQLAlchemy's `db.session` is a registry; anything else is unknown."""
+    foreign, Flask-SQLAlchemy's `db.session` is a registry and `db.Model` makes models;
+    anything else is unknown."""
     if kind is Kind.FOREIGN:
         return Kind.FOREIGN
     if kind is Kind.FLASK_DB and attribute == "session":
         return Kind.REGISTRY
+    if kind is Kind.FLASK_DB and attribute == "Model":
+        return Maker(Kind.MODEL)
     return None
 
 

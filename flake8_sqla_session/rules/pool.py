@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from typing import Iterator
 
 from ..context import Context, is_test_path
@@ -251,6 +252,30 @@ def sqlite_only(context: Context) -> bool:
     if project is None:
         return False
     return project.fact("sqlite-only", lambda project: _sqlite_only(project, context.settings))
+
+
+def declares_server_driver(context: Context) -> bool:
+    """Whether the project's dependency files (`Project.dependency_texts`) name a driver of a
+    server database (`psycopg2`, `PyMySQL`, `mysqlclient`, `asyncpg`, ...): its sessions may talk
+    to a server whose lost connection leaves them in a failed transaction.  Once per project."""
+    project = context.project
+    if project is None:
+        return False
+    return project.fact("server-driver", _declares_server_driver)
+
+
+def _declares_server_driver(project: Project) -> bool:
+    texts = project.dependency_texts()
+    return texts is not None and any(_SERVER_DRIVER.search(text) for text in texts)
+
+
+# The distributions of server databases' drivers, as dependency files name them.
+_SERVER_DRIVER = re.compile(
+    r"(?<![\w-])(?:psycopg2?|psycopg2-binary|psycopg-binary|psycopg-c|pg8000|asyncpg|aiopg|pymysql|mysqlclient"
+    r"|mysql-connector(?:-python)?|aiomysql|asyncmy|mariadb|cx[_-]oracle|oracledb|pyodbc|aioodbc|pymssql"
+    r"|ibm[_-]db(?:[_-]sa)?|sqlalchemy-redshift|snowflake-sqlalchemy|clickhouse-sqlalchemy)(?![\w-])",
+    re.IGNORECASE,
+)
 
 
 def _sqlite_only(project: Project, settings: Settings) -> bool:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from ..context import command_decorator, is_test_path
 from ..knowledge.kinds import Kind
-from ..knowledge.module import NESTED_CODE, TRY_NODES
+from ..knowledge.module import MODEL_CLASS, NESTED_CODE, TRY_NODES
 from ..knowledge.names import Scope, qualified_name, single_binding
 from ..knowledge.project import referencing
 
@@ -108,11 +108,12 @@ def _ends_with_request(
 
 
 def flask_session(context: Context, receiver: ast.expr, scope: Scope) -> bool:
-    """`db.session`, where `db` is Flask-SQLAlchemy's `SQLAlchemy()`."""
-    return (
-        isinstance(receiver, ast.Attribute) and receiver.attr == "session"
-        and context.classify(receiver.value, scope) is Kind.FLASK_DB
-    )
+    """`db.session`, where `db` is Flask-SQLAlchemy's `SQLAlchemy()`, or a model's `User.query`."""
+    if not isinstance(receiver, ast.Attribute):
+        return False
+    if receiver.attr == "query":
+        return context.classify(receiver.value, scope) == MODEL_CLASS
+    return receiver.attr == "session" and context.classify(receiver.value, scope) is Kind.FLASK_DB
 
 
 class _Memo:

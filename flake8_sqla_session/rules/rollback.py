@@ -7,13 +7,13 @@ from typing import Callable, Iterator
 
 from ..context import Context, TextFacts, line_starts, lines_span
 from ..finding import Finding, Fix, InsertFirstStatement, Span
-from ..knowledge.kinds import REGISTRIES, SESSIONS, Known
-from ..knowledge.module import NESTED_CODE, TRY_NODES, Callee, ModuleKnowledge, TryRecord
+from ..knowledge.kinds import REGISTRIES, SESSIONS, Kind, Known
+from ..knowledge.module import MODEL_CLASS, NESTED_CODE, TRY_NODES, Callee, ModuleKnowledge, TryRecord
 from ..knowledge.names import SA_ROOTS, Scope, dotted, single_binding
 from ..knowledge.project import Project, one_line_end
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
-from .pool import sqlite_only
+from .pool import declares_server_driver, sqlite_only
 from .request_end import ends_with_request, left_app_context
 
 ROLLBACK_DOCS = "https://docs.sqlalchemy.org/en/20/faq/sessions.html#this-session-s-transaction-has-been-rolled-back-due-to-a-previous-exception-during-flush-or-similar"  # noqa: E501
@@ -40,9 +40,16 @@ _WORK_CALL = re.compile(r"\.\s*(?:" + "|".join(sorted(WORK_METHODS)) + r"|bulk_\
 # work that the called function does on it (`_WorkWalker._handed_work`).  Only a prefilter: what
 # is handed is then told by its kind, as any receiver is.
 _WORK_OR_HANDED = re.compile(
-    _WORK_CALL.pattern + r"|[(,]\s*(?:\w+\s*=\s*)?(?:[A-Za-z_]\w*\.)*(?:\w*_)?(?:session|sess|db)\s*[,)]",
+    _WORK_CALL.pattern + r"|[(,]\s*(?:\w+\s*=\s*)?(?:[A-Za-z_]\w*\.)*(?:\w*_)?(?:session|sess|db)\s*[,)]"
+    + r"|\.\s*query\s*\.",  # `User.query.filter_by(...).first()`: a Flask-SQLAlchemy model's query
     re.IGNORECASE,
 )
+# What runs a Flask-SQLAlchemy model's query (`User.query.filter_by(name=n).first()`); building
+# one (`filter`, `order_by`) does not reach the database.
+QUERY_RUNS = frozenset({
+    "all", "first", "one", "one_or_none", "scalar", "count", "get", "get_or_404", "first_or_404",
+    "one_or_404", "paginate", "delete", "update",
+})
 
 # Session methods that never talk to the database: work made of these alone cannot
 # leave the session in a failed transaction.
@@ -58,7 +65,7 @@ PENDING_METHODS = frozenset({"add", "add_all", "delete", "merge"})  # what they 
 class Work:
     """Session work on one receiver in a `try` body."""
 
-    __slots__ = ("receiver", "text", "awaited", "io", "flushes", "elsewhere")
+    __slots__ = ("receiver", "text", "awaited", "model_only", "io", "flushes", "elsewhere")
 
     def __init__(self, receiver: ast.expr, text: str, elsewhere: str = "") -> None:
         self.receiver = receiver
@@ -67,6 +74,8 @@ class Work:
         # session of its module: the `try` may have no name for that session.
         self.elsewhere = elsewhere
         self.awaited = False
+        # Whether all of it is running Flask-SQLAlchemy models' queries (`User.query.first()`)
+        self.model_only = True
         self.io = False  # whether any of the work may reach the database
         self.flushes = False  # whether any of it may flush (`FLUSHING_METHODS`, `bulk_*`)
 
@@ -112,6 +121,19 @@ class HandlerWithoutRollback(Rule):
     session, the finding names it by its module (`helpers.SESSION`) and comes
     without a fix; where it imports a session of that name, the fix rolls that
     one back and needs `--unsafe-fixes` (the two are taken to be the same).
+
+    Running a Flask-SQLAlchemy model's query (`User.query.filter_by(...).first()`,
+    `.all()`, `.get()`, `.count()`, `.paginate()`, ...; building one is no work)
+    is work on `db.session`, whose rollback the finding asks for, wherever the
+    model is defined in the project (a subclass of `db.Model`, its mixins
+    aside). It is read in a module that names Flask-SQLAlchemy's object itself
+    (`db.session`, `db.Model`): elsewhere nothing could roll it back by name.
+    Such a read alone (nothing in the `try` or the function that flushes) is
+    reported only where the project's dependency files (`requirements*.txt`,
+    `pyproject.toml`, `setup.cfg`, `setup.py`, `Pipfile`, lock files) name a
+    server database's driver (`psycopg2`, `PyMySQL`, `mysqlclient`,
+    `asyncpg`, ...): a Flask-SQLAlchemy application's database is chosen in
+    its configuration, and on SQLite a failed read leaves the session usable.
 
     Nor is a handler reported in a helper of Flask-SQLAlchemy's `db.session`
     whose every caller ends its request without touching the session again
@@ -193,6 +215,14 @@ class HandlerWithoutRollback(Rule):
               "    except StaleDataError:\n        abort(409)\n"),
         Valid("def f(session):\n    try:\n        with session.begin():\n            session.add(obj)\n"
               "    except Exception:\n        log()\n"),
+        # A Flask-SQLAlchemy model's query that is only built, not run; a class's `query` that is
+        # not a model's.
+        Valid("from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\nclass User(db.Model):\n"
+              "    pass\n\ndef active():\n    try:\n        query = User.query.filter_by(active=True)\n"
+              "    except Exception:\n        query = None\n    return query\n"),
+        Valid("from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\nclass Search:\n"
+              "    query = db.text('*')\n\ndef first():\n    try:\n        return Search.query.first()\n"
+              "    except Exception:\n        return None\n"),
         # zope.sqlalchemy joins the session to zope's transaction, whose abort() rolls it back and
         # closes it: pyramid_tm's `request.tm`, or the `transaction` module (AppEnlight's views).
         Valid("def view(request, session):\n    try:\n"
@@ -394,6 +424,20 @@ class HandlerWithoutRollback(Rule):
         ),
     ]
     invalid = [
+        # A Flask-SQLAlchemy model's query works on `db.session` (its mixins aside): here its
+        # autoflush flushes the new user.
+        Invalid(
+            "from flask_login import UserMixin\nfrom flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\n"
+            "class User(UserMixin, db.Model):\n    pass\n\n"
+            "def add(name):\n    db.session.add(User(name=name))\n    try:\n"
+            "        return User.query.filter_by(name=name).first()\n    except Exception:\n        log()\n",
+            at=(13, 4),
+            fixed="from flask_login import UserMixin\nfrom flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\n"
+            "class User(UserMixin, db.Model):\n    pass\n\n"
+            "def add(name):\n    db.session.add(User(name=name))\n    try:\n"
+            "        return User.query.filter_by(name=name).first()\n    except Exception:\n"
+            "        db.session.rollback()\n        log()\n",
+        ),
         # An abort() of anything else (a job, a task) is no rollback.
         Invalid(
             "def f(session, job):\n    try:\n        session.commit()\n    except Exception:\n        job.abort()\n",
@@ -643,6 +687,8 @@ class HandlerWithoutRollback(Rule):
                 if not any(w.flushes for w in left) and walker.pending(record.scope).isdisjoint(w.text for w in left):
                     if sqlite_only(context):
                         continue  # on SQLite a failed statement leaves the transaction usable: no flush failed
+                    if all(w.model_only for w in left) and not declares_server_driver(context):
+                        continue  # a model's read, on a database not known to be a server's
                 awaits = record.scope.is_async
                 code = tuple(f"{'await ' if awaits and w.awaited else ''}{w.text}.rollback()" for w in left)
                 safe = all(rollback_is_safe(summaries, record, w.text) for w in left)
@@ -681,6 +727,7 @@ class _WorkWalker:
         self.own_global_work: GlobalWork | None = None
         self.global_names: dict[tuple[str, int], bool] = {}  # (name, id(scope)) -> `_may_work_globally`
         self.escaping: dict[int, dict[str, Work]] = {}
+        self.flask_db: str | None = None  # `_flask_db_name`, once asked
         self.summaries = _Summaries(context)
 
     def body_work(self, node: ast.Try, scope: Scope) -> dict[str, Work]:
@@ -764,7 +811,9 @@ class _WorkWalker:
                 awaited.add(id(node.value))
             elif isinstance(node, ast.Call):
                 func = node.func
-                if isinstance(func, ast.Attribute) and _is_work_method(func.attr):
+                if isinstance(func, ast.Attribute) and func.attr in QUERY_RUNS and self._model_query(node, scope, work):
+                    pass  # `User.query.filter_by(...).first()`: work on `db.session`
+                elif isinstance(func, ast.Attribute) and _is_work_method(func.attr):
                     done = _work_call(node)
                     text = dotted(func.value)
                     if done is not None and text is not None and text.partition(".")[0] not in scoped:
@@ -779,6 +828,26 @@ class _WorkWalker:
                     self._global_work(node, scope, work, id(node) in awaited)
             stack.extend((child, scoped) for child in ast.iter_child_nodes(node))
         return work
+
+    def _model_query(self, call: ast.Call, scope: Scope, work: dict[str, Work]) -> bool:
+        """Whether `call` runs a Flask-SQLAlchemy model's query (`User.query.filter_by(...).first()`,
+        `Post.query.get(id)`): work on `db.session`, noted under the name this module has for
+        Flask-SQLAlchemy's `db` (none: not noted, as nothing here could roll it back by name)."""
+        chain: ast.expr = call.func
+        while isinstance(chain, (ast.Attribute, ast.Call)):
+            if isinstance(chain, ast.Attribute) and chain.attr == "query":
+                break
+            chain = chain.func if isinstance(chain, ast.Call) else chain.value
+        if not isinstance(chain, ast.Attribute) or dotted(chain.value) is None:
+            return False
+        if self.context.classify(chain.value, scope) != MODEL_CLASS:
+            return False
+        if self.flask_db is None:
+            self.flask_db = _flask_db_name(self.context)
+        if not self.flask_db:
+            return False
+        _note_work(work, f"{self.flask_db}.session", chain, False, True, False, model=True)
+        return True
 
     def _handed_work(
         self, call: ast.Call, scope: Scope, scoped: frozenset[str], work: dict[str, Work], awaited: bool
@@ -924,14 +993,37 @@ class _WorkWalker:
         return self.callees[memo]
 
 
+def _flask_db_name(context: Context) -> str:
+    """The module-level name this module has for Flask-SQLAlchemy's `SQLAlchemy()` object, among
+    the names it uses as `<name>.session` or `<name>.Model` (`db`); "" when it has none."""
+    if context.source is not None:
+        candidates = dict.fromkeys(match.group(1) for match in _FLASK_DB_USE.finditer(context.source))
+    else:
+        candidates = dict.fromkeys(
+            node.value.id for node in ast.walk(context.tree)
+            if isinstance(node, ast.Attribute) and node.attr in ("session", "Model")
+            and isinstance(node.value, ast.Name)
+        )
+    for name in candidates:
+        if name in context.module.names and context.classify_name(name, context.module) is Kind.FLASK_DB:
+            return name
+    return ""
+
+
+# `db.session`, `db.Model`: where a module names Flask-SQLAlchemy's object.
+_FLASK_DB_USE = re.compile(r"(?<![\w.])([A-Za-z_]\w*)[ \t]*\.[ \t]*(?:session|Model)\b")
+
+
 def _note_work(
-    work: dict[str, Work], text: str, receiver: ast.expr, awaited: bool, io: bool, flushes: bool, elsewhere: str = ""
+    work: dict[str, Work], text: str, receiver: ast.expr, awaited: bool, io: bool, flushes: bool, elsewhere: str = "",
+    model: bool = False,
 ) -> None:
     """Add work on the receiver `text` to `work` (the first receiver node and `elsewhere` kept)."""
     item = work.get(text)
     if item is None:
         item = work[text] = Work(receiver, text, elsewhere)
     item.awaited = item.awaited or awaited
+    item.model_only = item.model_only and model
     item.io = item.io or io
     item.flushes = item.flushes or flushes
 
@@ -1125,6 +1217,7 @@ def _merge(into: dict[str, Work], work: dict[str, Work], scoped: frozenset[str])
             continue  # closed by a `with ... as` block inside the outer body
         item = into.setdefault(text, Work(found.receiver, text))
         item.awaited = item.awaited or found.awaited
+        item.model_only = item.model_only and found.model_only
         item.io = item.io or found.io
         item.flushes = item.flushes or found.flushes
 
