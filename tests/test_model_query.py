@@ -33,6 +33,13 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     forget_projects()
 
 
+def replace_in(path: Path, old: str, new: str) -> None:
+    """Change the file at `path`: `old` (which must be there) becomes `new`."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
 def findings(root: Path, module: str = "jobs.py") -> list[tuple[int, int]]:
     path = root / "shop" / module
     source = path.read_text(encoding="utf-8")
@@ -72,33 +79,24 @@ def test_a_driver_named_inside_another_word_is_not_one(project: Path) -> None:
 def test_a_pending_change_is_reported_without_a_driver(project: Path) -> None:
     """The query's autoflush may flush what `add()` left pending: a failed flush on any backend."""
     (project / "requirements.txt").unlink()
-    jobs = project / "shop" / "jobs.py"
-    source = jobs.read_text(encoding="utf-8").replace(
-        "    for name in names:\n", "    db.session.add(Customer(name='audit'))\n    for name in names:\n"
-    )
-    jobs.write_text(source, encoding="utf-8")
+    replace_in(project / "shop" / "jobs.py", "    for name in names:\n",
+               "    db.session.add(Customer(name='audit'))\n    for name in names:\n")
     assert findings(project) == [(LOOP_HANDLER[0] + 1, LOOP_HANDLER[1])]
 
 
 def test_a_model_imported_through_a_reexport(project: Path) -> None:
     (project / "shop" / "__init__.py").write_text("from shop.models import Customer\n", encoding="utf-8")
-    jobs = project / "shop" / "jobs.py"
-    source = jobs.read_text(encoding="utf-8").replace(
-        "from shop.models import Customer, Search", "from shop import Customer\nfrom shop.models import Search"
-    )
-    jobs.write_text(source, encoding="utf-8")
+    replace_in(project / "shop" / "jobs.py", "from shop.models import Customer, Search",
+               "from shop import Customer\nfrom shop.models import Search")
     assert findings(project) == [(LOOP_HANDLER[0] + 1, LOOP_HANDLER[1])]
 
 
 def test_a_class_that_is_not_a_model(project: Path) -> None:
-    models = project / "shop" / "models.py"
-    models.write_text(models.read_text(encoding="utf-8").replace("class Base(db.Model):", "class Base:"),
-                      encoding="utf-8")
+    replace_in(project / "shop" / "models.py", "class Base(db.Model):", "class Base:")
     assert findings(project) == []
 
 
 def test_a_rollback_in_the_handler(project: Path) -> None:
-    jobs = project / "shop" / "jobs.py"
-    jobs.write_text(jobs.read_text(encoding="utf-8").replace(
-        '            logging.exception("lookup failed")', '            db.session.rollback()'), encoding="utf-8")
+    replace_in(project / "shop" / "jobs.py", '            logging.exception("lookup failed")',
+               "            db.session.rollback()")
     assert findings(project) == []
