@@ -374,6 +374,8 @@ def _short_lived(context: Context, call: ast.Call, scope: Scope) -> bool:
         kept)."""
         if keeps_nothing(node, where, scope.node, scope):
             return True
+        if isinstance(where, int) and any(isinstance(argument, ast.Starred) for argument in node.args[:where]):
+            return False  # `f(*args, engine)`: which parameter it is bound to cannot be told
         function = _module_function(context, node.func, scope)
         if function is None:
             return False
@@ -547,11 +549,10 @@ class EngineWithoutPrePing(Rule):
     connection. Nor for an engine that goes away with the function that made
     it (only used as `engine.connect()`, `engine.begin()`, ..., inspected,
     handed to `metadata.create_all()`, to a session a `with` opens, or to a
-    function of the module that uses it no otherwise, or disposed), made
-    there or by a
-    module-level helper that only returns it and whose every caller, in the
-    module, keeps it so (a private helper; a public one that no other file of
-    the project but its tests imports or calls through its module).
+    function of the module that uses it no otherwise, or disposed), made there
+    or by a module-level helper that only returns it and whose every caller, in
+    the module, keeps it so (a private helper; a public one that no other file
+    of the project but its tests imports or calls through its module).
     """
 
     code = "SQS201"
@@ -685,15 +686,6 @@ class EngineWithoutPrePing(Rule):
         ),
     ]
     invalid = [
-        # A function of this module that keeps the engine it is handed: long-lived.
-        Invalid(
-            "from sqlalchemy import create_engine\n\nENGINES = []\n\ndef keep(engine):\n    ENGINES.append(engine)\n\n"
-            "def setup(url):\n    engine = create_engine(url)\n    keep(engine)\n",
-            at=(9, 13),
-            fixed="from sqlalchemy import create_engine\n\nENGINES = []\n\n"
-            "def keep(engine):\n    ENGINES.append(engine)\n\n"
-            "def setup(url):\n    engine = create_engine(url, pool_pre_ping=True)\n    keep(engine)\n",
-        ),
         Invalid(
             'from sqlalchemy import create_engine\nengine = create_engine("mysql://db/app")\n',
             at=(2, 9),
@@ -782,6 +774,21 @@ class EngineWithoutPrePing(Rule):
             fixed="from sqlalchemy import create_engine\n\ndef _get_engine(url):\n"
             "    engine = create_engine(url, pool_pre_ping=True)\n"
             "    return engine\n\nclass Store:\n    def __init__(self, url):\n        self.engine = _get_engine(url)\n",
+        ),
+        # Handed after a starred argument: which parameter it lands in cannot be told.
+        Invalid(
+            "from sqlalchemy import create_engine\n\ndef use(name, engine):\n    engine.connect()\n\n"
+            "def setup(url, names):\n    engine = create_engine(url)\n    use(*names, engine)\n",
+            at=(7, 13),
+        ),
+        # A function of this module that keeps the engine it is handed: long-lived.
+        Invalid(
+            "from sqlalchemy import create_engine\n\nENGINES = []\n\ndef keep(engine):\n    ENGINES.append(engine)\n\n"
+            "def setup(url):\n    engine = create_engine(url)\n    keep(engine)\n",
+            at=(9, 13),
+            fixed="from sqlalchemy import create_engine\n\nENGINES = []\n\n"
+            "def keep(engine):\n    ENGINES.append(engine)\n\n"
+            "def setup(url):\n    engine = create_engine(url, pool_pre_ping=True)\n    keep(engine)\n",
         ),
     ]
 

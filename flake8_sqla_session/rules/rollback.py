@@ -424,25 +424,6 @@ class HandlerWithoutRollback(Rule):
         ),
     ]
     invalid = [
-        # A Flask-SQLAlchemy model's query works on `db.session` (its mixins aside): here its
-        # autoflush flushes the new user.
-        Invalid(
-            "from flask_login import UserMixin\nfrom flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\n"
-            "class User(UserMixin, db.Model):\n    pass\n\n"
-            "def add(name):\n    db.session.add(User(name=name))\n    try:\n"
-            "        return User.query.filter_by(name=name).first()\n    except Exception:\n        log()\n",
-            at=(13, 4),
-            fixed="from flask_login import UserMixin\nfrom flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\n"
-            "class User(UserMixin, db.Model):\n    pass\n\n"
-            "def add(name):\n    db.session.add(User(name=name))\n    try:\n"
-            "        return User.query.filter_by(name=name).first()\n    except Exception:\n"
-            "        db.session.rollback()\n        log()\n",
-        ),
-        # An abort() of anything else (a job, a task) is no rollback.
-        Invalid(
-            "def f(session, job):\n    try:\n        session.commit()\n    except Exception:\n        job.abort()\n",
-            at=(4, 4),
-        ),
         Invalid(
             "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        log()\n",
             at=(4, 4),
@@ -640,6 +621,25 @@ class HandlerWithoutRollback(Rule):
             fixed="def add(session, user):\n    try:\n        session.begin()\n        session.add(user)\n"
             "        session.commit()\n    except Exception:\n        session.rollback()\n"
             "        log.exception('not added')\n",
+        ),
+        # A Flask-SQLAlchemy model's query works on `db.session` (its mixins aside): here its
+        # autoflush flushes the new user.
+        Invalid(
+            "from flask_login import UserMixin\nfrom flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\n"
+            "class User(UserMixin, db.Model):\n    pass\n\n"
+            "def add(name):\n    db.session.add(User(name=name))\n    try:\n"
+            "        return User.query.filter_by(name=name).first()\n    except Exception:\n        log()\n",
+            at=(13, 4),
+            fixed="from flask_login import UserMixin\nfrom flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n\n"
+            "class User(UserMixin, db.Model):\n    pass\n\n"
+            "def add(name):\n    db.session.add(User(name=name))\n    try:\n"
+            "        return User.query.filter_by(name=name).first()\n    except Exception:\n"
+            "        db.session.rollback()\n        log()\n",
+        ),
+        # An abort() of anything else (a job, a task) is no rollback.
+        Invalid(
+            "def f(session, job):\n    try:\n        session.commit()\n    except Exception:\n        job.abort()\n",
+            at=(4, 4),
         ),
     ]
 

@@ -569,13 +569,6 @@ class UnclosedSession(Rule):
         ),
     ]
     invalid = [
-        # A nested function only called here hands nothing on.
-        Invalid(
-            "from sqlalchemy.orm import Session\n\ndef count_all(kinds):\n    session = Session(engine)\n\n"
-            "    def count(kind):\n        return session.query(kind).count()\n\n"
-            "    return [count(kind) for kind in kinds]\n",
-            at=(4, 14),
-        ),
         # A chat bot's command is no command-line command: the bot runs on.
         Invalid(
             "from discord.ext import commands\nfrom sqlalchemy.orm import Session\n\n"
@@ -605,6 +598,13 @@ class UnclosedSession(Rule):
             "from sqlalchemy.orm import sessionmaker\nSession = sessionmaker(bind=engine, autocommit=True)\n\n\n"
             "def users():\n    session = Session()\n    return session.query(User).all()\n",
             at=(6, 14),
+        ),
+        # A nested function only called here hands nothing on.
+        Invalid(
+            "from sqlalchemy.orm import Session\n\ndef count_all(kinds):\n    session = Session(engine)\n\n"
+            "    def count(kind):\n        return session.query(kind).count()\n\n"
+            "    return [count(kind) for kind in kinds]\n",
+            at=(4, 14),
         ),
     ]
 
