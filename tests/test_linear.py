@@ -266,6 +266,16 @@ def sessions_read_by_nested_functions(n: int) -> str:
     return HEADER + "\n".join(lines) + "\n"
 
 
+def engines_on_a_self_attribute(n: int) -> str:
+    """A class whose n methods each set `self.url` to a SQLite URL and make an engine on it (the
+    attribute's assignments are read once)."""
+    methods = "".join(
+        f"    def m{i}(self, path):\n        self.url = 'sqlite:///%s' % path\n"
+        f"        self.e{i} = create_engine(self.url)\n\n" for i in range(n)
+    )
+    return HEADER + "class Store:\n" + methods
+
+
 SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "reassigned in straight lines": (reassigned_in_lines, 30),
     "reassigned in branches": (reassigned_in_branches, 30),
@@ -289,6 +299,7 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "tries calling functions that work on the module's session": (global_session_helpers, 20),
     "engines handed to functions of the module": (engines_handed_to_functions, 20),
     "sessions read by nested functions": (sessions_read_by_nested_functions, 6),  # 48 levels
+    "engines on a self attribute set in every method": (engines_on_a_self_attribute, 20),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import weakref
 from typing import Iterator
 
 from ..context import Context, is_test_path
@@ -111,13 +112,29 @@ SERVER_DIALECTS = frozenset(
 
 def literal_url_prefix(context: Context, url: ast.expr, scope: Scope) -> str | None:
     """The literal start of a URL, also through a name bound once to a literal
-    (`DB_URL = "sqlite://"`) or a key of a dict literal (`self.config["db_url"]`)."""
+    (`DB_URL = "sqlite://"`), a key of a dict literal (`self.config["db_url"]`), or an
+    attribute of `self` that only methods of this class assign, each the same literal start
+    (`self.db_path = "sqlite:///%s" % path`)."""
     prefix = _value_prefix(context, url, scope)
     if prefix is not None:
         return prefix
     if isinstance(url, ast.Name):
         value = _single_value(context, url, scope)
         return _value_prefix(context, value, scope) if value is not None else None
+    if isinstance(url, ast.Attribute) and isinstance(url.value, ast.Name) and url.value.id == "self":
+        owner = scope.parent
+        if scope.kind != "function" or owner is None or owner.kind != "class":
+            return None
+        memo = _ATTRIBUTE_STARTS.setdefault(context, {})
+        where_set = (url.attr, id(owner))
+        if where_set not in memo:
+            values = context.self_attributes.get(url.attr, [])
+            context.steps += len(values)
+            starts = {string_prefix(value) for value, _ in values}
+            # Assigned by another class of the module, or in a nested function: unknown.
+            known = values and len(starts) == 1 and all(where.parent is owner for _, where in values)
+            memo[where_set] = starts.pop() if known else None
+        return memo[where_set]
     if isinstance(url, ast.Subscript) and isinstance(url.slice, ast.Constant) and isinstance(url.slice.value, str):
         prefixes = set()
         for mapping in _assigned_values(context, url.value, scope):
@@ -129,6 +146,10 @@ def literal_url_prefix(context: Context, url: ast.expr, scope: Scope) -> str | N
         if len(prefixes) == 1:
             return prefixes.pop()  # the same literal start in every assignment (or None)
     return None
+
+
+# What `literal_url_prefix` found for `self.<attribute>` in a class: (attribute, id(class scope)) -> it.
+_ATTRIBUTE_STARTS: weakref.WeakKeyDictionary[Context, dict[tuple[str, int], str | None]] = weakref.WeakKeyDictionary()
 
 
 def _value_prefix(context: Context, expr: ast.expr, scope: Scope) -> str | None:
@@ -607,6 +628,10 @@ class EngineWithoutPrePing(Rule):
             "    Base.metadata.create_all(engine)\n    seed(engine)\n"
         ),
         # Plainly SQLite, though the URL is not a literal.
+        Valid(
+            "from sqlalchemy import create_engine\n\nclass BotManager:\n    def __init__(self, path):\n"
+            "        self.db_path = 'sqlite:///%s' % path\n        self.engine = create_engine(self.db_path)\n"
+        ),
         Valid('from sqlalchemy import create_engine\n'
               'engine = create_engine(DATABASE_URL, connect_args={"check_same_thread": False})\n'),
         Valid("from sqlalchemy import create_engine\nfrom sqlalchemy.pool import SingletonThreadPool\n"
@@ -789,6 +814,14 @@ class EngineWithoutPrePing(Rule):
             fixed="from sqlalchemy import create_engine\n\nENGINES = []\n\n"
             "def keep(engine):\n    ENGINES.append(engine)\n\n"
             "def setup(url):\n    engine = create_engine(url, pool_pre_ping=True)\n    keep(engine)\n",
+        ),
+        # An attribute of `self` that a method may set to a server's URL.
+        Invalid(
+            "from sqlalchemy import create_engine\n\nclass Store:\n    def __init__(self, path):\n"
+            "        self.url = 'sqlite:///%s' % path\n\n    def use_server(self, host):\n"
+            "        self.url = 'mysql://%s/app' % host\n\n    def engine(self):\n"
+            "        return create_engine(self.url)\n",
+            at=(11, 15),
         ),
     ]
 
