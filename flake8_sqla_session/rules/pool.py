@@ -411,6 +411,18 @@ def _short_lived(context: Context, call: ast.Call, scope: Scope) -> bool:
     return context.kept_local(scope.node, names[0], "dispose", handed_locally) is not False  # disposed, or kept local
 
 
+def _alembic_revision(context: Context) -> bool:
+    """An Alembic revision script: module-level `revision` and `down_revision`, and an import of
+    Alembic (`from alembic import op`)."""
+    names = context.module.names
+    if "revision" not in names or "down_revision" not in names:
+        return False
+    return any(
+        binding.kind == "import" and isinstance(binding.value, str) and binding.value.partition(".")[0] == "alembic"
+        for bindings in names.values() for binding in bindings
+    )
+
+
 def _module_function(
     context: Context, func: ast.expr, scope: Scope
 ) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
@@ -564,10 +576,11 @@ class EngineWithoutPrePing(Rule):
     replaces dead ones transparently.
 
     Not reported in the project's tests (`tests/`, `test_*.py`, `*_test.py`,
-    `conftest.py`, `tests.py`, `testing.py`), nor for an engine made by a
-    command-line command (a click command, a Typer app's, Flask's `AppGroup`
-    or `app.cli`): neither lives long enough for a server to close an idle
-    connection. Nor for an engine that goes away with the function that made
+    `conftest.py`, `tests.py`, `testing.py`), in an Alembic revision script
+    (module-level `revision` and `down_revision`, and an import of Alembic),
+    nor for an engine made by a command-line command (a click command, a
+    Typer app's, Flask's `AppGroup` or `app.cli`): none lives long enough for a
+    server to close an idle connection. Nor for an engine that goes away with the function that made
     it (only used as `engine.connect()`, `engine.begin()`, ..., inspected,
     handed to `metadata.create_all()`, to a session a `with` opens, or to a
     function of the module that uses it no otherwise, or disposed), made there
@@ -626,6 +639,12 @@ class EngineWithoutPrePing(Rule):
             "import click\nfrom sqlalchemy import create_engine\n\n@click.group()\ndef cli():\n    pass\n\n"
             "@cli.command()\n@click.argument('url')\ndef createdb(url):\n    engine = create_engine(url)\n"
             "    Base.metadata.create_all(engine)\n    seed(engine)\n"
+        ),
+        # An Alembic revision script runs in `alembic upgrade`, which ends with it (Artemis's).
+        Valid(
+            'import sqlalchemy as sa\nfrom alembic import op\n\nrevision = "40355237ae7c"\n'
+            'down_revision = "99b5570a348e"\nengine = sa.create_engine(DATABASE_URL)\n\n'
+            "def upgrade():\n    op.create_table('tag', sa.Column('id', sa.Integer()))\n"
         ),
         # Plainly SQLite, though the URL is not a literal.
         Valid(
@@ -823,11 +842,19 @@ class EngineWithoutPrePing(Rule):
             "        return create_engine(self.url)\n",
             at=(11, 15),
         ),
+        # A module that only looks like a revision script (no Alembic import): reported.
+        Invalid(
+            'import sqlalchemy as sa\n\nrevision = "40355237ae7c"\ndown_revision = None\n'
+            "engine = sa.create_engine(DATABASE_URL)\n",
+            at=(5, 9),
+        ),
     ]
 
     def check(self, context: Context) -> Iterator[Finding]:
         if context.is_test_file:
             return  # a test run ends long before a server closes an idle connection
+        if _alembic_revision(context):
+            return  # run by `alembic upgrade`, a process that ends with the migration
         fallbacks: set[int] | None = None
         helpers = _EngineHelpers(context)
         for call, scope in engine_calls(context):
