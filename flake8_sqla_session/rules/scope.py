@@ -461,8 +461,9 @@ class UnclosedSession(Rule):
     """## What it does
     Finds a session created in a function and never closed: not used as a
     context manager, no `.close()`, and not handed on (returned, yielded,
-    stored, or passed to another function, or read by a nested function that
-    may outlive this one: a lambda, or a function returned, stored or passed).
+    stored, or passed to another function, or read by nested code that may
+    outlive this function: a lambda, a class, a decorated function, or a
+    function returned, stored or passed).
 
     ## Why is this bad?
     An unclosed session keeps its connection checked out, and its transaction
