@@ -6,6 +6,7 @@ tests pin each resolution rule on the smallest project that shows it.
 """
 from __future__ import annotations
 
+import ast
 import functools
 import os
 import textwrap
@@ -15,6 +16,7 @@ import pytest
 
 from flake8_sqla_session.knowledge import project as project_module
 from flake8_sqla_session.knowledge.kinds import Kind, Maker
+from flake8_sqla_session.knowledge.module import parameter_of
 from flake8_sqla_session.knowledge.project import Stats, import_roots, project_for
 from flake8_sqla_session.settings import Settings
 
@@ -888,3 +890,21 @@ def test_a_session_named_here_for_another_modules_function_is_rolled_back_only_w
     assert "SESSION.rollback()" not in handlers.read_text()
     subprocess.run([*command, "--unsafe-fixes"], cwd=root, capture_output=True, text=True, timeout=300)
     assert handlers.read_text().count("SESSION.rollback()") == 1  # approve_quietly only: the others cannot name it
+
+
+@pytest.mark.parametrize(
+    ("signature", "where", "bound", "expected"),
+    [
+        ("def f(a, b, *, c): pass", 1, False, "b"),
+        ("def f(a, b, *, c): pass", 2, False, None),  # only two positional parameters
+        ("def f(a, b, *, c): pass", "c", False, "c"),
+        ("def f(a, /, b): pass", "a", False, None),  # positional-only: no keyword binds it
+        ("def f(a, /, b): pass", "b", False, "b"),
+        ("def m(self, a, b): pass", 0, True, "a"),  # a method: the call binds `self`
+        ("def m(self, /, a): pass", "a", True, "a"),
+        ("def f(a, **kwargs): pass", "z", False, None),
+    ],
+)
+def test_the_parameter_an_argument_binds(signature, where, bound, expected):
+    function = ast.parse(signature).body[0]
+    assert parameter_of(function, where, bound) == expected

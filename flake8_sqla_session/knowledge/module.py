@@ -78,6 +78,23 @@ MAX_GROUP_DEPTH = 4  # `@cli.group()` over `@cli.group()` over ..., across modul
 MODEL_CLASS = Maker(Kind.MODEL)  # `db.Model`, and a class of the project that subclasses it
 
 
+def parameter_of(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, where: int | str, bound: bool = False
+) -> str | None:
+    """The parameter of `function` that a call's argument binds: the one at position `where`, or
+    the keyword `where` (not a positional-only one); `bound` when the call binds the first
+    parameter (a method).  None when there is no such parameter."""
+    args = function.args
+    positional = [a.arg for a in (*args.posonlyargs, *args.args)]
+    if bound:
+        positional = positional[1:]
+    if isinstance(where, int):
+        return positional[where] if where < len(positional) else None
+    if where in positional[max(len(args.posonlyargs) - bound, 0):] or where in (a.arg for a in args.kwonlyargs):
+        return where
+    return None
+
+
 class Callee:
     """A function a call runs: where it is (`path:line`, a key for what is found of it), its
     definition, and whether the call binds its first parameter (a method)."""

@@ -10,7 +10,7 @@ from typing import Iterator
 from ..context import Context, is_test_path
 from ..finding import Finding, Fix, SetKeyword, Span
 from ..knowledge.kinds import ENGINES
-from ..knowledge.module import returns_and_yields
+from ..knowledge.module import parameter_of, returns_and_yields
 from ..knowledge.names import Scope, sa_name, single_binding
 from ..knowledge.project import Project
 from ..settings import Settings
@@ -400,7 +400,7 @@ def _short_lived(context: Context, call: ast.Call, scope: Scope) -> bool:
         function = _module_function(context, node.func, scope)
         if function is None:
             return False
-        parameter = _parameter(function, where)
+        parameter = parameter_of(function, where)
         inner = context.scopes.get(function)
         if parameter is None or inner is None:
             return False
@@ -437,17 +437,6 @@ def _module_function(
     if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or function.decorator_list:
         return None
     return function
-
-
-def _parameter(function: ast.FunctionDef | ast.AsyncFunctionDef, where: int | str) -> str | None:
-    """The parameter of `function` that the argument at position `where` (or keyword) is bound to."""
-    args = function.args
-    positional = [a.arg for a in (*args.posonlyargs, *args.args)]
-    if isinstance(where, int):
-        return positional[where] if where < len(positional) else None
-    if where in positional[len(args.posonlyargs):] or where in (a.arg for a in args.kwonlyargs):
-        return where
-    return None
 
 
 class _EngineHelpers:

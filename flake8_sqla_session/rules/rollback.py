@@ -8,7 +8,9 @@ from typing import Callable, Iterator
 from ..context import Context, TextFacts, line_starts, lines_span
 from ..finding import Finding, Fix, InsertFirstStatement, Span
 from ..knowledge.kinds import REGISTRIES, SESSIONS, Kind, Known
-from ..knowledge.module import MODEL_CLASS, NESTED_CODE, TRY_NODES, Callee, ModuleKnowledge, TryRecord
+from ..knowledge.module import (
+    MODEL_CLASS, NESTED_CODE, TRY_NODES, Callee, ModuleKnowledge, TryRecord, parameter_of,
+)
 from ..knowledge.names import SA_ROOTS, Scope, dotted, single_binding
 from ..knowledge.project import Project, one_line_end
 from ..settings import Settings
@@ -975,17 +977,8 @@ class _WorkWalker:
         """`_parameter_work` of the callee's parameter that receives argument `index` (or
         `keyword`), once per callee and parameter; None when there is no such parameter."""
         node = callee.node
-        args = node.args
-        positional = [a.arg for a in (*args.posonlyargs, *args.args)]
-        if callee.bound:
-            positional = positional[1:]
-        if keyword is None:
-            if index >= len(positional):
-                return None
-            parameter = positional[index]
-        elif keyword in positional or keyword in (a.arg for a in args.kwonlyargs):
-            parameter = keyword
-        else:
+        parameter = parameter_of(node, index if keyword is None else keyword, callee.bound)
+        if parameter is None:
             return None
         memo = (callee.key, parameter)
         if memo not in self.callees:  # (callees are not followed further: no recursion reaches here)
