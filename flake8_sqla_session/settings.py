@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
-DEFAULT_SESSION_NAMES = r"(?i)(.*_)?session|sess"
+DEFAULT_SESSION_NAMES = r"(?i)(.*_)?(db)?session|sess"
 DEFAULT_MAX_POOL_RECYCLE = 28800  # MySQL's default wait_timeout, in seconds
 DEFAULT_POOL_RECYCLE = 3600
 

@@ -643,6 +643,14 @@ class HandlerWithoutRollback(Rule):
             "def f(session, job):\n    try:\n        session.commit()\n    except Exception:\n        job.abort()\n",
             at=(4, 4),
         ),
+        # `dbsession` is a session's name too (RootTheBox's handlers, Pyramid's cookiecutter).
+        Invalid(
+            "def reset(dbsession, user):\n    try:\n        dbsession.delete(user)\n        dbsession.commit()\n"
+            "    except Exception:\n        log()\n",
+            at=(5, 4),
+            fixed="def reset(dbsession, user):\n    try:\n        dbsession.delete(user)\n        dbsession.commit()\n"
+            "    except Exception:\n        dbsession.rollback()\n        log()\n",
+        ),
     ]
 
     @classmethod
