@@ -703,18 +703,13 @@ class Project:
             for entry in entries:
                 if not named.fullmatch(entry.name):
                     continue
-                path = entry.path
-                try:
-                    info = os.stat(path)
-                    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_MODULE_BYTES:
-                        continue
-                    with open(path, "rb") as handle:
-                        data = handle.read()
-                except OSError:
+                found = _small_file(entry.path)
+                if found is None:
                     continue
-                self._scanned.add(path)
-                _STAMPS.setdefault(path, (info.st_size, info.st_mtime_ns))
-                texts.append(data.decode("utf-8", "replace"))
+                text, info = found
+                self._scanned.add(entry.path)
+                _STAMPS.setdefault(entry.path, (info.st_size, info.st_mtime_ns))
+                texts.append(text)
         return texts
 
     def _read_from(self, path: str) -> None:
@@ -1472,12 +1467,19 @@ def _attribute_of(kind: Optional[Known], attribute: str) -> Optional[Known]:
 
 
 def _small_text(path: str) -> Optional[str]:
+    found = _small_file(path)
+    return found[0] if found is not None else None
+
+
+def _small_file(path: str) -> Optional[tuple[str, os.stat_result]]:
+    """The text of a regular file no bigger than `MAX_MODULE_BYTES` (undecodable bytes replaced),
+    with what `os.stat` said of it before the read; None when there is no such file."""
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_MODULE_BYTES:
             return None
         with open(path, "rb") as handle:
-            return handle.read().decode("utf-8", "replace")
+            return handle.read().decode("utf-8", "replace"), info
     except OSError:
         return None
 

@@ -7,6 +7,7 @@ from typing import Iterator
 from ..context import Context
 from ..finding import Finding, Fix, Import, Span, WrapCall
 from ..knowledge.kinds import ASYNC_KINDS, FACTORIES, REGISTRIES, SESSIONS, Kind, Maker
+from ..knowledge.module import NESTED_CODE
 from ..knowledge.names import Scope, sa_name
 from .base import Invalid, Rule, Valid
 
@@ -640,13 +641,13 @@ def _read_by_escaping_code(context: Context, function: ast.AST) -> frozenset[str
     (`return emit_progress`, `callbacks.append(emit_progress)`).  The function's own code is
     walked once, and what escapes once more (a function nested in another walks it again
     only when both hold a session about to be reported)."""
-    nested: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef] = []
+    nested: list[ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda] = []
     own: list[ast.AST] = []
     stack = list(ast.iter_child_nodes(function))
     while stack:
         node = stack.pop()
         own.append(node)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+        if isinstance(node, NESTED_CODE):
             nested.append(node)
             continue
         stack.extend(ast.iter_child_nodes(node))
