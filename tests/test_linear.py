@@ -276,6 +276,46 @@ def engines_on_a_self_attribute(n: int) -> str:
     return HEADER + "class Store:\n" + methods
 
 
+def engines_returned_through_functions(n: int) -> str:
+    """Functions that return an engine through a chain of n functions of the module, each with many
+    returns, each called at module level, and a class whose instances n functions keep (each
+    function's and the class's answer worked out once)."""
+    chain = "def e0(url):\n    if url:\n        return create_engine(url)\n    return create_engine(URL)\n\n" + "".join(
+        f"def e{i}(url):\n    if url:\n        return e{i - 1}(url)\n    return e{i - 1}(URL)\n\n" for i in range(1, n)
+    )
+    kept = "".join(f"E{i} = e{i}(URL)\n" for i in range(n))
+    database = "class Database:\n    def __init__(self, url):\n        self.engine = create_engine(url)\n\n"
+    makers = "".join(f"def db{i}(url):\n    d = Database(url)\n    x{i} = d\n    return x{i}\n\n" for i in range(n))
+    return HEADER + chain + kept + database + makers
+
+
+def engines_kept_through_local_names(n: int) -> str:
+    """An engine passed through n local names assigned from each other and stored on a local object
+    that is returned, and n functions doing so through three names (each name's loads read once)."""
+
+    def make(name: str, count: int) -> str:
+        names = "".join(f"    a{i + 1} = a{i}\n" for i in range(count))
+        return (f"def {name}(url):\n    a0 = create_engine(url)\n{names}    app = App()\n"
+                f"    app.engine = a{count}\n    return app\n\n")
+
+    return HEADER + make("long", n) + "".join(make(f"make{j}", 3) for j in range(n))
+
+
+def engines_returned_by_one_function(n: int) -> str:
+    """One function with n returns of an engine, and n callers that keep it local (whether the
+    function's result is kept is worked out once)."""
+    returns = "".join(f"    if url == {i}:\n        return create_engine(url)\n" for i in range(n))
+    callers = "".join(f"def use{i}(u):\n    e = make(u)\n    e.connect()\n\n" for i in range(n))
+    return HEADER + f"def make(url):\n{returns}    return None\n\n" + callers
+
+
+def engines_bound_to_one_local(n: int) -> str:
+    """n engines bound in turn to one local that n statements read (the local is searched once)."""
+    engines = "".join(f"    a{i} = create_engine(url)\n    b = a{i}\n" for i in range(n))
+    reads = "".join(f"    c{j} = b\n" for j in range(n))
+    return HEADER + f"def f(url):\n{engines}{reads}"
+
+
 SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "reassigned in straight lines": (reassigned_in_lines, 30),
     "reassigned in branches": (reassigned_in_branches, 30),
@@ -300,6 +340,10 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "engines handed to functions of the module": (engines_handed_to_functions, 20),
     "sessions read by nested functions": (sessions_read_by_nested_functions, 6),  # 48 levels
     "engines on a self attribute set in every method": (engines_on_a_self_attribute, 20),
+    "engines returned through functions and kept on instances": (engines_returned_through_functions, 20),
+    "engines kept through local names": (engines_kept_through_local_names, 20),
+    "engines returned by one function": (engines_returned_by_one_function, 20),
+    "engines bound to one local": (engines_bound_to_one_local, 20),
 }
 
 
@@ -346,9 +390,14 @@ def test_findings_do_not_depend_on_size():
         # an annotation nested as deep as the parser allows
         HEADER + "def f(s: " + "Optional[" * 150 + "Session" + "]" * 150 + "):\n"
         "    try:\n        s.commit()\n    except Exception:\n        pass\n",
+        # an engine handed through 3,000 local names, then kept in a global
+        HEADER + "def make(url):\n    global ENGINE\n    a0 = create_engine(url)\n"
+        + "".join(f"    a{i + 1} = a{i}\n" for i in range(3000)) + "    ENGINE = a3000\n",
     ],
-    ids=["long alias chain", "long attribute and call chains", "deep annotation"],
+    ids=["long alias chain", "long attribute and call chains", "deep annotation", "long engine alias chain"],
 )
 def test_no_recursion_limit(source):
     tree = ast.parse(source)
-    check(tree, Settings(), "module.py")  # raises RecursionError if the core recursed along the chain
+    found = check(tree, Settings(), "module.py")  # raises RecursionError if the core recursed along the chain
+    if "ENGINE" in source:
+        assert [f.code for f in found] == ["SQS201"]  # followed to its end: kept

@@ -847,7 +847,7 @@ def test_without_a_mark_of_its_top_the_scripts_folder_alone_is_read(tmp_path, mo
     assert codes(tmp_path / "bot", "scripts/upgrade.py") == [(7, "SQS301")]  # no engine seen: cannot tell
 
 
-# ---- an engine helper whose callers keep what it makes for one block (SQS201) ----------------
+# ---- an engine made in a function, kept by another module or not (SQS201) -------------------
 
 _ENGINE_HELPER = (
     "from sqlalchemy import create_engine, text\n\n\ndef get_engine(url):\n    return create_engine(url)\n\n\n"
@@ -860,19 +860,44 @@ _ENGINE_HELPER = (
     "elsewhere, reported",
     [
         ({}, False),  # called in its module alone, by a caller that keeps the engine local
-        ({"tests/test_meta.py": "from app.meta import get_engine\n\ndef test_it():\n    get_engine('sqlite://')\n"},
-         False),  # the project's tests may call it too
+        ({"tests/test_meta.py": "from app.meta import get_engine\n\nengine = get_engine('sqlite://')\n"},
+         False),  # the project's tests may keep one: their process ends with them
         ({"app/db.py": "from app.meta import get_engine\n\nengine = get_engine(URL)\n"}, True),  # kept for good
         ({"app/db.py": "from app import meta\n\nengine = meta.get_engine(URL)\n"}, True),  # through its module
-        ({"app/db.py": "from app.meta import (\n    other,\n    get_engine,\n)\n"}, True),  # imported over lines
+        ({"app/db.py": "from app.meta import get_engine\n\nengine: Engine = get_engine(URL)\n"}, True),  # annotated
+        ({"app/db.py": "from app.meta import (\n    other,\n    get_engine,\n)\n"}, False),  # imported, never kept
+        ({"app/db.py": "from app.meta import get_engine\n\ndef ping():\n    engine = get_engine(URL)\n"},
+         False),  # called in a function of another module: where it goes there is not followed
         ({"app/db.py": "import os\rfrom app.meta import get_engine\r\rengine = get_engine(URL)\r"}, True),  # CR ends
     ],
-    ids=["module only", "tests", "imported", "through its module", "parenthesized import", "CR line ends"],
+    ids=["module only", "tests", "imported", "through its module", "annotated", "imported only",
+         "called in a function", "CR line ends"],
 )
-def test_a_public_engine_helper_is_short_lived_only_where_no_other_module_uses_it(tmp_path, elsewhere, reported):
+def test_an_engine_a_public_function_returns_is_reported_where_another_module_keeps_it(tmp_path, elsewhere, reported):
     write(tmp_path, {"proj/pyproject.toml": "", "proj/app/__init__.py": "", "proj/app/meta.py": _ENGINE_HELPER,
                      **{f"proj/{name}": text for name, text in elsewhere.items()}})
     assert codes(tmp_path / "proj", "app/meta.py") == ([(5, "SQS201")] if reported else [])
+
+
+_DATABASE_CLASS = (
+    "from sqlalchemy.ext.asyncio import create_async_engine\n\n\nclass Database:\n"
+    "    def __init__(self, name):\n        self.engine = create_async_engine(url_of(name))\n"
+)
+
+
+@pytest.mark.parametrize(
+    "elsewhere, reported",
+    [
+        ({}, False),  # no instance seen: its lifetime cannot be told
+        ({"app/core/db.py": "from app.db import Database\n\ndb = Database('database')\n"}, True),  # lnbits' shape
+        ({"app/tasks.py": "from app.db import Database\n\ndef run():\n    db = Database('tmp')\n"}, False),
+    ],
+    ids=["no instance", "module-level instance elsewhere", "instance in a function elsewhere"],
+)
+def test_an_engine_on_self_is_reported_where_an_instance_is_kept(tmp_path, elsewhere, reported):
+    write(tmp_path, {"proj/pyproject.toml": "", "proj/app/__init__.py": "", "proj/app/db.py": _DATABASE_CLASS,
+                     **{f"proj/{name}": text for name, text in elsewhere.items()}})
+    assert codes(tmp_path / "proj", "app/db.py") == ([(6, "SQS201")] if reported else [])
 
 
 def test_a_session_named_here_for_another_modules_function_is_rolled_back_only_with_unsafe_fixes(tmp_path):

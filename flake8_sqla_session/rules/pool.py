@@ -5,14 +5,14 @@ import ast
 import os
 import re
 import weakref
-from typing import Iterator
+from typing import Callable, Iterator, Union
 
 from ..context import Context, is_test_path
 from ..finding import Finding, Fix, SetKeyword, Span
 from ..knowledge.kinds import ENGINES
-from ..knowledge.module import parameter_of, returns_and_yields
+from ..knowledge.module import NESTED_CODE, parameter_of, returns_and_yields
 from ..knowledge.names import Scope, sa_name, single_binding
-from ..knowledge.project import Project
+from ..knowledge.project import Project, one_line_end
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
 
@@ -359,58 +359,6 @@ def _fallback_engines(context: Context) -> set[int]:
     return found
 
 
-def _short_lived(context: Context, call: ast.Call, scope: Scope) -> bool:
-    """An engine that lives no longer than the function that made it.
-
-    Bound to a local name that is only used as `engine.<attribute>` (`connect()`,
-    `begin()`, `dialect`, ...), handed to `sqlalchemy.inspect()`, to a session
-    opened by a `with` (`async with AsyncSession(engine) as session:`), or to a
-    function of this module that uses its parameter in the same ways
-    (`asyncio.run(create_tables(engine))`): never returned, stored or passed on
-    otherwise, so its pool goes away when the function returns (a CLI command, a
-    connectivity check, a migration helper).  Or disposed there.
-    """
-    if scope.kind != "function":
-        return False
-    names = context.bound_to(call, scope)
-    if len(names) != 1 or names[0] in scope.declared:
-        return False
-
-    def keeps_nothing(node: ast.Call, where: int | str, function: ast.AST, inner: Scope) -> bool:
-        """`inspect(engine)`, `metadata.create_all(engine)`, `with Session(engine) as s:`: they use
-        the engine and keep nothing once done."""
-        func = node.func
-        if where == 0 and len(node.args) == 1:
-            if isinstance(func, ast.Attribute) and func.attr in _SCHEMA_METHODS:
-                return True
-            if sa_name(context.qualified(func, inner)) == "inspect":
-                return True
-        if where not in (0, "bind") or sa_name(context.qualified(func, inner)) not in ("Session", "AsyncSession"):
-            return False
-        return id(node) in context.entered_calls(function)
-
-    def handed_locally(node: ast.Call, where: int | str) -> bool:
-        """Kept nothing (`keeps_nothing`), or a function of this module whose parameter for the
-        engine is used as the engine is here (not followed further: what it hands on counts as
-        kept)."""
-        if keeps_nothing(node, where, scope.node, scope):
-            return True
-        if isinstance(where, int) and any(isinstance(argument, ast.Starred) for argument in node.args[:where]):
-            return False  # `f(*args, engine)`: which parameter it is bound to cannot be told
-        function = _module_function(context, node.func, scope)
-        if function is None:
-            return False
-        parameter = parameter_of(function, where)
-        inner = context.scopes.get(function)
-        if parameter is None or inner is None:
-            return False
-        return context.kept_local(
-            function, parameter, "dispose", lambda call, at: keeps_nothing(call, at, function, inner)
-        ) is not False
-
-    return context.kept_local(scope.node, names[0], "dispose", handed_locally) is not False  # disposed, or kept local
-
-
 def _alembic_revision(context: Context) -> bool:
     """An Alembic revision script: module-level `revision` and `down_revision`, and an import of
     Alembic (`from alembic import op`)."""
@@ -439,112 +387,419 @@ def _module_function(
     return function
 
 
-class _EngineHelpers:
-    """Module-level functions that only make and return an engine (`def _get_engine(url): return
-    create_engine(url)`), whose every caller keeps the engine for as long as it runs.
+# Calls that make something holding the engine: kept as long as what they make is.
+_ENGINE_HOLDERS = frozenset({
+    "sessionmaker", "async_sessionmaker", "scoped_session", "async_scoped_session", "Session", "AsyncSession",
+})
+# Methods that store their argument in their receiver (`ENGINES.append(engine)`,
+# `Session.configure(bind=engine)`, `registry.register(engine)`).
+_STORING_METHODS = frozenset({
+    "append", "add", "extend", "insert", "setdefault", "update", "configure", "register", "set", "put",
+})
+# Decorators that keep what the function returns (`@lru_cache def get_engine(): ...`).
+_CACHING_DECORATORS = frozenset({"lru_cache", "cache", "cached", "memoize", "memoized", "cached_property", "reify"})
+_MAX_HOPS = 3  # functions, methods and classes followed from the engine's own function
+# Where a value goes, one step on: kept (True), not kept (False), or the expressions it goes on to.
+_Next = Union[bool, list[tuple[ast.AST, int]]]
 
-    Such an engine is as short-lived as one made in the caller: each call of the helper binds
-    its result to a local of a function that `_short_lived` would accept (only used as
-    `engine.<attribute>`, inspected, or disposed), the helper's name is used nowhere else in
-    the module, and the helper is the module's own (`_module_own`: private, or imported by no
-    other project file but its tests).  Every name of the module is read once, when the first
-    helper is asked about.
+
+class _Local(ast.AST):
+    """A local name of a function, as one step of `_EngineLifetime._kept`'s search: every value
+    bound to it goes where its loads go."""
+
+    def __init__(self, function: ast.AST, name: str) -> None:
+        super().__init__()
+        self.function = function
+        self.name = name
+
+
+class _EngineLifetime:
+    """Whether an engine made in a function visibly outlives it, read in its module only.
+
+    An engine at module level (or in a class body) lives as long as the process.  One made in a
+    function is long-lived only where its module shows it kept:
+
+    * bound to a `global` (or `nonlocal`) name, or stored in an attribute or item of anything
+      but a local that is not kept (`config.registry["engine"] = engine`, `app.engine = engine`,
+      `cls.engine = engine`), or handed to a storing method (`ENGINES.append(engine)`,
+      `Session.configure(bind=engine)`);
+    * stored on `self` in a class of which an instance is kept (bound at module level here,
+      or, for a public class, in another project module: `db = Database(URL)`);
+    * made into a factory or registry that is kept (`SESSION = scoped_session(sessionmaker(bind=engine))`);
+    * returned by a function or method of which a call is kept (`engine = make_engine()` at
+      module level, `_db = get_new_db()` under `global _db`; a public function's result bound
+      at module level by another project module), or by a cached one (`@lru_cache`);
+    * handed to a function or class of this module that keeps its parameter so.
+
+    Anything else (used in place, returned to callers that are not seen, stored on an object
+    of unknown lifetime, handed to another module's function) is not known to outlive its
+    function, and is not reported: when unsure, stay quiet.  Each expression is asked once;
+    at most `_MAX_HOPS` functions or classes are followed from the engine's own function.
     """
 
     def __init__(self, context: Context) -> None:
         self.context = context
-        self.uses: dict[str, list[tuple[ast.Name, Scope]]] | None = None  # name -> its loads
-        self.called: dict[int, ast.Call] = {}  # id(name) -> the call it is the callee of
-        self.loads: dict[tuple[int, str], int] = {}  # (id(function), name) -> how often it is read there
-        self.verdicts: dict[int, bool] = {}  # id(helper) -> whether its engines are short-lived
+        self.memo: dict[int, bool] = {}
+        self.visiting: set[int] = set()
+        self.parents: dict[int, ast.AST] = {}  # id(node) -> parent, for the functions indexed
+        self.owners: dict[int, ast.AST] = {}  # id(node) -> the innermost function or class holding it
+        self.loads: dict[tuple[int, str], list[ast.Name]] = {}  # (id(function), name) -> its loads there
+        self.indexed: set[int] = set()  # ids of the outermost functions indexed
+        self.calls: dict[str, list[ast.Call]] | None = None  # callee name or method -> calls in the module
+        self.module_calls: set[int] = set()  # ids of the calls outside every function and class
+        self.holders: dict[int, ast.AST] = {}  # id(call) -> the top-level function or class holding it
+        self.locals: dict[tuple[int, str], _Local] = {}  # (id(function), name) -> the local searched
 
-    def short_lived(self, call: ast.Call, scope: Scope) -> bool:
-        function = scope.node
-        if scope.kind != "function" or scope.parent is not self.context.module:
+    # ---- the index of the module ---------------------------------------------------------
+
+    def _index(self, node: ast.AST) -> None:
+        """Parents, owners and loads of the outermost function (or class) holding `node`."""
+        context = self.context
+        outermost: ast.AST | None = None
+        scope = context.scopes.get(node)
+        while scope is not None and scope.kind != "module":
+            outermost = scope.node
+            scope = scope.parent
+        if outermost is None or id(outermost) in self.indexed:
+            return
+        self.indexed.add(id(outermost))
+        # (node, the function or class its code runs in): a body runs in its function or class, its
+        # decorators, defaults and bases in the code around it (the module's for the outermost).
+        stack: list[tuple[ast.AST, ast.AST]] = [(outermost, context.tree)]
+        while stack:
+            parent, owner = stack.pop()
+            context.steps += 1
+            body: set[int] = set()
+            if isinstance(parent, NESTED_CODE):
+                code = parent.body
+                body = {id(statement) for statement in code} if isinstance(code, list) else {id(code)}
+            for child in ast.iter_child_nodes(parent):
+                inner = parent if id(child) in body else owner
+                self.parents[id(child)] = parent
+                self.owners[id(child)] = inner
+                if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
+                    self.loads.setdefault((id(inner), child.id), []).append(child)
+                stack.append((child, inner))
+
+    def _calls_by_name(self) -> dict[str, list[ast.Call]]:
+        """Every call of the module by its callee's last name (`f(...)`, `x.f(...)`), from one walk;
+        `holders` gets the top-level function or class holding each call, `module_calls` those
+        outside any function or class."""
+        if self.calls is None:
+            context = self.context
+            calls: dict[str, list[ast.Call]] = {}
+            stack: list[tuple[ast.AST, ast.AST | None]] = [(context.tree, None)]
+            while stack:
+                node, holder = stack.pop()
+                context.steps += 1
+                if isinstance(node, ast.Call):
+                    name = _callee_name(node)
+                    if name is not None:
+                        calls.setdefault(name, []).append(node)
+                    if holder is None:
+                        self.module_calls.add(id(node))
+                    else:
+                        self.holders[id(node)] = holder
+                if holder is None and isinstance(node, NESTED_CODE):
+                    holder = node
+                stack.extend((child, holder) for child in ast.iter_child_nodes(node))
+            self.calls = calls
+        return self.calls
+
+    # ---- the questions -------------------------------------------------------------------
+
+    def long_lived(self, call: ast.Call, scope: Scope) -> bool:
+        """Whether the engine `call` makes (in `scope`) outlives the function that makes it."""
+        if scope.kind != "function":
+            return True
+        self._index(scope.node)
+        return self._kept(call, 0)
+
+    def _kept(self, start: ast.AST, hops: int) -> bool:
+        """Whether the value of the expression `start` is kept beyond the function running it.
+
+        A search over where the value goes (`_where_it_goes`: a verdict, or the expressions it
+        goes on to, such as the loads of the name it is bound to), without recursion: a chain of
+        thousands of names assigned from each other is a loop, not a stack.  A search that finds
+        nothing kept marks every expression it met, so none is searched again.
+        """
+        found = self.memo.get(id(start))
+        if found is not None:
+            return found
+        stack: list[tuple[ast.AST, int]] = [(start, hops)]
+        seen: list[ast.AST] = []
+        seen_ids: set[int] = set()
+        while stack:
+            node, at = stack.pop()
+            key = id(node)
+            if key in seen_ids or self.memo.get(key) is False or key in self.visiting:
+                continue  # met already, searched before, or being searched further out: a cycle
+            if self.memo.get(key):
+                found = True
+                break
+            seen_ids.add(key)
+            seen.append(node)
+            self.context.steps += 1
+            step = self._where_it_goes(node, at)
+            if step is True:
+                found = True
+                break
+            if step is not False:
+                stack.extend(step)
+        if found:
+            self.memo[id(start)] = True
+            return True
+        for node in seen:
+            self.memo[id(node)] = False
+        return False
+
+    def _where_it_goes(self, node: ast.AST, hops: int) -> _Next:
+        if isinstance(node, _Local):
+            return self._loads_of(node, hops)
+        owner = self.owners.get(id(node))
+        parent = self.parents.get(id(node))
+        if owner is None or parent is None:
+            return id(node) in self.module_calls  # made outside every function: module level
+        if owner is self.context.tree:
+            return True  # a decorator or default of a top-level function: run at module level
+        if isinstance(owner, ast.ClassDef) or isinstance(owner, ast.Lambda):
+            return isinstance(owner, ast.ClassDef) and self._scope_of(owner).parent is self.context.module
+        scope = self._scope_of(owner)
+        if isinstance(parent, ast.Return):
+            return self._function_kept(owner, hops)
+        if isinstance(parent, (ast.Await, ast.IfExp, ast.BoolOp, ast.List, ast.Tuple, ast.Set, ast.Dict)):
+            return [(parent, hops)]
+        if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.NamedExpr)) and parent.value is node:
+            targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+            following: list[tuple[ast.AST, int]] = []
+            for target in targets:
+                step = self._stored_by(target, owner, scope, hops)
+                if step is True:
+                    return True
+                if step is not False:
+                    following.extend(step)
+            return following
+        if isinstance(parent, ast.keyword):
+            call = self.parents.get(id(parent))
+            if isinstance(call, ast.Call) and parent.arg is not None:
+                return self._handed_to(call, parent.arg, owner, scope, hops)
             return False
-        assert isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
-        if not self._returns_only(call, scope, function):
+        if isinstance(parent, ast.Call) and node is not parent.func:
+            position = next((i for i, argument in enumerate(parent.args) if argument is node), None)
+            if position is None or any(isinstance(a, ast.Starred) for a in parent.args[:position]):
+                return False
+            return self._handed_to(parent, position, owner, scope, hops)
+        return False
+
+    def _scope_of(self, owner: ast.AST) -> Scope:
+        return self.context.scopes.get(owner, self.context.module)
+
+    def _stored_by(self, target: ast.expr, function: ast.AST, scope: Scope, hops: int) -> _Next:
+        """Whether assigning to `target` in `function` keeps the value beyond it."""
+        if isinstance(target, ast.Name):
+            if target.id in scope.declared:
+                return True  # `global engine`
+            return self._name_kept(target.id, function, hops)
+        if not isinstance(target, (ast.Attribute, ast.Subscript)):
             return False
-        found = self.verdicts.get(id(function))
+        base = target.value
+        while isinstance(base, (ast.Attribute, ast.Subscript)):
+            base = base.value
+        if not isinstance(base, ast.Name):
+            return False
+        return self._receiver_kept(base.id, function, scope, hops)
+
+    def _receiver_kept(self, name: str, function: ast.AST, scope: Scope, hops: int) -> _Next:
+        """Whether what the name `name` holds in `function` outlives it (what is stored in it is
+        kept as long)."""
+        first = _first_parameter(function, scope)
+        if first is not None and name == first[0]:
+            if first[1] == "cls":
+                return True  # stored on the class
+            return self._class_kept(first[2], hops)
+        binding = single_binding(scope.names.get(name)) if name in scope.names else None
+        if name in scope.names and name not in scope.declared:
+            if binding is not None and binding.kind == "param":
+                return True  # stored in what the caller hands in: the app, its config or registry
+            return self._name_kept(name, function, hops)  # a local: kept as long as it is
+        return True  # a module-level or global object
+
+    def _name_kept(self, name: str, function: ast.AST, hops: int) -> _Next:
+        """Where a value bound to the local `name` of `function` goes: the name itself, searched
+        once however many values are bound to it (`_loads_of`)."""
+        key = (id(function), name)
+        local = self.locals.get(key)
+        if local is None:
+            local = self.locals[key] = _Local(function, name)
+        return [(local, hops)]
+
+    def _loads_of(self, local: _Local, hops: int) -> _Next:
+        """The loads of a local (not kept when it is disposed: `engine.dispose()`)."""
+        loads = self.loads.get((id(local.function), local.name), ())
+        self.context.steps += len(loads)
+        for load in loads:
+            parent = self.parents.get(id(load))
+            if isinstance(parent, ast.Attribute) and parent.attr == "dispose":
+                return False
+        return [(load, hops) for load in loads]
+
+    def _handed_to(self, call: ast.Call, where: int | str, function: ast.AST, scope: Scope, hops: int) -> _Next:
+        """Whether the argument at `where` of `call` (in `function`) is kept by what the call runs."""
+        context = self.context
+        func = call.func
+        if sa_name(context.qualified(func, scope)) in _ENGINE_HOLDERS:
+            if id(call) in context.entered_calls(function):
+                return False  # `with Session(engine) as session:`
+            return [(call, hops)]
+        if isinstance(func, ast.Attribute):
+            if func.attr not in _STORING_METHODS:
+                return False
+            base = func.value
+            while isinstance(base, (ast.Attribute, ast.Subscript)):
+                base = base.value
+            return isinstance(base, ast.Name) and self._receiver_kept(base.id, function, scope, hops)
+        if hops >= _MAX_HOPS or not isinstance(func, ast.Name):
+            return False
+        binding = single_binding(scope.lookup(func.id))
+        if binding is None or binding.kind not in ("def", "class"):
+            return False
+        target = binding.value
+        bound = False
+        if isinstance(target, ast.ClassDef):
+            target = next((node for node in target.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                           and node.name == "__init__"), None)
+            bound = True
+        if not isinstance(target, (ast.FunctionDef, ast.AsyncFunctionDef)) or target.decorator_list:
+            return False
+        parameter = parameter_of(target, where, bound)
+        if parameter is None:
+            return False
+        self._index(target)
+        return self._name_kept(parameter, target, hops + 1)
+
+    def _once(self, node: ast.AST, hops: int, answer: Callable[[ast.AST, int], bool]) -> bool:
+        """`answer(node, hops)`, worked out once per function or class (False while it is being
+        worked out: a cycle keeps nothing new)."""
+        if hops >= _MAX_HOPS:
+            return False
+        key = id(node)
+        found = self.memo.get(key)
         if found is None:
-            found = self.verdicts[id(function)] = self._callers_keep_it_local(function)
+            if key in self.visiting:
+                return False
+            self.visiting.add(key)
+            found = self.memo[key] = answer(node, hops)
+            self.visiting.discard(key)
         return found
 
-    def _returns_only(self, call: ast.Call, scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-        """Whether the function returns the engine `call` makes (itself, or through one local
-        that is only returned) and nothing else."""
-        returns, yields = returns_and_yields(function)
-        if yields or not returns or function.decorator_list:
+    def _function_kept(self, function: ast.AST, hops: int) -> bool:
+        return self._once(function, hops, self._function_kept_once)
+
+    def _class_kept(self, cls: ast.ClassDef, hops: int) -> bool:
+        return self._once(cls, hops, self._class_kept_once)
+
+    def _function_kept_once(self, function: ast.AST, hops: int) -> bool:
+        """Whether a call of `function` (which returns the value) is kept, or the function caches it."""
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return False
-        if all(value is call for value in returns):
+        if any(_decorator_name(decorator) in _CACHING_DECORATORS for decorator in function.decorator_list):
             return True
-        names = self.context.bound_to(call, scope)
-        if len(names) != 1 or names[0] in scope.declared:
+        scope = self._scope_of(function)
+        parent = scope.parent
+        if parent is None or parent.kind == "function":
+            return False  # a nested function: where it goes is not followed
+        method = parent.kind == "class"
+        for call in self._calls_by_name().get(function.name, ()):
+            self.context.steps += 1
+            func = call.func
+            if method != isinstance(func, ast.Attribute):
+                continue
+            caller = self._caller_scope(call)
+            if caller is None:
+                continue
+            if not method:
+                binding = single_binding(caller.lookup(function.name))
+                if binding is None or binding.value is not function:
+                    continue
+            if self._kept(call, hops + 1):
+                return True
+        return not method and self._kept_elsewhere(function.name)
+
+    def _class_kept_once(self, cls: ast.AST, hops: int) -> bool:
+        """Whether an instance of the class `cls` is kept: one made in the module and kept, or,
+        for a public class, one bound at module level by another project module."""
+        if not isinstance(cls, ast.ClassDef) or self._scope_of(cls).parent is not self.context.module:
             return False
-        name = names[0]
-        if not all(isinstance(value, ast.Name) and value.id == name for value in returns):
-            return False
-        key = (id(function), name)
-        loads = self.loads.get(key)
-        if loads is None:
-            loads = self.loads[key] = sum(
-                1 for node in ast.walk(function) if isinstance(node, ast.Name) and node.id == name
-                and isinstance(node.ctx, ast.Load)
-            )
-        return loads == len(returns)
+        for call in self._calls_by_name().get(cls.name, ()):
+            self.context.steps += 1
+            if isinstance(call.func, ast.Name):
+                caller = self._caller_scope(call)
+                binding = single_binding(caller.lookup(cls.name)) if caller is not None else None
+                if binding is None or binding.value is not cls:
+                    continue
+                if self._kept(call, hops + 1):
+                    return True
+        return self._kept_elsewhere(cls.name)
 
-    def _callers_keep_it_local(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-        context = self.context
-        uses = self._uses().get(function.name, [])
-        if not uses:
-            return False  # called from elsewhere, or not at all: where the engine goes cannot be told
-        for name, scope in uses:
-            binding = single_binding(scope.lookup(name.id))
-            if binding is None or binding.kind != "def" or binding.value is not function:
-                return False
-            call = self.called.get(id(name))
-            if call is None or scope.kind != "function" or not _short_lived(context, call, scope):
-                return False
-        return self._module_own(function.name)
+    def _caller_scope(self, call: ast.Call) -> Scope | None:
+        """The scope of a call found by `_calls_by_name` (its function indexed); None in a lambda."""
+        if id(call) in self.module_calls:
+            return self.context.module
+        holder = self.holders.get(id(call))
+        if holder is not None:
+            self._index(holder)
+        owner = self.owners.get(id(call))
+        if owner is None or isinstance(owner, ast.Lambda):
+            return None
+        return self._scope_of(owner)
 
-    def _uses(self) -> dict[str, list[tuple[ast.Name, Scope]]]:
-        """Every loaded name of the module with its scope (and, in `called`, the call of each
-        name that is a callee)."""
-        if self.uses is None:
-            context = self.context
-            uses: dict[str, list[tuple[ast.Name, Scope]]] = {}
-            stack: list[tuple[ast.AST, Scope]] = [(context.tree, context.module)]
-            while stack:
-                node, scope = stack.pop()
-                context.steps += 1
-                scope = context.scopes.get(node, scope)
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                    self.called[id(node.func)] = node
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                    uses.setdefault(node.id, []).append((node, scope))
-                stack.extend((child, scope) for child in ast.iter_child_nodes(node))
-            self.uses = uses
-        return self.uses
-
-    def _module_own(self, name: str) -> bool:
-        """Whether the helper `name` is the module's own: private, or public and no project file
-        but this module and the project's tests imports it or uses it as an attribute of a
-        module (`utils.helper(...)`)."""
-        if name.startswith("_"):
-            return True  # private to its module (the project's tests may still import it)
+    def _kept_elsewhere(self, name: str) -> bool:
+        """Whether another project module, not a test, binds a call of the public `name` at module
+        level (`engine = make_engine()`, `db = meta.Database(URL)`), read from its text."""
         context = self.context
         project = context.project
-        if project is None or not context.filename:
-            return False  # a file alone: where else the helper is called cannot be told
+        if name.startswith("_") or project is None or not context.filename:
+            return False
         files = project.referencing(name)
-        if files is None:
+        if not files:
             return False
         here = os.path.abspath(context.filename)
         folder = project.folder() or ""
-        return all(
-            os.path.abspath(path) == here or is_test_path(os.path.relpath(path, folder) if folder else path)
-            for path, _ in files
+        binding = re.compile(
+            rf"^[A-Za-z_][\w.]*[ \t]*(?::[^=\n]*)?=[ \t]*(?:[A-Za-z_][\w.]*\.)?{re.escape(name)}[ \t]*\(",
+            re.MULTILINE,
         )
+        for path, text in files:
+            context.steps += 1
+            if os.path.abspath(path) == here or is_test_path(os.path.relpath(path, folder) if folder else path):
+                continue  # the module itself, or a test (whose process ends with it)
+            if binding.search(one_line_end(text)):
+                return True
+        return False
+
+
+def _first_parameter(function: ast.AST, scope: Scope) -> tuple[str, str, ast.ClassDef] | None:
+    """The first parameter of a method (`self` or `cls`, by its decorators), its kind, and its class."""
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    parent = scope.parent
+    if parent is None or parent.kind != "class" or not isinstance(parent.node, ast.ClassDef):
+        return None
+    names = [_decorator_name(decorator) for decorator in function.decorator_list]
+    if "staticmethod" in names:
+        return None
+    args = (*function.args.posonlyargs, *function.args.args)
+    if not args:
+        return None
+    return args[0].arg, "cls" if "classmethod" in names else "self", parent.node
+
+
+def _decorator_name(decorator: ast.expr) -> str | None:
+    if isinstance(decorator, ast.Call):
+        decorator = decorator.func
+    if isinstance(decorator, ast.Attribute):
+        return decorator.attr
+    return decorator.id if isinstance(decorator, ast.Name) else None
 
 
 _CONNECTING_METHODS = frozenset({"connect", "raw_connection", "begin"})
@@ -717,6 +972,30 @@ class EngineWithoutPrePing(Rule):
             "def stored(url):\n    ensure_table(url)\n    engine = _metadata_engine(url)\n"
             "    with engine.connect() as conn:\n        return conn.execute(text('SELECT x FROM t')).all()\n"
         ),
+        # Handed after a starred argument: which parameter it lands in cannot be told.
+        Valid(
+            "from sqlalchemy import create_engine\n\ndef use(name, engine):\n    engine.connect()\n\n"
+            "def setup(url, names):\n    engine = create_engine(url)\n    use(*names, engine)\n"
+        ),
+        # Kept on an object whose lifetime the module does not show: a connector made for one
+        # task and closed by it (fides').
+        Valid(
+            "from sqlalchemy import create_engine\n\nclass PostgresConnector:\n    def create_client(self):\n"
+            "        return create_engine(self.url)\n\n    def client(self):\n        if self._client is None:\n"
+            "            self._client = self.create_client()\n        return self._client\n\n"
+            "    def close(self):\n        self._client.dispose()\n"
+        ),
+        # Handed to another module's function, or returned to callers that are not seen.
+        Valid(
+            "import sqlalchemy\nfrom .utils import query_with_time_filter\n\ndef to_dataframe(url, table):\n"
+            "    engine = sqlalchemy.create_engine(url)\n    with engine.connect() as conn:\n"
+            "        query = query_with_time_filter(table, engine=engine)\n        return conn.execute(query).all()\n"
+        ),
+        Valid(
+            "from sqlalchemy import create_engine\nfrom sqlalchemy.orm import sessionmaker\n\n"
+            "def get_session_from_config():\n    engine = create_engine(Config.DATABASE_URI)\n"
+            "    return sessionmaker(bind=engine)()\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -741,11 +1020,13 @@ class EngineWithoutPrePing(Rule):
         Invalid(
             "from sqlalchemy import create_engine\n\nclass Store:\n    def get_url(self):\n"
             "        if self.local:\n            return 'sqlite://'\n        return f'postgresql://{self.host}/db'\n\n"
-            "    def get_engine(self):\n        return create_engine(self.get_url())\n",
+            "    def get_engine(self):\n        return create_engine(self.get_url())\n\n\n"
+            "ENGINE = Store().get_engine()\n",
             at=(10, 15),
             fixed="from sqlalchemy import create_engine\n\nclass Store:\n    def get_url(self):\n"
             "        if self.local:\n            return 'sqlite://'\n        return f'postgresql://{self.host}/db'\n\n"
-            "    def get_engine(self):\n        return create_engine(self.get_url(), pool_pre_ping=True)\n",
+            "    def get_engine(self):\n        return create_engine(self.get_url(), pool_pre_ping=True)\n\n\n"
+            "ENGINE = Store().get_engine()\n",
         ),
         Invalid(
             "from sqlalchemy.ext.asyncio import create_async_engine\n\n"
@@ -774,10 +1055,10 @@ class EngineWithoutPrePing(Rule):
             'engine = create_engine(f"mysql://{host}/app", pool_pre_ping=True)\n',
         ),
         Invalid(
-            "def make():\n    from sqlmodel import create_engine\n    return create_engine(url)\n",
+            "def make():\n    from sqlmodel import create_engine\n    return create_engine(url)\n\nengine = make()\n",
             at=(3, 11),
             fixed="def make():\n    from sqlmodel import create_engine\n"
-            "    return create_engine(url, pool_pre_ping=True)\n",
+            "    return create_engine(url, pool_pre_ping=True)\n\nengine = make()\n",
         ),
         # SQLAlchemy 1.4 style: 1.x-only arguments, engine.execute()
         Invalid(
@@ -802,17 +1083,15 @@ class EngineWithoutPrePing(Rule):
         ),
         Invalid(
             "from sqlalchemy import create_engine\n\ndef _get_engine(url):\n    engine = create_engine(url)\n"
-            "    return engine\n\nclass Store:\n    def __init__(self, url):\n        self.engine = _get_engine(url)\n",
+            "    return engine\n\nclass Store:\n    def __init__(self, url):\n"
+            "        self.engine = _get_engine(url)\n\n"
+            "STORE = Store(URL)\n",
             at=(4, 13),
             fixed="from sqlalchemy import create_engine\n\ndef _get_engine(url):\n"
             "    engine = create_engine(url, pool_pre_ping=True)\n"
-            "    return engine\n\nclass Store:\n    def __init__(self, url):\n        self.engine = _get_engine(url)\n",
-        ),
-        # Handed after a starred argument: which parameter it lands in cannot be told.
-        Invalid(
-            "from sqlalchemy import create_engine\n\ndef use(name, engine):\n    engine.connect()\n\n"
-            "def setup(url, names):\n    engine = create_engine(url)\n    use(*names, engine)\n",
-            at=(7, 13),
+            "    return engine\n\nclass Store:\n    def __init__(self, url):\n"
+            "        self.engine = _get_engine(url)\n\n"
+            "STORE = Store(URL)\n",
         ),
         # A function of this module that keeps the engine it is handed: long-lived.
         Invalid(
@@ -828,7 +1107,7 @@ class EngineWithoutPrePing(Rule):
             "from sqlalchemy import create_engine\n\nclass Store:\n    def __init__(self, path):\n"
             "        self.url = 'sqlite:///%s' % path\n\n    def use_server(self, host):\n"
             "        self.url = 'mysql://%s/app' % host\n\n    def engine(self):\n"
-            "        return create_engine(self.url)\n",
+            "        return create_engine(self.url)\n\n\nENGINE = Store(PATH).engine()\n",
             at=(11, 15),
         ),
         # A module that only looks like a revision script (no Alembic import): reported.
@@ -836,6 +1115,36 @@ class EngineWithoutPrePing(Rule):
             'import sqlalchemy as sa\n\nrevision = "40355237ae7c"\ndown_revision = None\n'
             "engine = sa.create_engine(DATABASE_URL)\n",
             at=(5, 9),
+        ),
+        # Made in a function, and kept: in a global (koschei's) ...
+        Invalid(
+            "from sqlalchemy import create_engine\n\n_engine = None\n\ndef get_engine():\n    global _engine\n"
+            "    if _engine is None:\n        _engine = create_engine(get_config('db_url'), pool_size=10)\n"
+            "    return _engine\n",
+            at=(8, 18),
+        ),
+        # ... in the registry of the app a startup hook is handed (h's and warehouse's `includeme`) ...
+        Invalid(
+            "import sqlalchemy\n\ndef create_engine(database_url):\n"
+            "    return sqlalchemy.create_engine(database_url)\n\n"
+            "def includeme(config):\n    engine = create_engine(config.registry.settings['sqlalchemy.url'])\n"
+            "    config.registry['sqlalchemy.engine'] = engine\n",
+            at=(4, 11),
+        ),
+        # ... in a factory kept at module level (a bot's `SESSION = start()`) ...
+        Invalid(
+            "from sqlalchemy import create_engine\nfrom sqlalchemy.orm import scoped_session, sessionmaker\n\n"
+            "def start() -> scoped_session:\n    engine = create_engine(DB_URI)\n"
+            "    return scoped_session(sessionmaker(bind=engine, autoflush=False))\n\nSESSION = start()\n",
+            at=(5, 13),
+        ),
+        # ... on an instance a function keeps in a global (dstack's `Database`).
+        Invalid(
+            "from sqlalchemy.ext.asyncio import create_async_engine\n\nclass Database:\n"
+            "    def __init__(self, url):\n        self.engine = create_async_engine(url, pool_size=20)\n\n"
+            "_db = None\n\ndef get_db():\n    global _db\n    if _db is None:\n        _db = Database(URL)\n"
+            "    return _db\n",
+            at=(5, 22),
         ),
     ]
 
@@ -845,7 +1154,7 @@ class EngineWithoutPrePing(Rule):
         if _alembic_revision(context):
             return  # run by `alembic upgrade`, a process that ends with the migration
         fallbacks: set[int] | None = None
-        helpers = _EngineHelpers(context)
+        lifetime = _EngineLifetime(context)
         for call, scope in engine_calls(context):
             if keyword(call, "pool_recycle") is not None:
                 continue
@@ -868,8 +1177,8 @@ class EngineWithoutPrePing(Rule):
                 continue
             if url is not None and _sqlite_file(literal_url_suffix(context, url, scope)):
                 continue
-            if _short_lived(context, call, scope) or context.in_command(scope) or helpers.short_lived(call, scope):
-                continue  # the engine goes away with its function, or the process with its command
+            if context.in_command(scope) or not lifetime.long_lived(call, scope):
+                continue  # the engine may go away with its function, or the process with its command
             if fallbacks is None:
                 fallbacks = _fallback_engines(context) if context.tries else set()
             if id(call) in fallbacks:
