@@ -933,3 +933,37 @@ def test_a_session_named_here_for_another_modules_function_is_rolled_back_only_w
 def test_the_parameter_an_argument_binds(signature, where, bound, expected):
     function = ast.parse(signature).body[0]
     assert parameter_of(function, where, bound) == expected
+
+
+# ---- a model's classmethod working on its module's shared session (SQS301) ------------------
+
+_MODEL_DB = "from sqlalchemy.orm import Session\n\ndbsession = Session(engine)\n"
+_MODEL_HANDLER = (
+    "from sqlalchemy.exc import SQLAlchemyError\nfrom app.user import User\n\n\ndef current(uuid):\n"
+    "    try:\n        return User.by_uuid(uuid)\n    except SQLAlchemyError:\n        return None\n"
+)
+
+
+@pytest.mark.parametrize(
+    "method, reported",
+    [
+        ("    @classmethod\n    def by_uuid(cls, uuid):\n"
+         "        return dbsession.query(cls).filter_by(uuid=uuid).first()\n", True),  # RootTheBox's models
+        ("    @staticmethod\n    def by_uuid(uuid):\n        return dbsession.query(User).get(uuid)\n", True),
+        ("    def by_uuid(self, uuid):\n        return dbsession.query(User).get(uuid)\n",
+         False),  # not run by the class
+        ("    @classmethod\n    def by_uuid(cls, uuid):\n        try:\n"
+         "            return dbsession.query(cls).get(uuid)\n        finally:\n            dbsession.rollback()\n",
+         False),  # it rolls back itself
+        ("    @classmethod\n    def by_uuid(cls, uuid):\n        return cls.query.get(uuid)\n",
+         False),  # no shared session
+    ],
+    ids=["classmethod", "staticmethod", "instance method", "rolls back", "no session"],
+)
+def test_a_model_classmethod_on_its_modules_shared_session_is_session_work(tmp_path, method, reported):
+    write(tmp_path, {
+        "proj/pyproject.toml": "", "proj/app/__init__.py": "", "proj/app/db.py": _MODEL_DB,
+        "proj/app/user.py": "from app.db import dbsession\n\n\nclass User(Base):\n" + method,
+        "proj/app/handlers.py": _MODEL_HANDLER,
+    })
+    assert codes(tmp_path / "proj", "app/handlers.py") == ([(8, "SQS301")] if reported else [])

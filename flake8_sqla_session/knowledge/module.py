@@ -372,11 +372,26 @@ class ModuleKnowledge:
         if binding.kind == "import" and isinstance(binding.value, str) and self.project is not None:
             return self.project.definition(binding.value, method, self)
         value = binding.value
+        if binding.kind == "class" and isinstance(value, ast.ClassDef):  # `User.by_uuid(...)`
+            inner = self.scopes.get(value)
+            return self.class_method_of(inner, method) if inner is not None else None
         if binding.kind == "assign" and isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
             made = single_binding(self.module.lookup(value.func.id))  # `svc = Service()` at module level
             if made is not None and made.kind == "class" and isinstance(made.value, ast.ClassDef):
                 inner = self.scopes.get(made.value)
                 return self.method_of(inner, method) if inner is not None else None
+        return None
+
+    def class_method_of(self, class_scope: Scope, name: str) -> Optional[Callee]:
+        """The class's own `@classmethod` (the call binds `cls`) or `@staticmethod` `name`, run
+        through the class (`User.by_uuid(uuid)`); None for any other method."""
+        binding = single_binding(class_scope.names.get(name))
+        value = binding.value if binding is not None and binding.kind == "def" else None
+        if not isinstance(value, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return None
+        decorators = {decorator.id for decorator in value.decorator_list if isinstance(decorator, ast.Name)}
+        if decorators == {"classmethod"} or decorators == {"staticmethod"}:
+            return Callee(f"{self.filename}:{value.lineno}", value, "classmethod" in decorators)
         return None
 
     def method_of(self, class_scope: Scope, name: str) -> Optional[Callee]:

@@ -824,13 +824,21 @@ class EngineWithoutPrePing(Rule):
     (module-level `revision` and `down_revision`, and an import of Alembic),
     nor for an engine made by a command-line command (a click command, a
     Typer app's, Flask's `AppGroup` or `app.cli`): none lives long enough for a
-    server to close an idle connection. Nor for an engine that goes away with the function that made
-    it (only used as `engine.connect()`, `engine.begin()`, ..., inspected,
-    handed to `metadata.create_all()`, to a session a `with` opens, or to a
-    function of the module that uses it no otherwise, or disposed), made there
-    or by a module-level helper that only returns it and whose every caller, in
-    the module, keeps it so (a private helper; a public one that no other file
-    of the project but its tests imports or calls through its module).
+    server to close an idle connection.
+
+    An engine made at module level lives as long as the process. One made in
+    a function is reported only where its module shows it outliving the
+    function: bound to a `global`; stored in an attribute or item of the app,
+    config or registry a function is handed, of a module-level object or of
+    the class (`config.registry["engine"] = engine`, `ENGINES.append(engine)`,
+    `Session.configure(bind=engine)`); on `self` in a class of which an
+    instance is kept; in a session factory or registry that is kept; or
+    returned by a function whose call is kept (`SESSION = start()`, a cached
+    function, a public function whose result another project module binds at
+    module level). An engine used in place, disposed, returned to callers the
+    module does not show, or kept on an object of unknown lifetime (a
+    connector made for one task) may well go away with its work: when unsure,
+    the rule stays quiet.
     """
 
     code = "SQS201"

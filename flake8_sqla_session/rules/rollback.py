@@ -114,10 +114,12 @@ class HandlerWithoutRollback(Rule):
     `seat_service.assign(session, seat)`): work methods it calls on that
     parameter itself, outside its own `try` statements and `with
     session.begin():` blocks, when it neither rolls back nor closes it. It
-    also includes what a module-level function (of this module or of a
-    project module) does on a session of its own module that everything
-    shares (`approve(chat_id)` with `def approve(chat_id): SESSION.add(...);
-    SESSION.commit()`): a module-level `Session`, or a `scoped_session`
+    also includes what a module-level function, or a `@classmethod` or
+    `@staticmethod` of a module-level class (of this module or of a project
+    module), does on a session of its own module that everything shares
+    (`approve(chat_id)` with `def approve(chat_id): SESSION.add(...);
+    SESSION.commit()`; a model's `User.by_uuid(uuid)` querying the module's
+    `dbsession`): a module-level `Session`, or a `scoped_session`
     registry that no project file `remove()`s (one removed when each request
     ends holds that request's session). Where the `try` has no name for that
     session, the finding names it by its module (`helpers.SESSION`) and comes
@@ -651,6 +653,14 @@ class HandlerWithoutRollback(Rule):
             fixed="def reset(dbsession, user):\n    try:\n        dbsession.delete(user)\n        dbsession.commit()\n"
             "    except Exception:\n        dbsession.rollback()\n        log()\n",
         ),
+        # A classmethod of a model that queries its module's shared session (RootTheBox's `User.by_uuid`).
+        Invalid(
+            "from sqlalchemy.exc import SQLAlchemyError\nfrom sqlalchemy.orm import Session\n\n"
+            "dbsession = Session(engine)\n\nclass User(Base):\n    @classmethod\n    def by_uuid(cls, uuid):\n"
+            "        return dbsession.query(cls).filter_by(uuid=uuid).first()\n\ndef current_user(uuid):\n"
+            "    try:\n        return User.by_uuid(uuid)\n    except SQLAlchemyError:\n        return None\n",
+            at=(14, 4),
+        ),
     ]
 
     @classmethod
@@ -911,6 +921,11 @@ class _WorkWalker:
             return False
         if binding.kind == "def":
             return bool(self._own_global_work()) and self.context.module.names.get(name) == [binding]
+        if binding.kind == "class":  # `User.by_uuid(`: a classmethod of a class of this module
+            prefix = f"{name}."
+            return self.context.module.names.get(name) == [binding] and any(
+                key.startswith(prefix) for key in self._own_global_work()
+            )
         if binding.kind == "import" and isinstance(binding.value, str):
             # a function (`from helpers import approve`) or a module (`import helpers`)
             return bool(self._imported_global_work(binding.value) or self._imported_global_work(binding.value + ".*"))
@@ -937,8 +952,14 @@ class _WorkWalker:
         if project is None:
             return ()
         found = project.function_module(qualified, context)
-        if found is None:
-            return ()
+        within = ""  # the class, for `pkg.mod.Class.method` (a classmethod run through its class)
+        if found is None or (found[2] != "*" and "." in found[2]):
+            head, _, method = qualified.rpartition(".")
+            found = project.function_module(head, context) if head else None
+            if found is None or "." in found[2]:
+                return ()
+            within = f"{found[2]}."
+            found = (found[0], found[1], within + method)
         path, module, name = found
 
         def compute() -> GlobalWork:
@@ -952,8 +973,9 @@ class _WorkWalker:
             return _functions_global_work(knowledge, shared, text) if knowledge is not None else {}
 
         work = project.module_fact("global-work:", path, compute)
-        if name == "*":
-            return tuple(item for items in work.values() for item in items)
+        if name.endswith("*"):
+            prefix = name[:-1]
+            return tuple(item for key, items in work.items() if key.startswith(prefix) for item in items)
         return work.get(name, ())
 
     def _global_work(self, call: ast.Call, scope: Scope, work: dict[str, Work], awaited: bool) -> None:
@@ -978,6 +1000,9 @@ class _WorkWalker:
             if binding is not None and binding.kind == "import" and isinstance(binding.value, str):
                 qualified = f"{binding.value}.{func.attr}"
                 found, elsewhere = self._imported_global_work(qualified), qualified
+            elif (binding is not None and binding.kind == "class"
+                  and context.module.names.get(func.value.id) == [binding]):
+                found = self._own_global_work().get(f"{func.value.id}.{func.attr}", ())
         for name, flushes in found:
             _note_work(work, name, ast.Name(id=name, ctx=ast.Load()), awaited, True, flushes, elsewhere)
 
@@ -1023,6 +1048,8 @@ def _note_work(
     item = work.get(text)
     if item is None:
         item = work[text] = Work(receiver, text, elsewhere)
+    elif item.elsewhere and not elsewhere:  # the name is one of this scope's too: the one to roll back
+        item.receiver, item.elsewhere = receiver, ""
     item.awaited = item.awaited or awaited
     item.model_only = item.model_only and model
     item.io = item.io or io
@@ -1036,10 +1063,10 @@ _CALLED_NAME = re.compile(r"\b([A-Za-z_]\w*)\s*(?:\.\s*[A-Za-z_]\w*\s*)?\(")
 # function name -> ((session name, whether the work may flush), ...).
 GlobalWork = dict[str, tuple[tuple[str, bool], ...]]
 
-# An indented call of a work method on a bare name (`    SESSION.commit(`): a function of the
-# module may work on a module-level session.
+# A call of a work method on a bare name (`SESSION.commit(`, `return dbsession.query(`): a function
+# of the module may work on a module-level session.
 _GLOBAL_WORK_CALL = re.compile(
-    r"^[ \t]+([A-Za-z_]\w*)\s*\.\s*(?:" + "|".join(sorted(WORK_METHODS)) + r")\s*\(", re.MULTILINE
+    r"(?<![\w.])([A-Za-z_]\w*)\s*\.\s*(?:" + "|".join(sorted(WORK_METHODS)) + r")\s*\("
 )
 
 
@@ -1079,7 +1106,8 @@ def _functions_global_work(knowledge: ModuleKnowledge, shared: frozenset[str], t
     pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, shared))) + r")\b")
     lines = line_starts(text) if text is not None else None
     for function, scope in knowledge.functions:
-        if scope.parent is not knowledge.module or not _holds(knowledge, function, pattern, lines, text):
+        key = _global_function_key(knowledge, function, scope)
+        if key is None or not _holds(knowledge, function, pattern, lines, text):
             continue
         worked: dict[str, bool] = {}
         tidied: set[str] = set()
@@ -1110,8 +1138,26 @@ def _functions_global_work(knowledge: ModuleKnowledge, shared: frozenset[str], t
             stack.extend(ast.iter_child_nodes(node))
         work = tuple(sorted((name, flushes) for name, flushes in worked.items() if name not in tidied))
         if work:
-            found[function.name] = work
+            found[key] = work
     return found
+
+
+def _global_function_key(
+    knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope
+) -> str | None:
+    """How `GlobalWork` names a function run from outside its module: a module-level function by
+    its name, a `@classmethod` or `@staticmethod` of a module-level class as `Class.method`
+    (`User.by_uuid(uuid)`, a model's query on the module's session); None for others."""
+    parent = scope.parent
+    if parent is knowledge.module:
+        return function.name
+    if parent is None or parent.kind != "class" or parent.parent is not knowledge.module:
+        return None
+    decorators = {decorator.id for decorator in function.decorator_list if isinstance(decorator, ast.Name)}
+    if decorators != {"classmethod"} and decorators != {"staticmethod"}:
+        return None
+    assert isinstance(parent.node, ast.ClassDef)
+    return f"{parent.node.name}.{function.name}"
 
 
 def _holds(
