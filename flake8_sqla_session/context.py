@@ -52,6 +52,7 @@ class Context(ModuleKnowledge):
         self._entered_calls: dict[int, frozenset[int]] = {}  # id(function) -> `entered_calls`
         self._in_command: dict[int, bool] = {}  # id(scope's node) -> whether it runs within one
         self._test_file: bool | None = None
+        self._naming: dict[str, list[int]] = {}  # name -> the lines that name it (`lines_naming`)
 
     # ---- queries for the rules -------------------------------------------------------------
 
@@ -258,6 +259,29 @@ class Context(ModuleKnowledge):
             )
             self._entered_calls[id(function)] = found
             self.steps += 1
+        return found
+
+    def lines_naming(self, name: str) -> list[int]:
+        """The lines (ascending, each once) where the identifier `name` appears on its own (not
+        as `x.name`), found once per name: from the text when the module has one (comments and
+        strings count, which only ever makes a name look used), else from the tree."""
+        found = self._naming.get(name)
+        if found is None:
+            lines: set[int] = set()
+            if self.source is not None:
+                starts = self._line_starts
+                if starts is None:
+                    starts = self._line_starts = line_starts(self.source)
+                pattern = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
+                for match in pattern.finditer(self.source):
+                    lines.add(bisect.bisect_right(starts, match.start()) - 1)
+                self.steps += 1 + len(lines)
+            else:
+                for node in ast.walk(self.tree):
+                    self.steps += 1
+                    if isinstance(node, ast.Name) and node.id == name:
+                        lines.add(node.lineno)
+            found = self._naming[name] = sorted(lines)
         return found
 
     def bound_to(self, value: ast.expr, scope: Scope) -> list[str]:

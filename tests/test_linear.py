@@ -316,6 +316,16 @@ def engines_bound_to_one_local(n: int) -> str:
     return HEADER + f"def f(url):\n{engines}{reads}"
 
 
+def tries_in_one_with_block(n: int) -> str:
+    """n swallowing tries in one `with Session(...) as session:` block (where the session's name
+    appears in the module is found once)."""
+    tries = "".join(
+        "        try:\n            session.add(x)\n            session.commit()\n"
+        "        except IntegrityError:\n            log()\n" for _ in range(n)
+    )
+    return HEADER + "def f(engine, x):\n    with Session(engine) as session:\n" + tries
+
+
 SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "reassigned in straight lines": (reassigned_in_lines, 30),
     "reassigned in branches": (reassigned_in_branches, 30),
@@ -344,6 +354,7 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "engines kept through local names": (engines_kept_through_local_names, 20),
     "engines returned by one function": (engines_returned_by_one_function, 20),
     "engines bound to one local": (engines_bound_to_one_local, 20),
+    "tries in one with block": (tries_in_one_with_block, 20),
 }
 
 

@@ -116,13 +116,14 @@ class TryRecord:
         self,
         node: ast.Try,
         scope: Scope,
-        withs: tuple[tuple[ast.With | ast.AsyncWith, bool], ...],
+        withs: tuple[tuple[ast.With | ast.AsyncWith, bool, bool], ...],
         looped: bool = False,
         last: bool = False,
     ):
         self.node = node
         self.scope = scope
-        # (with statement, whether nothing in that block runs after this try)
+        # (with statement, whether nothing in that block runs after this try, whether no loop of
+        # that block holds the try: what runs after it in the block is the text below it)
         self.withs = withs
         # Whether the try sits in the body of a loop of its scope (not in an `else:` block,
         # which runs once): what a fix that rolls back in its handlers must know.
@@ -190,7 +191,7 @@ class ModuleKnowledge:
         self,
         body: list[ast.stmt],
         scope: Scope,
-        withs: tuple[tuple[ast.With | ast.AsyncWith, bool], ...],
+        withs: tuple[tuple[ast.With | ast.AsyncWith, bool, bool], ...],
         under_main: bool,
         looped: bool = False,
         ending: bool = False,
@@ -200,7 +201,8 @@ class ModuleKnowledge:
         at_module = scope.kind == "module"
         last = body[-1] if body else None
         tail_withs = withs
-        not_tail = tuple((w, False) for w, _ in tail_withs) if tail_withs else tail_withs
+        not_tail = tuple((w, False, straight) for w, _, straight in tail_withs) if tail_withs else tail_withs
+        in_loop = tuple((w, False, False) for w, _, _ in tail_withs) if tail_withs else tail_withs
         for stmt in body:
             # Code after a statement that is not the last still runs inside the blocks.
             withs = tail_withs if stmt is last else not_tail
@@ -231,7 +233,7 @@ class ModuleKnowledge:
                 for item in stmt.items:
                     if item.optional_vars is not None:
                         self._bind_target(item.optional_vars, scope, Binding("with", item.context_expr))
-                inner_withs = withs + ((stmt, True),) if scope.kind == "function" else withs
+                inner_withs = withs + ((stmt, True, True),) if scope.kind == "function" else withs
                 self._walk(stmt.body, scope, inner_withs, under_main, looped, ends)
             elif kind is ast.Try or kind is getattr(ast, "TryStar", None):  # TryStar: 3.11+
                 stmt = cast(ast.Try, stmt)  # ast.TryStar has the same fields
@@ -247,11 +249,11 @@ class ModuleKnowledge:
             elif kind is ast.For or kind is ast.AsyncFor:
                 assert isinstance(stmt, (ast.For, ast.AsyncFor))
                 self._bind_target(stmt.target, scope, Binding("other"))
-                self._walk(stmt.body, scope, not_tail, under_main, True)
+                self._walk(stmt.body, scope, in_loop, under_main, True)
                 self._walk(stmt.orelse, scope, withs, under_main, looped, ends)  # runs once, after the loop
             elif kind is ast.While:
                 assert isinstance(stmt, ast.While)
-                self._walk(stmt.body, scope, not_tail, under_main, True)
+                self._walk(stmt.body, scope, in_loop, under_main, True)
                 self._walk(stmt.orelse, scope, withs, under_main, looped, ends)
             elif kind is ast.Global or kind is ast.Nonlocal:
                 assert isinstance(stmt, (ast.Global, ast.Nonlocal))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 from typing import Callable, Iterator
 
@@ -162,6 +163,14 @@ class HandlerWithoutRollback(Rule):
     (also `transaction.get().abort()`, `transaction.manager.abort()`) or
     pyramid_tm's `request.tm.abort()` rolls back and closes every session
     zope.sqlalchemy joined to it.
+
+    Nor is a handler reported after which a `with Session(...) as session:`
+    block (or any context manager handing out the session) closes the
+    session before anything uses it again: the `try` is the block's last
+    statement, or the handler returns; or no loop inside the block holds the
+    `try`, and the handler ends in `continue` or `break`, or nothing below the
+    `try` in the block names the session and neither the handler nor the
+    `finally` calls a method of it.
 
     Nor is a handler reported that is the last thing a command-line command
     does (a click command, a Typer app's, Flask's `AppGroup` or `app.cli`),
@@ -426,6 +435,23 @@ class HandlerWithoutRollback(Rule):
             "def count(engine):\n    try:\n        return engine.execute('SELECT COUNT(*) FROM users').scalar()\n"
             "    except Exception:\n        return 0\n"
         ),
+        # The handler's is the last use of a session that a `with` then closes: nothing below the
+        # `try` in the block names it (skyportal's services) ...
+        Valid(
+            "from sqlalchemy.exc import SQLAlchemyError\nfrom sqlalchemy.orm import Session\n\n"
+            "def ingest(engine, skymap):\n    with Session(engine) as session:\n        try:\n"
+            "            session.add(skymap)\n            session.commit()\n        except SQLAlchemyError:\n"
+            "            log.exception('ingest failed')\n        post_notification(skymap.id)\n"
+        ),
+        # ... or its `continue` leaves the block for the next turn of a loop around it.
+        Valid(
+            "from sqlalchemy.exc import SQLAlchemyError\nfrom sqlalchemy.orm import Session\n\n"
+            "def drain(engine, queue):\n    while True:\n        item = queue.get()\n"
+            "        with Session(engine) as session:\n            try:\n                session.add(item)\n"
+            "                session.commit()\n            except SQLAlchemyError:\n"
+            "                log.exception('failed')\n                continue\n"
+            "            notify(session.info)\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -661,6 +687,24 @@ class HandlerWithoutRollback(Rule):
             "    try:\n        return User.by_uuid(uuid)\n    except SQLAlchemyError:\n        return None\n",
             at=(14, 4),
         ),
+        # The `with` block goes on using the session after the handler ...
+        Invalid(
+            "from sqlalchemy.exc import SQLAlchemyError\nfrom sqlalchemy.orm import Session\n\n"
+            "def ingest(engine, skymap):\n    with Session(engine) as session:\n        try:\n"
+            "            session.add(skymap)\n            session.commit()\n        except SQLAlchemyError:\n"
+            "            log.exception('ingest failed')\n        session.add(Log('ingested'))\n"
+            "        session.commit()\n",
+            at=(9, 8),
+        ),
+        # ... or a loop of the block runs the `try` again on it.
+        Invalid(
+            "from sqlalchemy.exc import SQLAlchemyError\nfrom sqlalchemy.orm import Session\n\n"
+            "def ingest_all(engine, skymaps):\n    with Session(engine) as session:\n        for skymap in skymaps:\n"
+            "            try:\n                session.add(skymap)\n                session.commit()\n"
+            "            except SQLAlchemyError:\n                log.exception('ingest failed')\n"
+            "        notify(len(skymaps))\n",
+            at=(10, 12),
+        ),
     ]
 
     @classmethod
@@ -692,7 +736,7 @@ class HandlerWithoutRollback(Rule):
                         continue  # the savepoint's exit rolled back what raised IntegrityError
                 if summaries.tidies(handler.body, record.scope, work, leaving=True):
                     continue
-                left = [w for w in work.values() if not _closed_by_with(context, record, handler, w)]
+                left = [w for w in work.values() if not _closed_by_with(context, summaries, record, handler, w)]
                 if not left:
                     continue
                 if record.last and not record.node.finalbody and context.is_command(record.scope):
@@ -1354,21 +1398,50 @@ def _self_cleaning(context: Context, node: ast.With | ast.AsyncWith, scope: Scop
     return False
 
 
-def _closed_by_with(context: Context, record: TryRecord, handler: ast.ExceptHandler, work: Work) -> bool:
-    """Whether the handler leaves a `with Session(...) as <receiver>:` block, which closes the session."""
-    leaves = bool(handler.body) and isinstance(handler.body[-1], ast.Return)
-    for with_node, tail in record.withs:
-        if not (tail or leaves):
+def _closed_by_with(
+    context: Context, summaries: _Summaries, record: TryRecord, handler: ast.ExceptHandler, work: Work
+) -> bool:
+    """Whether the handler leaves a `with Session(...) as <receiver>:` block, which closes the
+    session, with nothing using the session before it does: the `try` is the block's last
+    statement, or the handler ends in `return`; or no loop of the block holds the `try`, and
+    the handler ends in `continue` or `break` (which leave the block) or nothing below the `try`
+    in the block names the session, nor does the handler or the `finally` call a method of it."""
+    last = handler.body[-1] if handler.body else None
+    leaves = isinstance(last, ast.Return)
+    for with_node, tail, straight in record.withs:
+        if not (tail or leaves or straight):
             continue
         for item in with_node.items:
             target = item.optional_vars
-            if isinstance(target, ast.Name) and target.id == work.text:
-                # `with Session(...) as s:`, or any context manager handing out the
-                # session (`with self.ManagedSessionMaker() as s:`): its exit ends it.
-                kind = context.classify(item.context_expr, record.scope)
-                if kind is None or kind in SESSIONS:
-                    return True
+            if not isinstance(target, ast.Name) or target.id != work.text:
+                continue
+            # `with Session(...) as s:`, or any context manager handing out the
+            # session (`with self.ManagedSessionMaker() as s:`): its exit ends it.
+            kind = context.classify(item.context_expr, record.scope)
+            if kind is not None and kind not in SESSIONS:
+                continue
+            if tail or leaves or isinstance(last, (ast.Continue, ast.Break)):
+                return True
+            if _unused_below(context, summaries, record, handler, with_node, work.text):
+                return True
     return False
+
+
+def _unused_below(
+    context: Context, summaries: _Summaries, record: TryRecord, handler: ast.ExceptHandler,
+    with_node: ast.With | ast.AsyncWith, name: str,
+) -> bool:
+    """Whether nothing after the `try` (to the end of `with_node`) names `name`, and neither the
+    handler nor the `finally` calls a method of it."""
+    if name in summaries.of_block(handler.body, record.scope).called:
+        return False
+    if record.node.finalbody and name in summaries.of_block(record.node.finalbody, record.scope).called:
+        return False
+    lines = context.lines_naming(name)
+    below = record.node.end_lineno or record.node.lineno
+    end = with_node.end_lineno or with_node.lineno
+    index = bisect.bisect_right(lines, below)
+    return index == len(lines) or lines[index] > end
 
 
 # ---- what a block does, each statement read once -------------------------------------------
