@@ -233,7 +233,7 @@ class ModuleKnowledge:
                 for item in stmt.items:
                     if item.optional_vars is not None:
                         self._bind_target(item.optional_vars, scope, Binding("with", item.context_expr))
-                inner_withs = withs + ((stmt, True, True),) if scope.kind == "function" else withs
+                inner_withs = withs + ((stmt, True, True),) if scope.kind != "class" else withs
                 self._walk(stmt.body, scope, inner_withs, under_main, looped, ends)
             elif kind is ast.Try or kind is getattr(ast, "TryStar", None):  # TryStar: 3.11+
                 stmt = cast(ast.Try, stmt)  # ast.TryStar has the same fields
