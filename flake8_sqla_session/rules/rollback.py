@@ -110,6 +110,10 @@ class HandlerWithoutRollback(Rule):
     configuration (`engine_from_config`) or by Flask-SQLAlchemy. Work that may
     flush is reported on every backend: a failed flush needs `rollback()`.
 
+    A commit in the handler counts as ending the failed transaction only when
+    nothing in the `try` may flush: after a failed flush it raises
+    `PendingRollbackError`, and whatever the handler meant to record is lost.
+
     Session work in the `try` includes what a function or method of the
     project does with a session the `try` hands it (`save(session, obj)`,
     `seat_service.assign(session, seat)`): work methods it calls on that
@@ -452,6 +456,12 @@ class HandlerWithoutRollback(Rule):
             "                log.exception('failed')\n                continue\n"
             "            notify(session.info)\n"
         ),
+        # A commit in the handler after a failed statement that flushed nothing ends the transaction.
+        Valid(
+            "from sqlalchemy import text\nfrom sqlalchemy.exc import SQLAlchemyError\n\ndef count(session):\n"
+            "    try:\n        return session.execute(text('SELECT count(*) FROM t')).scalar()\n"
+            "    except SQLAlchemyError:\n        session.commit()\n        return 0\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -705,6 +715,17 @@ class HandlerWithoutRollback(Rule):
             "        notify(len(skymaps))\n",
             at=(10, 12),
         ),
+        # A commit in the handler after a commit failed in the `try`: it raises PendingRollbackError,
+        # and the failure it was to record is lost (aleph's `load_mapping`).
+        Invalid(
+            "from sqlalchemy.exc import SQLAlchemyError\n\ndef load(session, mapping):\n    try:\n"
+            "        mapping.run()\n        session.commit()\n    except SQLAlchemyError as exc:\n"
+            "        mapping.status = 'failed'\n        session.commit()\n",
+            at=(7, 4),
+            fixed="from sqlalchemy.exc import SQLAlchemyError\n\ndef load(session, mapping):\n    try:\n"
+            "        mapping.run()\n        session.commit()\n    except SQLAlchemyError as exc:\n"
+            "        session.rollback()\n        mapping.status = 'failed'\n        session.commit()\n",
+        ),
     ]
 
     @classmethod
@@ -734,7 +755,9 @@ class HandlerWithoutRollback(Rule):
                 if _integrity_only(context, handler.type, record.scope):
                     if summaries.of_block(record.node.body, record.scope).savepoint:
                         continue  # the savepoint's exit rolled back what raised IntegrityError
-                if summaries.tidies(handler.body, record.scope, work, leaving=True):
+                # A commit in the handler after a failed flush raises PendingRollbackError: no tidying.
+                flushed = any(w.flushes for w in work.values())
+                if summaries.tidies(handler.body, record.scope, work, leaving=True, commits=not flushed):
                     continue
                 left = [w for w in work.values() if not _closed_by_with(context, summaries, record, handler, w)]
                 if not left:
@@ -1452,14 +1475,15 @@ class _Summary:
     the questions asked of a `try`'s handlers and `finally`, answered for every handler of every
     nested `try` from one reading of each statement."""
 
-    __slots__ = ("leaves", "tidies", "texts", "handed", "savepoint", "bound", "pending", "called")
+    __slots__ = ("leaves", "tidies", "texts", "commits", "handed", "savepoint", "bound", "pending", "called")
 
     def __init__(self) -> None:
         self.leaves = False  # a `raise`, or a call that never returns
         # Rolls something back (`x.rollback()`: a savepoint, a transaction), closes a session
         # receiver, or fails a test (`self.fail()`): tidy, whatever the session is.
         self.tidies = False
-        self.texts: frozenset[str] = frozenset()  # receivers of a rollback, close, remove or commit
+        self.texts: frozenset[str] = frozenset()  # receivers of a rollback, close or remove
+        self.commits: frozenset[str] = frozenset()  # receivers of a commit
         self.handed: frozenset[str] = frozenset()  # dotted arguments of calls: what is handed on
         # `with x.begin_nested():` among the statements (not under a handler of a nested `try`).
         self.savepoint = False
@@ -1473,6 +1497,8 @@ class _Summary:
         self.savepoint = self.savepoint or (savepoint and other.savepoint)
         if other.texts:
             self.texts = self.texts | other.texts
+        if other.commits:
+            self.commits = self.commits | other.commits
         if other.handed:
             self.handed = self.handed | other.handed
         if other.bound:
@@ -1506,14 +1532,18 @@ class _Summaries:
                 summary.add(self.of(stmt, scope))
         return summary
 
-    def tidies(self, body: list[ast.stmt], scope: Scope, work: dict[str, Work], leaving: bool = False) -> bool:
+    def tidies(
+        self, body: list[ast.stmt], scope: Scope, work: dict[str, Work], leaving: bool = False,
+        commits: bool = True,
+    ) -> bool:
         """Whether `body` rolls back or closes, or hands the session on (its receiver, or what it
-        hangs from: `db` of `db.session`); with `leaving`, or re-raises or never returns.  A
-        commit of the session counts: it ends the transaction, or raises PendingRollbackError."""
+        hangs from: `db` of `db.session`); with `leaving`, or re-raises or never returns.  With
+        `commits`, a commit of the session counts: after a failed statement that flushed nothing
+        it ends the transaction (an aborted one, on PostgreSQL)."""
         summary = self.of_block(body, scope)
         if summary.tidies or (leaving and summary.leaves):
             return True
-        if any(text in summary.texts for text in work):
+        if any(text in summary.texts or (commits and text in summary.commits) for text in work):
             return True
         handed = summary.handed
         if handed:
@@ -1537,6 +1567,7 @@ class _Summaries:
             summary.bound = frozenset((stmt.name,))  # what runs is the definition, not its body
             return summary
         texts: set[str] = set()
+        commits: set[str] = set()
         handed: set[str] = set()
         bound: set[str] = set()
         pending: set[str] = set()
@@ -1572,11 +1603,13 @@ class _Summaries:
                 stack.extend((child, False) for child in ast.iter_child_nodes(node))
                 continue
             if isinstance(node, ast.Call):
-                self._call(node, scope, summary, texts, handed, pending, called)
+                self._call(node, scope, summary, texts, commits, handed, pending, called)
             below = direct and not isinstance(node, ast.match_case)  # a case's body is not the statement's own
             stack.extend((child, below) for child in ast.iter_child_nodes(node))
         if texts:
             summary.texts = summary.texts | texts
+        if commits:
+            summary.commits = summary.commits | commits
         if handed:
             summary.handed = summary.handed | handed
         if bound:
@@ -1588,8 +1621,8 @@ class _Summaries:
         return summary
 
     def _call(
-        self, node: ast.Call, scope: Scope, summary: _Summary, texts: set[str], handed: set[str], pending: set[str],
-        called: set[str],
+        self, node: ast.Call, scope: Scope, summary: _Summary, texts: set[str], commits: set[str], handed: set[str],
+        pending: set[str], called: set[str],
     ) -> None:
         context = self.context
         func = node.func
@@ -1604,6 +1637,8 @@ class _Summaries:
                 if text is not None:
                     if func.attr == "rollback" or (func.attr != "commit" and context.is_receiver(func.value, scope)):
                         summary.tidies = True  # `nested = session.begin_nested()` ... `nested.rollback()`
+                    elif func.attr == "commit":
+                        commits.add(text)
                     else:
                         texts.add(text)
             elif isinstance(func.value, ast.Name) and func.value.id == "self" and func.attr in ("fail", "skipTest"):
