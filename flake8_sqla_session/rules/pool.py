@@ -425,7 +425,8 @@ class _EngineLifetime:
       `Session.configure(bind=engine)`);
     * stored on `self` in a class of which an instance is kept (bound at module level here,
       or, for a public class, in another project module: `db = Database(URL)`);
-    * made into a factory or registry that is kept (`SESSION = scoped_session(sessionmaker(bind=engine))`);
+    * made into a `scoped_session` registry (one session per thread or task: made to outlive
+      the function), or into a factory that is kept (`Session = sessionmaker(bind=engine)`);
     * returned by a function or method of which a call is kept (`engine = make_engine()` at
       module level, `_db = get_new_db()` under `global _db`; a public function's result bound
       at module level by another project module), or by a cached one (`@lru_cache`);
@@ -647,9 +648,12 @@ class _EngineLifetime:
         """Whether the argument at `where` of `call` (in `function`) is kept by what the call runs."""
         context = self.context
         func = call.func
-        if sa_name(context.qualified(func, scope)) in _ENGINE_HOLDERS:
+        holder = sa_name(context.qualified(func, scope))
+        if holder in _ENGINE_HOLDERS:
             if id(call) in context.entered_calls(function):
                 return False  # `with Session(engine) as session:`
+            if holder in ("scoped_session", "async_scoped_session"):
+                return True  # a registry of sessions per thread or task: made to outlive its function
             return [(call, hops)]
         if isinstance(func, ast.Attribute):
             if func.attr not in _STORING_METHODS:
@@ -832,7 +836,8 @@ class EngineWithoutPrePing(Rule):
     config or registry a function is handed, of a module-level object or of
     the class (`config.registry["engine"] = engine`, `ENGINES.append(engine)`,
     `Session.configure(bind=engine)`); on `self` in a class of which an
-    instance is kept; in a session factory or registry that is kept; or
+    instance is kept; in a `scoped_session` registry (made to outlive its
+    function), or a session factory that is kept; or
     returned by a function whose call is kept (`SESSION = start()`, a cached
     function, a public function whose result another project module binds at
     module level). An engine used in place, disposed, returned to callers the
@@ -1153,6 +1158,13 @@ class EngineWithoutPrePing(Rule):
             "_db = None\n\ndef get_db():\n    global _db\n    if _db is None:\n        _db = Database(URL)\n"
             "    return _db\n",
             at=(5, 22),
+        ),
+        # ... or in a `scoped_session` registry (Home Assistant's SQL sensor).
+        Invalid(
+            "import sqlalchemy\nfrom sqlalchemy.orm import scoped_session, sessionmaker\n\n"
+            "def session_maker_for(db_url):\n    engine = sqlalchemy.create_engine(db_url)\n"
+            "    sessmaker = scoped_session(sessionmaker(bind=engine))\n    return sessmaker\n",
+            at=(5, 13),
         ),
     ]
 
