@@ -173,8 +173,10 @@ class HandlerWithoutRollback(Rule):
     session before anything uses it again: the `try` is the block's last
     statement, or the handler returns; or no loop inside the block holds the
     `try`, and the handler ends in `continue` or `break`, or nothing below the
-    `try` in the block names the session and neither the handler nor the
-    `finally` calls a method of it.
+    `try` in the block names the session, neither the handler nor the
+    `finally` calls a method of it, and the function uses it only as
+    `session.<attribute>` (what a call was handed the session may live on
+    in what the call made).
 
     Nor is a handler reported that is the last thing a command-line command
     does (a click command, a Typer app's, Flask's `AppGroup` or `app.cli`),
@@ -725,6 +727,15 @@ class HandlerWithoutRollback(Rule):
             fixed="from sqlalchemy.exc import SQLAlchemyError\n\ndef load(session, mapping):\n    try:\n"
             "        mapping.run()\n        session.commit()\n    except SQLAlchemyError as exc:\n"
             "        session.rollback()\n        mapping.status = 'failed'\n        session.commit()\n",
+        ),
+        # ... or something handed the session above the `try` goes on using it below (fides' erasure task).
+        Invalid(
+            "from sqlalchemy.exc import SQLAlchemyError\nfrom sqlalchemy.orm import Session\n\n"
+            "def erase(engine, request):\n    with Session(engine) as session:\n"
+            "        graph = create_graph_task(session, request)\n        try:\n"
+            "            session.add(Log(request))\n            session.commit()\n"
+            "        except SQLAlchemyError:\n            log.exception('failed')\n        graph.erasure_request()\n",
+            at=(10, 8),
         ),
     ]
 
@@ -1455,7 +1466,11 @@ def _unused_below(
     with_node: ast.With | ast.AsyncWith, name: str,
 ) -> bool:
     """Whether nothing after the `try` (to the end of `with_node`) names `name`, and neither the
-    handler nor the `finally` calls a method of it."""
+    handler nor the `finally` calls a method of it; and its function only ever uses the session
+    as `name.<attribute>` (one handed to a call may live on in what the call made:
+    `task = create_graph_task(session)` above the `try`, `task.run()` below it)."""
+    if record.scope.kind != "function" or context.kept_local(record.scope.node, name, "") is not True:
+        return False
     if name in summaries.of_block(handler.body, record.scope).called:
         return False
     if record.node.finalbody and name in summaries.of_block(record.node.finalbody, record.scope).called:
