@@ -320,12 +320,15 @@ class Context(ModuleKnowledge):
             return False
         return self.settings.is_session_name(last)
 
-    def is_database_error(self, expr: ast.expr | None, scope: Scope) -> bool:
-        """Whether an `except` clause with this type catches database errors."""
+    def is_database_error(self, expr: ast.expr | None, scope: Scope, dbapi: bool = True) -> bool:
+        """Whether an `except` clause with this type catches database errors; without `dbapi`,
+        errors that a session raises: SQLAlchemy wraps the driver's (`psycopg2.errors.UniqueViolation`
+        reaches the code as `sqlalchemy.exc.IntegrityError`), so a clause naming the driver's
+        classes alone never catches them."""
         if expr is None:
             return True
         if isinstance(expr, ast.Tuple):
-            return any(self.is_database_error(e, scope) for e in expr.elts)
+            return any(self.is_database_error(e, scope, dbapi) for e in expr.elts)
         qualified = qualified_name(expr, scope)
         if qualified is None:
             return False
@@ -334,7 +337,7 @@ class Context(ModuleKnowledge):
         root = root_of(qualified)
         if root in SA_ROOTS:
             return sa_name(qualified) not in NOT_DATABASE_ERRORS
-        return root in DBAPI_ROOTS
+        return dbapi and root in DBAPI_ROOTS
 
     def sa_import_for(self, name: str, like: ast.expr, scope: Scope) -> tuple[str, tuple[Import, ...]]:
         """How to spell SQLAlchemy's `name` here, in the style `like` (a callee) is spelled.

@@ -110,6 +110,12 @@ class HandlerWithoutRollback(Rule):
     configuration (`engine_from_config`) or by Flask-SQLAlchemy. Work that may
     flush is reported on every backend: a failed flush needs `rollback()`.
 
+    A clause that names only a driver's exception classes
+    (`psycopg2.errors.UniqueViolation`, `pymysql.err.OperationalError`) never
+    catches a session's errors, which SQLAlchemy raises wrapped in its own
+    (`sqlalchemy.exc.IntegrityError`, with the driver's in `.orig`): it is
+    not read as catching database errors.
+
     A commit in the handler counts as ending the failed transaction only when
     nothing in the `try` may flush: after a failed flush it raises
     `PendingRollbackError`, and whatever the handler meant to record is lost.
@@ -464,6 +470,13 @@ class HandlerWithoutRollback(Rule):
             "    try:\n        return session.execute(text('SELECT count(*) FROM t')).scalar()\n"
             "    except SQLAlchemyError:\n        session.commit()\n        return 0\n"
         ),
+        # The driver's classes alone: SQLAlchemy wraps them (`psycopg2.errors.UniqueViolation` reaches
+        # the code as `sqlalchemy.exc.IntegrityError`), so this clause never catches the session's errors.
+        Valid(
+            "import pymysql\n\nclass Repo:\n    def save(self, obj):\n        try:\n"
+            "            self.session.merge(obj)\n"
+            "        except (ValueError, pymysql.err.OperationalError):\n            return False\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -515,14 +528,14 @@ class HandlerWithoutRollback(Rule):
             "    except Exception:\n        db.rollback()\n        log()\n",
         ),
         Invalid(
-            "import pymysql\n\nclass Repo:\n    def save(self, obj):\n        try:\n"
+            "import pymysql\nfrom sqlalchemy import exc\n\nclass Repo:\n    def save(self, obj):\n        try:\n"
             "            self.session.merge(obj)\n"
-            "        except (ValueError, pymysql.err.OperationalError):\n            return False\n",
-            at=(7, 8),
-            fixed="import pymysql\n\nclass Repo:\n    def save(self, obj):\n        try:\n"
+            "        except (pymysql.err.OperationalError, exc.OperationalError):\n            return False\n",
+            at=(8, 8),
+            fixed="import pymysql\nfrom sqlalchemy import exc\n\nclass Repo:\n    def save(self, obj):\n        try:\n"
             "            self.session.merge(obj)\n"
-            "        except (ValueError, pymysql.err.OperationalError):\n            self.session.rollback()\n"
-            "            return False\n",
+            "        except (pymysql.err.OperationalError, exc.OperationalError):\n"
+            "            self.session.rollback()\n            return False\n",
         ),
         Invalid(
             "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n\ndef load_plugins(app):\n    try:\n"
@@ -749,7 +762,7 @@ class HandlerWithoutRollback(Rule):
     def check(self, context: Context) -> Iterator[Finding]:
         walker = _WorkWalker(context)
         for record in context.tries:
-            if not any(context.is_database_error(h.type, record.scope) for h in record.node.handlers):
+            if not any(context.is_database_error(h.type, record.scope, dbapi=False) for h in record.node.handlers):
                 continue
             if not context.text_may_hold(record.node, _WORK_OR_HANDED) and not walker.may_call_global_worker(record):
                 continue  # no `.commit(`, `.execute(`, ... nor a call handed a name, nor one of a function
@@ -761,7 +774,7 @@ class HandlerWithoutRollback(Rule):
             if summaries.tidies(record.node.finalbody, record.scope, work, leaving=True):
                 continue
             for handler in record.node.handlers:
-                if not context.is_database_error(handler.type, record.scope):
+                if not context.is_database_error(handler.type, record.scope, dbapi=False):
                     continue
                 if _integrity_only(context, handler.type, record.scope):
                     if summaries.of_block(record.node.body, record.scope).savepoint:
@@ -865,7 +878,7 @@ class _WorkWalker:
         if summaries.tidies(node.finalbody, scope, work):
             return True
         for handler in node.handlers:
-            if not self.context.is_database_error(handler.type, scope):
+            if not self.context.is_database_error(handler.type, scope, dbapi=False):
                 continue
             tidied = summaries.tidies(handler.body, scope, work)
             if not tidied and summaries.of_block(handler.body, scope).leaves:
