@@ -110,7 +110,7 @@ class Callee:
 class TryRecord:
     """A `try` statement, its scope, and the `with` blocks around it in that scope."""
 
-    __slots__ = ("node", "scope", "withs", "looped", "last")
+    __slots__ = ("node", "scope", "withs", "looped", "last", "following")
 
     def __init__(
         self,
@@ -119,6 +119,7 @@ class TryRecord:
         withs: tuple[tuple[ast.With | ast.AsyncWith, bool, bool], ...],
         looped: bool = False,
         last: bool = False,
+        following: Optional[ast.stmt] = None,
     ):
         self.node = node
         self.scope = scope
@@ -131,6 +132,7 @@ class TryRecord:
         # Whether nothing of its function runs after it (its handlers aside): the last
         # statement of the function, or of blocks that are each the last of theirs.
         self.last = last
+        self.following = following  # the statement after it in its block, if any
 
 
 class ModuleKnowledge:
@@ -203,7 +205,7 @@ class ModuleKnowledge:
         tail_withs = withs
         not_tail = tuple((w, False, straight) for w, _, straight in tail_withs) if tail_withs else tail_withs
         in_loop = tuple((w, False, False) for w, _, _ in tail_withs) if tail_withs else tail_withs
-        for stmt in body:
+        for index, stmt in enumerate(body):
             # Code after a statement that is not the last still runs inside the blocks.
             withs = tail_withs if stmt is last else not_tail
             ends = ending and stmt is last
@@ -237,7 +239,8 @@ class ModuleKnowledge:
                 self._walk(stmt.body, scope, inner_withs, under_main, looped, ends)
             elif kind is ast.Try or kind is getattr(ast, "TryStar", None):  # TryStar: 3.11+
                 stmt = cast(ast.Try, stmt)  # ast.TryStar has the same fields
-                self.tries.append(TryRecord(stmt, scope, withs, looped, ends))
+                following = body[index + 1] if stmt is not last else None
+                self.tries.append(TryRecord(stmt, scope, withs, looped, ends, following))
                 ends_before = ends and not stmt.finalbody  # `finally:` runs after the rest
                 self._walk(stmt.body, scope, withs, under_main, looped, ends_before and not stmt.orelse)
                 for handler in stmt.handlers:

@@ -184,6 +184,9 @@ class HandlerWithoutRollback(Rule):
     `session.<attribute>` (what a call was handed the session may live on
     in what the call made).
 
+    Nor is a handler reported that falls through to a `raise` right after its
+    `try`: the error leaves the function as if re-raised.
+
     Nor is a handler reported that is the last thing a command-line command
     does (a click command, a Typer app's, Flask's `AppGroup` or `app.cli`),
     outside a loop, when the handler itself does not use the session: the
@@ -477,6 +480,16 @@ class HandlerWithoutRollback(Rule):
             "            self.session.merge(obj)\n"
             "        except (ValueError, pymysql.err.OperationalError):\n            return False\n"
         ),
+        # The handler falls through to a `raise`: a compensation inside a handler that then raises
+        # an HTTP error (the error leaves as if re-raised).
+        Valid(
+            "from sqlalchemy.exc import SQLAlchemyError\nfrom sqlalchemy.ext.asyncio import AsyncSession\n\n"
+            "async def pay(db: AsyncSession, user, amount):\n    try:\n"
+            "        await charge(user, amount)\n    except PaymentError:\n        try:\n"
+            "            db.add(Refund(user, amount))\n            await db.commit()\n"
+            "        except SQLAlchemyError:\n            log.exception('refund not recorded')\n"
+            "        raise HTTPException(status_code=402)\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -750,6 +763,13 @@ class HandlerWithoutRollback(Rule):
             "        except SQLAlchemyError:\n            log.exception('failed')\n        graph.erasure_request()\n",
             at=(10, 8),
         ),
+        # ... but not when it leaves by `return` before reaching it.
+        Invalid(
+            "from sqlalchemy.exc import SQLAlchemyError\n\ndef pay(session, user, amount):\n    try:\n"
+            "        session.add(Payment(user, amount))\n        session.commit()\n    except SQLAlchemyError:\n"
+            "        return None\n    raise Unreachable()\n",
+            at=(7, 4),
+        ),
     ]
 
     @classmethod
@@ -783,6 +803,10 @@ class HandlerWithoutRollback(Rule):
                 flushed = any(w.flushes for w in work.values())
                 if summaries.tidies(handler.body, record.scope, work, leaving=True, commits=not flushed):
                     continue
+                if isinstance(record.following, ast.Raise) and not (
+                    handler.body and isinstance(handler.body[-1], (ast.Return, ast.Continue, ast.Break))
+                ):
+                    continue  # the handler falls through to a `raise`: the error leaves as if re-raised
                 left = [w for w in work.values() if not _closed_by_with(context, summaries, record, handler, w)]
                 if not left:
                     continue
