@@ -1178,11 +1178,19 @@ _CALLED_NAME = re.compile(r"\b([A-Za-z_]\w*)\s*(?:\.\s*[A-Za-z_]\w*\s*)?\(")
 # function name -> ((session name, whether the work may flush), ...).
 GlobalWork = dict[str, tuple[tuple[str, bool], ...]]
 
-# A call of a work method on a bare name (`SESSION.commit(`, `return dbsession.query(`): a function
-# of the module may work on a module-level session.
+# An indented call of a work method on a bare name, as a statement or after `return` or `await`
+# (`    SESSION.commit(`, `    return dbsession.query(`): a function of the module may work on a
+# module-level session.  (Assignments are left out: each optional prefix slows the scan of
+# every line, and this one is read for every module that may hold such a session.)
 _GLOBAL_WORK_CALL = re.compile(
-    r"(?<![\w.])([A-Za-z_]\w*)\s*\.\s*(?:" + "|".join(sorted(WORK_METHODS)) + r")\s*\("
+    r"^[ \t]+(?:return[ \t]+|await[ \t]+)?([A-Za-z_]\w*)\s*\.\s*(?:" + "|".join(sorted(WORK_METHODS)) + r")\s*\(",
+    re.MULTILINE,
 )
+# A name bound at a module's top by an assignment (`SESSION = ...`, `SESSION: Session = ...`), and
+# an import statement's text (at any indentation).
+_TOP_ASSIGNED = re.compile(r"^([A-Za-z_]\w*)[ \t]*[:=]", re.MULTILINE)
+_IMPORT_LINE = re.compile(r"^[ \t]*(?:from|import)\b([^\n]*)", re.MULTILINE)
+_WORD = re.compile(r"[A-Za-z_]\w*")
 
 
 def _shared_globals(
@@ -1194,11 +1202,14 @@ def _shared_globals(
     if not text:
         return frozenset()
     text = one_line_end(text)  # `^` is a line's start after "\n" only (CR files too)
+    candidates = {match.group(1) for match in _GLOBAL_WORK_CALL.finditer(text)}
+    if not candidates:
+        return frozenset()
+    top = {match.group(1) for match in _TOP_ASSIGNED.finditer(text)}
+    for line in _IMPORT_LINE.finditer(text):
+        top.update(_WORD.findall(line.group(1)))
     shared = set()
-    for name in {match.group(1) for match in _GLOBAL_WORK_CALL.finditer(text)}:
-        word = re.escape(name)
-        if not re.search(rf"^{word}\s*[:=]|^[ \t]*(?:from|import)\b[^\n]*\b{word}\b", text, re.MULTILINE):
-            continue  # not bound at the module's top: a parameter or a local
+    for name in candidates & top:  # bound at the module's top, not a parameter or a local
         if _shared_session(classify(name), project, name):
             shared.add(name)
     return frozenset(shared)
