@@ -12,7 +12,7 @@ import bisect
 import itertools
 import os
 import re
-from typing import Callable, Optional, Sequence
+from typing import Optional, Sequence
 
 from .finding import Import
 from .knowledge.kinds import NOT_DATABASE_ERRORS, REGISTRIES, SESSIONS
@@ -224,10 +224,7 @@ class Context(ModuleKnowledge):
                 return os.path.relpath(path, base)
         return os.path.basename(path)
 
-    def kept_local(
-        self, function: ast.AST, name: str, release: str,
-        local_call: Callable[[ast.Call, int | str], bool] | None = None,
-    ) -> bool | None:
+    def kept_local(self, function: ast.AST, name: str, release: str) -> bool | None:
         """How the local `name` is used in `function`: see `UseIndex.kept_local`."""
         self.steps += 1
         outermost = self._outermost_function(function)
@@ -235,7 +232,7 @@ class Context(ModuleKnowledge):
         if uses is None:
             uses = self._uses[id(outermost)] = UseIndex(outermost)
             self.steps += uses.size
-        return uses.kept_local(function, name, release, local_call)
+        return uses.kept_local(function, name, release)
 
     def _outermost_function(self, function: ast.AST) -> ast.AST:
         """The function that holds `function` and is held by no other (itself, for most)."""
@@ -406,15 +403,13 @@ class UseIndex:
     of every function costs at most one walk of the module.
     """
 
-    __slots__ = ("span", "loads", "attributes", "releases", "arguments", "size")
+    __slots__ = ("span", "loads", "attributes", "releases", "size")
 
     def __init__(self, tree: ast.AST) -> None:
         self.span: dict[int, tuple[int, int]] = {}  # id(function) -> (first, last) preorder number
         self.loads: dict[str, list[int]] = {}
         self.attributes: dict[str, list[int]] = {}  # name -> numbers of `name.<attr>` nodes
         self.releases: dict[tuple[str, str], list[int]] = {}  # (name, attr) -> numbers
-        # name -> the calls it is an argument of: (number, call, position or keyword)
-        self.arguments: dict[str, list[tuple[int, ast.Call, int | str]]] = {}
         functions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
         number = 0
         stack: list[tuple[ast.AST, bool]] = [(tree, False)]
@@ -432,41 +427,21 @@ class UseIndex:
                 self.releases.setdefault((node.value.id, node.attr), []).append(number)
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 self.loads.setdefault(node.id, []).append(number)
-            elif isinstance(node, ast.Call):
-                for position, argument in enumerate(node.args):
-                    if isinstance(argument, ast.Name):
-                        self.arguments.setdefault(argument.id, []).append((number, node, position))
-                for keyword in node.keywords:
-                    if keyword.arg is not None and isinstance(keyword.value, ast.Name):
-                        self.arguments.setdefault(keyword.value.id, []).append((number, node, keyword.arg))
             stack.extend((child, False) for child in reversed(list(ast.iter_child_nodes(node))))
         self.size = number
 
-    def kept_local(
-        self, function: ast.AST, name: str, release: str,
-        local_call: Callable[[ast.Call, int | str], bool] | None = None,
-    ) -> bool | None:
+    def kept_local(self, function: ast.AST, name: str, release: str) -> bool | None:
         """How the local `name` is used in `function`.
 
         None when `name.<release>` appears (`session.close`, `engine.dispose`);
-        True when `name` is only used as `name.<attribute>`, or as an argument of a
-        call that `local_call` accepts (given the call and the argument's position or
-        keyword); False when it is handed on in any other way
-        (returned, yielded, stored, passed, aliased), so it may be released elsewhere.
+        True when `name` is only used as `name.<attribute>`; False when it is handed
+        on in any other way (returned, yielded, stored, passed, aliased), so it may be
+        released elsewhere.
         """
         first, last = self.span[id(function)]
         if _count(self.releases.get((name, release), ()), first, last):
             return None
-        local = _count(self.attributes.get(name, ()), first, last)
-        if local_call is not None:
-            calls = self.arguments.get(name, ())
-            start = bisect.bisect_left(calls, (first,))
-            for number, call, where in calls[start:]:
-                if number > last:
-                    break
-                if local_call(call, where):
-                    local += 1
-        return _count(self.loads.get(name, ()), first, last) == local
+        return _count(self.loads.get(name, ()), first, last) == _count(self.attributes.get(name, ()), first, last)
 
 
 def _count(numbers: Sequence[int], first: int, last: int) -> int:

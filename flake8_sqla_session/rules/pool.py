@@ -337,9 +337,6 @@ def _server_url(prefix: str) -> bool:
     return dialect in SERVER_DIALECTS
 
 
-_SCHEMA_METHODS = frozenset({"create_all", "drop_all", "reflect"})
-
-
 def _fallback_engines(context: Context) -> set[int]:
     """Engines made in a handler of a `try` whose own engine sets pool_pre_ping or pool_recycle:
     `try: create_engine(url, pool_size=5, pool_recycle=3600)` / `except TypeError: create_engine(url)`
@@ -369,22 +366,6 @@ def _alembic_revision(context: Context) -> bool:
         binding.kind == "import" and isinstance(binding.value, str) and binding.value.partition(".")[0] == "alembic"
         for bindings in names.values() for binding in bindings
     )
-
-
-def _module_function(
-    context: Context, func: ast.expr, scope: Scope
-) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    """The function of this module a call of the name `func` runs (not one decorated: a
-    decorator may keep what it is handed), or None."""
-    if not isinstance(func, ast.Name):
-        return None
-    binding = single_binding(scope.lookup(func.id))
-    if binding is None or binding.kind != "def":
-        return None
-    function = binding.value
-    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or function.decorator_list:
-        return None
-    return function
 
 
 # Calls that make something holding the engine: kept as long as what they make is.
