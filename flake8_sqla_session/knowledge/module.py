@@ -78,6 +78,15 @@ MAX_GROUP_DEPTH = 4  # `@cli.group()` over `@cli.group()` over ..., across modul
 MODEL_CLASS = Maker(Kind.MODEL)  # `db.Model`, and a class of the project that subclasses it
 
 
+def class_call_binds(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Optional[bool]:
+    """For a method run through its class (`User.by_uuid(uuid)`): True for a `@classmethod`
+    (the call binds `cls`), False for a `@staticmethod`, None for any other method."""
+    decorators = {decorator.id for decorator in function.decorator_list if isinstance(decorator, ast.Name)}
+    if decorators == {"classmethod"}:
+        return True
+    return False if decorators == {"staticmethod"} else None
+
+
 def parameter_of(
     function: ast.FunctionDef | ast.AsyncFunctionDef, where: int | str, bound: bool = False
 ) -> str | None:
@@ -394,10 +403,8 @@ class ModuleKnowledge:
         value = binding.value if binding is not None and binding.kind == "def" else None
         if not isinstance(value, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return None
-        decorators = {decorator.id for decorator in value.decorator_list if isinstance(decorator, ast.Name)}
-        if decorators == {"classmethod"} or decorators == {"staticmethod"}:
-            return Callee(f"{self.filename}:{value.lineno}", value, "classmethod" in decorators)
-        return None
+        binds = class_call_binds(value)
+        return None if binds is None else Callee(f"{self.filename}:{value.lineno}", value, binds)
 
     def method_of(self, class_scope: Scope, name: str) -> Optional[Callee]:
         binding = single_binding(class_scope.names.get(name))

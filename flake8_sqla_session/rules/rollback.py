@@ -10,7 +10,7 @@ from ..context import Context, TextFacts, line_starts, lines_span
 from ..finding import Finding, Fix, InsertFirstStatement, Span
 from ..knowledge.kinds import REGISTRIES, SESSIONS, Kind, Known
 from ..knowledge.module import (
-    MODEL_CLASS, NESTED_CODE, TRY_NODES, Callee, ModuleKnowledge, TryRecord, parameter_of,
+    MODEL_CLASS, NESTED_CODE, TRY_NODES, Callee, ModuleKnowledge, TryRecord, class_call_binds, parameter_of,
 )
 from ..knowledge.names import SA_ROOTS, Scope, dotted, single_binding
 from ..knowledge.project import Project, one_line_end
@@ -1279,8 +1279,7 @@ def _global_function_key(
         return function.name
     if parent is None or parent.kind != "class" or parent.parent is not knowledge.module:
         return None
-    decorators = {decorator.id for decorator in function.decorator_list if isinstance(decorator, ast.Name)}
-    if decorators != {"classmethod"} and decorators != {"staticmethod"}:
+    if class_call_binds(function) is None:
         return None
     assert isinstance(parent.node, ast.ClassDef)
     return f"{parent.node.name}.{function.name}"
