@@ -381,6 +381,12 @@ def is_test_path(relative: str) -> bool:
     )
 
 
+def is_project_test(path: str, folder: str) -> bool:
+    """`is_test_path` of a project file's `path`, relative to the project's `folder` ("" when
+    the folder is not known: the path as it is)."""
+    return is_test_path(os.path.relpath(path, folder) if folder else path)
+
+
 def _has_return(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     stack: list[ast.AST] = list(function.body)
     while stack:

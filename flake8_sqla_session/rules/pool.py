@@ -7,7 +7,7 @@ import re
 import weakref
 from typing import Callable, Iterator, Union
 
-from ..context import Context, is_test_path
+from ..context import Context, is_project_test
 from ..finding import Finding, Fix, SetKeyword, Span
 from ..knowledge.kinds import ENGINES
 from ..knowledge.module import NESTED_CODE, parameter_of, returns_and_yields
@@ -318,7 +318,7 @@ def _sqlite_only(project: Project, settings: Settings) -> bool:
             if not _plainly_sqlite(context, call, scope):
                 return False
             seen.add(id(call))
-            if not is_test_path(os.path.relpath(path, folder)):
+            if not is_project_test(path, folder):
                 engines += 1
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and _callee_name(node) in _ENGINE_FUNCTIONS and id(node) not in seen:
@@ -756,7 +756,7 @@ class _EngineLifetime:
         )
         for path, text in files:
             context.steps += 1
-            if os.path.abspath(path) == here or is_test_path(os.path.relpath(path, folder) if folder else path):
+            if os.path.abspath(path) == here or is_project_test(path, folder):
                 continue  # the module itself, or a test (whose process ends with it)
             if binding.search(one_line_end(text)):
                 return True

@@ -29,7 +29,7 @@ import re
 import weakref
 from typing import TYPE_CHECKING, Callable, Optional
 
-from ..context import command_decorator, is_test_path
+from ..context import command_decorator, is_project_test
 from ..knowledge.kinds import Kind
 from ..knowledge.module import MODEL_CLASS, NESTED_CODE, TRY_NODES
 from ..knowledge.names import Scope, qualified_name, single_binding
@@ -470,7 +470,7 @@ def _read_callers(context: Context, function: ast.FunctionDef, absolute: str) ->
     if calls is None:
         return False
     for path, _ in files:
-        if os.path.abspath(path) == here or is_test_path(os.path.relpath(path, folder) if folder else path):
+        if os.path.abspath(path) == here or is_project_test(path, folder):
             continue
         knowledge = project.knowledge(path, project.module_name_of(path))
         if knowledge is None:
@@ -521,7 +521,7 @@ def _works_after_views(project: Project, files: list[tuple[str, str]]) -> bool:
     def read(project: Project) -> bool:
         folder = project.folder() or ""
         return any(
-            _AFTER_VIEW.search(text) and not is_test_path(os.path.relpath(path, folder) if folder else path)
+            _AFTER_VIEW.search(text) and not is_project_test(path, folder)
             for path, text in files
         )
 
