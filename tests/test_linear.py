@@ -326,6 +326,20 @@ def tries_in_one_with_block(n: int) -> str:
     return HEADER + "def f(engine, x):\n    with Session(engine) as session:\n" + tries
 
 
+def tries_in_one_route(n: int) -> str:
+    """n swallowing tries in one FastAPI route whose session a closing dependency hands out, each
+    handler returning (where the route names its session is read once for all of them)."""
+    tries = "".join(
+        "    try:\n        db.add(x)\n        db.commit()\n    except IntegrityError:\n        return None\n"
+        for _ in range(n)
+    )
+    return HEADER + (
+        "from fastapi import APIRouter, Depends\nrouter = APIRouter()\n\ndef get_db():\n"
+        "    with SessionLocal() as session:\n        yield session\n\n@router.post('/x')\n"
+        "def f(x, db: Session = Depends(get_db)):\n" + tries
+    )
+
+
 SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "reassigned in straight lines": (reassigned_in_lines, 30),
     "reassigned in branches": (reassigned_in_branches, 30),
@@ -355,6 +369,7 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "engines returned by one function": (engines_returned_by_one_function, 20),
     "engines bound to one local": (engines_bound_to_one_local, 20),
     "tries in one with block": (tries_in_one_with_block, 20),
+    "tries in one FastAPI route": (tries_in_one_route, 20),
 }
 
 
@@ -387,6 +402,7 @@ def test_findings_do_not_depend_on_size():
     assert steps(tidying_tries_in_handlers(3))[1] == 0  # each rolls back; the innermost re-raises
     assert steps(reported_tries_in_a_loop(3))[1] == 3
     assert steps(integrity_handlers(3))[1] == 3
+    assert steps(tries_in_one_route(3))[1] == 0  # the route's last uses: its dependency closes the session
 
 
 @pytest.mark.parametrize(

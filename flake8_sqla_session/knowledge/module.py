@@ -38,6 +38,8 @@ MAX_DEPTH = 100
 
 # Decorators that make a function hand out what it yields through `with` (or a dependency).
 CONTEXT_DECORATORS = frozenset({"contextlib.contextmanager", "contextlib.asynccontextmanager"})
+# `Annotated[T, ...]`: an annotation of `T` with metadata (FastAPI's `Depends(...)`).
+ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 # Decorators that keep what a call gives.
 TRANSPARENT_DECORATORS = frozenset(
     {"functools.lru_cache", "functools.cache", "builtins.staticmethod", "builtins.classmethod"}
@@ -738,7 +740,8 @@ class ModuleKnowledge:
         return result
 
     def classify_annotation(self, annotation: ast.expr, scope: Scope, depth: int = 0) -> Known | None:
-        """`Session`, `Optional[Session]`, `"Session"`, `Session | None` -> Kind.SESSION."""
+        """`Session`, `Optional[Session]`, `"Session"`, `Session | None`, `Annotated[Session, ...]` (or an
+        alias of one, here or in a project module) -> Kind.SESSION."""
         if depth > MAX_DEPTH:
             return None
         if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
@@ -749,11 +752,20 @@ class ModuleKnowledge:
         if isinstance(annotation, ast.Subscript):
             inner = annotation.slice
             elements = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+            if qualified_name(annotation.value, scope) in ANNOTATED:
+                elements = elements[:1]  # `Annotated[Session, Depends(get_db)]`: the rest is metadata
             found = [self.classify_annotation(e, scope, depth + 1) for e in elements if not _is_none(e)]
             return self._agree(found) if len(found) == 1 else None
         if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
             sides = [s for s in (annotation.left, annotation.right) if not _is_none(s)]
             return self.classify_annotation(sides[0], scope, depth + 1) if len(sides) == 1 else None
+        if isinstance(annotation, ast.Name):
+            binding = single_binding(scope.lookup(annotation.id))
+            if (
+                binding is not None and binding.kind == "assign" and isinstance(binding.value, ast.Subscript)
+                and qualified_name(binding.value.value, self.module) in ANNOTATED
+            ):  # `SessionDep = Annotated[Session, Depends(get_db)]` at module level
+                return self.classify_annotation(binding.value, self.module, depth + 1)
         qualified = qualified_name(annotation, scope)
         if qualified is None:
             return None
@@ -763,6 +775,10 @@ class ModuleKnowledge:
         kind = self.imported(qualified, depth) if qualified.partition(".")[0] != "builtins" else None
         if isinstance(kind, Maker) and kind.returns in (Kind.SESSION, Kind.ASYNC_SESSION, Kind.OBJECT, Kind.FOREIGN):
             return kind.returns  # an annotation names a class: its instances
+        if kind is None and self.project is not None:
+            aliased = sa_name(self.project.annotated_alias(qualified, self))  # `from app.deps import SessionDep`
+            if aliased is not None:
+                return SA_TYPES.get(aliased)
         return kind if kind is Kind.FOREIGN else None
 
     def is_configured_factory(self, qualified: str) -> bool:

@@ -1222,6 +1222,17 @@ class Project:
         absolute = _absolute(qualified, importer)
         return self._module_path(absolute) if absolute is not None else None
 
+    def annotated_alias(self, qualified: str, importer: ModuleKnowledge) -> Optional[str]:
+        """What an imported project name annotates when it is a module-level alias of
+        `Annotated[T, ...]` (`SessionDep = Annotated[Session, Depends(get_db)]`): the qualified
+        name of `T` as its module imports it (`sqlalchemy.orm.Session`); None otherwise.  Each
+        module's aliases are read once per process, and only from a text that names `Annotated`."""
+        located = self.function_module(qualified, importer)
+        if located is None:
+            return None
+        path, _, name = located
+        return self.module_fact("annotated-aliases:", path, lambda: _annotated_aliases(path)).get(name)
+
     def _module_path(self, absolute: str) -> Optional[tuple[str, str, str]]:
         """(path, module, name) of the name `absolute` (`pkg.mod.f`), when `pkg.mod` is a file of
         the project (not a namespace package)."""
@@ -1482,6 +1493,57 @@ def _small_file(path: str) -> Optional[tuple[str, os.stat_result]]:
             return handle.read().decode("utf-8", "replace"), info
     except OSError:
         return None
+
+
+def _annotated_aliases(path: str) -> dict[str, str]:
+    """The module-level aliases of `Annotated[T, ...]` in the module at `path`, each with the
+    qualified name of `T` through the module's absolute imports (`Project.annotated_alias`)."""
+    source = _source(path)
+    text = source.text if source is not None else None
+    if text is None or "Annotated" not in text:
+        return {}
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return {}
+    imported: dict[str, str] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
+                local = alias.asname or alias.name.partition(".")[0]
+                imported[local] = alias.name if alias.asname else local
+        elif isinstance(statement, ast.ImportFrom) and statement.module and not statement.level:
+            for alias in statement.names:
+                imported[alias.asname or alias.name] = f"{statement.module}.{alias.name}"
+    found: dict[str, str] = {}
+    for statement in tree.body:
+        target, value = None, None
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target, value = statement.targets[0], statement.value
+        elif isinstance(statement, ast.AnnAssign):
+            target, value = statement.target, statement.value
+        if not isinstance(target, ast.Name) or not isinstance(value, ast.Subscript):
+            continue
+        head = _dotted_through(value.value, imported)
+        if head not in ("typing.Annotated", "typing_extensions.Annotated"):
+            continue
+        first = value.slice.elts[0] if isinstance(value.slice, ast.Tuple) and value.slice.elts else value.slice
+        annotated = _dotted_through(first, imported)
+        if annotated is not None:
+            found[target.id] = annotated
+    return found
+
+
+def _dotted_through(node: ast.expr, imported: dict[str, str]) -> Optional[str]:
+    """`sa.orm.Session` -> `sqlalchemy.orm.Session` when `import sqlalchemy as sa`; None when the
+    name it starts from is not imported."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in imported:
+        return None
+    return ".".join([imported[node.id], *reversed(parts)])
 
 
 def _absolute(qualified: str, importer: ModuleKnowledge) -> Optional[str]:

@@ -567,7 +567,7 @@ def _calls_in(
     something else."""
     calls = 0
     for node, scope, statement, call in _references(context, knowledge).get(name, ()):
-        named = _names_helper(knowledge, node, scope, function, absolute)
+        named = names_function(knowledge, node, scope, function, absolute)
         if named is None:
             return None
         if not named:
@@ -578,7 +578,7 @@ def _calls_in(
     return calls
 
 
-def _names_helper(
+def names_function(
     knowledge: ModuleKnowledge, node: ast.Name | ast.Attribute, scope: Scope, function: Optional[ast.FunctionDef],
     absolute: str,
 ) -> Optional[bool]:

@@ -18,6 +18,7 @@ from ..settings import Settings
 from .base import Invalid, Rule, Valid
 from .pool import declares_server_driver, sqlite_only
 from .request_end import ends_with_request, left_app_context
+from .unit_end import owner_ends_unit
 
 ROLLBACK_DOCS = "https://docs.sqlalchemy.org/en/20/faq/sessions.html#this-session-s-transaction-has-been-rolled-back-due-to-a-previous-exception-during-flush-or-similar"  # noqa: E501
 FRAMING_DOCS = "https://docs.sqlalchemy.org/en/20/orm/session_basics.html#framing-out-a-begin-commit-rollback-block"
@@ -186,6 +187,27 @@ class HandlerWithoutRollback(Rule):
 
     Nor is a handler reported that falls through to a `raise` right after its
     `try`: the error leaves the function as if re-raised.
+
+    Nor is a handler reported whose session a framework hands to the function
+    for one request and closes after it, when the handler is the function's
+    last use of that session: a FastAPI route (`@router.post(...)`) whose
+    parameter comes from `Depends(get_db)` (as its default, in
+    `Annotated[Session, Depends(get_db)]`, or through an alias of one such as
+    `SessionDep`, here or in a project module), where `get_db` yields the
+    session inside `with SessionLocal() as session:` or in a `try` whose
+    `finally` closes it; or an aiogram handler (`@router.message(...)`, or
+    registered by `dp.callback_query.register(handler, ...)` in any project
+    module but the tests) whose parameter's name is a key that the project's
+    middlewares (subclasses of `BaseMiddleware`) set only to a session opened
+    around the handler (`async with factory() as db: data["db"] = db`). The
+    `try` must sit in no loop; nothing may name the session after the `try`
+    body where it can run after the handler (below the `try`, unless the
+    handler returns; a `finally` around it), nor in a nested function; and
+    the session must not be bound to another name, stored, or handed to a
+    class or a task (`Service(db)`, `tasks.add_task(audit, db)`). Closing the
+    session ends its failed transaction with the request. A dependency
+    (`current_user(db = Depends(get_db))`) is not a route: the route goes on
+    with the same session, and its handlers are reported.
 
     Nor is a handler reported that is the last thing a command-line command
     does (a click command, a Typer app's, Flask's `AppGroup` or `app.cli`),
@@ -490,6 +512,50 @@ class HandlerWithoutRollback(Rule):
             "        except SQLAlchemyError:\n            log.exception('refund not recorded')\n"
             "        raise HTTPException(status_code=402)\n"
         ),
+        # A FastAPI route's session, from a dependency that closes it after the request: the handler
+        # is the route's last use of it, and closing it ends the failed transaction.
+        Valid(
+            "from fastapi import APIRouter, Depends\nfrom sqlalchemy.exc import SQLAlchemyError\n"
+            "from sqlalchemy.orm import Session\n\nrouter = APIRouter()\n\ndef get_db():\n"
+            "    with SessionLocal() as session:\n        yield session\n\n@router.post('/items')\n"
+            "def create_item(name: str, db: Session = Depends(get_db)):\n    db.add(Item(name=name))\n"
+            "    try:\n        db.commit()\n    except SQLAlchemyError:\n        return {'ok': False}\n"
+            "    return {'ok': True}\n"
+        ),
+        # ... also through an `Annotated` alias, with a dependency that closes it in `finally`, and
+        # uses below the `try` that a handler ending in `return` never reaches.
+        Valid(
+            "from typing import Annotated\nfrom fastapi import APIRouter, Depends\n"
+            "from sqlalchemy.exc import SQLAlchemyError\nfrom sqlalchemy.ext.asyncio import AsyncSession\n\n"
+            "router = APIRouter()\n\nasync def get_session():\n    session = factory()\n    try:\n"
+            "        yield session\n    finally:\n        await session.close()\n\n"
+            "SessionDep = Annotated[AsyncSession, Depends(get_session)]\n\n@router.delete('/items/{key}')\n"
+            "async def remove(key: int, db: SessionDep):\n    try:\n        await db.execute(delete_item(key))\n"
+            "        await db.commit()\n    except SQLAlchemyError:\n        return {'ok': False}\n"
+            "    await db.refresh(Item)\n    return {'ok': True}\n"
+        ),
+        # An aiogram handler's session, opened for the update by the project's middleware around the
+        # handler: the handler is its last use.
+        Valid(
+            "from aiogram import BaseMiddleware, Router\nfrom sqlalchemy.exc import SQLAlchemyError\n"
+            "from sqlalchemy.ext.asyncio import AsyncSession\n\nclass DbMiddleware(BaseMiddleware):\n"
+            "    async def __call__(self, handler, event, data):\n        async with factory() as session:\n"
+            "            data['session'] = session\n            return await handler(event, data)\n\n"
+            "router = Router()\n\n@router.message()\nasync def save(message, session: AsyncSession):\n"
+            "    session.add(Note(text=message.text))\n    try:\n        await session.commit()\n"
+            "    except SQLAlchemyError:\n        await message.answer('not saved')\n"
+        ),
+        # ... or registered by the module (`dp.callback_query.register(handler, ...)`).
+        Valid(
+            "from aiogram import BaseMiddleware, F\nfrom sqlalchemy.exc import SQLAlchemyError\n"
+            "from sqlalchemy.ext.asyncio import AsyncSession\n\n"
+            "class DbMiddleware(BaseMiddleware):\n    async def __call__(self, handler, event, data):\n"
+            "        async with factory() as db:\n            data['db'] = db\n"
+            "            return await handler(event, data)\n\nasync def pay(callback, db: AsyncSession):\n    try:\n"
+            "        await charge(db, callback.from_user.id)\n        await db.commit()\n"
+            "    except SQLAlchemyError:\n        await callback.answer('failed')\n\n"
+            "def register_handlers(dp):\n    dp.callback_query.register(pay, F.data == 'pay')\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -770,6 +836,66 @@ class HandlerWithoutRollback(Rule):
             "        return None\n    raise Unreachable()\n",
             at=(7, 4),
         ),
+        # A FastAPI route that goes on with its session after the handler.
+        Invalid(
+            "from fastapi import APIRouter, Depends\nfrom sqlalchemy.exc import SQLAlchemyError\n"
+            "from sqlalchemy.orm import Session\n\nrouter = APIRouter()\n\ndef get_db():\n"
+            "    with SessionLocal() as session:\n        yield session\n\n@router.post('/items')\n"
+            "def create_item(name: str, db: Session = Depends(get_db)):\n    try:\n        db.commit()\n"
+            "    except SQLAlchemyError:\n        pass\n    db.add(Item(name=name))\n    db.commit()\n",
+            at=(15, 4),
+        ),
+        # A dependency is not a route: the route it serves goes on with the same session.
+        Invalid(
+            "from fastapi import Depends\nfrom sqlalchemy.exc import SQLAlchemyError\n"
+            "from sqlalchemy.orm import Session\n\ndef get_db():\n    with SessionLocal() as session:\n"
+            "        yield session\n\ndef current_user(token: str, db: Session = Depends(get_db)):\n"
+            "    user = db.get(User, token)\n    try:\n        user.seen = now()\n        db.commit()\n"
+            "    except SQLAlchemyError:\n        pass\n    return user\n",
+            at=(14, 4),
+        ),
+        # A dependency that hands out a module-level session and never closes it: the next request
+        # gets the failed session.
+        Invalid(
+            "from fastapi import APIRouter, Depends\nfrom sqlalchemy.exc import SQLAlchemyError\n"
+            "from sqlalchemy.orm import Session\n\nrouter = APIRouter()\nSESSION = Session(engine)\n\n"
+            "def get_db():\n    yield SESSION\n\n@router.post('/items')\n"
+            "def create_item(name: str, db: Session = Depends(get_db)):\n    db.add(Item(name=name))\n"
+            "    try:\n        db.commit()\n    except SQLAlchemyError:\n        return {'ok': False}\n",
+            at=(16, 4),
+        ),
+        # A route that hands its session to a background task, which runs after the handler.
+        Invalid(
+            "from fastapi import APIRouter, BackgroundTasks, Depends\nfrom sqlalchemy.exc import SQLAlchemyError\n"
+            "from sqlalchemy.orm import Session\n\nrouter = APIRouter()\n\ndef get_db():\n"
+            "    with SessionLocal() as session:\n        yield session\n\n@router.post('/items')\n"
+            "def create_item(tasks: BackgroundTasks, db: Session = Depends(get_db)):\n"
+            "    tasks.add_task(audit, db)\n    try:\n        db.commit()\n    except SQLAlchemyError:\n"
+            "        return {'ok': False}\n",
+            at=(16, 4),
+        ),
+        # A parameter annotated `Annotated[Session, ...]` (FastAPI's `Depends`), here through a
+        # module-level alias, is a session; this function is a dependency, not a route.
+        Invalid(
+            "from typing import Annotated\nfrom fastapi import Depends\n"
+            "from sqlalchemy.exc import SQLAlchemyError\nfrom sqlalchemy.orm import Session\n\n"
+            "SessionDep = Annotated[Session, Depends(get_session)]\n\n"
+            "def current_user(token: str, session: SessionDep):\n    try:\n"
+            "        session.execute(touch(token))\n    except SQLAlchemyError:\n        pass\n"
+            "    return session.get(User, token)\n",
+            at=(11, 4),
+        ),
+        # An aiogram middleware that hands every update the same module-level session.
+        Invalid(
+            "from aiogram import BaseMiddleware, Router\nfrom sqlalchemy.exc import SQLAlchemyError\n"
+            "from sqlalchemy.ext.asyncio import AsyncSession\n\nSESSION = AsyncSession(engine)\n\n"
+            "class DbMiddleware(BaseMiddleware):\n    async def __call__(self, handler, event, data):\n"
+            "        data['session'] = SESSION\n        return await handler(event, data)\n\n"
+            "router = Router()\n\n@router.message()\nasync def save(message, session: AsyncSession):\n"
+            "    try:\n        await session.commit()\n    except SQLAlchemyError:\n"
+            "        await message.answer('not saved')\n",
+            at=(18, 4),
+        ),
     ]
 
     @classmethod
@@ -819,6 +945,8 @@ class HandlerWithoutRollback(Rule):
                     continue  # the application context the work ran in has ended: its session is gone
                 if ends_with_request(context, record, handler, receivers):
                     continue  # a helper of Flask-SQLAlchemy's session whose every caller ends its request
+                if owner_ends_unit(context, record, handler, receivers):
+                    continue  # a FastAPI route's or aiogram handler's session, which its owner closes after it
                 if not any(w.flushes for w in left) and walker.pending(record.scope).isdisjoint(w.text for w in left):
                     if sqlite_only(context):
                         continue  # on SQLite a failed statement leaves the transaction usable: no flush failed

@@ -1,0 +1,610 @@
+"""SQS301's question about a session that a framework hands to a function and ends itself:
+after the error its handler swallowed, can anything use that session before its owner ends it?
+
+A FastAPI route gets its session from a dependency (`db: Session = Depends(get_db)`), and an
+aiogram handler from a middleware (`data["session"] = session`).  When the dependency opens
+the session for the request and closes it after the route (it yields inside `with
+SessionLocal() as session:`, or in a `try` whose `finally` closes it), and the middleware opens
+it for the update around the handler (`async with factory() as session:`), a session left in a
+failed transaction ends with the request: closing it rolls back.  What may still use it is the
+rest of the function itself.
+
+So the handler is quiet only when all of these hold:
+
+* the work is on parameters of the function, each bound only as the parameter;
+* the function is a FastAPI route (`@router.post(...)`) and each such parameter comes from
+  `Depends(dependency)` (as its default, in `Annotated[..., Depends(...)]`, or through a
+  module-level alias of one, here or in a project module), where the dependency is a function
+  of the module or the project that yields a session it closes as above; or the function is an
+  aiogram handler (`@router.message(...)`, or `dp.callback_query.register(handler, ...)` in its
+  module) and each parameter's name is a key that the project's middlewares (subclasses of
+  aiogram's `BaseMiddleware`) set, and set only to a session opened by an enclosing `with`;
+* the `try` sits in no loop of the function, and nothing of the function names the session
+  after the end of the `try` body (its handlers, `finally`, what follows), nor in a nested
+  function; nor is it stored away or handed to what may outlive the call: bound to another
+  name, put in a container or an attribute, handed to a class or a task (`Service(db)`,
+  `create_task(...)`, `add_task(...)`, `partial(...)`).
+
+A dependency (`get_current_user(db = Depends(get_db))`) is not a route: the route it serves
+goes on with the same session, so its handlers are reported.  Anything not on these lists keeps
+the finding.  Each function's names are read once (`_uses`), so the cost stays linear in the
+module however many handlers ask.
+"""
+from __future__ import annotations
+
+import ast
+import bisect
+import re
+import weakref
+from typing import TYPE_CHECKING, Optional
+
+from ..context import is_project_test
+from ..knowledge.module import NESTED_CODE, TRY_NODES, returns_and_yields
+from ..knowledge.names import Binding, Scope, qualified_name, single_binding
+from .request_end import names_function
+
+if TYPE_CHECKING:
+    from ..context import Context
+    from ..knowledge.module import ModuleKnowledge, TryRecord
+    from ..knowledge.project import Project
+
+_DEPENDS = frozenset({"fastapi.Depends", "fastapi.params.Depends"})
+_ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
+_ROUTE_METHODS = frozenset(
+    {"get", "post", "put", "patch", "delete", "options", "head", "trace", "api_route", "websocket"}
+)
+_AIOGRAM_EVENTS = frozenset(
+    {
+        "message", "edited_message", "channel_post", "edited_channel_post", "inline_query",
+        "chosen_inline_result", "callback_query", "shipping_query", "pre_checkout_query", "poll",
+        "poll_answer", "my_chat_member", "chat_member", "chat_join_request", "message_reaction",
+        "message_reaction_count", "chat_boost", "removed_chat_boost", "business_connection",
+        "business_message", "edited_business_message", "deleted_business_messages", "errors",
+    }
+)
+_REGISTERED = re.compile(
+    r"\.\s*(?:" + "|".join(sorted(_AIOGRAM_EVENTS)) + r")\s*\.\s*register\s*\(\s*([A-Za-z_]\w*)\s*[,)]"
+)
+_BASE_MIDDLEWARES = frozenset({"aiogram.BaseMiddleware", "aiogram.dispatcher.middlewares.base.BaseMiddleware"})
+# Calls whose arguments may outlive them: a task or a thread runs later, a partial is called later.
+_DEFERRING = frozenset(
+    {
+        "create_task", "ensure_future", "add_task", "start_soon", "spawn", "submit", "run_in_executor",
+        "apply_async", "delay", "partial", "Thread", "Process", "Timer", "call_soon", "call_later",
+    }
+)
+_MAX_HOPS = 3  # project modules an alias or a dependency is followed through
+_Position = tuple[int, int]
+
+
+def owner_ends_unit(
+    context: Context, record: TryRecord, handler: ast.ExceptHandler, receivers: list[ast.expr]
+) -> bool:
+    """Whether the sessions `receivers` are parameters that a FastAPI dependency or an aiogram
+    middleware hands to the function of `record` and closes after it, and nothing of the function
+    uses them after `handler` (see the module's docstring).  An expression too deep to read
+    leaves the answer no."""
+    try:
+        return _owner_ends_unit(context, record, handler, receivers)
+    except RecursionError:
+        return False
+
+
+def _owner_ends_unit(
+    context: Context, record: TryRecord, handler: ast.ExceptHandler, receivers: list[ast.expr]
+) -> bool:
+    function = record.scope.node
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or record.looped or not receivers:
+        return False
+    names: set[str] = set()
+    for receiver in receivers:
+        if not isinstance(receiver, ast.Name):
+            return False
+        names.add(receiver.id)
+    parameters = _parameters(function)
+    for name in names:
+        binding = single_binding(record.scope.names.get(name))
+        if name not in parameters or binding is None or binding.kind != "param":
+            return False
+    if any(
+        isinstance(node, ast.Name) and node.id in names
+        for statement, _, _ in record.withs for item in statement.items for node in ast.walk(item.context_expr)
+    ):
+        return False  # `async with db.begin():` around the `try` ends the failed transaction itself
+    if not _unused_after(_uses(context, function), record.node, handler, names):
+        return False
+    parent = record.scope.parent or context.module
+    if _is_route(function) and all(_depends_closed(context, parameters[name], parent) for name in names):
+        return True
+    return _aiogram_handler(context, function, parent) and names <= _middleware_keys(context)
+
+
+def _unused_after(uses: _Uses, statement: ast.Try, handler: ast.ExceptHandler, names: set[str]) -> bool:
+    """Whether nothing of the function names `names` after the `try` body, where it may run after
+    `handler`: in the rest of the `try` statement, and below it unless the handler returns; then
+    in the `finally` blocks of the `try` statements around it, which run on the way out."""
+    body_end = _end(statement.body[-1])
+    statement_end = _end(statement)
+    returns = bool(handler.body) and isinstance(handler.body[-1], ast.Return)
+    for name in names:
+        if name in uses.escaping:
+            return False
+        positions = uses.positions.get(name, [])
+        if _count(positions, body_end, statement_end):
+            return False
+        if not returns:
+            if _count(positions, statement_end, (1 << 62, 0)):
+                return False
+            continue
+        for outer in uses.enclosing.get(id(statement), ()):
+            if outer.finalbody and _count(positions, _start(outer.finalbody[0]), _end(outer.finalbody[-1])):
+                return False
+    return True
+
+
+def _start(node: ast.stmt) -> _Position:
+    return (node.lineno, node.col_offset)
+
+
+def _end(node: ast.stmt) -> _Position:
+    return (node.end_lineno or node.lineno, node.end_col_offset or 0)
+
+
+def _count(positions: list[_Position], after: _Position, until: _Position) -> int:
+    """How many of the sorted `positions` are after `after` and not after `until`."""
+    return bisect.bisect_right(positions, until) - bisect.bisect_right(positions, after)
+
+
+def _parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, tuple[ast.arg, Optional[ast.expr]]]:
+    """Each parameter by name, with its default (None when it has none)."""
+    arguments = function.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults: list[Optional[ast.expr]] = [None] * (len(positional) - len(arguments.defaults))
+    found = {arg.arg: (arg, default) for arg, default in zip(positional, [*defaults, *arguments.defaults])}
+    found.update((arg.arg, (arg, default)) for arg, default in zip(arguments.kwonlyargs, arguments.kw_defaults))
+    return found
+
+
+class _Uses:
+    """Where a function reads its names: each name's positions outside nested code (sorted),
+    the names that may escape the call (`_escapes`) or appear in nested code, and for each
+    `try` statement the `try` statements around it."""
+
+    def __init__(self) -> None:
+        self.positions: dict[str, list[_Position]] = {}
+        self.escaping: set[str] = set()
+        self.enclosing: dict[int, tuple[ast.Try, ...]] = {}
+
+
+class _Memo:
+    def __init__(self) -> None:
+        self.uses: dict[int, _Uses] = {}
+        self.keys: Optional[frozenset[str]] = None
+        self.registered: Optional[frozenset[str]] = None
+        self.registrations: dict[int, list[tuple[ast.Name, Scope]]] = {}  # id(module's knowledge) -> ...
+
+
+_MEMOS: weakref.WeakKeyDictionary[Context, _Memo] = weakref.WeakKeyDictionary()
+
+
+def _memo(context: Context) -> _Memo:
+    found = _MEMOS.get(context)
+    if found is None:
+        found = _MEMOS[context] = _Memo()
+    return found
+
+
+def _uses(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef) -> _Uses:
+    """What `_Uses` tells of one function: one walk of it, whatever the number of its handlers
+    asked about."""
+    memo = _memo(context).uses
+    found = memo.get(id(function))
+    if found is not None:
+        return found
+    found = memo[id(function)] = _Uses()
+    positions = found.positions
+    # (node, its parent, the statement holding it, whether it is in nested code, the tries around it)
+    stack: list[tuple[ast.AST, Optional[ast.AST], Optional[ast.stmt], bool, tuple[ast.Try, ...]]] = [
+        (statement, None, statement, False, ()) for statement in reversed(function.body)
+    ]
+    while stack:
+        node, parent, statement, nested, tries = stack.pop()
+        context.steps += 1
+        if isinstance(node, ast.Name):
+            if nested or _escapes(node, parent, statement):
+                found.escaping.add(node.id)
+            if not nested:
+                positions.setdefault(node.id, []).append((node.lineno, node.col_offset))
+            continue
+        inner = nested or isinstance(node, NESTED_CODE)
+        if isinstance(node, ast.stmt):
+            statement = node
+        if isinstance(node, TRY_NODES) and not inner:
+            found.enclosing[id(node)] = tries
+            tries = (*tries, node)
+        for child in ast.iter_child_nodes(node):
+            # A keyword's value is read as an argument of its call.
+            stack.append((child, parent if isinstance(node, ast.keyword) else node, statement, inner, tries))
+    for listed in positions.values():
+        listed.sort()
+    return found
+
+
+def _escapes(node: ast.Name, parent: Optional[ast.AST], statement: Optional[ast.stmt]) -> bool:
+    """Whether this reading of a name may hand what it names to something that outlives the
+    call or uses it later under another name: the name itself (not `name.attribute`) bound to
+    another name or stored, put in a container, returned or yielded, entered by `with`, or
+    handed to a class, a deferring call, or a call whose result is stored in an attribute or
+    an item."""
+    if parent is None or isinstance(parent, (ast.Attribute, ast.Compare, ast.BoolOp, ast.UnaryOp)):
+        return False  # `db.commit()`, `db is None`, `not db`
+    if isinstance(parent, ast.Call) and node is not parent.func:
+        name = _called_name(parent.func)
+        if name is None or name[:1].isupper() or name in _DEFERRING:
+            return True
+        targets = statement.targets if isinstance(statement, ast.Assign) else (
+            [statement.target] if isinstance(statement, (ast.AnnAssign, ast.AugAssign)) else []
+        )
+        return not all(_plain_target(target) for target in targets)  # `self.service = Service(db)`
+    if isinstance(parent, ast.Call):
+        return False  # `db()`: calling it
+    if isinstance(parent, ast.Await):
+        return False
+    return True
+
+
+def _plain_target(target: ast.expr) -> bool:
+    """A name, or a tuple or list of names (`created, updated = await sync(db)`)."""
+    if isinstance(target, ast.Starred):
+        target = target.value
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return all(_plain_target(element) for element in target.elts)
+    return isinstance(target, ast.Name)
+
+
+def _called_name(func: ast.expr) -> Optional[str]:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+# ---- FastAPI ----------------------------------------------------------------------------------
+
+
+def _is_route(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """`@router.post(...)`, `@app.get(...)` (whose module uses FastAPI's `Depends`, checked apart)."""
+    return any(
+        isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr in _ROUTE_METHODS
+        for d in function.decorator_list
+    )
+
+
+def _depends_closed(context: Context, parameter: tuple[ast.arg, Optional[ast.expr]], scope: Scope) -> bool:
+    """Whether the parameter's value comes from `Depends(dependency)` with a dependency that
+    yields a session and closes it."""
+    arg, default = parameter
+    found = _depends(context, default, scope) if default is not None else None
+    if found is None and arg.annotation is not None:
+        found = _annotated_depends(context, arg.annotation, scope)
+    if found is None:
+        return False
+    knowledge, dependency, where = found
+    definition = _definition(knowledge, dependency, where)
+    return definition is not None and _yields_closed(definition)
+
+
+_Found = tuple["ModuleKnowledge", ast.expr, Scope]
+
+
+def _depends(knowledge: ModuleKnowledge, node: ast.expr, scope: Scope) -> Optional[_Found]:
+    """The dependency of `Depends(dependency)`, with the module and scope it is read in."""
+    if not isinstance(node, ast.Call) or qualified_name(node.func, scope) not in _DEPENDS:
+        return None
+    if node.args:
+        return knowledge, node.args[0], scope
+    for keyword in node.keywords:
+        if keyword.arg == "dependency":
+            return knowledge, keyword.value, scope
+    return None
+
+
+def _annotated_depends(
+    knowledge: ModuleKnowledge, annotation: ast.expr, scope: Scope, hops: int = 0
+) -> Optional[_Found]:
+    """The dependency of `Annotated[Session, Depends(get_db)]`, or of a module-level alias of
+    one (`SessionDep`), here or in a project module."""
+    if isinstance(annotation, ast.Subscript) and qualified_name(annotation.value, scope) in _ANNOTATED:
+        items = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else []
+        for item in items[1:]:
+            found = _depends(knowledge, item, scope)
+            if found is not None:
+                return found
+        return None
+    if not isinstance(annotation, ast.Name) or hops > _MAX_HOPS:
+        return None
+    resolved = _resolve(knowledge, annotation.id, scope)
+    if resolved is None:
+        return None
+    other, binding = resolved
+    if binding.kind == "assign" and isinstance(binding.value, ast.expr):
+        return _annotated_depends(other, binding.value, other.module, hops + 1)
+    return None
+
+
+def _resolve(knowledge: ModuleKnowledge, name: str, scope: Scope) -> Optional[tuple[ModuleKnowledge, Binding]]:
+    """The module and the one binding a name comes from, imports of project modules followed."""
+    binding = single_binding(scope.lookup(name))
+    for _ in range(_MAX_HOPS):
+        if binding is None or binding.kind != "import" or not isinstance(binding.value, str):
+            break
+        project = knowledge.project
+        located = project.function_module(binding.value, knowledge) if project is not None else None
+        if located is None:
+            return None
+        path, module, imported = located
+        other = project.knowledge(path, module) if project is not None else None
+        if other is None:
+            return None
+        knowledge, binding = other, single_binding(other.module.names.get(imported))
+    if binding is None or binding.kind == "import":
+        return None
+    return knowledge, binding
+
+
+def _definition(
+    knowledge: ModuleKnowledge, dependency: ast.expr, scope: Scope
+) -> Optional[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The function a dependency names, here or in a project module."""
+    if isinstance(dependency, ast.Name):
+        resolved = _resolve(knowledge, dependency.id, scope)
+        if resolved is None:
+            return None
+        binding = resolved[1]
+        return binding.value if binding.kind == "def" and isinstance(
+            binding.value, (ast.FunctionDef, ast.AsyncFunctionDef)
+        ) else None
+    callee = knowledge.callee(dependency, scope) if isinstance(dependency, ast.Attribute) else None
+    return callee.node if callee is not None and not callee.bound else None
+
+
+def _yields_closed(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a generator yields only names it closes: each `yield name` sits in a `with` block
+    that binds `name` to a call's result (`with SessionLocal() as name:`), or in the body of a
+    `try` whose `finally` closes it (`name.close()`)."""
+    if function.decorator_list:
+        return False  # `@contextmanager` and the like change what a dependency hands out
+    _, yields = returns_and_yields(function)
+    if not yields or not all(isinstance(value, ast.Name) for value in yields):
+        return False
+    wanted = {id(value) for value in yields}
+    closed: set[int] = set()
+    stack: list[tuple[list[ast.stmt], frozenset[str]]] = [(function.body, frozenset())]
+    while stack:
+        block, closing = stack.pop()
+        for statement in block:
+            if isinstance(statement, NESTED_CODE):
+                continue
+            value = statement.value if isinstance(statement, (ast.Expr, ast.Assign)) else None
+            if isinstance(value, ast.Await):
+                value = value.value
+            if isinstance(value, ast.Yield) and isinstance(value.value, ast.Name) and id(value.value) in wanted:
+                if value.value.id in closing:
+                    closed.add(id(value.value))
+                continue
+            if isinstance(statement, (ast.With, ast.AsyncWith)):
+                bound = {
+                    item.optional_vars.id for item in statement.items
+                    if isinstance(item.optional_vars, ast.Name) and isinstance(item.context_expr, ast.Call)
+                }
+                stack.append((statement.body, closing | bound))
+            elif isinstance(statement, TRY_NODES):
+                stack.append((statement.body, closing | _closed_in(statement.finalbody)))
+                stack += [(handler.body, closing) for handler in statement.handlers]
+                stack += [(statement.orelse, closing), (statement.finalbody, closing)]
+            else:
+                stack += [
+                    (child, closing)
+                    for child in (getattr(statement, "body", None), getattr(statement, "orelse", None))
+                    if isinstance(child, list)
+                ]
+    return closed == wanted
+
+
+def _closed_in(block: list[ast.stmt]) -> frozenset[str]:
+    """The names a `finally` block closes as its own statements (`name.close()`, awaited or not)."""
+    names = set()
+    for statement in block:
+        value = statement.value if isinstance(statement, ast.Expr) else None
+        if isinstance(value, ast.Await):
+            value = value.value
+        if (
+            isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "close"
+            and isinstance(value.func.value, ast.Name)
+        ):
+            names.add(value.func.value.id)
+    return frozenset(names)
+
+
+# ---- aiogram ----------------------------------------------------------------------------------
+
+
+def _aiogram_handler(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> bool:
+    """A module-level function of a module that imports aiogram, decorated as a handler
+    (`@router.message(...)`) or registered as one (`dp.callback_query.register(function, ...)`)."""
+    if scope is not context.module or not _imports(context, "aiogram"):
+        return False
+    if any(
+        isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr in _AIOGRAM_EVENTS
+        for d in function.decorator_list
+    ):
+        return True
+    binding = single_binding(context.module.names.get(function.name))
+    if binding is None or binding.value is not function:
+        return False
+    return function.name in _registered(context) or _registered_elsewhere(context, function)
+
+
+def _registered(context: Context) -> frozenset[str]:
+    """The names the module registers as aiogram handlers (`dp.message.register(name, ...)`)."""
+    memo = _memo(context)
+    if memo.registered is None:
+        if context.source is not None:
+            memo.registered = frozenset(match.group(1) for match in _REGISTERED.finditer(context.source))
+        else:
+            memo.registered = frozenset(
+                node.args[0].id for node in ast.walk(context.tree)
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "register"
+                and isinstance(node.func.value, ast.Attribute) and node.func.value.attr in _AIOGRAM_EVENTS
+                and node.args and isinstance(node.args[0], ast.Name)
+            )
+    return memo.registered
+
+
+def _registered_elsewhere(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a project module (its tests aside) registers this module's `function` as an aiogram
+    handler, having imported it (`from .cryptobot import check_status` ...
+    `dp.callback_query.register(check_status, ...)`), its imports followed as `names_function`
+    follows them."""
+    project = context.project
+    if project is None or not context.filename or not context.module_name:
+        return False
+    registering = project.fact("aiogram-registered", _project_registrations)
+    if registering is None:
+        return False
+    absolute = f"{context.module_name}.{function.name}"
+    folder = project.folder() or ""
+    for path in registering.get(function.name, ()):
+        if is_project_test(path, folder):
+            continue
+        knowledge = project.knowledge(path, project.module_name_of(path))
+        if knowledge is None:
+            continue
+        for node, scope in _registrations(context, knowledge):
+            if node.id == function.name and names_function(knowledge, node, scope, None, absolute):
+                return True
+    return False
+
+
+def _project_registrations(project: Project) -> Optional[dict[str, list[str]]]:
+    """The project files that register a name as an aiogram handler (`.message.register(name`),
+    by that name; one scan of the project's files for the process."""
+    files = project.files_mentioning((".register(",))
+    if files is None:
+        return None
+    found: dict[str, list[str]] = {}
+    for path, text in files:
+        for name in {match.group(1) for match in _REGISTERED.finditer(text)}:
+            found.setdefault(name, []).append(path)
+    return found
+
+
+def _registrations(context: Context, knowledge: ModuleKnowledge) -> list[tuple[ast.Name, Scope]]:
+    """The names a module registers as aiogram handlers, each with the scope it is read in: one
+    walk of the module while the checked file is read."""
+    memo = _memo(context).registrations
+    found = memo.get(id(knowledge))
+    if found is not None:
+        return found
+    found = memo[id(knowledge)] = []
+    stack: list[tuple[ast.AST, Scope]] = [(knowledge.tree, knowledge.module)]
+    while stack:
+        node, scope = stack.pop()
+        knowledge.steps += 1
+        scope = knowledge.scopes.get(node, scope)
+        if (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "register"
+            and isinstance(node.func.value, ast.Attribute) and node.func.value.attr in _AIOGRAM_EVENTS
+            and node.args and isinstance(node.args[0], ast.Name)
+        ):
+            found.append((node.args[0], scope))
+        stack.extend((child, scope) for child in ast.iter_child_nodes(node))
+    return found
+
+
+def _imports(knowledge: ModuleKnowledge, package: str) -> bool:
+    return any(
+        b.kind == "import" and isinstance(b.value, str) and b.value.partition(".")[0] == package
+        for bindings in knowledge.module.names.values() for b in bindings
+    )
+
+
+def _middleware_keys(context: Context) -> frozenset[str]:
+    """The keys of aiogram's `data` that the middlewares of the checked module and of the project
+    set to a session opened around the handler, and never to anything else."""
+    memo = _memo(context)
+    if memo.keys is None:
+        safe, unsafe = _module_keys(context)
+        project = context.project
+        if project is not None and context.filename:
+            found = project.fact("aiogram-middleware-keys", _project_keys)
+            if found is not None:
+                safe, unsafe = safe | found[0], unsafe | found[1]
+        memo.keys = frozenset(safe - unsafe)
+    return memo.keys
+
+
+def _project_keys(project: Project) -> Optional[tuple[set[str], set[str]]]:
+    """`_module_keys` of every project module that names `BaseMiddleware` (its tests aside)."""
+    files = project.mentions("BaseMiddleware")
+    if files is None:
+        return None
+    folder = project.folder() or ""
+    safe: set[str] = set()
+    unsafe: set[str] = set()
+    for path, _ in files:
+        knowledge = None if is_project_test(path, folder) else project.knowledge(path, project.module_name_of(path))
+        if knowledge is not None:
+            more_safe, more_unsafe = _module_keys(knowledge)
+            safe |= more_safe
+            unsafe |= more_unsafe
+    return safe, unsafe
+
+
+def _module_keys(knowledge: ModuleKnowledge) -> tuple[set[str], set[str]]:
+    """The keys of `data` that the module's middlewares set to a session opened by an enclosing
+    `with` (`async with factory() as session: data["session"] = session`), and those they set
+    to anything else."""
+    safe: set[str] = set()
+    unsafe: set[str] = set()
+    for statement in knowledge.tree.body:
+        if not isinstance(statement, ast.ClassDef) or not any(
+            qualified_name(base, knowledge.module) in _BASE_MIDDLEWARES for base in statement.bases
+        ):
+            continue
+        for method in statement.body:
+            if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or method.name != "__call__":
+                continue
+            arguments = [a.arg for a in method.args.args]
+            data = arguments[3] if len(arguments) > 3 else "data"
+            stack: list[tuple[list[ast.stmt], frozenset[str]]] = [(method.body, frozenset())]
+            while stack:
+                block, opened = stack.pop()
+                for node in block:
+                    knowledge.steps += 1
+                    if isinstance(node, NESTED_CODE):
+                        continue
+                    if isinstance(node, ast.Assign):
+                        for target in node.targets:
+                            if (
+                                isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+                                and target.value.id == data and isinstance(target.slice, ast.Constant)
+                                and isinstance(target.slice.value, str)
+                            ):
+                                value = node.value
+                                key = target.slice.value
+                                (safe if isinstance(value, ast.Name) and value.id in opened else unsafe).add(key)
+                    inner = opened
+                    if isinstance(node, (ast.With, ast.AsyncWith)):
+                        inner = opened | {
+                            item.optional_vars.id for item in node.items
+                            if isinstance(item.optional_vars, ast.Name) and isinstance(item.context_expr, ast.Call)
+                        }
+                    for field in ("body", "orelse", "finalbody"):
+                        child = getattr(node, field, None)
+                        if isinstance(child, list):
+                            stack.append((child, inner))
+                    if isinstance(node, TRY_NODES):
+                        stack += [(handler.body, inner) for handler in node.handlers]
+    return safe, unsafe

@@ -1,0 +1,154 @@
+"""SQS301 on a session that a framework hands to a function and closes after it: a FastAPI route's
+`Depends(get_db)` session and an aiogram handler's middleware session (`rules/unit_end.py`).
+
+Each test builds a small project whose pieces are spread over modules as applications spread
+them (the dependency and its `Annotated` alias in `api/deps.py`, the routes in `api/routes.py`;
+the middleware in `bot/middlewares.py`, the handler in `bot/handlers/pay.py`, registered by
+`bot/handlers/register.py`), then changes one thing that must bring the finding back.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from conftest import flake8
+
+from flake8_sqla_session.checker import check
+from flake8_sqla_session.knowledge.project import forget_projects
+from flake8_sqla_session.settings import Settings
+
+FILES = {
+    "pyproject.toml": "[project]\nname = 'shop'\n",
+    "api/__init__.py": "",
+    "api/deps.py": (
+        "from typing import Annotated\n\nfrom fastapi import Depends\nfrom sqlalchemy.orm import Session\n\n"
+        "from api.db import SessionLocal\n\n\ndef get_db():\n    with SessionLocal() as session:\n"
+        "        yield session\n\n\nSessionDep = Annotated[Session, Depends(get_db)]\n"
+    ),
+    "api/routes.py": (
+        "from fastapi import APIRouter, Depends\nfrom sqlalchemy.exc import SQLAlchemyError\n"
+        "from sqlalchemy.orm import Session\n\nfrom api.deps import SessionDep, get_db\n\n"
+        "router = APIRouter()\n\n\n@router.post('/items')\n"
+        "def create_item(name: str, db: Session = Depends(get_db)):\n    db.add(Item(name=name))\n"
+        "    try:\n        db.commit()\n    except SQLAlchemyError:\n        return {'ok': False}\n"
+        "    return {'ok': True}\n\n\n@router.delete('/items/{key}')\n"
+        "def remove_item(key: int, session: SessionDep):\n    try:\n        session.execute(drop(key))\n"
+        "        session.commit()\n    except SQLAlchemyError:\n        return {'ok': False}\n"
+        "    return {'ok': True}\n"
+    ),
+    "bot/__init__.py": "",
+    "bot/middlewares.py": (
+        "from aiogram import BaseMiddleware\n\nfrom bot.db import factory\n\n\n"
+        "class DbMiddleware(BaseMiddleware):\n    async def __call__(self, handler, event, data):\n"
+        "        async with factory() as db:\n            data['db'] = db\n"
+        "            return await handler(event, data)\n"
+    ),
+    "bot/handlers/__init__.py": "",
+    "bot/handlers/pay.py": (
+        "from aiogram import types\nfrom sqlalchemy.exc import SQLAlchemyError\n"
+        "from sqlalchemy.ext.asyncio import AsyncSession\n\n\n"
+        "async def pay(callback: types.CallbackQuery, db: AsyncSession):\n    try:\n"
+        "        await charge(db, callback.from_user.id)\n        await db.commit()\n"
+        "    except SQLAlchemyError:\n        await callback.answer('failed')\n"
+    ),
+    "bot/handlers/register.py": (
+        "from aiogram import Dispatcher, F\n\n\ndef register_handlers(dp: Dispatcher):\n"
+        "    from .pay import pay\n\n    dp.callback_query.register(pay, F.data == 'pay')\n"
+    ),
+}
+ROUTES = [(15, 4), (25, 4)]  # the handlers of create_item and remove_item in api/routes.py
+PAY = [(10, 4)]  # the handler of pay in bot/handlers/pay.py
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "shop"
+    write(root, FILES)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("FLAKE8_SQLA_SESSION_CACHE_DIR", "off")
+    forget_projects()
+    yield root
+    forget_projects()
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def findings(root: Path, relative: str) -> list[tuple[int, int]]:
+    path = root / relative
+    source = path.read_text(encoding="utf-8")
+    return [(f.line, f.col) for f in check(ast.parse(source), Settings(), str(path), source) if f.code == "SQS301"]
+
+
+def test_the_project_as_it_is_is_quiet(project: Path) -> None:
+    assert findings(project, "api/routes.py") == []
+    assert findings(project, "bot/handlers/pay.py") == []
+
+
+def test_flake8_from_the_project_root_and_through_stdin_is_quiet(project: Path) -> None:
+    run = flake8("--isolated", "--select", "SQS", ".", cwd=project)
+    assert (run.exit_code, run.out) == (0, "")
+    source = (project / "bot/handlers/pay.py").read_text(encoding="utf-8")
+    run = flake8("--isolated", "--select", "SQS", "--stdin-display-name", "bot/handlers/pay.py", "-",
+                 cwd=project, stdin=source)
+    assert (run.exit_code, run.out) == (0, "")
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        # registered only by a test
+        {
+            "bot/handlers/register.py": "def register_handlers(dp):\n    pass\n",
+            "tests/test_register.py": FILES["bot/handlers/register.py"].replace(".pay", "bot.handlers.pay"),
+        },
+        # another function of the same name is registered, not this one
+        {"bot/handlers/register.py": FILES["bot/handlers/register.py"].replace(".pay", ".other")},
+        # a middleware that hands every update one module-level session under the same key
+        {"bot/shared.py": (
+            "from aiogram import BaseMiddleware\n\n\nclass Shared(BaseMiddleware):\n"
+            "    async def __call__(self, handler, event, data):\n        data['db'] = SESSION\n"
+            "        return await handler(event, data)\n"
+        )},
+    ],
+    ids=["registered-by-a-test", "another-function-registered", "a-shared-session-middleware"],
+)
+def test_what_brings_the_handler_back(project: Path, files: dict[str, str]) -> None:
+    write(project, files)
+    assert findings(project, "bot/handlers/pay.py") == PAY
+
+
+def test_the_handler_goes_on_with_the_session(project: Path) -> None:
+    write(project, {"bot/handlers/pay.py": FILES["bot/handlers/pay.py"] + "    await db.refresh(callback)\n"})
+    assert findings(project, "bot/handlers/pay.py") == PAY
+
+
+def test_a_dependency_that_does_not_close_brings_the_routes_back(project: Path) -> None:
+    write(project, {"api/deps.py": FILES["api/deps.py"].replace(
+        "    with SessionLocal() as session:\n        yield session\n", "    yield SESSION\n"
+    )})
+    assert findings(project, "api/routes.py") == ROUTES
+
+
+def test_a_route_that_goes_on_with_the_session_is_reported(project: Path) -> None:
+    write(project, {"api/routes.py": FILES["api/routes.py"].replace(
+        "        return {'ok': False}\n    return {'ok': True}\n\n\n@router.delete",
+        "        pass\n    db.refresh(name)\n    return {'ok': True}\n\n\n@router.delete",
+    )})
+    assert findings(project, "api/routes.py") == ROUTES[:1]
+
+
+def test_an_imported_alias_makes_a_session(project: Path) -> None:
+    """`store: SessionDep`, the alias imported from the project: a session (whatever its name),
+    reported where the function is not a route (here a helper that goes on with it)."""
+    write(project, {"api/helpers.py": (
+        "from sqlalchemy.exc import SQLAlchemyError\n\nfrom api.deps import SessionDep\n\n\n"
+        "def touch(store: SessionDep, key):\n    try:\n        store.execute(bump(key))\n"
+        "    except SQLAlchemyError:\n        pass\n    return store.get(Item, key)\n"
+    )})
+    assert findings(project, "api/helpers.py") == [(9, 4)]
