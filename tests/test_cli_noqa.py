@@ -92,10 +92,10 @@ SHAPES = [
     ),
     pytest.param(
         "from sqlalchemy.orm import Session\n\n\ndef f():\n    try:\n        session = Session(engine)\n"
-        "        session.commit()\n    except Exception:\n        pass\n",
+        "        session.commit()\n    except Exception:\n        pass\n    return session.info\n",
         "from sqlalchemy.orm import Session\n\n\ndef f():\n    try:\n"
         "        session = Session(engine)  # noqa: SQS104\n"
-        "        session.commit()\n    except Exception:  # noqa: SQS301\n        pass\n",
+        "        session.commit()\n    except Exception:  # noqa: SQS301\n        pass\n    return session.info\n",
         id="codes on different lines",
     ),
     pytest.param(

@@ -395,11 +395,13 @@ def sqs301(source: str) -> list:
     return [f for f in detect(source, Settings()) if f.code == "SQS301"]
 
 
+# (The `else:` block uses the session after the `try`: without it, a session made in the `try`
+# and used nowhere else is not reported at all.)
 BOUND_IN_TRY = (
     "from sqlalchemy.orm import Session\n\n"
     "def record(engine, event):\n    try:\n        session = Session(bind=engine, expire_on_commit=False)\n"
     "        session.add(event)\n        session.commit()\n    except Exception:\n"
-    "        log.warning('could not record %s', event)\n"
+    "        log.warning('could not record %s', event)\n    else:\n        log.warning('recorded %s', session.info)\n"
 )
 
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import flake8
 
 from flake8_sqla_session.checker import check
-from flake8_sqla_session.knowledge.project import forget_projects
+from flake8_sqla_session.knowledge.project import Stats, forget_projects
 from flake8_sqla_session.settings import Settings
 
 FILES = {
@@ -152,3 +152,97 @@ def test_an_imported_alias_makes_a_session(project: Path) -> None:
         "    except SQLAlchemyError:\n        pass\n    return store.get(Item, key)\n"
     )})
     assert findings(project, "api/helpers.py") == [(9, 4)]
+
+
+# ---- helpers whose every caller ends the unit -------------------------------------------------
+
+HELPER = (
+    "from sqlalchemy.exc import SQLAlchemyError\nfrom sqlalchemy.ext.asyncio import AsyncSession\n\n\n"
+    "async def grant(db: AsyncSession, user_id: int):\n    try:\n        await add_days(db, user_id)\n"
+    "        await db.commit()\n    except SQLAlchemyError:\n        return False\n    return True\n"
+)
+GRANT = [(9, 4)]  # the handler of grant in bot/services/grants.py
+CALLER = (
+    "from aiogram import types\nfrom sqlalchemy.ext.asyncio import AsyncSession\n\n"
+    "from bot.services.grants import grant\n\n\n"
+    "async def give(callback: types.CallbackQuery, db: AsyncSession):\n    await callback.answer('...')\n"
+    "    ok = await grant(db, callback.from_user.id)\n    await callback.answer('done' if ok else 'failed')\n"
+)
+REGISTER_GIVE = (
+    "from aiogram import F\n\n\ndef register_handlers(dp):\n    from .pay import pay\n    from .give import give\n\n"
+    "    dp.callback_query.register(pay, F.data == 'pay')\n    dp.callback_query.register(give, F.data == 'give')\n"
+)
+
+
+@pytest.fixture
+def helper(project: Path) -> Path:
+    write(project, {
+        "bot/services/__init__.py": "", "bot/services/grants.py": HELPER, "bot/handlers/give.py": CALLER,
+        "bot/handlers/register.py": REGISTER_GIVE,
+    })
+    return project
+
+
+def test_a_helper_whose_every_caller_ends_the_unit_is_quiet(helper: Path) -> None:
+    assert findings(helper, "bot/services/grants.py") == []
+
+
+def test_a_helper_followed_through_a_helper_of_the_handler(helper: Path) -> None:
+    """give -> _do_give -> grant: two helpers up to the registered handler."""
+    write(helper, {"bot/handlers/give.py": CALLER.replace(
+        "    ok = await grant(db, callback.from_user.id)\n    await callback.answer('done' if ok else 'failed')\n",
+        "    await _do_give(db, callback)\n\n\nasync def _do_give(session, callback):\n"
+        "    return await grant(session, callback.from_user.id)\n",
+    )})
+    assert findings(helper, "bot/services/grants.py") == []
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [
+        # the caller goes on with the session after the call
+        CALLER + "    await db.refresh(callback)\n",
+        # the call is in a loop: the next round uses the failed session
+        CALLER.replace("    ok = await grant(db, callback.from_user.id)\n",
+                       "    for user in users:\n        ok = await grant(db, user)\n"),
+        # the session is handed on under another name than the caller's parameter
+        CALLER.replace("await grant(db, ", "await grant(db.sync_session, "),
+        # a use of the helper that is not a call
+        CALLER + "    later(grant)\n",
+        # the caller is not a handler nor such a helper
+        CALLER.replace("async def give(", "async def not_registered("),
+    ],
+    ids=["used-after", "in-a-loop", "another-name", "not-a-call", "caller-not-owned"],
+)
+def test_what_brings_the_helper_back(helper: Path, caller: str) -> None:
+    write(helper, {"bot/handlers/give.py": caller})
+    assert findings(helper, "bot/services/grants.py") == GRANT
+
+
+def test_a_helper_nobody_calls_is_reported(helper: Path) -> None:
+    write(helper, {"bot/handlers/give.py": "", "bot/handlers/register.py": FILES["bot/handlers/register.py"]})
+    assert findings(helper, "bot/services/grants.py") == GRANT
+
+
+def test_a_helper_called_only_by_a_test_is_reported(helper: Path) -> None:
+    write(helper, {"bot/handlers/give.py": "", "tests/test_grants.py": CALLER.replace("async def give", "async def t")})
+    assert findings(helper, "bot/services/grants.py") == GRANT
+
+
+def test_the_project_is_read_once_for_every_helper(helper: Path) -> None:
+    """n helpers in one module, each called by its own registered handler: one index of the
+    project's identifiers answers who calls each, not one read of the folder per helper."""
+    n = 12
+    helpers = "".join(HELPER.split("\n\n\n", 1)[1].replace("grant", f"grant{i}") + "\n\n" for i in range(n))
+    write(helper, {"bot/services/grants.py": HELPER.split("\n\n\n", 1)[0] + "\n\n\n" + helpers})
+    caller = CALLER.split("\n\n\n", 1)[1]
+    callers = "".join(caller.replace("give", f"give{i}").replace("grant", f"grant{i}") + "\n\n" for i in range(n))
+    imports = "".join(f"from bot.services.grants import grant{i}\n" for i in range(n))
+    registers = "".join(f"    dp.callback_query.register(give{i}, F.data == 'g{i}')\n" for i in range(n))
+    write(helper, {
+        "bot/handlers/give.py": "from aiogram import types\nfrom sqlalchemy.ext.asyncio import AsyncSession\n\n"
+        + imports + "\n\n" + callers + "def register_handlers(dp):\n" + registers,
+    })
+    before = Stats.scans
+    assert findings(helper, "bot/services/grants.py") == []
+    assert Stats.scans - before <= 3  # the identifiers' index, the middlewares, the registrations

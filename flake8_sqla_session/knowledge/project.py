@@ -97,6 +97,7 @@ class Stats:
     restored = 0  # answers taken from the cache on disk (`store`)
     saves = 0  # cache files written
     closing_steps = 0  # dependencies looked at to close the answers of import cycles (`_close`)
+    scans = 0  # reads of the whole project folder (`files_mentioning`)
 
 
 # The stamp (size, mtime_ns) of every project file read and every folder listed (size -1; a
@@ -636,6 +637,7 @@ class Project:
         top = self.folder()
         if top is None:
             return None
+        Stats.scans += 1
         found: list[tuple[str, str]] = []
         folders, files, size = [top], 0, 0
         seen = 0
@@ -1240,6 +1242,17 @@ class Project:
         path = self.find(module) if module else None
         return (path, module, name) if path else None
 
+    def naming(self, word: str) -> Optional[list[tuple[str, str]]]:
+        """The project files (path, text) whose text holds the identifier `word`; None when the
+        project cannot be read.  One read of the project's folder for the process builds an
+        index of every file's identifiers, so that asking about many names costs no more than
+        asking about one (`mentions` reads the folder once for each word)."""
+        index = self.fact("identifiers", _identifier_index)
+        if index is None:
+            return None
+        files, where = index
+        return [files[i] for i in where.get(word, ())]
+
     def mentions(self, word: str) -> Optional[list[tuple[str, str]]]:
         """`files_mentioning((word,))`, worked out once per process."""
         return self.fact("mentions:" + word, lambda project: project.files_mentioning((word,)))
@@ -1493,6 +1506,22 @@ def _small_file(path: str) -> Optional[tuple[str, os.stat_result]]:
             return handle.read().decode("utf-8", "replace"), info
     except OSError:
         return None
+
+
+_IDENTIFIER = re.compile(r"(?!\d)\w+")  # a Python identifier, Unicode letters too
+
+
+def _identifier_index(project: Project) -> Optional[tuple[list[tuple[str, str]], dict[str, list[int]]]]:
+    """Every project file (path, text) and, for each identifier, the indices of the files whose
+    text holds it (`Project.naming`)."""
+    files = project.files_mentioning(("",))
+    if files is None:
+        return None
+    where: dict[str, list[int]] = {}
+    for index, (_, text) in enumerate(files):
+        for word in set(_IDENTIFIER.findall(text)):
+            where.setdefault(word, []).append(index)
+    return files, where
 
 
 def _annotated_aliases(path: str) -> dict[str, str]:

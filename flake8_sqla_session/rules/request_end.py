@@ -533,7 +533,7 @@ def _works_after_views(project: Project, files: list[tuple[str, str]]) -> bool:
 Reference = tuple[ast.Name | ast.Attribute, Scope, Optional[ast.stmt], Optional[ast.Call]]
 
 
-def _references(context: Context, knowledge: ModuleKnowledge) -> dict[str, list[Reference]]:
+def references(context: Context, knowledge: ModuleKnowledge) -> dict[str, list[Reference]]:
     """Every name and attribute of a module, by the name it ends with: walked once per module,
     whatever the number of helpers asked about it."""
     memo = _memo(context).references
@@ -566,7 +566,7 @@ def _calls_in(
     a Flask view that ends its request harmlessly after it; None when any use of the helper is
     something else."""
     calls = 0
-    for node, scope, statement, call in _references(context, knowledge).get(name, ()):
+    for node, scope, statement, call in references(context, knowledge).get(name, ()):
         named = names_function(knowledge, node, scope, function, absolute)
         if named is None:
             return None
@@ -579,7 +579,8 @@ def _calls_in(
 
 
 def names_function(
-    knowledge: ModuleKnowledge, node: ast.Name | ast.Attribute, scope: Scope, function: Optional[ast.FunctionDef],
+    knowledge: ModuleKnowledge, node: ast.Name | ast.Attribute, scope: Scope,
+    function: Optional[ast.FunctionDef | ast.AsyncFunctionDef],
     absolute: str,
 ) -> Optional[bool]:
     """Whether `node` names the helper `absolute` (defined in this module as `function`, if it is

@@ -18,7 +18,7 @@ from ..settings import Settings
 from .base import Invalid, Rule, Valid
 from .pool import declares_server_driver, sqlite_only
 from .request_end import ends_with_request, left_app_context
-from .unit_end import owner_ends_unit
+from .unit_end import dropped_in_try, owner_ends_unit
 
 ROLLBACK_DOCS = "https://docs.sqlalchemy.org/en/20/faq/sessions.html#this-session-s-transaction-has-been-rolled-back-due-to-a-previous-exception-during-flush-or-similar"  # noqa: E501
 FRAMING_DOCS = "https://docs.sqlalchemy.org/en/20/orm/session_basics.html#framing-out-a-begin-commit-rollback-block"
@@ -170,6 +170,9 @@ class HandlerWithoutRollback(Rule):
     session: the error leaves the block, and the application context's end
     removes that session before the handler runs.
 
+    Rolling back through a `scoped_session` registry counts as rolling back
+    the session it hands out (`DBSession().rollback()`).
+
     Aborting zope's transaction counts as rolling back: `transaction.abort()`
     (also `transaction.get().abort()`, `transaction.manager.abort()`) or
     pyramid_tm's `request.tm.abort()` rolls back and closes every session
@@ -188,6 +191,13 @@ class HandlerWithoutRollback(Rule):
     Nor is a handler reported that falls through to a `raise` right after its
     `try`: the error leaves the function as if re-raised.
 
+    Nor is a handler reported whose session is made in the `try` body (by a
+    session factory, SQLAlchemy's `Session` class, or a project function that
+    makes one and keeps it nowhere; not a `scoped_session` registry, whose
+    session is the thread's) and used nowhere but there after that: nothing
+    can reach the failed session once the error leaves the body (SQS104
+    reports a session that is never closed).
+
     Nor is a handler reported whose session a framework hands to the function
     for one request and closes after it, when the handler is the function's
     last use of that session: a FastAPI route (`@router.post(...)`) whose
@@ -205,9 +215,14 @@ class HandlerWithoutRollback(Rule):
     handler returns; a `finally` around it), nor in a nested function; and
     the session must not be bound to another name, stored, or handed to a
     class or a task (`Service(db)`, `tasks.add_task(audit, db)`). Closing the
-    session ends its failed transaction with the request. A dependency
-    (`current_user(db = Depends(get_db))`) is not a route: the route goes on
-    with the same session, and its handlers are reported.
+    session ends its failed transaction with the request. A helper such a
+    function calls is read the same way when it is a module-level function
+    handed the session as a parameter, and every use of its name in the
+    project (its tests aside) is a call, a statement of its own, by a route,
+    a handler, or such a helper in turn (three levels up), that hands it its
+    own session in no loop and uses the session no more after the call. A
+    dependency (`current_user(db = Depends(get_db))`) is not a route: the
+    route goes on with the same session, and its handlers are reported.
 
     Nor is a handler reported that is the last thing a command-line command
     does (a click command, a Typer app's, Flask's `AppGroup` or `app.cli`),
@@ -556,6 +571,21 @@ class HandlerWithoutRollback(Rule):
             "    except SQLAlchemyError:\n        await callback.answer('failed')\n\n"
             "def register_handlers(dp):\n    dp.callback_query.register(pay, F.data == 'pay')\n"
         ),
+        # The handler rolls back through the `scoped_session` registry: `DBSession()` is the
+        # thread's session, the one the work used.
+        Valid(
+            "from sqlalchemy.orm import scoped_session, sessionmaker\n\nDBSession = scoped_session(sessionmaker())\n\n"
+            "def notify(users):\n    with DBSession() as session:\n        for user in users:\n            try:\n"
+            "                session.add(Notification(user))\n                session.commit()\n"
+            "            except Exception:\n                DBSession().rollback()\n                continue\n"
+        ),
+        # A session made in the `try` and used nowhere else: once the error leaves the body
+        # nothing can reach it (SQS104 reports that it is never closed).
+        Valid(
+            "from sqlalchemy.orm import sessionmaker\n\nSessionLocal = sessionmaker()\n\ndef load_tags(rows):\n"
+            "    for row in rows:\n        try:\n            db = SessionLocal()\n            db.add(Tag(row))\n"
+            "            db.commit()\n        except Exception:\n            log.exception('skipped')\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -896,6 +926,23 @@ class HandlerWithoutRollback(Rule):
             "        await message.answer('not saved')\n",
             at=(18, 4),
         ),
+        # A route that goes on with what it made of its session (`graph` holds it).
+        Invalid(
+            "from fastapi import APIRouter, Depends\nfrom sqlalchemy.exc import SQLAlchemyError\n"
+            "from sqlalchemy.orm import Session\n\nrouter = APIRouter()\n\ndef get_db():\n"
+            "    with SessionLocal() as session:\n        yield session\n\n@router.post('/erase')\n"
+            "def erase(db: Session = Depends(get_db)):\n    graph = make_graph(db)\n    try:\n"
+            "        db.add(Log())\n        db.commit()\n    except SQLAlchemyError:\n"
+            "        log.exception('failed')\n    graph.run()\n",
+            at=(17, 4),
+        ),
+        # ... but a registry's session made in the `try` is the thread's: its next user gets it failed.
+        Invalid(
+            "from sqlalchemy.orm import scoped_session, sessionmaker\n\nRegistry = scoped_session(sessionmaker())\n\n"
+            "def save(x):\n    try:\n        s = Registry()\n        s.add(x)\n        s.commit()\n"
+            "    except Exception:\n        pass\n",
+            at=(10, 4),
+        ),
     ]
 
     @classmethod
@@ -933,7 +980,11 @@ class HandlerWithoutRollback(Rule):
                     handler.body and isinstance(handler.body[-1], (ast.Return, ast.Continue, ast.Break))
                 ):
                     continue  # the handler falls through to a `raise`: the error leaves as if re-raised
-                left = [w for w in work.values() if not _closed_by_with(context, summaries, record, handler, w)]
+                left = [
+                    w for w in work.values()
+                    if not _closed_by_with(context, summaries, record, handler, w)
+                    and not (not w.elsewhere and dropped_in_try(context, record, w.receiver))
+                ]
                 if not left:
                     continue
                 if record.last and not record.node.finalbody and context.is_command(record.scope):
@@ -1831,6 +1882,11 @@ class _Summaries:
                         commits.add(text)
                     else:
                         texts.add(text)
+                elif (
+                    func.attr == "rollback" and isinstance(func.value, ast.Call)
+                    and context.classify(func.value.func, scope) in REGISTRIES
+                ):
+                    summary.tidies = True  # `DBSession().rollback()`: the registry's session, which the work used
             elif isinstance(func.value, ast.Name) and func.value.id == "self" and func.attr in ("fail", "skipTest"):
                 summary.tidies = True
             elif func.attr == "abort" and _aborts_transaction(context, func, scope):

@@ -21,27 +21,41 @@ So the handler is quiet only when all of these hold:
   aiogram's `BaseMiddleware`) set, and set only to a session opened by an enclosing `with`;
 * the `try` sits in no loop of the function, and nothing of the function names the session
   after the end of the `try` body (its handlers, `finally`, what follows), nor in a nested
-  function; nor is it stored away or handed to what may outlive the call: bound to another
-  name, put in a container or an attribute, handed to a class or a task (`Service(db)`,
-  `create_task(...)`, `add_task(...)`, `partial(...)`).
+  function, nor calls a method of what a call handed the session made (`graph =
+  make_graph(db)` ... `graph.run()`); nor is the session stored away or handed to what may
+  outlive the call: bound to another name, put in a container or an attribute, handed to a
+  class or a task (`Service(db)`, `create_task(...)`, `add_task(...)`, `partial(...)`).
+
+A helper that such a function calls is read the same way: a module-level function whose
+session is its parameter, used no more after the handler, and called (every use of its name in
+the project, its tests aside, is a call) only as a statement of its own (`await charge(db,
+user)`, `x = await charge(db, user)`, `return await charge(db, user)`) by functions that hand it
+their own session parameter, in no loop and no `with` naming the session, and use the session
+no more after that statement; each of those functions is a route or a handler as above, or a
+helper whose callers are read in turn (three levels up).  A helper nobody is seen calling is
+reported.
 
 A dependency (`get_current_user(db = Depends(get_db))`) is not a route: the route it serves
 goes on with the same session, so its handlers are reported.  Anything not on these lists keeps
-the finding.  Each function's names are read once (`_uses`), so the cost stays linear in the
-module however many handlers ask.
+the finding.  Each function's names are read once (`_uses`), each module's references once
+(`references`), each helper's callers once, and the project's files are read once for all the
+helpers (`Project.naming`), so the cost stays linear however many handlers ask.
 """
 from __future__ import annotations
 
 import ast
 import bisect
+import os
 import re
 import weakref
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from ..context import is_project_test
+from ..knowledge.kinds import FACTORIES, SESSIONS, Maker
 from ..knowledge.module import NESTED_CODE, TRY_NODES, returns_and_yields
-from ..knowledge.names import Binding, Scope, qualified_name, single_binding
-from .request_end import names_function
+from ..knowledge.names import Binding, Scope, qualified_name, sa_name, single_binding
+from ..knowledge.project import referencing
+from .request_end import names_function, references
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -74,7 +88,9 @@ _DEFERRING = frozenset(
     }
 )
 _MAX_HOPS = 3  # project modules an alias or a dependency is followed through
+_MAX_CALLERS = 3  # helpers followed up to the function whose owner closes the session
 _Position = tuple[int, int]
+_LAST: _Position = (1 << 62, 0)  # after every position
 
 
 def owner_ends_unit(
@@ -101,22 +117,210 @@ def _owner_ends_unit(
         if not isinstance(receiver, ast.Name):
             return False
         names.add(receiver.id)
-    parameters = _parameters(function)
-    for name in names:
-        binding = single_binding(record.scope.names.get(name))
-        if name not in parameters or binding is None or binding.kind != "param":
-            return False
-    if any(
-        isinstance(node, ast.Name) and node.id in names
-        for statement, _, _ in record.withs for item in statement.items for node in ast.walk(item.context_expr)
-    ):
-        return False  # `async with db.begin():` around the `try` ends the failed transaction itself
+    if not _handed(record.scope, function, names) or _entered(record.withs, names):
+        return False
     if not _unused_after(_uses(context, function), record.node, handler, names):
         return False
     parent = record.scope.parent or context.module
-    if _is_route(function) and all(_depends_closed(context, parameters[name], parent) for name in names):
+    if _owns(context, context, function, parent, names):
         return True
-    return _aiogram_handler(context, function, parent) and names <= _middleware_keys(context)
+    return parent is context.module and _callers_end(context, context, function, frozenset(names), 0)
+
+
+def dropped_in_try(context: Context, record: TryRecord, receiver: ast.expr) -> bool:
+    """Whether the work's session is made in the `try` body, by a factory or SQLAlchemy's
+    `Session` class (a fresh session, not a registry's), and only used there after that: once
+    the error leaves the body, nothing can reach the failed session (the next round of a loop
+    makes a new one), and dropping it returns its connection with a rollback."""
+    function = record.scope.node
+    if not isinstance(receiver, ast.Name) or not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    binding = single_binding(record.scope.names.get(receiver.id))
+    if binding is None or binding.kind != "assign" or not isinstance(binding.value, ast.Call):
+        return False
+    value = binding.value
+    if not _fresh_session(context, value.func, record.scope):
+        return False
+    body_start, body_end = _start(record.node.body[0]), _end(record.node.body[-1])
+    made = (value.lineno, value.col_offset)
+    if not body_start <= made <= body_end:
+        return False
+    uses = _uses(context, function)
+    if receiver.id in uses.escaping:
+        return False
+    positions = uses.reaching(receiver.id)
+    # Only its binding's target before the session is made, and nothing after the `try` body.
+    return _count(positions, (0, 0), made) == 1 and positions[0] >= body_start and positions[-1] <= body_end
+
+
+def _fresh_session(context: Context, func: ast.expr, scope: Scope) -> bool:
+    """`SessionLocal` (a factory), `Session` (SQLAlchemy's class), or a project function that
+    makes a session and keeps it nowhere."""
+    kind = context.classify(func, scope)
+    if kind in FACTORIES:
+        return True
+    if isinstance(kind, Maker):
+        return kind.returns in SESSIONS and not kind.owned and not kind.context
+    return kind is None and sa_name(qualified_name(func, scope)) in ("Session", "AsyncSession")
+
+
+def _handed(scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef, names: set[str]) -> bool:
+    """Whether each of `names` is a parameter of the function, bound only as that."""
+    parameters = _parameters(function)
+    for name in names:
+        binding = single_binding(scope.names.get(name))
+        if name not in parameters or binding is None or binding.kind != "param":
+            return False
+    return True
+
+
+def _entered(withs: Iterable[tuple[ast.With | ast.AsyncWith, bool, bool]], names: set[str]) -> bool:
+    """Whether a `with` block around names one of `names` in its header: `async with db.begin():`
+    ends the failed transaction itself when the block ends."""
+    return any(
+        isinstance(node, ast.Name) and node.id in names
+        for statement, _, _ in withs for item in statement.items for node in ast.walk(item.context_expr)
+    )
+
+
+def _owns(
+    context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
+    names: set[str],
+) -> bool:
+    """Whether a framework hands `function` (of `knowledge`) its parameters `names` and closes
+    them after it: a FastAPI route's closing dependencies, an aiogram handler's middleware."""
+    parameters = _parameters(function)
+    if _is_route(function) and all(_depends_closed(knowledge, parameters[name], scope) for name in names):
+        return True
+    return _aiogram_handler(context, knowledge, function, scope) and names <= _middleware_keys(context, knowledge)
+
+
+# ---- helpers whose every caller ends the unit ---------------------------------------------------
+
+
+def _callers_end(
+    context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef,
+    names: frozenset[str], depth: int,
+) -> bool:
+    """Whether the module-level `function` of `knowledge` is called, and every use of it in the
+    project (its tests aside) is a call, a statement of its own, in a function that hands on its
+    own session there (`await helper(db, ...)`), uses it no more after that statement, and
+    either is one whose owner closes the session (`_owns`) or is such a helper in turn (followed
+    `_MAX_CALLERS` deep)."""
+    project = knowledge.project
+    if project is None or not knowledge.filename or not knowledge.module_name or depth >= _MAX_CALLERS:
+        return False
+    absolute = f"{knowledge.module_name}.{function.name}"
+    memo = _memo(context).callers
+    key = (absolute, names)
+    if key not in memo:
+        memo[key] = False  # a caller that is the function itself, or a cycle of helpers: no
+        memo[key] = _read_callers(context, knowledge, function, absolute, names, depth)
+    return memo[key]
+
+
+def _read_callers(
+    context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, absolute: str,
+    names: frozenset[str], depth: int,
+) -> bool:
+    project = knowledge.project
+    assert project is not None
+    found = project.naming(function.name)
+    if found is None:
+        return False
+    here = os.path.abspath(knowledge.filename)
+    folder = project.folder() or ""
+    calls = _calls_ending(context, knowledge, function, function, absolute, names, depth)
+    if calls is None:
+        return False
+    for path, _ in referencing(found, function.name, stars=True):
+        if os.path.abspath(path) == here or is_project_test(path, folder):
+            continue
+        other = project.knowledge(path, project.module_name_of(path))
+        if other is None:
+            return False
+        more = _calls_ending(context, other, None, function, absolute, names, depth)
+        if more is None:
+            return False
+        calls += more
+    return calls > 0
+
+
+def _calls_ending(
+    context: Context, knowledge: ModuleKnowledge, here: Optional[ast.FunctionDef | ast.AsyncFunctionDef],
+    function: ast.FunctionDef | ast.AsyncFunctionDef, absolute: str, names: frozenset[str], depth: int,
+) -> Optional[int]:
+    """How many calls of the helper `absolute` (`function`; `here` when `knowledge` is its own
+    module) the module holds, each ending the unit (`_call_ends`); None when a use of it is
+    anything else."""
+    calls = 0
+    for node, scope, statement, call in references(context, knowledge).get(function.name, ()):
+        named = names_function(knowledge, node, scope, here, absolute)
+        if named is None:
+            return None
+        if not named:
+            continue
+        if call is None or statement is None or not _call_ends(context, knowledge, call, statement, scope, function,
+                                                               names, depth):
+            return None
+        calls += 1
+    return calls
+
+
+def _call_ends(
+    context: Context, knowledge: ModuleKnowledge, call: ast.Call, statement: ast.stmt, scope: Scope,
+    function: ast.FunctionDef | ast.AsyncFunctionDef, names: frozenset[str], depth: int,
+) -> bool:
+    """Whether `call` of the helper `function` is the whole of `statement` (`helper(db)`,
+    `await helper(db)`, `x = await helper(db)`, `return await helper(db)`), hands it the
+    caller's own parameters for `names`, and the caller uses those no more after the statement
+    and is owned (`_owns`) or a helper whose callers end the unit in turn."""
+    caller = scope.node
+    if scope.kind != "function" or not isinstance(caller, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    value = statement.value if isinstance(statement, (ast.Expr, ast.Return, ast.Assign)) else None
+    if isinstance(value, ast.Await):
+        value = value.value
+    if value is not call or (isinstance(statement, ast.Assign) and not all(map(_plain_target, statement.targets))):
+        return False
+    handed = _arguments(call, function, names)
+    if handed is None or not _handed(scope, caller, handed):
+        return False
+    uses = _uses(context, caller)
+    place = uses.places.get(id(statement))
+    if place is None or place[0] or _entered(((w, True, True) for w in place[1]), handed):
+        return False  # in a loop of the caller, or in a `with` that names the session
+    end = _end(statement)
+    if any(name in uses.escaping or _count(uses.reaching(name), end, _LAST) for name in handed):
+        return False
+    parent = scope.parent or knowledge.module
+    if _owns(context, knowledge, caller, parent, handed):
+        return True
+    return parent is knowledge.module and _callers_end(context, knowledge, caller, frozenset(handed), depth + 1)
+
+
+def _arguments(
+    call: ast.Call, function: ast.FunctionDef | ast.AsyncFunctionDef, names: frozenset[str]
+) -> Optional[set[str]]:
+    """The names the call hands to the parameters `names` of `function` (each a plain name of
+    the caller); None when one is handed anything else, or cannot be placed (`*args`)."""
+    positional = [arg.arg for arg in [*function.args.posonlyargs, *function.args.args]]
+    handed: set[str] = set()
+    for name in names:
+        value: Optional[ast.expr] = None
+        index = positional.index(name) if name in positional else -1
+        if 0 <= index < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: index + 1]):
+            value = call.args[index]
+        else:
+            for keyword in call.keywords:
+                if keyword.arg == name:
+                    value = keyword.value
+                elif keyword.arg is None:
+                    return None  # `**kwargs` may hand it
+        if not isinstance(value, ast.Name):
+            return None
+        handed.add(value.id)
+    return handed
 
 
 def _unused_after(uses: _Uses, statement: ast.Try, handler: ast.ExceptHandler, names: set[str]) -> bool:
@@ -129,11 +333,11 @@ def _unused_after(uses: _Uses, statement: ast.Try, handler: ast.ExceptHandler, n
     for name in names:
         if name in uses.escaping:
             return False
-        positions = uses.positions.get(name, [])
+        positions = uses.reaching(name)
         if _count(positions, body_end, statement_end):
             return False
         if not returns:
-            if _count(positions, statement_end, (1 << 62, 0)):
+            if _count(positions, statement_end, _LAST):
                 return False
             continue
         for outer in uses.enclosing.get(id(statement), ()):
@@ -167,21 +371,42 @@ def _parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, t
 
 class _Uses:
     """Where a function reads its names: each name's positions outside nested code (sorted),
-    the names that may escape the call (`_escapes`) or appear in nested code, and for each
-    `try` statement the `try` statements around it."""
+    the names that may escape the call (`_escapes`) or appear in nested code; for each `try`
+    statement the `try` statements around it; for each statement whether a loop of the
+    function holds it, and the `with` statements around it."""
 
     def __init__(self) -> None:
         self.positions: dict[str, list[_Position]] = {}
         self.escaping: set[str] = set()
         self.enclosing: dict[int, tuple[ast.Try, ...]] = {}
+        self.places: dict[int, tuple[bool, tuple[ast.With | ast.AsyncWith, ...]]] = {}
+        # What a call handed a name made may hold it (`graph = make_graph(session)`): the names
+        # bound to such a call's result, for each name handed, and where each name has a
+        # method called on it (`graph.run()`).
+        self.carriers: dict[str, set[str]] = {}
+        self.methods: dict[str, list[_Position]] = {}
+        self._reaching: dict[str, list[_Position]] = {}
+
+    def reaching(self, name: str) -> list[_Position]:
+        """Where the function may reach what `name` holds (sorted): where it names it, and where
+        it calls a method of what a call handed it made."""
+        found = self._reaching.get(name)
+        if found is None:
+            found = [*self.positions.get(name, ())]
+            for carrier in self.carriers.get(name, ()):
+                found += self.methods.get(carrier, ())
+            found.sort()
+            self._reaching[name] = found
+        return found
 
 
 class _Memo:
     def __init__(self) -> None:
         self.uses: dict[int, _Uses] = {}
-        self.keys: Optional[frozenset[str]] = None
-        self.registered: Optional[frozenset[str]] = None
+        self.keys: dict[int, frozenset[str]] = {}  # id(module's knowledge) -> `_middleware_keys`
+        self.registered: dict[int, frozenset[str]] = {}  # id(module's knowledge) -> `_registered`
         self.registrations: dict[int, list[tuple[ast.Name, Scope]]] = {}  # id(module's knowledge) -> ...
+        self.callers: dict[tuple[str, frozenset[str]], bool] = {}  # (helper, its parameters) -> `_callers_end`
 
 
 _MEMOS: weakref.WeakKeyDictionary[Context, _Memo] = weakref.WeakKeyDictionary()
@@ -194,21 +419,25 @@ def _memo(context: Context) -> _Memo:
     return found
 
 
+_Withs = tuple[ast.With | ast.AsyncWith, ...]
+
+
 def _uses(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef) -> _Uses:
     """What `_Uses` tells of one function: one walk of it, whatever the number of its handlers
-    asked about."""
+    and calls asked about."""
     memo = _memo(context).uses
     found = memo.get(id(function))
     if found is not None:
         return found
     found = memo[id(function)] = _Uses()
     positions = found.positions
-    # (node, its parent, the statement holding it, whether it is in nested code, the tries around it)
-    stack: list[tuple[ast.AST, Optional[ast.AST], Optional[ast.stmt], bool, tuple[ast.Try, ...]]] = [
-        (statement, None, statement, False, ()) for statement in reversed(function.body)
-    ]
+    # (node, its parent, the statement holding it, whether it is in nested code, the tries around
+    # it, whether a loop holds it, the `with` statements around it)
+    stack: list[
+        tuple[ast.AST, Optional[ast.AST], Optional[ast.stmt], bool, tuple[ast.Try, ...], bool, _Withs]
+    ] = [(statement, None, statement, False, (), False, ()) for statement in reversed(function.body)]
     while stack:
-        node, parent, statement, nested, tries = stack.pop()
+        node, parent, statement, nested, tries, looped, withs = stack.pop()
         context.steps += 1
         if isinstance(node, ast.Name):
             if nested or _escapes(node, parent, statement):
@@ -219,15 +448,53 @@ def _uses(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef) ->
         inner = nested or isinstance(node, NESTED_CODE)
         if isinstance(node, ast.stmt):
             statement = node
-        if isinstance(node, TRY_NODES) and not inner:
-            found.enclosing[id(node)] = tries
-            tries = (*tries, node)
+            if not inner:
+                found.places[id(node)] = (looped, withs)
+                if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                    _carry(node, found.carriers)
+        elif (
+            not inner and isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and isinstance(parent, ast.Call) and parent.func is node
+        ):
+            found.methods.setdefault(node.value.id, []).append((node.lineno, node.col_offset))
+        if not inner:
+            if isinstance(node, TRY_NODES):
+                found.enclosing[id(node)] = tries
+                tries = (*tries, node)
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+                looped = True  # (its `else:` too: a rare place for session work)
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                withs = (*withs, node)
         for child in ast.iter_child_nodes(node):
             # A keyword's value is read as an argument of its call.
-            stack.append((child, parent if isinstance(node, ast.keyword) else node, statement, inner, tries))
+            stack.append(
+                (child, parent if isinstance(node, ast.keyword) else node, statement, inner, tries, looped, withs)
+            )
     for listed in positions.values():
         listed.sort()
     return found
+
+
+def _carry(statement: ast.Assign | ast.AnnAssign, carriers: dict[str, set[str]]) -> None:
+    """`graph = make_graph(session, ...)`: `graph` may hold `session`."""
+    value = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
+    if not isinstance(value, ast.Call):
+        return
+    handed = [a.id for a in (*value.args, *(k.value for k in value.keywords)) if isinstance(a, ast.Name)]
+    if not handed:
+        return
+    bound: set[str] = set()
+    stack: list[ast.expr] = list(statement.targets) if isinstance(statement, ast.Assign) else [statement.target]
+    while stack:
+        target = stack.pop()
+        if isinstance(target, ast.Name):
+            bound.add(target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            stack += target.elts
+        elif isinstance(target, ast.Starred):
+            stack.append(target.value)
+    for name in handed:
+        carriers.setdefault(name, set()).update(bound)
 
 
 def _escapes(node: ast.Name, parent: Optional[ast.AST], statement: Optional[ast.stmt]) -> bool:
@@ -236,6 +503,8 @@ def _escapes(node: ast.Name, parent: Optional[ast.AST], statement: Optional[ast.
     another name or stored, put in a container, returned or yielded, entered by `with`, or
     handed to a class, a deferring call, or a call whose result is stored in an attribute or
     an item."""
+    if not isinstance(node.ctx, ast.Load):
+        return False  # binding it (each rule asks for the one binding it reads)
     if parent is None or isinstance(parent, (ast.Attribute, ast.Compare, ast.BoolOp, ast.UnaryOp)):
         return False  # `db.commit()`, `db is None`, `not db`
     if isinstance(parent, ast.Call) and node is not parent.func:
@@ -281,17 +550,19 @@ def _is_route(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     )
 
 
-def _depends_closed(context: Context, parameter: tuple[ast.arg, Optional[ast.expr]], scope: Scope) -> bool:
+def _depends_closed(
+    knowledge: ModuleKnowledge, parameter: tuple[ast.arg, Optional[ast.expr]], scope: Scope
+) -> bool:
     """Whether the parameter's value comes from `Depends(dependency)` with a dependency that
     yields a session and closes it."""
     arg, default = parameter
-    found = _depends(context, default, scope) if default is not None else None
+    found = _depends(knowledge, default, scope) if default is not None else None
     if found is None and arg.annotation is not None:
-        found = _annotated_depends(context, arg.annotation, scope)
+        found = _annotated_depends(knowledge, arg.annotation, scope)
     if found is None:
         return False
-    knowledge, dependency, where = found
-    definition = _definition(knowledge, dependency, where)
+    holder, dependency, where = found
+    definition = _definition(holder, dependency, where)
     return definition is not None and _yields_closed(definition)
 
 
@@ -430,59 +701,62 @@ def _closed_in(block: list[ast.stmt]) -> frozenset[str]:
 # ---- aiogram ----------------------------------------------------------------------------------
 
 
-def _aiogram_handler(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> bool:
-    """A module-level function of a module that imports aiogram, decorated as a handler
-    (`@router.message(...)`) or registered as one (`dp.callback_query.register(function, ...)`)."""
-    if scope is not context.module or not _imports(context, "aiogram"):
+def _aiogram_handler(
+    context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope
+) -> bool:
+    """A module-level function of a module (`knowledge`) that imports aiogram, decorated as a
+    handler (`@router.message(...)`) or registered as one (`dp.callback_query.register(function,
+    ...)`, in its module or another)."""
+    if scope is not knowledge.module or not _imports(knowledge, "aiogram"):
         return False
     if any(
         isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr in _AIOGRAM_EVENTS
         for d in function.decorator_list
     ):
         return True
-    binding = single_binding(context.module.names.get(function.name))
+    binding = single_binding(knowledge.module.names.get(function.name))
     if binding is None or binding.value is not function:
         return False
-    return function.name in _registered(context) or _registered_elsewhere(context, function)
+    return function.name in _registered(context, knowledge) or _registered_elsewhere(context, knowledge, function)
 
 
-def _registered(context: Context) -> frozenset[str]:
-    """The names the module registers as aiogram handlers (`dp.message.register(name, ...)`)."""
-    memo = _memo(context)
-    if memo.registered is None:
-        if context.source is not None:
-            memo.registered = frozenset(match.group(1) for match in _REGISTERED.finditer(context.source))
+def _registered(context: Context, knowledge: ModuleKnowledge) -> frozenset[str]:
+    """The names a module registers as aiogram handlers (`dp.message.register(name, ...)`): read
+    from the checked module's text, or from another module's tree."""
+    memo = _memo(context).registered
+    found = memo.get(id(knowledge))
+    if found is None:
+        if knowledge is context and context.source is not None:
+            found = frozenset(match.group(1) for match in _REGISTERED.finditer(context.source))
         else:
-            memo.registered = frozenset(
-                node.args[0].id for node in ast.walk(context.tree)
-                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "register"
-                and isinstance(node.func.value, ast.Attribute) and node.func.value.attr in _AIOGRAM_EVENTS
-                and node.args and isinstance(node.args[0], ast.Name)
-            )
-    return memo.registered
+            found = frozenset(node.id for node, _ in _registrations(context, knowledge))
+        memo[id(knowledge)] = found
+    return found
 
 
-def _registered_elsewhere(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+def _registered_elsewhere(
+    context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef
+) -> bool:
     """Whether a project module (its tests aside) registers this module's `function` as an aiogram
     handler, having imported it (`from .cryptobot import check_status` ...
     `dp.callback_query.register(check_status, ...)`), its imports followed as `names_function`
     follows them."""
-    project = context.project
-    if project is None or not context.filename or not context.module_name:
+    project = knowledge.project
+    if project is None or not knowledge.filename or not knowledge.module_name:
         return False
     registering = project.fact("aiogram-registered", _project_registrations)
     if registering is None:
         return False
-    absolute = f"{context.module_name}.{function.name}"
+    absolute = f"{knowledge.module_name}.{function.name}"
     folder = project.folder() or ""
     for path in registering.get(function.name, ()):
         if is_project_test(path, folder):
             continue
-        knowledge = project.knowledge(path, project.module_name_of(path))
-        if knowledge is None:
+        other = project.knowledge(path, project.module_name_of(path))
+        if other is None:
             continue
-        for node, scope in _registrations(context, knowledge):
-            if node.id == function.name and names_function(knowledge, node, scope, None, absolute):
+        for node, scope in _registrations(context, other):
+            if node.id == function.name and names_function(other, node, scope, None, absolute):
                 return True
     return False
 
@@ -530,19 +804,20 @@ def _imports(knowledge: ModuleKnowledge, package: str) -> bool:
     )
 
 
-def _middleware_keys(context: Context) -> frozenset[str]:
-    """The keys of aiogram's `data` that the middlewares of the checked module and of the project
-    set to a session opened around the handler, and never to anything else."""
-    memo = _memo(context)
-    if memo.keys is None:
-        safe, unsafe = _module_keys(context)
-        project = context.project
-        if project is not None and context.filename:
-            found = project.fact("aiogram-middleware-keys", _project_keys)
-            if found is not None:
-                safe, unsafe = safe | found[0], unsafe | found[1]
-        memo.keys = frozenset(safe - unsafe)
-    return memo.keys
+def _middleware_keys(context: Context, knowledge: ModuleKnowledge) -> frozenset[str]:
+    """The keys of aiogram's `data` that the middlewares of a module (`knowledge`) and of the
+    project set to a session opened around the handler, and never to anything else."""
+    memo = _memo(context).keys
+    found = memo.get(id(knowledge))
+    if found is None:
+        safe, unsafe = _module_keys(knowledge)
+        project = knowledge.project
+        if project is not None and knowledge.filename:
+            read = project.fact("aiogram-middleware-keys", _project_keys)
+            if read is not None:
+                safe, unsafe = safe | read[0], unsafe | read[1]
+        found = memo[id(knowledge)] = frozenset(safe - unsafe)
+    return found
 
 
 def _project_keys(project: Project) -> Optional[tuple[set[str], set[str]]]:
