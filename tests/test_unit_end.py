@@ -246,3 +246,34 @@ def test_the_project_is_read_once_for_every_helper(helper: Path) -> None:
     before = Stats.scans
     assert findings(helper, "bot/services/grants.py") == []
     assert Stats.scans - before <= 3  # the identifiers' index, the middlewares, the registrations
+
+
+STARTUP = (
+    "from bot.db import factory\nfrom bot.services.grants import grant\n\n\n"
+    "async def startup():\n    async with factory() as db:\n        await grant(db, 0)\n"
+)
+
+
+def test_a_helper_whose_caller_opens_the_session_around_the_call_is_quiet(helper: Path) -> None:
+    write(helper, {
+        "bot/db.py": "from sqlalchemy.ext.asyncio import async_sessionmaker\n\nfactory = async_sessionmaker()\n",
+        "bot/handlers/give.py": "", "bot/startup.py": STARTUP,
+    })
+    assert findings(helper, "bot/services/grants.py") == []
+
+
+@pytest.mark.parametrize(
+    "startup",
+    [
+        STARTUP + "        await db.commit()\n",  # the block goes on with the session
+        STARTUP.replace("factory()", "registry()").replace("import factory", "import registry"),  # not fresh
+    ],
+    ids=["used-after-in-the-block", "a-registry-session"],
+)
+def test_what_brings_it_back_when_the_caller_opens_the_session(helper: Path, startup: str) -> None:
+    write(helper, {
+        "bot/db.py": "from sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker\n\n"
+        "factory = async_sessionmaker()\nregistry = async_scoped_session(factory, scopefunc=id)\n",
+        "bot/handlers/give.py": "", "bot/startup.py": startup,
+    })
+    assert findings(helper, "bot/services/grants.py") == GRANT

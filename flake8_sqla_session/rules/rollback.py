@@ -220,7 +220,9 @@ class HandlerWithoutRollback(Rule):
     handed the session as a parameter, and every use of its name in the
     project (its tests aside) is a call, a statement of its own, by a route,
     a handler, or such a helper in turn (three levels up), that hands it its
-    own session in no loop and uses the session no more after the call. A
+    own session in no loop and uses the session no more after the call; or
+    by a function that opens the session around the call (`async with
+    SessionLocal() as db:`) and uses it no more in that block. A
     dependency (`current_user(db = Depends(get_db))`) is not a route: the
     route goes on with the same session, and its handlers are reported.
 

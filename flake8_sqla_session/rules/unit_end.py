@@ -32,8 +32,9 @@ the project, its tests aside, is a call) only as a statement of its own (`await 
 user)`, `x = await charge(db, user)`, `return await charge(db, user)`) by functions that hand it
 their own session parameter, in no loop and no `with` naming the session, and use the session
 no more after that statement; each of those functions is a route or a handler as above, or a
-helper whose callers are read in turn (three levels up).  A helper nobody is seen calling is
-reported.
+helper whose callers are read in turn (three levels up).  A caller may also open the session
+itself around the call (`async with SessionLocal() as db: await helper(db)`) and use it no
+more in that block.  A helper nobody is seen calling is reported.
 
 A dependency (`get_current_user(db = Depends(get_db))`) is not a route: the route it serves
 goes on with the same session, so its handlers are reported.  Anything not on these lists keeps
@@ -153,10 +154,10 @@ def dropped_in_try(context: Context, record: TryRecord, receiver: ast.expr) -> b
     return _count(positions, (0, 0), made) == 1 and positions[0] >= body_start and positions[-1] <= body_end
 
 
-def _fresh_session(context: Context, func: ast.expr, scope: Scope) -> bool:
+def _fresh_session(knowledge: ModuleKnowledge, func: ast.expr, scope: Scope) -> bool:
     """`SessionLocal` (a factory), `Session` (SQLAlchemy's class), or a project function that
     makes a session and keeps it nowhere."""
-    kind = context.classify(func, scope)
+    kind = knowledge.classify(func, scope)
     if kind in FACTORIES:
         return True
     if isinstance(kind, Maker):
@@ -284,19 +285,52 @@ def _call_ends(
     if value is not call or (isinstance(statement, ast.Assign) and not all(map(_plain_target, statement.targets))):
         return False
     handed = _arguments(call, function, names)
-    if handed is None or not _handed(scope, caller, handed):
+    if handed is None:
         return False
     uses = _uses(context, caller)
     place = uses.places.get(id(statement))
     if place is None or place[0] or _entered(((w, True, True) for w in place[1]), handed):
         return False  # in a loop of the caller, or in a `with` that names the session
     end = _end(statement)
+    closing = _opened_around(knowledge, scope, place[1], handed)
+    if closing is not None:  # `async with SessionLocal() as db:` around the call closes it after
+        return not any(name in uses.escaping or _count(uses.reaching(name), end, closing) for name in handed)
+    if not _handed(scope, caller, handed):
+        return False
     if any(name in uses.escaping or _count(uses.reaching(name), end, _LAST) for name in handed):
         return False
     parent = scope.parent or knowledge.module
     if _owns(context, knowledge, caller, parent, handed):
         return True
     return parent is knowledge.module and _callers_end(context, knowledge, caller, frozenset(handed), depth + 1)
+
+
+def _opened_around(
+    knowledge: ModuleKnowledge, scope: Scope, withs: _Withs, names: set[str]
+) -> Optional[_Position]:
+    """Where the first of the `with` blocks that open the sessions `names` around a statement
+    ends (`with SessionLocal() as db:`, the innermost that binds each name, making a fresh
+    session; the name bound by such blocks only): its exit closes them.  None when one of them
+    is not opened so."""
+    end: Optional[_Position] = None
+    for name in names:
+        bindings = scope.names.get(name)
+        if not bindings or any(b.kind != "with" for b in bindings):
+            return None
+        opening = next(
+            (
+                (statement, item) for statement in reversed(withs) for item in statement.items
+                if isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == name
+            ),
+            None,
+        )
+        if opening is None:
+            return None
+        statement, item = opening
+        if not isinstance(item.context_expr, ast.Call) or not _fresh_session(knowledge, item.context_expr.func, scope):
+            return None
+        end = _end(statement) if end is None else min(end, _end(statement))
+    return end
 
 
 def _arguments(
