@@ -59,6 +59,9 @@ class ModuleLevelSession(Rule):
     restarts. Create a session per unit of work, or make the module-level name a
     `scoped_session` registry and call its `remove()` when a request ends.
 
+    Not reported in the project's tests (`tests/`, `test_*.py`, `*_test.py`,
+    `conftest.py`, `tests.py`, `testing.py`): a test run is one short process.
+
     ## Fix safety
     The fix makes the name a `scoped_session` registry (`async_scoped_session` with
     `scopefunc=asyncio.current_task` for an `AsyncSession`): `NAME = F(...)()`
@@ -130,6 +133,12 @@ class ModuleLevelSession(Rule):
             "from sqlalchemy.orm import scoped_session, sessionmaker\n\nBase = declarative_base()\n"
             "Session = scoped_session(sessionmaker(bind=engine, autocommit=True))\n"
         ),
+        # The project's tests: a test run is one short process, long gone before a server drops an
+        # idle connection.
+        Valid("from sqlalchemy.orm import Session\nsession = Session(bind=engine)\n",
+              filename="test_fixtures.py"),
+        Valid("from sqlalchemy.orm import sessionmaker\nsession = sessionmaker(bind=engine)()\n",
+              filename="conftest.py"),
     ]
     invalid = [
         Invalid(
@@ -230,6 +239,8 @@ class ModuleLevelSession(Rule):
     ]
 
     def check(self, context: Context) -> Iterator[Finding]:
+        if context.is_test_file:
+            return  # a test run ends long before a server closes an idle connection
         module = context.module
         for stmt in context.module_statements:
             value = statement_value(stmt)
@@ -324,6 +335,7 @@ class ModuleLevelConnection(Rule):
     process. It is shared by every request and thread, and it dies for good
     when the server closes idle connections; the pool cannot replace it.
     Check a connection out per unit of work: `with engine.connect() as conn:`.
+    Not reported in the project's tests (see SQS101).
     """
 
     code = "SQS102"
@@ -353,6 +365,9 @@ class ModuleLevelConnection(Rule):
             "from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=True)\n"
             "VERSION = engine.execute('SELECT VERSION()').scalar()\n"
         ),
+        # The project's tests (see SQS101).
+        Valid("from sqlalchemy import create_engine\nconnection = create_engine(url).connect()\n",
+              filename="tests/test_reports.py"),
     ]
     invalid = [
         Invalid(
@@ -377,6 +392,8 @@ class ModuleLevelConnection(Rule):
     ]
 
     def check(self, context: Context) -> Iterator[Finding]:
+        if context.is_test_file:
+            return  # a test run ends long before a server closes an idle connection
         module = context.module
         for stmt in context.module_statements:
             value = statement_value(stmt)
