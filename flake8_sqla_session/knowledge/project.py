@@ -1511,9 +1511,10 @@ def _small_file(path: str) -> Optional[tuple[str, os.stat_result]]:
 _IDENTIFIER = re.compile(r"(?!\d)\w+")  # a Python identifier, Unicode letters too
 
 
-def _identifier_index(project: Project) -> Optional[tuple[list[tuple[str, str]], dict[str, list[int]]]]:
+def _identifier_index(project: Project) -> Optional[tuple[list[tuple[str, str]], dict[str, tuple[int, ...]]]]:
     """Every project file (path, text) and, for each identifier, the indices of the files whose
-    text holds it (`Project.naming`)."""
+    text holds it (`Project.naming`).  Kept for the process as tuples of numbers, which the
+    garbage collector stops tracking: lists would be scanned by each of its full passes."""
     files = project.files_mentioning(("",))
     if files is None:
         return None
@@ -1521,7 +1522,7 @@ def _identifier_index(project: Project) -> Optional[tuple[list[tuple[str, str]],
     for index, (_, text) in enumerate(files):
         for word in set(_IDENTIFIER.findall(text)):
             where.setdefault(word, []).append(index)
-    return files, where
+    return files, {word: tuple(indices) for word, indices in where.items()}
 
 
 def _annotated_aliases(path: str) -> dict[str, str]:

@@ -213,7 +213,7 @@ def _callers_end(
         return False
     absolute = f"{knowledge.module_name}.{function.name}"
     memo = _memo(context).callers
-    key = (absolute, names)
+    key = (absolute, names, depth)
     if key not in memo:
         memo[key] = False  # a caller that is the function itself, or a cycle of helpers: no
         memo[key] = _read_callers(context, knowledge, function, absolute, names, depth)
@@ -237,14 +237,27 @@ def _read_callers(
     for path, _ in referencing(found, function.name, stars=True):
         if os.path.abspath(path) == here or is_project_test(path, folder):
             continue
-        other = project.knowledge(path, project.module_name_of(path))
-        if other is None:
-            return False
-        more = _calls_ending(context, other, None, function, absolute, names, depth)
+        # What another module holds is read from its file, and so is all that its callers hold
+        # in turn: worked out once per process (and forgotten when a file read for it changes),
+        # not again for each checked file that asks.
+        fact = f"unit-end-calls:{path}:{absolute}:{','.join(sorted(names))}:{depth}"
+        more = project.fact(fact, lambda project, path=path: _calls_in_file(  # type: ignore[misc]
+            context, project, path, function, absolute, names, depth
+        ))
         if more is None:
             return False
         calls += more
     return calls > 0
+
+
+def _calls_in_file(
+    context: Context, project: Project, path: str, function: ast.FunctionDef | ast.AsyncFunctionDef, absolute: str,
+    names: frozenset[str], depth: int,
+) -> Optional[int]:
+    """`_calls_ending` of the project module at `path`, read from its file (None when it cannot
+    be read)."""
+    other = project.knowledge(path, project.module_name_of(path))
+    return None if other is None else _calls_ending(context, other, None, function, absolute, names, depth)
 
 
 def _calls_ending(
@@ -440,7 +453,8 @@ class _Memo:
         self.keys: dict[int, frozenset[str]] = {}  # id(module's knowledge) -> `_middleware_keys`
         self.registered: dict[int, frozenset[str]] = {}  # id(module's knowledge) -> `_registered`
         self.registrations: dict[int, list[tuple[ast.Name, Scope]]] = {}  # id(module's knowledge) -> ...
-        self.callers: dict[tuple[str, frozenset[str]], bool] = {}  # (helper, its parameters) -> `_callers_end`
+        # (helper, its parameters, how many callers up) -> `_callers_end`
+        self.callers: dict[tuple[str, frozenset[str], int], bool] = {}
 
 
 _MEMOS: weakref.WeakKeyDictionary[Context, _Memo] = weakref.WeakKeyDictionary()
@@ -795,9 +809,10 @@ def _registered_elsewhere(
     return False
 
 
-def _project_registrations(project: Project) -> Optional[dict[str, list[str]]]:
+def _project_registrations(project: Project) -> Optional[dict[str, tuple[str, ...]]]:
     """The project files that register a name as an aiogram handler (`.message.register(name`),
-    by that name; one scan of the project's files for the process."""
+    by that name; one scan of the project's files for the process (kept as tuples, which the
+    garbage collector stops tracking)."""
     files = project.files_mentioning((".register(",))
     if files is None:
         return None
@@ -805,7 +820,7 @@ def _project_registrations(project: Project) -> Optional[dict[str, list[str]]]:
     for path, text in files:
         for name in {match.group(1) for match in _REGISTERED.finditer(text)}:
             found.setdefault(name, []).append(path)
-    return found
+    return {name: tuple(paths) for name, paths in found.items()}
 
 
 def _registrations(context: Context, knowledge: ModuleKnowledge) -> list[tuple[ast.Name, Scope]]:
