@@ -194,7 +194,9 @@ class HandlerWithoutRollback(Rule):
     Nor is a handler reported whose session is made in the `try` body (by a
     session factory, SQLAlchemy's `Session` class, or a project function that
     makes one and keeps it nowhere; not a `scoped_session` registry, whose
-    session is the thread's) and used nowhere but there after that: nothing
+    session is the thread's; bound to an engine or to nothing, not to a
+    connection it is handed, such as Alembic's `op.get_bind()`, which keeps
+    the failed transaction) and used nowhere but there after that: nothing
     can reach the failed session once the error leaves the body (SQS104
     reports a session that is never closed).
 
@@ -944,6 +946,22 @@ class HandlerWithoutRollback(Rule):
             "def save(x):\n    try:\n        s = Registry()\n        s.add(x)\n        s.commit()\n"
             "    except Exception:\n        pass\n",
             at=(10, 4),
+        ),
+        # A session made in the `try` on a connection it is handed (Alembic's, pgAdmin's
+        # `db_version.py`): the failed transaction stays on that connection.
+        Invalid(
+            "from sqlalchemy.orm.session import Session\n\ndef get_version_for_migration(op):\n    try:\n"
+            "        session = Session(bind=op.get_bind())\n"
+            "        version = session.query(Version).filter_by(name='ConfigDB').first()\n"
+            "    except Exception:\n        return -1\n    return version.value\n",
+            at=(7, 4),
+        ),
+        # A session made in the `try` and stored away before the error is not dropped.
+        Invalid(
+            "from sqlalchemy.orm import sessionmaker\n\nSessionLocal = sessionmaker()\nOPEN = []\n\n"
+            "def save(x):\n    try:\n        s = SessionLocal()\n        OPEN.append(s)\n        s.add(x)\n"
+            "        s.commit()\n    except Exception:\n        pass\n",
+            at=(12, 4),
         ),
     ]
 

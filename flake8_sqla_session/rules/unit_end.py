@@ -52,7 +52,7 @@ import weakref
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from ..context import is_project_test
-from ..knowledge.kinds import FACTORIES, SESSIONS, Maker
+from ..knowledge.kinds import ENGINES, FACTORIES, SESSIONS, Maker
 from ..knowledge.module import NESTED_CODE, TRY_NODES, returns_and_yields
 from ..knowledge.names import Binding, Scope, qualified_name, sa_name, single_binding
 from ..knowledge.project import referencing
@@ -81,11 +81,14 @@ _REGISTERED = re.compile(
     r"\.\s*(?:" + "|".join(sorted(_AIOGRAM_EVENTS)) + r")\s*\.\s*register\s*\(\s*([A-Za-z_]\w*)\s*[,)]"
 )
 _BASE_MIDDLEWARES = frozenset({"aiogram.BaseMiddleware", "aiogram.dispatcher.middlewares.base.BaseMiddleware"})
-# Calls whose arguments may outlive them: a task or a thread runs later, a partial is called later.
+# Calls whose arguments may outlive them: a task or a thread runs later, a partial is called later,
+# a container or a registry keeps what it is handed (`SESSIONS.append(db)`).
 _DEFERRING = frozenset(
     {
         "create_task", "ensure_future", "add_task", "start_soon", "spawn", "submit", "run_in_executor",
         "apply_async", "delay", "partial", "Thread", "Process", "Timer", "call_soon", "call_later",
+        "append", "appendleft", "add", "extend", "insert", "setdefault", "update", "put", "put_nowait",
+        "register", "configure", "set", "setattr",
     }
 )
 _MAX_HOPS = 3  # project modules an alias or a dependency is followed through
@@ -130,7 +133,9 @@ def _owner_ends_unit(
 
 def dropped_in_try(context: Context, record: TryRecord, receiver: ast.expr) -> bool:
     """Whether the work's session is made in the `try` body, by a factory or SQLAlchemy's
-    `Session` class (a fresh session, not a registry's), and only used there after that: once
+    `Session` class (a fresh session, not a registry's, bound to an engine or to nothing: not
+    to a connection it is handed, which keeps the failed transaction), and only used there
+    after that: once
     the error leaves the body, nothing can reach the failed session (the next round of a loop
     makes a new one), and dropping it returns its connection with a rollback."""
     function = record.scope.node
@@ -140,7 +145,7 @@ def dropped_in_try(context: Context, record: TryRecord, receiver: ast.expr) -> b
     if binding is None or binding.kind != "assign" or not isinstance(binding.value, ast.Call):
         return False
     value = binding.value
-    if not _fresh_session(context, value.func, record.scope):
+    if not _fresh_session(context, value.func, record.scope) or not _own_connection(context, value, record.scope):
         return False
     body_start, body_end = _start(record.node.body[0]), _end(record.node.body[-1])
     made = (value.lineno, value.col_offset)
@@ -163,6 +168,19 @@ def _fresh_session(knowledge: ModuleKnowledge, func: ast.expr, scope: Scope) -> 
     if isinstance(kind, Maker):
         return kind.returns in SESSIONS and not kind.owned and not kind.context
     return kind is None and sa_name(qualified_name(func, scope)) in ("Session", "AsyncSession")
+
+
+def _own_connection(knowledge: ModuleKnowledge, call: ast.Call, scope: Scope) -> bool:
+    """Whether the session a call makes gets a connection of its own: it is bound to no
+    connection (`bind=` an engine, or no `bind` at all).  One bound to a connection it is handed
+    (`Session(bind=op.get_bind())`, Alembic's) leaves the failed transaction on that
+    connection, which outlives the session."""
+    bind = next((k.value for k in call.keywords if k.arg == "bind"), None)
+    if bind is None and call.args and sa_name(qualified_name(call.func, scope)) in ("Session", "AsyncSession"):
+        bind = call.args[0]  # `Session(engine)`
+    if any(k.arg is None for k in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args):
+        return False  # `**options` may bind it to anything
+    return bind is None or knowledge.classify(bind, scope) in ENGINES
 
 
 def _handed(scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef, names: set[str]) -> bool:
