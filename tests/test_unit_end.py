@@ -277,3 +277,16 @@ def test_what_brings_it_back_when_the_caller_opens_the_session(helper: Path, sta
         "bot/handlers/give.py": "", "bot/startup.py": startup,
     })
     assert findings(helper, "bot/services/grants.py") == GRANT
+
+
+def test_an_edited_signature_in_the_buffer_is_not_answered_from_the_file(helper: Path) -> None:
+    """What the callers' files hold is kept for the process, keyed by the helper's parameters:
+    an editor's buffer that moves the session to another position is read anew, not answered
+    from what the file said (the callers now hand it a user's id)."""
+    path = helper / "bot/services/grants.py"
+    assert findings(helper, "bot/services/grants.py") == []
+    buffer = HELPER.replace(
+        "async def grant(db: AsyncSession, user_id: int):", "async def grant(user_id: int, db: AsyncSession):"
+    )
+    found = check(ast.parse(buffer), Settings(), str(path), buffer)
+    assert [(f.line, f.col) for f in found if f.code == "SQS301"] == GRANT

@@ -257,8 +257,10 @@ def _read_callers(
             continue
         # What another module holds is read from its file, and so is all that its callers hold
         # in turn: worked out once per process (and forgotten when a file read for it changes),
-        # not again for each checked file that asks.
-        fact = f"unit-end-calls:{path}:{absolute}:{','.join(sorted(names))}:{depth}"
+        # not again for each checked file that asks.  The helper's parameters are part of the
+        # question: an editor's buffer may change them before its file does.
+        parameters = ",".join(arg.arg for arg in [*function.args.posonlyargs, *function.args.args])
+        fact = f"unit-end-calls:{path}:{absolute}({parameters}):{','.join(sorted(names))}:{depth}"
         more = project.fact(fact, lambda project, path=path: _calls_in_file(  # type: ignore[misc]
             context, project, path, function, absolute, names, depth
         ))
