@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Optional, cast
 from ..settings import Settings
 from .kinds import ENGINES, REGISTRIES, SA_CALLS, SA_TYPES, Kind, Known, Maker
 from .names import (
+    ANNOTATED,
     FLASK_SQLALCHEMY,
     SA_ROOTS,
     Binding,
@@ -38,8 +39,6 @@ MAX_DEPTH = 100
 
 # Decorators that make a function hand out what it yields through `with` (or a dependency).
 CONTEXT_DECORATORS = frozenset({"contextlib.contextmanager", "contextlib.asynccontextmanager"})
-# `Annotated[T, ...]`: an annotation of `T` with metadata (FastAPI's `Depends(...)`).
-ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 # Decorators that keep what a call gives.
 TRANSPARENT_DECORATORS = frozenset(
     {"functools.lru_cache", "functools.cache", "builtins.staticmethod", "builtins.classmethod"}
@@ -161,7 +160,7 @@ class ModuleKnowledge:
         self.settings = settings
         self.filename = filename
         self.project = project
-        self._flask: Optional[bool] = None  # whether it imports Flask (`app.cli.command()`)
+        self._packages: dict[str, bool] = {}  # `imports_package`, by package
         # Dotted name of the module (`app.db`, `app` for app/__init__.py), for relative imports.
         self.module_name = module_name
         self.is_package = filename.endswith("__init__.py")
@@ -337,7 +336,7 @@ class ModuleKnowledge:
             return False
         if isinstance(expr, ast.Attribute):
             # `app.cli`, `blueprint.cli`: what Flask gives every app and blueprint.
-            return expr.attr == "cli" and self._imports_flask()
+            return expr.attr == "cli" and self.imports_package("flask")
         if not isinstance(expr, ast.Name):
             return False
         binding = single_binding(scope.lookup(expr.id))
@@ -415,16 +414,19 @@ class ModuleKnowledge:
             return Callee(f"{self.filename}:{value.lineno}", value, True)
         return None
 
-    def _imports_flask(self) -> bool:
-        if self._flask is None:
+    def imports_package(self, package: str) -> bool:
+        """Whether the module's top imports `package` or one of its modules (`flask`, `aiogram`):
+        looked for once per package."""
+        found = self._packages.get(package)
+        if found is None:
             self.steps += len(self.module.names)
-            self._flask = any(
+            found = self._packages[package] = any(
                 binding.kind == "import" and isinstance(binding.value, str)
-                and binding.value.partition(".")[0] == "flask"
+                and binding.value.partition(".")[0] == package
                 for bindings in self.module.names.values()
                 for binding in bindings
             )
-        return self._flask
+        return found
 
     # ---- classification -------------------------------------------------------------------
 

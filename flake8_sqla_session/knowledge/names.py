@@ -13,6 +13,8 @@ from typing import Callable, Optional, Union
 
 # Packages whose `Session` and `create_engine` are SQLAlchemy's (SQLModel re-exports them).
 SA_ROOTS = frozenset({"sqlalchemy", "sqlmodel"})
+# `Annotated[T, ...]`: an annotation of `T` with metadata (FastAPI's `Depends(...)`).
+ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 FLASK_SQLALCHEMY = "flask_sqlalchemy.SQLAlchemy"
 
 # Names that `from sqlalchemy... import *` may bring in and that the rules care about.

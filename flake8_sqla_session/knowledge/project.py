@@ -28,7 +28,7 @@ from ..decoding import decode_python
 from ..settings import Settings
 from . import store
 from .kinds import Kind, Known, Maker
-from .names import FOREIGN_ROOTS, SA_ROOTS, Binding, single_binding
+from .names import ANNOTATED, FOREIGN_ROOTS, SA_ROOTS, Binding, single_binding
 
 if TYPE_CHECKING:
     from .module import Callee, ModuleKnowledge
@@ -1555,7 +1555,7 @@ def _annotated_aliases(path: str) -> dict[str, str]:
         if not isinstance(target, ast.Name) or not isinstance(value, ast.Subscript):
             continue
         head = _dotted_through(value.value, imported)
-        if head not in ("typing.Annotated", "typing_extensions.Annotated"):
+        if head not in ANNOTATED:
             continue
         first = value.slice.elts[0] if isinstance(value.slice, ast.Tuple) and value.slice.elts else value.slice
         annotated = _dotted_through(first, imported)

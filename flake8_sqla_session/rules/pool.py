@@ -362,10 +362,7 @@ def _alembic_revision(context: Context) -> bool:
     names = context.module.names
     if "revision" not in names or "down_revision" not in names:
         return False
-    return any(
-        binding.kind == "import" and isinstance(binding.value, str) and binding.value.partition(".")[0] == "alembic"
-        for bindings in names.values() for binding in bindings
-    )
+    return context.imports_package("alembic")
 
 
 # Calls that make something holding the engine: kept as long as what they make is.

@@ -660,7 +660,4 @@ def _route(knowledge: ModuleKnowledge, decorator: ast.expr, scope: Scope) -> boo
         and decorator.func.attr in _ROUTE_METHODS
     ):
         return False
-    return any(
-        b.kind == "import" and isinstance(b.value, str) and b.value.partition(".")[0] == "flask"
-        for bindings in knowledge.module.names.values() for b in bindings
-    )
+    return knowledge.imports_package("flask")

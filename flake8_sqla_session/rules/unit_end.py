@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING, Iterable, Optional
 from ..context import is_project_test
 from ..knowledge.kinds import ENGINES, FACTORIES, SESSIONS, Maker
 from ..knowledge.module import NESTED_CODE, TRY_NODES, returns_and_yields
-from ..knowledge.names import Binding, Scope, qualified_name, sa_name, single_binding
+from ..knowledge.names import ANNOTATED, Binding, Scope, qualified_name, sa_name, single_binding
 from ..knowledge.project import referencing
 from .request_end import names_function, references
 
@@ -64,7 +64,6 @@ if TYPE_CHECKING:
     from ..knowledge.project import Project
 
 _DEPENDS = frozenset({"fastapi.Depends", "fastapi.params.Depends"})
-_ANNOTATED = frozenset({"typing.Annotated", "typing_extensions.Annotated"})
 _ROUTE_METHODS = frozenset(
     {"get", "post", "put", "patch", "delete", "options", "head", "trace", "api_route", "websocket"}
 )
@@ -654,7 +653,7 @@ def _annotated_depends(
 ) -> Optional[_Found]:
     """The dependency of `Annotated[Session, Depends(get_db)]`, or of a module-level alias of
     one (`SessionDep`), here or in a project module."""
-    if isinstance(annotation, ast.Subscript) and qualified_name(annotation.value, scope) in _ANNOTATED:
+    if isinstance(annotation, ast.Subscript) and qualified_name(annotation.value, scope) in ANNOTATED:
         items = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else []
         for item in items[1:]:
             found = _depends(knowledge, item, scope)
@@ -775,7 +774,7 @@ def _aiogram_handler(
     """A module-level function of a module (`knowledge`) that imports aiogram, decorated as a
     handler (`@router.message(...)`) or registered as one (`dp.callback_query.register(function,
     ...)`, in its module or another)."""
-    if scope is not knowledge.module or not _imports(knowledge, "aiogram"):
+    if scope is not knowledge.module or not knowledge.imports_package("aiogram"):
         return False
     if any(
         isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr in _AIOGRAM_EVENTS
@@ -864,13 +863,6 @@ def _registrations(context: Context, knowledge: ModuleKnowledge) -> list[tuple[a
             found.append((node.args[0], scope))
         stack.extend((child, scope) for child in ast.iter_child_nodes(node))
     return found
-
-
-def _imports(knowledge: ModuleKnowledge, package: str) -> bool:
-    return any(
-        b.kind == "import" and isinstance(b.value, str) and b.value.partition(".")[0] == package
-        for bindings in knowledge.module.names.values() for b in bindings
-    )
 
 
 def _middleware_keys(context: Context, knowledge: ModuleKnowledge) -> frozenset[str]:
