@@ -290,3 +290,112 @@ def test_an_edited_signature_in_the_buffer_is_not_answered_from_the_file(helper:
     )
     found = check(ast.parse(buffer), Settings(), str(path), buffer)
     assert [(f.line, f.col) for f in found if f.code == "SQS301"] == GRANT
+
+
+# ---- sentinels: the helper's handler returns a value its callers test and leave on -----------
+
+RENAME = (
+    "from sqlalchemy.exc import SQLAlchemyError\nfrom sqlalchemy.orm import Session\n\n\n"
+    "def rename_user(db: Session, user_id: int, name: str):\n    try:\n        user = db.get(User, user_id)\n"
+    "        user.name = name\n        db.commit()\n    except SQLAlchemyError as e:\n        return None, e\n"
+    "    return user, None\n"
+)
+RENAMED = [(10, 4)]  # the handler of rename_user in api/users.py
+ROUTE = (
+    "from fastapi import APIRouter, Depends, HTTPException\nfrom sqlalchemy.orm import Session\n\n"
+    "from api.deps import get_db\nfrom api.users import rename_user\n\nrouter = APIRouter()\n\n\n"
+    "@router.put('/users/{user_id}')\ndef rename(user_id: int, name: str, db: Session = Depends(get_db)):\n"
+    "    user, error = rename_user(db, user_id, name)\n    if error:\n        raise HTTPException(400)\n"
+    "    db.refresh(user)\n    return user\n"
+)
+
+
+@pytest.fixture
+def sentinel(project: Path) -> Path:
+    write(project, {"api/users.py": RENAME, "api/user_routes.py": ROUTE})
+    return project
+
+
+def test_a_route_that_raises_on_the_helpers_error_is_quiet(sentinel: Path) -> None:
+    """`user, error = rename_user(db, ...)` then `if error: raise HTTPException(400)`: on the
+    handler's path (`return None, e`) the route leaves before it uses the session again, and
+    its dependency closes it; what follows the test runs only when the helper succeeded."""
+    assert findings(sentinel, "api/users.py") == []
+
+
+@pytest.mark.parametrize(
+    ("helper", "route"),
+    [
+        (RENAME, ROUTE.replace("if error:", "if user is None or not error:")),  # one true operand of `or`
+        (RENAME, ROUTE.replace("if error:", "if not user and error is not None:")),
+        # a whole-value sentinel tested in the `if` itself, with work that does not touch the session
+        (RENAME.replace("return None, e", "return False").replace("return user, None", "return True"),
+         ROUTE.replace("    user, error = rename_user(db, user_id, name)\n    if error:\n",
+                       "    if not rename_user(db, user_id, name):\n        log.warning('failed')\n")
+         .replace("db.refresh(user)", "user = db.get(User, user_id)")),
+        # an f-string message, and a helper between the route and the helper: the middle one
+        # returns a sentinel of its own on that path, which the route tests
+        (RENAME.replace("return None, e", "return None, f'failed: {e}'"),
+         ROUTE.replace("    user, error = rename_user(db, user_id, name)\n    if error:\n",
+                       "    user = rename_checked(db, user_id, name)\n    if user is None:\n")
+         .replace("from api.users import rename_user", "from api.users import rename_user\n\n\n"
+                  "def rename_checked(db, user_id, name):\n    user, error = rename_user(db, user_id, name)\n"
+                  "    if error:\n        return None\n    db.refresh(user)\n    return user")),
+        # the handler's error is an instance it made (papermerge's `schema.Error(messages=[...])`),
+        # and a helper between hands it on
+        (RENAME.replace("        return None, e\n", "        error = schema.Error(messages=[str(e)])\n"
+                        "        return None, error\n"),
+         ROUTE.replace("    user, error = rename_user(db, user_id, name)\n",
+                       "    user, error = rename_checked(db, user_id, name)\n")
+         .replace("from api.users import rename_user", "from api.users import rename_user\n\n\n"
+                  "def rename_checked(db, user_id, name):\n    user, error = rename_user(db, user_id, name)\n"
+                  "    if error:\n        log.warning('failed')\n        return None, error\n    return user, None")),
+    ],
+    ids=["or", "and", "tested-in-the-if", "through-a-helper", "an-error-instance-handed-on"],
+)
+def test_more_tests_that_leave_on_the_sentinel(sentinel: Path, helper: str, route: str) -> None:
+    write(sentinel, {"api/users.py": helper, "api/user_routes.py": route})
+    assert findings(sentinel, "api/users.py") == []
+
+
+@pytest.mark.parametrize(
+    ("helper", "route"),
+    [
+        # the test is false on the handler's path: the route goes on to `db.refresh`
+        (RENAME, ROUTE.replace("if error:", "if user:")),
+        (RENAME, ROUTE.replace("if error:", "if not error:")),
+        # the body does not leave
+        (RENAME, ROUTE.replace("raise HTTPException(400)", "log.warning('failed')")),
+        # something between the call and the test uses the session
+        (RENAME, ROUTE.replace("    if error:\n", "    db.flush()\n    if error:\n")),
+        # the body uses the session before it leaves
+        (RENAME, ROUTE.replace("raise HTTPException(400)", "db.add(Log())\n        raise HTTPException(400)")),
+        # what the handler returns cannot be told true (a message that may be empty)
+        (RENAME.replace("return None, e", "return None, str(e)"), ROUTE),
+        # an error a function makes (it may be anything), or one the handler binds twice
+        (RENAME.replace("        return None, e\n", "        error = make_error(e)\n        return None, error\n"),
+         ROUTE),
+        (RENAME.replace("        return None, e\n", "        error = Error(e)\n        if e.orig:\n"
+                        "            error = ''\n        return None, error\n"), ROUTE),
+        # the handler does not return: the helper goes on to `return user, None`
+        (RENAME.replace("return None, e", "log.exception('failed')"), ROUTE),
+        # a `try` of the route holds the call: its `finally` runs on the way out
+        (RENAME, ROUTE.replace(
+            "    user, error = rename_user(db, user_id, name)\n    if error:\n        raise HTTPException(400)\n",
+            "    try:\n        user, error = rename_user(db, user_id, name)\n        if error:\n"
+            "            raise HTTPException(400)\n    finally:\n        db.refresh(user)\n",
+        )),
+        # the middle helper leaves with a value its route does not test
+        (RENAME, ROUTE.replace("    user, error = rename_user(db, user_id, name)\n    if error:\n",
+                               "    user = rename_checked(db, user_id, name)\n    if user:\n")
+         .replace("from api.users import rename_user", "from api.users import rename_user\n\n\n"
+                  "def rename_checked(db, user_id, name):\n    user, error = rename_user(db, user_id, name)\n"
+                  "    if error:\n        return None\n    return user")),
+    ],
+    ids=["true-element", "negated", "body-goes-on", "use-before-the-test", "use-in-the-body", "str-of-error",
+         "error-from-a-function", "error-bound-twice",
+         "handler-falls-through", "finally-of-the-caller", "middle-value-untested"],
+)
+def test_what_brings_the_sentinel_back(sentinel: Path, helper: str, route: str) -> None:
+    write(sentinel, {"api/users.py": helper, "api/user_routes.py": route})
+    assert findings(sentinel, "api/users.py") == RENAMED

@@ -224,7 +224,14 @@ class HandlerWithoutRollback(Rule):
     a handler, or such a helper in turn (three levels up), that hands it its
     own session in no loop and uses the session no more after the call; or
     by a function that opens the session around the call (`async with
-    SessionLocal() as db:`) and uses it no more in that block. A
+    SessionLocal() as db:`) and uses it no more in that block. When the
+    handler returns a value its callers can test (`return None, e`, `return
+    False`, `return None, schema.Error(...)`), a caller may go on with the
+    session after the call if it tests that value at once and leaves on it:
+    `user, error = rename_user(db, ...)` then `if error: raise
+    HTTPException(400)` (or `return`, with what it returns tested in turn by
+    its own callers), outside any `try` of its own; what follows the test
+    runs only when the helper succeeded. A
     dependency (`current_user(db = Depends(get_db))`) is not a route: the
     route goes on with the same session, and its handlers are reported.
 

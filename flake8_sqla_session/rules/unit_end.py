@@ -36,6 +36,14 @@ helper whose callers are read in turn (three levels up).  A caller may also open
 itself around the call (`async with SessionLocal() as db: await helper(db)`) and use it no
 more in that block.  A helper nobody is seen calling is reported.
 
+When the helper's handler returns a value a caller can test (a constant, the caught exception,
+a non-empty string, an instance: `return None, e`, `return False`), the caller may go on with the
+session after the call, provided it binds the result (or calls the helper in an `if` test) and
+tests it at once, in no `try` of its own, with an `if` that is then surely true and whose body
+leaves the caller without using the session (`user, error = await rename(db, ...)` then `if
+error: raise HTTPException(400)`): on the handler's path nothing after that body runs.  A body
+that returns hands its own value to the caller's callers, read the same way.
+
 A dependency (`get_current_user(db = Depends(get_db))`) is not a route: the route it serves
 goes on with the same session, so its handlers are reported.  Anything not on these lists keeps
 the finding.  Each function's names are read once (`_uses`), each module's references once
@@ -127,7 +135,11 @@ def _owner_ends_unit(
     parent = record.scope.parent or context.module
     if _owns(context, context, function, parent, names):
         return True
-    return parent is context.module and _callers_end(context, context, function, frozenset(names), 0)
+    last = handler.body[-1] if handler.body else None
+    sentinel = (
+        _sentinel(last.value, handler.name, _assigned(handler.body[:-1])) if isinstance(last, ast.Return) else None
+    )
+    return parent is context.module and _callers_end(context, context, function, frozenset(names), 0, sentinel)
 
 
 def dropped_in_try(context: Context, record: TryRecord, receiver: ast.expr) -> bool:
@@ -218,28 +230,29 @@ def _owns(
 
 def _callers_end(
     context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef,
-    names: frozenset[str], depth: int,
+    names: frozenset[str], depth: int, sentinel: Optional[_Sentinel],
 ) -> bool:
     """Whether the module-level `function` of `knowledge` is called, and every use of it in the
     project (its tests aside) is a call, a statement of its own, in a function that hands on its
-    own session there (`await helper(db, ...)`), uses it no more after that statement, and
-    either is one whose owner closes the session (`_owns`) or is such a helper in turn (followed
-    `_MAX_CALLERS` deep)."""
+    own session there (`await helper(db, ...)`), uses it no more after that statement (or, when
+    the function returns `sentinel` on the path in question, after the test of it that leaves
+    the caller: `_leaving`), and either is one whose owner closes the session (`_owns`) or is
+    such a helper in turn (followed `_MAX_CALLERS` deep)."""
     project = knowledge.project
     if project is None or not knowledge.filename or not knowledge.module_name or depth >= _MAX_CALLERS:
         return False
     absolute = f"{knowledge.module_name}.{function.name}"
     memo = _memo(context).callers
-    key = (absolute, names, depth)
+    key = (absolute, names, depth, sentinel)
     if key not in memo:
         memo[key] = False  # a caller that is the function itself, or a cycle of helpers: no
-        memo[key] = _read_callers(context, knowledge, function, absolute, names, depth)
+        memo[key] = _read_callers(context, knowledge, function, absolute, names, depth, sentinel)
     return memo[key]
 
 
 def _read_callers(
     context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, absolute: str,
-    names: frozenset[str], depth: int,
+    names: frozenset[str], depth: int, sentinel: Optional[_Sentinel],
 ) -> bool:
     project = knowledge.project
     assert project is not None
@@ -248,7 +261,7 @@ def _read_callers(
         return False
     here = os.path.abspath(knowledge.filename)
     folder = project.folder() or ""
-    calls = _calls_ending(context, knowledge, function, function, absolute, names, depth)
+    calls = _calls_ending(context, knowledge, function, function, absolute, names, depth, sentinel)
     if calls is None:
         return False
     for path, _ in referencing(found, function.name, stars=True):
@@ -259,9 +272,9 @@ def _read_callers(
         # not again for each checked file that asks.  The helper's parameters are part of the
         # question: an editor's buffer may change them before its file does.
         parameters = ",".join(arg.arg for arg in [*function.args.posonlyargs, *function.args.args])
-        fact = f"unit-end-calls:{path}:{absolute}({parameters}):{','.join(sorted(names))}:{depth}"
+        fact = f"unit-end-calls:{path}:{absolute}({parameters}):{','.join(sorted(names))}:{depth}:{sentinel!r}"
         more = project.fact(fact, lambda project, path=path: _calls_in_file(  # type: ignore[misc]
-            context, project, path, function, absolute, names, depth
+            context, project, path, function, absolute, names, depth, sentinel
         ))
         if more is None:
             return False
@@ -271,17 +284,20 @@ def _read_callers(
 
 def _calls_in_file(
     context: Context, project: Project, path: str, function: ast.FunctionDef | ast.AsyncFunctionDef, absolute: str,
-    names: frozenset[str], depth: int,
+    names: frozenset[str], depth: int, sentinel: Optional[_Sentinel],
 ) -> Optional[int]:
     """`_calls_ending` of the project module at `path`, read from its file (None when it cannot
     be read)."""
     other = project.knowledge(path, project.module_name_of(path))
-    return None if other is None else _calls_ending(context, other, None, function, absolute, names, depth)
+    if other is None:
+        return None
+    return _calls_ending(context, other, None, function, absolute, names, depth, sentinel)
 
 
 def _calls_ending(
     context: Context, knowledge: ModuleKnowledge, here: Optional[ast.FunctionDef | ast.AsyncFunctionDef],
     function: ast.FunctionDef | ast.AsyncFunctionDef, absolute: str, names: frozenset[str], depth: int,
+    sentinel: Optional[_Sentinel],
 ) -> Optional[int]:
     """How many calls of the helper `absolute` (`function`; `here` when `knowledge` is its own
     module) the module holds, each ending the unit (`_call_ends`); None when a use of it is
@@ -293,8 +309,9 @@ def _calls_ending(
             return None
         if not named:
             continue
-        if call is None or statement is None or not _call_ends(context, knowledge, call, statement, scope, function,
-                                                               names, depth):
+        if call is None or statement is None or not _call_ends(
+            context, knowledge, call, statement, scope, function, names, depth, sentinel
+        ):
             return None
         calls += 1
     return calls
@@ -303,15 +320,21 @@ def _calls_ending(
 def _call_ends(
     context: Context, knowledge: ModuleKnowledge, call: ast.Call, statement: ast.stmt, scope: Scope,
     function: ast.FunctionDef | ast.AsyncFunctionDef, names: frozenset[str], depth: int,
+    sentinel: Optional[_Sentinel],
 ) -> bool:
     """Whether `call` of the helper `function` is the whole of `statement` (`helper(db)`,
-    `await helper(db)`, `x = await helper(db)`, `return await helper(db)`), hands it the
-    caller's own parameters for `names`, and the caller uses those no more after the statement
-    and is owned (`_owns`) or a helper whose callers end the unit in turn."""
+    `await helper(db)`, `x = await helper(db)`, `return await helper(db)`), or the test of an
+    `if` that leaves the caller when the helper returns its `sentinel` (`if not await
+    helper(db): return`), hands it the caller's own parameters for `names`, and the caller uses
+    those no more after the statement (or after the test of the helper's `sentinel` that leaves
+    it: `_leaving`) and is owned (`_owns`) or a helper whose callers end the unit in turn."""
     caller = scope.node
     if scope.kind != "function" or not isinstance(caller, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
-    value = statement.value if isinstance(statement, (ast.Expr, ast.Return, ast.Assign)) else None
+    if isinstance(statement, ast.If):
+        value: Optional[ast.expr] = call if _truth(statement.test, {}, call, sentinel) is True else None
+    else:
+        value = statement.value if isinstance(statement, (ast.Expr, ast.Return, ast.Assign)) else None
     if isinstance(value, ast.Await):
         value = value.value
     if value is not call or (isinstance(statement, ast.Assign) and not all(map(_plain_target, statement.targets))):
@@ -323,18 +346,196 @@ def _call_ends(
     place = uses.places.get(id(statement))
     if place is None or place[0] or _entered(((w, True, True) for w in place[1]), handed):
         return False  # in a loop of the caller, or in a `with` that names the session
-    end = _end(statement)
+    # From where and until where the path after the helper's handler may run in the caller, and
+    # what the caller then returns to its own callers.
+    if isinstance(statement, ast.If):
+        leaving = _leaves(uses, statement, statement, {})
+        if leaving is None:
+            return False
+        test = statement.test
+        end, (until, passes) = (test.end_lineno or test.lineno, test.end_col_offset or 0), leaving
+    else:
+        end = _end(statement)
+        until, passes = _leaving(uses, statement, sentinel) or (
+            _LAST, sentinel if isinstance(statement, ast.Return) else None
+        )
     closing = _opened_around(knowledge, scope, place[1], handed)
     if closing is not None:  # `async with SessionLocal() as db:` around the call closes it after
-        return not any(name in uses.escaping or _count(uses.reaching(name), end, closing) for name in handed)
+        until = min(until, closing)
+        return not any(name in uses.escaping or _count(uses.reaching(name), end, until) for name in handed)
     if not _handed(scope, caller, handed):
         return False
-    if any(name in uses.escaping or _count(uses.reaching(name), end, _LAST) for name in handed):
+    if any(name in uses.escaping or _count(uses.reaching(name), end, until) for name in handed):
         return False
     parent = scope.parent or knowledge.module
     if _owns(context, knowledge, caller, parent, handed):
         return True
-    return parent is knowledge.module and _callers_end(context, knowledge, caller, frozenset(handed), depth + 1)
+    return parent is knowledge.module and _callers_end(
+        context, knowledge, caller, frozenset(handed), depth + 1, passes
+    )
+
+
+# ---- sentinels: a helper's handler returns a value its callers test and leave on ----------------
+
+# What a function returns on its way out of a swallowing handler, as far as a caller's test can
+# tell: a constant (`("=", None)`, `("=", False)`, `("=", 0)`), a value surely true and not None
+# (`("true",)`: the caught exception, a non-empty string, f-string or display, an instance of a
+# class: `schema.Error(messages=[...])`), or anything else (`("?",)`); a sentinel is one such
+# value (`("value", v)`) or a tuple of them (`("tuple", (v, ...))`).  An instance counts as true
+# because an object is unless its class defines `__bool__` or `__len__`, which error and result
+# classes rarely do; were one to, the finding would be missed, not raised wrongly.
+_Value = tuple[object, ...]
+_Sentinel = tuple[str, object]
+_UNKNOWN: _Value = ("?",)
+_TRUE: _Value = ("true",)
+
+
+def _sentinel(
+    value: Optional[ast.expr], caught: Optional[str], assigned: dict[str, ast.expr],
+    known: Optional[dict[str, _Value]] = None,
+) -> Optional[_Sentinel]:
+    """What `return value` hands back, `caught` being the handler's exception's name,
+    `assigned` the names the block bound before, and `known` what other names hold on this
+    path (None when the value tells a caller nothing it could test)."""
+    if isinstance(value, ast.Tuple) and value.elts and not any(isinstance(e, ast.Starred) for e in value.elts):
+        return ("tuple", tuple(_value(element, caught, assigned, known or {}) for element in value.elts))
+    found = _value(value, caught, assigned, known or {})
+    return None if found == _UNKNOWN else ("value", found)
+
+
+def _assigned(block: list[ast.stmt]) -> dict[str, ast.expr]:
+    """The names a block binds once, each by a plain assignment of its own (`error =
+    schema.Error(...)`), to the value bound."""
+    found: dict[str, ast.expr] = {}
+    again: set[str] = set()
+    for statement in block:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(
+            statement.targets[0], ast.Name
+        ):
+            name = statement.targets[0].id
+            if name in found:
+                again.add(name)
+            found[name] = statement.value
+            continue
+        again.update(
+            node.id for node in ast.walk(statement) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)
+        )
+    return {name: value for name, value in found.items() if name not in again}
+
+
+def _value(
+    node: Optional[ast.expr], caught: Optional[str], assigned: dict[str, ast.expr], known: dict[str, _Value]
+) -> _Value:
+    if node is None:
+        return ("=", None)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (type(None), bool, int, str)):
+        return ("=", node.value)
+    if isinstance(node, ast.Name) and caught is not None and node.id == caught:
+        return _TRUE  # an exception is true (BaseException defines neither __bool__ nor __len__)
+    if isinstance(node, ast.Name) and node.id in assigned:
+        return _value(assigned[node.id], caught, {}, {})
+    if isinstance(node, ast.Name) and node.id in known:
+        return known[node.id]
+    if isinstance(node, ast.Call) and (_called_name(node.func) or "")[:1].isupper():
+        return _TRUE  # an instance of a class
+    if isinstance(node, ast.JoinedStr) and any(
+        isinstance(part, ast.Constant) and part.value for part in node.values
+    ):
+        return _TRUE
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and node.elts and not any(
+        isinstance(e, ast.Starred) for e in node.elts
+    ):
+        return _TRUE
+    if isinstance(node, ast.Dict) and node.keys and None not in node.keys:
+        return _TRUE
+    return _UNKNOWN
+
+
+def _leaving(
+    uses: _Uses, statement: ast.stmt, sentinel: Optional[_Sentinel]
+) -> Optional[tuple[_Position, Optional[_Sentinel]]]:
+    """When the helper's call in `statement` returns `sentinel` and the caller binds the result
+    (`user, error = await helper(db)`) and tests it at once, in no `try` of its own, with an
+    `if` that is then surely true and whose body ends by `return` or `raise` (`if error: raise
+    HTTPException(400)`, `if not user: return None`): where that body ends (nothing after it
+    runs on this path), and what the caller then returns.  None when it does not."""
+    if sentinel is None or not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
+        return None
+    following = uses.following.get(id(statement))
+    values = _bound(statement.targets[0], sentinel)
+    if not isinstance(following, ast.If) or values is None or _truth(following.test, values) is not True:
+        return None
+    return _leaves(uses, statement, following, values)
+
+
+def _leaves(
+    uses: _Uses, statement: ast.stmt, test: ast.If, values: dict[str, _Value]
+) -> Optional[tuple[_Position, Optional[_Sentinel]]]:
+    """Where the body of `test`, surely entered, leaves the caller (`return` or `raise` as its
+    last statement), and what the caller then returns (`values`: what the names the result was
+    bound to hold); None when it does not, or when a `try` of the caller holds `statement`
+    (its handlers and `finally` would run after)."""
+    last = test.body[-1]
+    if id(statement) in uses.tried or not isinstance(last, (ast.Return, ast.Raise)):
+        return None
+    if isinstance(last, ast.Raise):
+        return _end(last), None
+    return _end(last), _sentinel(last.value, None, _assigned(test.body[:-1]), values)
+
+
+def _bound(target: ast.expr, sentinel: _Sentinel) -> Optional[dict[str, _Value]]:
+    """What each name of an assignment's target holds when the value is `sentinel`."""
+    kind, held = sentinel
+    if isinstance(target, ast.Name):
+        return {target.id: held if kind == "value" else _TRUE}  # type: ignore[dict-item]
+    if kind != "tuple" or not isinstance(target, (ast.Tuple, ast.List)):
+        return None
+    values: tuple[_Value, ...] = held  # type: ignore[assignment]
+    if len(target.elts) != len(values) or not all(isinstance(e, ast.Name) for e in target.elts):
+        return None
+    return {element.id: value for element, value in zip(target.elts, values)}  # type: ignore[attr-defined]
+
+
+def _truth(
+    test: ast.expr, values: dict[str, _Value], call: Optional[ast.Call] = None, sentinel: Optional[_Sentinel] = None
+) -> Optional[bool]:
+    """The value of `test` when the names hold `values` and `call` returns `sentinel` (None when
+    it cannot be told)."""
+    if isinstance(test, ast.Await):
+        test = test.value
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _truth(test.operand, values, call, sentinel)
+        return None if inner is None else not inner
+    if isinstance(test, ast.BoolOp):
+        answers = [_truth(operand, values, call, sentinel) for operand in test.values]
+        decisive = isinstance(test.op, ast.Or)  # `or` is true once one is; `and` false once one is
+        if decisive in answers:
+            return decisive
+        return None if None in answers else not decisive
+    if (
+        isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot))
+        and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None
+    ):
+        value = _held(test.left, values, call, sentinel)
+        if value == _UNKNOWN:
+            return None
+        none = value == ("=", None)
+        return none if isinstance(test.ops[0], ast.Is) else not none
+    value = _held(test, values, call, sentinel)
+    if value == _TRUE:
+        return True
+    return bool(value[1]) if value[0] == "=" else None
+
+
+def _held(node: ast.expr, values: dict[str, _Value], call: Optional[ast.Call], sentinel: Optional[_Sentinel]) -> _Value:
+    """What a name of `values`, or the awaited `call` returning `sentinel`, holds."""
+    if isinstance(node, ast.Await):
+        node = node.value
+    if isinstance(node, ast.Name):
+        return values.get(node.id, _UNKNOWN)
+    if node is call and sentinel is not None:
+        return sentinel[1] if sentinel[0] == "value" else _TRUE  # type: ignore[return-value]
+    return _UNKNOWN
 
 
 def _opened_around(
@@ -451,6 +652,9 @@ class _Uses:
         # method called on it (`graph.run()`).
         self.carriers: dict[str, set[str]] = {}
         self.methods: dict[str, list[_Position]] = {}
+        # The statement after each in its block, and the statements any `try` of the function holds.
+        self.following: dict[int, ast.stmt] = {}
+        self.tried: set[int] = set()
         self._reaching: dict[str, list[_Position]] = {}
 
     def reaching(self, name: str) -> list[_Position]:
@@ -472,8 +676,8 @@ class _Memo:
         self.keys: dict[int, frozenset[str]] = {}  # id(module's knowledge) -> `_middleware_keys`
         self.registered: dict[int, frozenset[str]] = {}  # id(module's knowledge) -> `_registered`
         self.registrations: dict[int, list[tuple[ast.Name, Scope]]] = {}  # id(module's knowledge) -> ...
-        # (helper, its parameters, how many callers up) -> `_callers_end`
-        self.callers: dict[tuple[str, frozenset[str], int], bool] = {}
+        # (helper, its parameters, how many callers up, the sentinel it returns) -> `_callers_end`
+        self.callers: dict[tuple[str, frozenset[str], int, Optional[_Sentinel]], bool] = {}
 
 
 _MEMOS: weakref.WeakKeyDictionary[Context, _Memo] = weakref.WeakKeyDictionary()
@@ -498,6 +702,8 @@ def _uses(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef) ->
         return found
     found = memo[id(function)] = _Uses()
     positions = found.positions
+    following = found.following
+    following.update((id(a), b) for a, b in zip(function.body, function.body[1:]))
     # (node, its parent, the statement holding it, whether it is in nested code, the tries around
     # it, whether a loop holds it, the `with` statements around it)
     stack: list[
@@ -517,6 +723,8 @@ def _uses(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef) ->
             statement = node
             if not inner:
                 found.places[id(node)] = (looped, withs)
+                if tries:
+                    found.tried.add(id(node))
                 if isinstance(node, (ast.Assign, ast.AnnAssign)):
                     _carry(node, found.carriers)
         elif (
@@ -525,6 +733,10 @@ def _uses(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef) ->
         ):
             found.methods.setdefault(node.value.id, []).append((node.lineno, node.col_offset))
         if not inner:
+            for field in ("body", "orelse", "finalbody"):
+                block = getattr(node, field, None)
+                if isinstance(block, list):
+                    following.update((id(a), b) for a, b in zip(block, block[1:]))
             if isinstance(node, TRY_NODES):
                 found.enclosing[id(node)] = tries
                 tries = (*tries, node)
