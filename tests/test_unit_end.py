@@ -399,3 +399,91 @@ def test_more_tests_that_leave_on_the_sentinel(sentinel: Path, helper: str, rout
 def test_what_brings_the_sentinel_back(sentinel: Path, helper: str, route: str) -> None:
     write(sentinel, {"api/users.py": helper, "api/user_routes.py": route})
     assert findings(sentinel, "api/users.py") == RENAMED
+
+
+# ---- methods of a module-level class: a service object's callers ------------------------------
+
+SERVICE = (
+    "from sqlalchemy.exc import SQLAlchemyError\nfrom sqlalchemy.orm import Session\n\n\n"
+    "class UserService:\n    def rename(self, db: Session, user_id: int, name: str):\n        try:\n"
+    "            db.get(User, user_id).name = name\n            db.commit()\n        except SQLAlchemyError:\n"
+    "            return False\n        return True\n\n\nuser_service = UserService()\n"
+)
+SERVICE_HANDLER = [(10, 8)]  # the handler of UserService.rename in api/services.py
+SERVICE_ROUTE = (
+    "from fastapi import APIRouter, Depends, HTTPException\nfrom sqlalchemy.orm import Session\n\n"
+    "from api.deps import get_db\nfrom api.services import user_service\n\nrouter = APIRouter()\n\n\n"
+    "@router.put('/users/{user_id}')\ndef rename(user_id: int, name: str, db: Session = Depends(get_db)):\n"
+    "    ok = user_service.rename(db, user_id, name)\n    return {'ok': ok}\n"
+)
+
+
+@pytest.fixture
+def service(project: Path) -> Path:
+    write(project, {"api/services.py": SERVICE, "api/user_routes.py": SERVICE_ROUTE})
+    return project
+
+
+def test_a_service_method_whose_every_caller_ends_the_unit_is_quiet(service: Path) -> None:
+    """`user_service.rename(db, ...)` is the route's last use of its session: the method's
+    handler ends the unit as a module-level helper's would."""
+    assert findings(service, "api/services.py") == []
+
+
+RENAME_TWICE = SERVICE.replace(
+    "\n\nuser_service", "\n\n    def rename_twice(self, db, user_id, name):\n"
+    "        return self.rename(db, user_id, name + name)\n\n\nuser_service",
+)
+
+
+@pytest.mark.parametrize(
+    ("services", "route"),
+    [
+        # tested at once, leaving on the handler's `False`: what follows runs on success only
+        (SERVICE, SERVICE_ROUTE.replace(
+            "    ok = user_service.rename(db, user_id, name)\n    return {'ok': ok}\n",
+            "    if not user_service.rename(db, user_id, name):\n        raise HTTPException(400)\n"
+            "    return db.get(User, user_id)\n",
+        )),
+        # through another method of the class, on `self`
+        (RENAME_TWICE, SERVICE_ROUTE.replace("user_service.rename(db,", "user_service.rename_twice(db,")),
+    ],
+    ids=["sentinel", "through-self"],
+)
+def test_more_service_callers_that_end_the_unit(service: Path, services: str, route: str) -> None:
+    write(service, {"api/services.py": services, "api/user_routes.py": route})
+    assert findings(service, "api/services.py") == []
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        # the route goes on with the session
+        ({"api/user_routes.py": SERVICE_ROUTE.replace("    return {'ok': ok}\n",
+                                                      "    db.refresh(user)\n    return {'ok': ok}\n")}, None),
+        # another module's `.rename(...)` (whatever it is called on) does not end the unit
+        ({"api/jobs.py": "def nightly(db):\n    for user in users:\n        user_service.rename(db, user.id, 'x')\n"},
+         None),
+        # called on the class, handing `self`: not a bound call
+        ({"api/user_routes.py": SERVICE_ROUTE.replace(
+            "user_service.rename(db,", "UserService.rename(user_service, db,"
+        )}, None),
+        # read, not called: it may be called anywhere
+        ({"api/jobs.py": "from api.services import user_service\n\nHOOKS = [user_service.rename]\n"}, None),
+        # decorated by something that may call it differently
+        ({"api/services.py": SERVICE.replace("    def rename(", "    @retry\n    def rename(")}, [(11, 8)]),
+        # a class nested in a function: its callers are not found by its name
+        ({"api/services.py": SERVICE.split("\n\n\n")[0] + "\n\n\ndef make():\n" + "".join(
+            "    " + line if line else "" for line in SERVICE.split("\n\n\n")[1].splitlines(True)
+        ) + "\n    return UserService\n"}, [(11, 12)]),
+        # a method nobody calls: `rename_twice` hands it on, and nothing calls that
+        ({"api/services.py": RENAME_TWICE, "api/user_routes.py": ""}, None),
+    ],
+    ids=["used-after", "another-caller-in-a-loop", "unbound", "not-called", "decorated", "nested-class",
+         "a-caller-nobody-calls"],
+)
+def test_what_brings_the_service_method_back(
+    service: Path, files: dict[str, str], expected: list[tuple[int, int]] | None
+) -> None:
+    write(service, files)
+    assert findings(service, "api/services.py") == (expected or SERVICE_HANDLER)

@@ -218,8 +218,11 @@ class HandlerWithoutRollback(Rule):
     the session must not be bound to another name, stored, or handed to a
     class or a task (`Service(db)`, `tasks.add_task(audit, db)`). Closing the
     session ends its failed transaction with the request. A helper such a
-    function calls is read the same way when it is a module-level function
-    handed the session as a parameter, and every use of its name in the
+    function calls is read the same way when it is a module-level function,
+    or a method of a module-level class (a service object's
+    `user_service.rename(db, ...)`: then every attribute of its name in the
+    project counts as a use of it, in at most 16 modules), handed the
+    session as a parameter, and every use of its name in the
     project (its tests aside) is a call, a statement of its own, by a route,
     a handler, or such a helper in turn (three levels up), that hands it its
     own session in no loop and uses the session no more after the call; or

@@ -26,11 +26,14 @@ So the handler is quiet only when all of these hold:
   outlive the call: bound to another name, put in a container or an attribute, handed to a
   class or a task (`Service(db)`, `create_task(...)`, `add_task(...)`, `partial(...)`).
 
-A helper that such a function calls is read the same way: a module-level function whose
-session is its parameter, used no more after the handler, and called (every use of its name in
-the project, its tests aside, is a call) only as a statement of its own (`await charge(db,
-user)`, `x = await charge(db, user)`, `return await charge(db, user)`) by functions that hand it
-their own session parameter, in no loop and no `with` naming the session, and use the session
+A helper that such a function calls is read the same way: a module-level function, or a method
+of a module-level class (undecorated, a classmethod or a staticmethod: a service object's
+`await user_service.rename(db, ...)`, where every attribute of the method's name in the
+project, read from an instance, counts as a use of it, in at most `_MAX_METHOD_MODULES`
+modules), whose session is its parameter, used no more after the handler, and called (every
+use of its name in the project, its tests aside, is a call) only as a statement of its own
+(`await charge(db, user)`, `x = await charge(db, user)`, `return await charge(db, user)`) by
+functions that hand it their own session parameter, in no loop and no `with` naming the session, and use the session
 no more after that statement; each of those functions is a route or a handler as above, or a
 helper whose callers are read in turn (three levels up).  A caller may also open the session
 itself around the call (`async with SessionLocal() as db: await helper(db)`) and use it no
@@ -100,6 +103,8 @@ _DEFERRING = frozenset(
 )
 _MAX_HOPS = 3  # project modules an alias or a dependency is followed through
 _MAX_CALLERS = 3  # helpers followed up to the function whose owner closes the session
+_MAX_METHOD_MODULES = 16  # modules naming a method's name that are read for its callers
+_Placed = tuple[str, str]  # a helper's class ("" for none) and kind ("function", "method", ...)
 _Position = tuple[int, int]
 _LAST: _Position = (1 << 62, 0)  # after every position
 
@@ -139,7 +144,8 @@ def _owner_ends_unit(
     sentinel = (
         _sentinel(last.value, handler.name, _assigned(handler.body[:-1])) if isinstance(last, ast.Return) else None
     )
-    return parent is context.module and _callers_end(context, context, function, frozenset(names), 0, sentinel)
+    placed = _placed(context, function, parent)
+    return placed is not None and _callers_end(context, context, function, placed, frozenset(names), 0, sentinel)
 
 
 def dropped_in_try(context: Context, record: TryRecord, receiver: ast.expr) -> bool:
@@ -228,11 +234,29 @@ def _owns(
 # ---- helpers whose every caller ends the unit ---------------------------------------------------
 
 
+def _placed(
+    knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, parent: Scope
+) -> Optional[_Placed]:
+    """Where a helper is defined, when its callers can be found by its name: `("", "function")`
+    for a module-level function; the class's name and the method's kind (`"method"`,
+    `"classmethod"`, `"staticmethod"`) for a method of a module-level class, undecorated or
+    decorated by those only (a service object's `await user_service.rename(db, ...)`)."""
+    if parent is knowledge.module:
+        return ("", "function")
+    if parent.kind != "class" or parent.parent is not knowledge.module or not isinstance(parent.node, ast.ClassDef):
+        return None
+    kinds = {d.id for d in function.decorator_list if isinstance(d, ast.Name)}
+    if len(kinds) != len(function.decorator_list) or not kinds <= {"classmethod", "staticmethod"} or len(kinds) > 1:
+        return None
+    return (parent.node.name, next(iter(kinds), "method"))
+
+
 def _callers_end(
     context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef,
-    names: frozenset[str], depth: int, sentinel: Optional[_Sentinel],
+    placed: _Placed, names: frozenset[str], depth: int, sentinel: Optional[_Sentinel],
 ) -> bool:
-    """Whether the module-level `function` of `knowledge` is called, and every use of it in the
+    """Whether the helper `function` of `knowledge` (a module-level function, or a method of a
+    module-level class: `placed`) is called, and every use of it in the
     project (its tests aside) is a call, a statement of its own, in a function that hands on its
     own session there (`await helper(db, ...)`), uses it no more after that statement (or, when
     the function returns `sentinel` on the path in question, after the test of it that leaves
@@ -241,18 +265,19 @@ def _callers_end(
     project = knowledge.project
     if project is None or not knowledge.filename or not knowledge.module_name or depth >= _MAX_CALLERS:
         return False
-    absolute = f"{knowledge.module_name}.{function.name}"
+    owner = f"{placed[0]}." if placed[0] else ""
+    absolute = f"{knowledge.module_name}.{owner}{function.name}"
     memo = _memo(context).callers
     key = (absolute, names, depth, sentinel)
     if key not in memo:
         memo[key] = False  # a caller that is the function itself, or a cycle of helpers: no
-        memo[key] = _read_callers(context, knowledge, function, absolute, names, depth, sentinel)
+        memo[key] = _read_callers(context, knowledge, function, placed, absolute, names, depth, sentinel)
     return memo[key]
 
 
 def _read_callers(
-    context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, absolute: str,
-    names: frozenset[str], depth: int, sentinel: Optional[_Sentinel],
+    context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, placed: _Placed,
+    absolute: str, names: frozenset[str], depth: int, sentinel: Optional[_Sentinel],
 ) -> bool:
     project = knowledge.project
     assert project is not None
@@ -261,12 +286,16 @@ def _read_callers(
         return False
     here = os.path.abspath(knowledge.filename)
     folder = project.folder() or ""
-    calls = _calls_ending(context, knowledge, function, function, absolute, names, depth, sentinel)
+    calls = _calls_ending(context, knowledge, function, function, placed, absolute, names, depth, sentinel)
     if calls is None:
         return False
-    for path, _ in referencing(found, function.name, stars=True):
-        if os.path.abspath(path) == here or is_project_test(path, folder):
-            continue
+    others = [
+        path for path, _ in referencing(found, function.name, stars=True)
+        if os.path.abspath(path) != here and not is_project_test(path, folder)
+    ]
+    if placed[0] and len(others) > _MAX_METHOD_MODULES:
+        return False  # a method's name many modules use: each use might be it
+    for path in others:
         # What another module holds is read from its file, and so is all that its callers hold
         # in turn: worked out once per process (and forgotten when a file read for it changes),
         # not again for each checked file that asks.  The helper's parameters are part of the
@@ -274,7 +303,7 @@ def _read_callers(
         parameters = ",".join(arg.arg for arg in [*function.args.posonlyargs, *function.args.args])
         fact = f"unit-end-calls:{path}:{absolute}({parameters}):{','.join(sorted(names))}:{depth}:{sentinel!r}"
         more = project.fact(fact, lambda project, path=path: _calls_in_file(  # type: ignore[misc]
-            context, project, path, function, absolute, names, depth, sentinel
+            context, project, path, function, placed, absolute, names, depth, sentinel
         ))
         if more is None:
             return False
@@ -283,43 +312,74 @@ def _read_callers(
 
 
 def _calls_in_file(
-    context: Context, project: Project, path: str, function: ast.FunctionDef | ast.AsyncFunctionDef, absolute: str,
-    names: frozenset[str], depth: int, sentinel: Optional[_Sentinel],
+    context: Context, project: Project, path: str, function: ast.FunctionDef | ast.AsyncFunctionDef,
+    placed: _Placed, absolute: str, names: frozenset[str], depth: int, sentinel: Optional[_Sentinel],
 ) -> Optional[int]:
     """`_calls_ending` of the project module at `path`, read from its file (None when it cannot
     be read)."""
     other = project.knowledge(path, project.module_name_of(path))
     if other is None:
         return None
-    return _calls_ending(context, other, None, function, absolute, names, depth, sentinel)
+    return _calls_ending(context, other, None, function, placed, absolute, names, depth, sentinel)
 
 
 def _calls_ending(
     context: Context, knowledge: ModuleKnowledge, here: Optional[ast.FunctionDef | ast.AsyncFunctionDef],
-    function: ast.FunctionDef | ast.AsyncFunctionDef, absolute: str, names: frozenset[str], depth: int,
-    sentinel: Optional[_Sentinel],
+    function: ast.FunctionDef | ast.AsyncFunctionDef, placed: _Placed, absolute: str, names: frozenset[str],
+    depth: int, sentinel: Optional[_Sentinel],
 ) -> Optional[int]:
     """How many calls of the helper `absolute` (`function`; `here` when `knowledge` is its own
     module) the module holds, each ending the unit (`_call_ends`); None when a use of it is
     anything else."""
     calls = 0
     for node, scope, statement, call in references(context, knowledge).get(function.name, ()):
-        named = names_function(knowledge, node, scope, here, absolute)
+        named = _names_method(node, scope, function) if placed[0] else names_function(
+            knowledge, node, scope, here, absolute
+        )
         if named is None:
             return None
         if not named:
             continue
         if call is None or statement is None or not _call_ends(
-            context, knowledge, call, statement, scope, function, names, depth, sentinel
+            context, knowledge, call, statement, scope, function, placed, names, depth, sentinel
         ):
             return None
         calls += 1
     return calls
 
 
+def _names_method(
+    node: ast.Name | ast.Attribute, scope: Scope, function: ast.FunctionDef | ast.AsyncFunctionDef
+) -> Optional[bool]:
+    """Whether `node` may name the method `function`: any attribute of its name, whatever it is
+    read from (`user_service.rename`, `self.rename`, `Service().rename`), so that every
+    attribute of that name in the project must be a call that ends the unit; a plain name
+    that is another function, or is bound here, does not; anything else cannot be told."""
+    if isinstance(node, ast.Attribute):
+        return True if isinstance(node.ctx, ast.Load) else None
+    if not isinstance(node.ctx, ast.Load):
+        return False
+    binding = single_binding(scope.lookup(node.id))
+    if binding is not None and binding.kind == "def" and binding.value is not function:
+        return False
+    return None
+
+
+def _instance(receiver: ast.expr) -> bool:
+    """Whether a method is read from an instance here, not from its class: a call's result
+    (`Service().rename`, `super().rename`) or a name or attribute not spelled as a class
+    (`user_service.rename`, `self.users.rename`)."""
+    if isinstance(receiver, ast.Call):
+        return True
+    spelled = receiver.id if isinstance(receiver, ast.Name) else (
+        receiver.attr if isinstance(receiver, ast.Attribute) else ""
+    )
+    return bool(spelled) and not spelled[:1].isupper()
+
+
 def _call_ends(
     context: Context, knowledge: ModuleKnowledge, call: ast.Call, statement: ast.stmt, scope: Scope,
-    function: ast.FunctionDef | ast.AsyncFunctionDef, names: frozenset[str], depth: int,
+    function: ast.FunctionDef | ast.AsyncFunctionDef, placed: _Placed, names: frozenset[str], depth: int,
     sentinel: Optional[_Sentinel],
 ) -> bool:
     """Whether `call` of the helper `function` is the whole of `statement` (`helper(db)`,
@@ -339,7 +399,9 @@ def _call_ends(
         value = value.value
     if value is not call or (isinstance(statement, ast.Assign) and not all(map(_plain_target, statement.targets))):
         return False
-    handed = _arguments(call, function, names)
+    if placed[1] == "method" and isinstance(call.func, ast.Attribute) and not _instance(call.func.value):
+        return False  # `Service.rename(service, db)`: the method is not bound, its `self` is handed
+    handed = _arguments(call, function, names, 1 if placed[1] in ("method", "classmethod") else 0)
     if handed is None:
         return False
     uses = _uses(context, caller)
@@ -370,9 +432,8 @@ def _call_ends(
     parent = scope.parent or knowledge.module
     if _owns(context, knowledge, caller, parent, handed):
         return True
-    return parent is knowledge.module and _callers_end(
-        context, knowledge, caller, frozenset(handed), depth + 1, passes
-    )
+    up = _placed(knowledge, caller, parent)
+    return up is not None and _callers_end(context, knowledge, caller, up, frozenset(handed), depth + 1, passes)
 
 
 # ---- sentinels: a helper's handler returns a value its callers test and leave on ----------------
@@ -567,11 +628,12 @@ def _opened_around(
 
 
 def _arguments(
-    call: ast.Call, function: ast.FunctionDef | ast.AsyncFunctionDef, names: frozenset[str]
+    call: ast.Call, function: ast.FunctionDef | ast.AsyncFunctionDef, names: frozenset[str], bound: int = 0
 ) -> Optional[set[str]]:
     """The names the call hands to the parameters `names` of `function` (each a plain name of
-    the caller); None when one is handed anything else, or cannot be placed (`*args`)."""
-    positional = [arg.arg for arg in [*function.args.posonlyargs, *function.args.args]]
+    the caller), the first `bound` of them handed by the call's receiver (a method's `self`);
+    None when one is handed anything else, or cannot be placed (`*args`)."""
+    positional = [arg.arg for arg in [*function.args.posonlyargs, *function.args.args]][bound:]
     handed: set[str] = set()
     for name in names:
         value: Optional[ast.expr] = None
