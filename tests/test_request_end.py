@@ -55,6 +55,9 @@ def test_the_project_as_it_is_is_quiet_on_the_helper(project: Path) -> None:
         # functions that run after the view, before Flask-SQLAlchemy removes the session
         ("panel/hooks.py", "from panel import app\n\n@app.after_request\ndef seen(response):\n    return response\n"),
         ("panel/hooks.py", "def install(app):\n    app.teardown_appcontext(close_all)\n"),
+        # a teardown function that works through the session before it goes
+        ("panel/hooks.py", "from panel import app\nfrom panel.extensions import db\n\n@app.teardown_appcontext\n"
+                           "def done(exception=None):\n    db.session.commit()\n"),
         ("panel/hooks.py", "from flask import after_this_request\n\ndef later():\n    after_this_request(log)\n"),
         # Flask-Session saving the request's session through the same database session
         ("panel/config.py", "SESSION_TYPE = 'sqlalchemy'\n"),
@@ -102,9 +105,9 @@ def test_the_project_as_it_is_is_quiet_on_the_helper(project: Path) -> None:
             "@bp.route('/m')\ndef m():\n    with lock:\n        users.rename(1, 'x')\n    return ''\n",
         ),
     ],
-    ids=["after_request", "teardown", "after_this_request", "flask-session", "flask-session-db", "not-a-view",
-         "attribute-after", "inside-expression", "command-goes-on", "re-exported", "star-import", "handed-on",
-         "in-with"],
+    ids=["after_request", "teardown", "committing-teardown", "after_this_request", "flask-session",
+         "flask-session-db", "not-a-view", "attribute-after", "inside-expression", "command-goes-on", "re-exported",
+         "star-import", "handed-on", "in-with"],
 )
 def test_what_brings_the_finding_back(project: Path, relative: str, text: str) -> None:
     add(project, "panel/utils/__init__.py", "from .users import rename\n")  # `panel.utils.rename`
@@ -142,14 +145,94 @@ def test_what_brings_the_finding_back(project: Path, relative: str, text: str) -
         ),
         # another module's function of the same name is another function
         ("panel/other.py", "def rename(a, b):\n    pass\n\ndef job():\n    rename(1, 2)\n"),
+        # a teardown function that only removes the session, as Flask-SQLAlchemy's own does (iris-web)
+        ("panel/hooks.py", "from panel import app\nfrom panel.extensions import db\n\n@app.teardown_appcontext\n"
+                           "def shutdown_session(exception=None):\n    db.session.remove()\n"),
     ],
     ids=["test-hook", "test-caller", "comment-and-string", "filesystem-sessions", "return-from-view", "command",
-         "re-exported", "namesake"],
+         "re-exported", "namesake", "removing-teardown"],
 )
 def test_what_leaves_it_quiet(project: Path, relative: str, text: str) -> None:
     add(project, "panel/utils/__init__.py", "from .users import rename\n")
     add(project, relative, text)
     assert rename_findings(project) == []
+
+
+REPLIES = (
+    "import json\n\nfrom flask import current_app as app\n\n\n"
+    "def response_error(msg, data=None, status=400):\n"
+    "    rsp = {'status': 'error', 'message': msg, 'data': data if data is not None else []}\n"
+    "    return app.response_class(response=json.dumps(rsp, cls=AlchemyEncoder), status=status,\n"
+    "                              mimetype='application/json')\n"
+)
+REPLYING_VIEW = (
+    "from flask import Blueprint\nfrom panel.replies import response_error\nfrom panel.utils import users\n\n"
+    "bp = Blueprint('m', __name__)\n\n@bp.post('/m')\ndef m():\n    messages = users.rename(1, 'x')\n"
+    "    return response_error('failed', status=409)\n"
+)
+
+
+def test_a_view_that_answers_through_a_project_reply_builder_is_quiet(project: Path) -> None:
+    """`return response_error('failed')`, a project function that builds the reply from what it
+    is handed (iris-web's): handed text, it cannot reach the failed session."""
+    add(project, "panel/replies.py", REPLIES)
+    add(project, "panel/more.py", REPLYING_VIEW)
+    assert rename_findings(project) == []
+
+
+@pytest.mark.parametrize(
+    ("replies", "view"),
+    [
+        # the builder reads the database
+        (REPLIES.replace("'data': data", "'count': User.query.count(), 'data': data"), REPLYING_VIEW),
+        # it is handed an object, which its encoder may read attributes of
+        (REPLIES, REPLYING_VIEW.replace("status=409", "data=messages")),
+        # a decorated builder may do anything around it
+        (REPLIES.replace("def response_error", "@cached\ndef response_error"), REPLYING_VIEW),
+    ],
+    ids=["builder-queries", "handed-an-object", "decorated-builder"],
+)
+def test_what_brings_it_back_through_a_reply_builder(project: Path, replies: str, view: str) -> None:
+    add(project, "panel/replies.py", replies)
+    add(project, "panel/more.py", view)
+    assert rename_findings(project) == RENAME_HANDLERS
+
+
+OWN_HANDLER = (
+    "from flask import Blueprint\nfrom panel import app\nfrom panel.extensions import db\n"
+    "from panel.models import User\nfrom panel.replies import response_error\n\nbp = Blueprint('m', __name__)\n\n"
+    "@bp.post('/m')\ndef m():\n    try:\n        db.session.add(User(name='x'))\n        db.session.commit()\n"
+    "    except Exception as e:\n        app.logger.exception(e)\n        return response_error(str(e))\n"
+    "    return str(User.query.count())\n"
+)
+
+
+def findings_of(root: Path, relative: str) -> list[tuple[int, int]]:
+    path = root / relative
+    source = path.read_text(encoding="utf-8")
+    return [(f.line, f.col) for f in check(ast.parse(source), Settings(), str(path), source) if f.code == "SQS301"]
+
+
+@pytest.mark.parametrize(
+    ("view", "expected"),
+    [
+        # the view's own handler logs through the app's logger and answers: what follows the
+        # `try` does not run after it
+        (OWN_HANDLER, []),
+        # the handler falls through to the query below
+        (OWN_HANDLER.replace("        return response_error(str(e))\n", ""), [(14, 4)]),
+        # a `finally` around it queries on the way out
+        (OWN_HANDLER.replace("    try:\n        db.session.add", "    try:\n     try:\n        db.session.add")
+         .replace("    except Exception as e:\n        app", "     except Exception as e:\n        app")
+         .replace("    return str(User", "    finally:\n        User.query.count()\n    return str(User"),
+         [(15, 5)]),
+    ],
+    ids=["answers", "falls-through", "finally-queries"],
+)
+def test_a_views_own_handler_that_answers(project: Path, view: str, expected: list[tuple[int, int]]) -> None:
+    add(project, "panel/replies.py", REPLIES)
+    add(project, "panel/more.py", view)
+    assert findings_of(project, "panel/more.py") == expected
 
 
 def test_a_helper_nobody_calls_is_reported(project: Path) -> None:

@@ -262,6 +262,22 @@ def test_a_helper_whose_caller_opens_the_session_around_the_call_is_quiet(helper
     assert findings(helper, "bot/services/grants.py") == []
 
 
+def test_a_helper_whose_caller_opens_the_session_with_a_closing_context_manager_is_quiet(helper: Path) -> None:
+    """`async with session_scope() as db:`, a project `@asynccontextmanager` that closes the
+    session it yields: the block's end closes the failed session as `factory()`'s would."""
+    write(helper, {
+        "bot/db.py": "from contextlib import asynccontextmanager\n\n"
+        "from sqlalchemy.ext.asyncio import async_sessionmaker\n\nfactory = async_sessionmaker()\n\n\n"
+        "@asynccontextmanager\nasync def session_scope():\n    session = factory()\n    try:\n"
+        "        yield session\n    finally:\n        await session.close()\n",
+        "bot/handlers/give.py": "",
+        "bot/startup.py": STARTUP.replace("factory()", "session_scope()").replace(
+            "import factory", "import session_scope"
+        ),
+    })
+    assert findings(helper, "bot/services/grants.py") == []
+
+
 @pytest.mark.parametrize(
     "startup",
     [

@@ -11,10 +11,14 @@ the error object, which would make the reply raise and the error page render) an
 such values; and each place that calls it, in every project file but the tests, is a Flask
 view (or a command-line command) that calls it in a statement of its own, in no loop or
 `with`, and then does no more than that before it returns (`return jsonify(...)`,
-`return redirect(url_for(...))`).  A handler in the view itself is read the same way, and its
-view is the only caller.  A helper nobody is seen calling, a use of it that is not such a call
-(or a name a star import may bring), a project that registers `after_request` or teardown
-functions or keeps Flask-Session in SQLAlchemy (these run before the session is removed), or
+`return redirect(url_for(...))`, a project function that builds the reply from the text it is
+handed: `return response_error(str(e))`, `builds_reply`).  A handler in the view itself is read
+the same way, and its view is the only caller; when the handler returns, only the `finally`
+blocks around it run after it.  A helper nobody is seen calling, a use of it that is not such
+a call (or a name a star import may bring), a project that registers `after_request` or
+teardown functions (but teardowns that only remove, close or roll back the session, as
+Flask-SQLAlchemy's own does) or keeps Flask-Session in SQLAlchemy (these run before the
+session is removed), or
 anything not on these short lists keeps the finding: when in doubt, the handler is reported,
 as the rule asks a rollback of every handler that swallows a database error.
 
@@ -32,7 +36,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 from ..context import command_decorator, is_project_test
 from ..knowledge.kinds import Kind
 from ..knowledge.module import MODEL_CLASS, NESTED_CODE, TRY_NODES
-from ..knowledge.names import Scope, qualified_name, single_binding
+from ..knowledge.names import Binding, Scope, qualified_name, single_binding
 from ..knowledge.project import referencing
 
 if TYPE_CHECKING:
@@ -96,7 +100,10 @@ def _ends_with_request(
     ):
         return False
     reader = _reader(context, context, function, record.scope, strict=True)
-    if not reader.block(handler.body) or not reader.block(record.node.finalbody) or not reader.after(record.node):
+    returns = bool(handler.body) and isinstance(handler.body[-1], ast.Return)
+    if not reader.block(handler.body) or not reader.block(record.node.finalbody):
+        return False
+    if not (reader.finals(record.node) if returns else reader.after(record.node)):
         return False
     if _is_view(context, function, record.scope.parent or context.module):
         # The handler is the view's own: the request ends when it returns.
@@ -184,6 +191,7 @@ class _Reader:
         self.harmless: dict[int, bool] = {}
         self.names: dict[tuple[str, str], bool] = {}  # ("plain" or "text", name) -> the answer
         self.caught: dict[str, int] = {}  # name -> how many `except ... as name` bind it
+        self.replies: dict[str, bool] = {}  # a called name -> whether it is a project reply builder
         self._place(function.body, None, "body")
 
     def _place(self, block: list[ast.stmt], owner: Optional[ast.stmt], role: str) -> None:
@@ -234,6 +242,23 @@ class _Reader:
                     return False
                 if not self.block(owner.finalbody):
                     return False
+            node = owner
+
+    def finals(self, statement: ast.stmt) -> bool:
+        """Whether what runs after `statement` when it returns from the function is harmless:
+        the `finally` blocks around it (and it sits in no loop or `with`)."""
+        node: ast.stmt = statement
+        while True:
+            place = self.places.get(id(node))
+            if place is None:
+                return False
+            _, _, owner, role = place
+            if owner is None:
+                return True
+            if role in ("loop", "with"):
+                return False
+            if role in ("try", "handler", "else") and not self.block(owner.finalbody):  # type: ignore[attr-defined]
+                return False
             node = owner
 
     def block(self, block: list[ast.stmt]) -> bool:
@@ -323,7 +348,20 @@ class _Reader:
                 return all(self.plain(a) for a in arguments)
             if func.attr in _CONTAINER_METHODS and self._container(func.value):
                 return all(self.text(a) if self.strict else self.expr(a) for a in arguments)
+        if isinstance(func, ast.Name) and all(k.arg for k in node.keywords) and self._reply(func.id):
+            # A project function that builds the reply from what it is handed (`return
+            # response_error(str(e))`): harmless when that is text.
+            return all(self.text(a) if self.strict else self.plain(a) for a in arguments)
         return False
+
+    def _reply(self, name: str) -> bool:
+        found = self.replies.get(name)
+        if found is None:
+            resolved = resolve_binding(self.knowledge, name, self.scope, _MAX_HANDED_ON)
+            found = self.replies[name] = resolved is not None and resolved[1].kind == "def" and isinstance(
+                resolved[1].value, ast.FunctionDef
+            ) and builds_reply(resolved[0], resolved[1].value)
+        return found
 
     def _logging(self, func: ast.expr, qualified: Optional[str]) -> bool:
         if qualified is not None and qualified.startswith("logging."):
@@ -333,9 +371,9 @@ class _Reader:
         logger = func.value
         if isinstance(logger, ast.Name):
             return logger.id in _LOGGERS
-        return (
-            isinstance(logger, ast.Attribute) and logger.attr == "logger"
-            and qualified_name(logger.value, self.scope) == "flask.current_app"
+        # `current_app.logger`, an app's (`app.logger`, `app.app.logger`): a `logging.Logger`
+        return isinstance(logger, ast.Attribute) and logger.attr in _LOGGERS and isinstance(
+            logger.value, (ast.Name, ast.Attribute)
         )
 
     def _root(self, node: ast.expr) -> Optional[ast.Name]:
@@ -521,11 +559,159 @@ def _works_after_views(project: Project, files: list[tuple[str, str]]) -> bool:
     def read(project: Project) -> bool:
         folder = project.folder() or ""
         return any(
-            _AFTER_VIEW.search(text) and not is_project_test(path, folder)
+            not is_project_test(path, folder) and _registers_work_after_views(text)
             for path, text in files
         )
 
     return project.fact("request-end:after-views", read)
+
+
+_TEARDOWNS = frozenset({"teardown_appcontext", "teardown_request", "teardown_app_request"})
+_ENDING_METHODS = frozenset({"remove", "close", "rollback"})
+
+
+def _registers_work_after_views(text: str) -> bool:
+    """Whether a module's text registers a hook that may use the session after a view: any the
+    pattern finds, but teardown functions that only end the session (`@app.teardown_appcontext`
+    over `db.session.remove()`: they do what Flask-SQLAlchemy's own teardown does)."""
+    found = len(_AFTER_VIEW.findall(text))
+    if not found:
+        return False
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return True
+    harmless = sum(
+        1 for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and len(node.decorator_list) == 1
+        and isinstance(node.decorator_list[0], ast.Attribute) and node.decorator_list[0].attr in _TEARDOWNS
+        and _only_ends_session(node.body)
+    )
+    return harmless < found
+
+
+def _only_ends_session(block: list[ast.stmt]) -> bool:
+    """Statements that only end the session: `db.session.remove()`, `Session.remove()`,
+    `db.session.close()`, a rollback, under `if exception:` or not, a docstring, `pass`."""
+    for statement in block:
+        if isinstance(statement, ast.Pass) or (
+            isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+        ):
+            continue
+        if isinstance(statement, ast.If) and not any(isinstance(n, ast.Call) for n in ast.walk(statement.test)):
+            if _only_ends_session(statement.body) and _only_ends_session(statement.orelse):
+                continue
+            return False
+        call = statement.value if isinstance(statement, ast.Expr) else None
+        if not (
+            isinstance(call, ast.Call) and not call.args and not call.keywords
+            and isinstance(call.func, ast.Attribute) and call.func.attr in _ENDING_METHODS
+            and isinstance(call.func.value, (ast.Name, ast.Attribute))
+        ):
+            return False
+    return True
+
+
+# What builds a Flask reply from plain values (`app.response_class(...)` too).
+_REPLY_MAKERS = frozenset(
+    {
+        "flask.jsonify", "flask.make_response", "flask.Response", "flask.wrappers.Response",
+        "werkzeug.Response", "werkzeug.wrappers.Response",
+    }
+)
+
+
+def builds_reply(knowledge: ModuleKnowledge, function: ast.FunctionDef) -> bool:
+    """Whether a project function only builds a reply from its arguments (iris-web's
+    `response_error(msg, data=None, status=400)`): undecorated, its defaults constants, its
+    body assignments of values made of its parameters and constants, then `return` of a reply
+    (`jsonify(...)`, `make_response(...)`, `Response(...)`, `app.response_class(...)`, given
+    such values or `json.dumps(...)` of them), with such values beside it in a tuple.  Handed
+    text, it cannot reach the database: a JSON encoder class it names (`cls=AlchemyEncoder`)
+    is asked only about values `json` cannot write itself."""
+    arguments = function.args
+    if function.decorator_list or arguments.vararg or arguments.kwarg:
+        return False
+    if not all(isinstance(d, ast.Constant) for d in [*arguments.defaults, *arguments.kw_defaults] if d is not None):
+        return False
+    known = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+    body = function.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
+        return False
+    for statement in body[:-1]:
+        if not (
+            isinstance(statement, ast.Assign) and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name) and _made_of(statement.value, known)
+        ):
+            return False
+        known.add(statement.targets[0].id)
+    value = body[-1].value
+    parts = value.elts if isinstance(value, ast.Tuple) else [value]
+    replies = [part for part in parts if _reply_call(knowledge, part, known)]
+    return bool(replies) and all(part in replies or _made_of(part, known) for part in parts)
+
+
+def _made_of(node: ast.expr, known: set[str]) -> bool:
+    """A value made of the names `known` and constants, calling nothing."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Name):
+        return node.id in known
+    if isinstance(node, ast.Dict):
+        return all(k is not None and _made_of(k, known) for k in node.keys) and all(
+            _made_of(v, known) for v in node.values
+        )
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return all(_made_of(e, known) for e in node.elts)
+    if isinstance(node, ast.FormattedValue):
+        return _made_of(node.value, known)
+    if isinstance(node, (ast.IfExp, ast.BoolOp, ast.Compare, ast.UnaryOp, ast.BinOp, ast.JoinedStr)):
+        return all(_made_of(c, known) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr))
+    return False
+
+
+def _reply_call(knowledge: ModuleKnowledge, node: ast.expr, known: set[str]) -> bool:
+    if not isinstance(node, ast.Call) or any(k.arg is None for k in node.keywords):
+        return False
+    func = node.func
+    if not (
+        (isinstance(func, ast.Attribute) and func.attr == "response_class" and isinstance(func.value, ast.Name))
+        or qualified_name(func, knowledge.module) in _REPLY_MAKERS
+    ):
+        return False
+    return all(
+        _made_of(value, known) or (
+            isinstance(value, ast.Call) and qualified_name(value.func, knowledge.module) == "json.dumps"
+            and all(_made_of(a, known) for a in value.args)
+            and all(k.arg and isinstance(k.value, (ast.Name, ast.Constant)) for k in value.keywords)
+        )
+        for value in [*node.args, *(k.value for k in node.keywords)]
+    )
+
+
+def resolve_binding(
+    knowledge: ModuleKnowledge, name: str, scope: Scope, hops: int
+) -> Optional[tuple[ModuleKnowledge, Binding]]:
+    """The module and the one binding a name comes from, imports of project modules followed
+    (at most `hops` of them)."""
+    binding = single_binding(scope.lookup(name))
+    for _ in range(hops):
+        if binding is None or binding.kind != "import" or not isinstance(binding.value, str):
+            break
+        project = knowledge.project
+        located = project.function_module(binding.value, knowledge) if project is not None else None
+        if located is None:
+            return None
+        path, module, imported = located
+        other = project.knowledge(path, module) if project is not None else None
+        if other is None:
+            return None
+        knowledge, binding = other, single_binding(other.module.names.get(imported))
+    if binding is None or binding.kind == "import":
+        return None
+    return knowledge, binding
 
 
 # A name or attribute of a module, where it is: (the node, its scope, its statement, the call

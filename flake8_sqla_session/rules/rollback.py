@@ -161,11 +161,15 @@ class HandlerWithoutRollback(Rule):
     render); every call of it in the project, outside the tests, is a
     statement of its own in a Flask view (or a command-line command), in no
     loop or `with`, and the view does no more than that before it returns
-    (`return jsonify(...)`, `return redirect(url_for(...))`; reading an
-    attribute, `current_user` or a template is more); and no project file registers `after_request` or
-    teardown functions or keeps Flask-Session in SQLAlchemy. A handler in a
-    view itself is read the same way. A helper no view is seen calling is
-    reported. Nor is a handler reported whose `try` body is made of
+    (`return jsonify(...)`, `return redirect(url_for(...))`, or a project
+    function that builds the reply from the text it is handed, such as
+    `return response_error(str(e))`; reading an attribute, `current_user` or
+    a template is more); and no project file registers `after_request` or
+    teardown functions (but teardowns that only remove or close the session,
+    as Flask-SQLAlchemy's own does) or keeps Flask-Session in SQLAlchemy. A
+    handler in a view itself is read the same way; when it returns, what
+    follows its `try` does not run after it. A helper no view is seen calling
+    is reported. Nor is a handler reported whose `try` body is made of
     `with app.app_context():` blocks alone, working on Flask-SQLAlchemy's
     session: the error leaves the block, and the application context's end
     removes that session before the handler runs.

@@ -65,9 +65,9 @@ from typing import TYPE_CHECKING, Iterable, Optional
 from ..context import is_project_test
 from ..knowledge.kinds import ENGINES, FACTORIES, SESSIONS, Maker
 from ..knowledge.module import NESTED_CODE, TRY_NODES, returns_and_yields
-from ..knowledge.names import ANNOTATED, Binding, Scope, qualified_name, sa_name, single_binding
+from ..knowledge.names import ANNOTATED, Scope, qualified_name, sa_name, single_binding
 from ..knowledge.project import referencing
-from .request_end import names_function, references
+from .request_end import names_function, references, resolve_binding
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -185,6 +185,14 @@ def _fresh_session(knowledge: ModuleKnowledge, func: ast.expr, scope: Scope) -> 
     if isinstance(kind, Maker):
         return kind.returns in SESSIONS and not kind.owned and not kind.context
     return kind is None and sa_name(qualified_name(func, scope)) in ("Session", "AsyncSession")
+
+
+def _closing_context(knowledge: ModuleKnowledge, func: ast.expr, scope: Scope) -> bool:
+    """A project context manager that hands out a session and closes it when its block ends
+    (`with get_session_with_tenant() as db:`, a `@contextmanager` that yields in a `try` whose
+    `finally` closes it), not a registry's."""
+    kind = knowledge.classify(func, scope)
+    return isinstance(kind, Maker) and kind.returns in SESSIONS and kind.context and not kind.owned
 
 
 def _own_connection(knowledge: ModuleKnowledge, call: ast.Call, scope: Scope) -> bool:
@@ -621,7 +629,10 @@ def _opened_around(
         if opening is None:
             return None
         statement, item = opening
-        if not isinstance(item.context_expr, ast.Call) or not _fresh_session(knowledge, item.context_expr.func, scope):
+        if not isinstance(item.context_expr, ast.Call) or not (
+            _fresh_session(knowledge, item.context_expr.func, scope)
+            or _closing_context(knowledge, item.context_expr.func, scope)
+        ):
             return None
         end = _end(statement) if end is None else min(end, _end(statement))
     return end
@@ -936,7 +947,7 @@ def _annotated_depends(
         return None
     if not isinstance(annotation, ast.Name) or hops > _MAX_HOPS:
         return None
-    resolved = _resolve(knowledge, annotation.id, scope)
+    resolved = resolve_binding(knowledge, annotation.id, scope, _MAX_HOPS)
     if resolved is None:
         return None
     other, binding = resolved
@@ -945,32 +956,12 @@ def _annotated_depends(
     return None
 
 
-def _resolve(knowledge: ModuleKnowledge, name: str, scope: Scope) -> Optional[tuple[ModuleKnowledge, Binding]]:
-    """The module and the one binding a name comes from, imports of project modules followed."""
-    binding = single_binding(scope.lookup(name))
-    for _ in range(_MAX_HOPS):
-        if binding is None or binding.kind != "import" or not isinstance(binding.value, str):
-            break
-        project = knowledge.project
-        located = project.function_module(binding.value, knowledge) if project is not None else None
-        if located is None:
-            return None
-        path, module, imported = located
-        other = project.knowledge(path, module) if project is not None else None
-        if other is None:
-            return None
-        knowledge, binding = other, single_binding(other.module.names.get(imported))
-    if binding is None or binding.kind == "import":
-        return None
-    return knowledge, binding
-
-
 def _definition(
     knowledge: ModuleKnowledge, dependency: ast.expr, scope: Scope
 ) -> Optional[ast.FunctionDef | ast.AsyncFunctionDef]:
     """The function a dependency names, here or in a project module."""
     if isinstance(dependency, ast.Name):
-        resolved = _resolve(knowledge, dependency.id, scope)
+        resolved = resolve_binding(knowledge, dependency.id, scope, _MAX_HOPS)
         if resolved is None:
             return None
         binding = resolved[1]
