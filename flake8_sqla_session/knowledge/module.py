@@ -415,14 +415,14 @@ class ModuleKnowledge:
         return None
 
     def imports_package(self, package: str) -> bool:
-        """Whether the module's top imports `package` or one of its modules (`flask`, `aiogram`):
-        looked for once per package."""
+        """Whether the module's top imports `package` or one of its modules (`flask`, `aiogram`,
+        `zope.sqlalchemy`): looked for once per package."""
         found = self._packages.get(package)
         if found is None:
             self.steps += len(self.module.names)
             found = self._packages[package] = any(
                 binding.kind == "import" and isinstance(binding.value, str)
-                and binding.value.partition(".")[0] == package
+                and (binding.value == package or binding.value.startswith(package + "."))
                 for bindings in self.module.names.values()
                 for binding in bindings
             )

@@ -72,6 +72,7 @@ _DEPENDENCY_FILE = re.compile(
     r"|environment\.ya?ml"
 )
 _REQUIREMENTS_FILE = re.compile(r".*\.(?:txt|in)")  # in a `requirements/` folder
+_CONFIG_FILE = re.compile(r".*\.ini")
 
 
 def _library_folders() -> frozenset[str]:
@@ -694,8 +695,18 @@ class Project:
         top = self.folder()
         if top is None:
             return None
+        return self._texts(((top, _DEPENDENCY_FILE), (os.path.join(top, "requirements"), _REQUIREMENTS_FILE)))
+
+    def config_texts(self) -> Optional[list[str]]:
+        """The texts of the `.ini` files in the project's folder (Pyramid's `development.ini`,
+        which names the tweens it includes), stamped as `dependency_texts` stamps; None when
+        there is no folder."""
+        top = self.folder()
+        return None if top is None else self._texts(((top, _CONFIG_FILE),))
+
+    def _texts(self, places: tuple[tuple[str, re.Pattern[str]], ...]) -> list[str]:
         texts = []
-        for folder, named in ((top, _DEPENDENCY_FILE), (os.path.join(top, "requirements"), _REQUIREMENTS_FILE)):
+        for folder, named in places:
             try:
                 entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
             except (OSError, ValueError):

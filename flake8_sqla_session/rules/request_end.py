@@ -34,7 +34,7 @@ import weakref
 from typing import TYPE_CHECKING, Callable, Optional
 
 from ..context import command_decorator, is_project_test
-from ..knowledge.kinds import Kind
+from ..knowledge.kinds import REGISTRIES, Kind
 from ..knowledge.module import MODEL_CLASS, NESTED_CODE, TRY_NODES
 from ..knowledge.names import Binding, Scope, qualified_name, single_binding
 from ..knowledge.project import referencing
@@ -70,6 +70,7 @@ _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exceptio
 _CONTAINER_METHODS = frozenset({"append", "extend", "insert", "update", "add", "setdefault"})
 _ROUTE_METHODS = frozenset({"route", "get", "post", "put", "patch", "delete"})
 _MAX_HANDED_ON = 4  # project modules a helper's name is followed through (`from .users import rename`)
+_RESPONSE_FIELDS = frozenset({"status", "status_code", "status_int"})
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _WITHS = (ast.With, ast.AsyncWith)
 
@@ -96,9 +97,10 @@ def _ends_with_request(
         or record.looped
         or record.withs
         or not receivers
-        or not all(flask_session(context, receiver, record.scope) for receiver in receivers)
     ):
         return False
+    if not all(flask_session(context, receiver, record.scope) for receiver in receivers):
+        return _ends_with_pyramid_request(context, record, handler, receivers, function)
     reader = _reader(context, context, function, record.scope, strict=True)
     returns = bool(handler.body) and isinstance(handler.body[-1], ast.Return)
     if not reader.block(handler.body) or not reader.block(record.node.finalbody):
@@ -112,6 +114,70 @@ def _ends_with_request(
         found = _project_files(context)
         return found is not None and not _works_after_views(context.project, found)
     return _callers_end_requests(context, function)
+
+
+def _ends_with_pyramid_request(
+    context: Context, record: TryRecord, handler: ast.ExceptHandler, receivers: list[ast.expr],
+    function: ast.FunctionDef,
+) -> bool:
+    """A Pyramid view's own handler (`@view_config(...)`) on a session that zope.sqlalchemy
+    joins to the request's transaction, which pyramid_tm commits or aborts when the view
+    returns; zope.sqlalchemy then closes the session.  Quiet when the handler returns and
+    only harmless statements run before that (`request.response.status = ...`, `return
+    {'error': str(e)}`), and no project file adds callbacks or tweens that run after views."""
+    if not handler.body or not isinstance(handler.body[-1], ast.Return):
+        return False
+    if not any(_pyramid_view(context, d, record.scope.parent or context.module) for d in function.decorator_list):
+        return False
+    if not all(zope_session(context, receiver, record.scope) for receiver in receivers):
+        return False
+    reader = _reader(context, context, function, record.scope, strict=True)
+    if not reader.block(handler.body) or not reader.block(record.node.finalbody) or not reader.finals(record.node):
+        return False
+    returned = handler.body[-1].value
+    if returned is not None and not reader.rendered(returned):
+        return False  # the renderer reads what the view returns after it, inside the transaction
+    project = context.project
+    if project is None or not context.filename:
+        return False
+    return project.fact("request-end:pyramid-tm", _pyramid_tm_ends_requests) is True
+
+
+def _pyramid_view(knowledge: ModuleKnowledge, decorator: ast.expr, scope: Scope) -> bool:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return qualified_name(target, scope) in ("pyramid.view.view_config", "pyramid.view.view_defaults")
+
+
+def zope_session(knowledge: ModuleKnowledge, receiver: ast.expr, scope: Scope) -> bool:
+    """A `scoped_session` registry (`DBSession`, or `DBSession()`) defined in a module that uses
+    zope.sqlalchemy, which joins its sessions to zope's transaction."""
+    if isinstance(receiver, ast.Call) and not receiver.args and not receiver.keywords:
+        receiver = receiver.func
+    if not isinstance(receiver, ast.Name) or knowledge.classify(receiver, scope) not in REGISTRIES:
+        return False
+    resolved = resolve_binding(knowledge, receiver.id, scope, _MAX_HANDED_ON)
+    return resolved is not None and resolved[0].imports_package("zope.sqlalchemy")
+
+
+# What may run after a Pyramid view, inside pyramid_tm's transaction, and use the session.
+_AFTER_PYRAMID_VIEW_WORDS = ("add_response_callback", "add_finished_callback", "NewResponse", "add_tween")
+
+
+def _pyramid_tm_ends_requests(project: Project) -> bool:
+    """Whether the project runs pyramid_tm (named by a dependency file, a `.ini` file of its
+    folder, or a project module) and adds nothing that runs after its views (response or
+    finished callbacks, `NewResponse` subscribers, tweens), its tests aside."""
+    folder = project.folder()
+    if folder is None:
+        return False
+    texts = [*(project.dependency_texts() or ()), *(project.config_texts() or ())]
+    files = project.files_mentioning(("pyramid_tm", *_AFTER_PYRAMID_VIEW_WORDS))
+    if files is None:
+        return False
+    production = [text for path, text in files if not is_project_test(path, folder)]
+    if any(word in text for text in production for word in _AFTER_PYRAMID_VIEW_WORDS):
+        return False
+    return any("pyramid_tm" in text for text in (*texts, *production))
 
 
 def flask_session(context: Context, receiver: ast.expr, scope: Scope) -> bool:
@@ -139,12 +205,25 @@ _MEMOS: weakref.WeakKeyDictionary[Context, _Memo] = weakref.WeakKeyDictionary()
 def left_app_context(context: Context, record: TryRecord, receivers: list[ast.expr]) -> bool:
     """Whether the `try` body is made of `with <app>.app_context():` blocks alone, and the work is
     on Flask-SQLAlchemy's session: leaving the block (the error does) ends the application
-    context, and Flask-SQLAlchemy removes its session, failed or not, before a handler runs."""
-    return bool(receivers) and all(flask_session(context, r, record.scope) for r in receivers) and all(
+    context, and Flask-SQLAlchemy removes its session, failed or not, before a handler runs.
+    Or of `with transaction.manager:` blocks alone, the work on a zope.sqlalchemy session:
+    leaving the block aborts zope's transaction, which rolls back and closes the session."""
+    if not receivers:
+        return False
+    if all(flask_session(context, r, record.scope) for r in receivers):
+        return all(
+            isinstance(statement, ast.With) and any(
+                isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
+                and item.context_expr.func.attr == "app_context"
+                for item in statement.items
+            )
+            for statement in record.node.body
+        )
+    # `with transaction.manager:` aborts zope's transaction when the error leaves it, and
+    # zope.sqlalchemy rolls back and closes every session joined to it.
+    return all(zope_session(context, r, record.scope) for r in receivers) and all(
         isinstance(statement, ast.With) and any(
-            isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
-            and item.context_expr.func.attr == "app_context"
-            for item in statement.items
+            qualified_name(item.context_expr, record.scope) == "transaction.manager" for item in statement.items
         )
         for statement in record.node.body
     )
@@ -308,6 +387,12 @@ class _Reader:
             return self.target(node.value)
         if isinstance(node, ast.Subscript):
             return isinstance(node.value, (ast.Name, ast.Subscript)) and self.expr(node.value) and self.expr(node.slice)
+        if isinstance(node, ast.Attribute):  # Pyramid's `request.response.status = 400`
+            return (
+                node.attr in _RESPONSE_FIELDS and isinstance(node.value, ast.Attribute)
+                and node.value.attr == "response" and isinstance(node.value.value, ast.Name)
+                and node.value.value.id == "request"
+            )
         return False
 
     def expr(self, node: ast.expr) -> bool:
@@ -331,7 +416,22 @@ class _Reader:
             return self.plain(node)
         if isinstance(node, ast.Call):
             return self.call(node)
+        if isinstance(node, ast.Attribute):
+            return self._static(node.value)
         return False
+
+    def _static(self, node: ast.expr) -> bool:
+        """An imported module or class (`HTTPBadRequest` of `HTTPBadRequest.code`): reading its
+        attributes loads nothing through a session."""
+        if isinstance(node, ast.Attribute):
+            return self._static(node.value)
+        if not isinstance(node, ast.Name):
+            return False
+        binding = single_binding(self.scope.lookup(node.id))
+        if binding is None or binding.kind != "import" or not isinstance(binding.value, str):
+            return False
+        imported = binding.value.rpartition(".")[2]
+        return (imported[:1].isupper() and not imported.isupper()) or binding.value == node.id
 
     def call(self, node: ast.Call) -> bool:
         func = node.func
@@ -395,6 +495,14 @@ class _Reader:
             b.kind == "assign" and isinstance(b.value, (ast.Dict, ast.List, ast.Set)) and self.expr(b.value)
             for b in bindings
         )
+
+    def rendered(self, node: ast.expr) -> bool:
+        """What a renderer may write without reading an object: text, and dicts and lists of it."""
+        if isinstance(node, ast.Dict):
+            return all(k is not None and self.text(k) for k in node.keys) and all(self.rendered(v) for v in node.values)
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return all(self.rendered(e) for e in node.elts)
+        return (isinstance(node, ast.Constant) and node.value is None) or self.text(node)
 
     def text(self, node: ast.expr) -> bool:
         """Harmless, and a string or a number made here: a constant, a format (`str(e)`,

@@ -172,7 +172,19 @@ class HandlerWithoutRollback(Rule):
     is reported. Nor is a handler reported whose `try` body is made of
     `with app.app_context():` blocks alone, working on Flask-SQLAlchemy's
     session: the error leaves the block, and the application context's end
-    removes that session before the handler runs.
+    removes that session before the handler runs; nor one whose `try` body is
+    made of `with transaction.manager:` blocks alone, working on a
+    `scoped_session` of a module that uses zope.sqlalchemy: leaving the block
+    aborts zope's transaction, which rolls back and closes the session.
+
+    Nor is a Pyramid view's own handler reported (`@view_config(...)`) on
+    such a zope.sqlalchemy session, in a project that runs pyramid_tm (named
+    in a dependency file, a `.ini` file of its folder or a module) and adds
+    no response or finished callbacks, `NewResponse` subscribers or tweens:
+    when the handler returns, after harmless statements only
+    (`request.response.status = HTTPBadRequest.code`, a log line), text or
+    dicts and lists of text (`return {'error': str(e)}`), pyramid_tm ends the
+    request's transaction and zope.sqlalchemy closes the session.
 
     Rolling back through a `scoped_session` registry counts as rolling back
     the session it hands out (`DBSession().rollback()`).
