@@ -278,13 +278,31 @@ def test_a_helper_whose_caller_opens_the_session_with_a_closing_context_manager_
     assert findings(helper, "bot/services/grants.py") == []
 
 
+def test_a_helper_called_in_a_loop_whose_rounds_each_open_the_session_is_quiet(helper: Path) -> None:
+    """`for user in users: async with factory() as db: await grant(db, user)`: each round's
+    block opens a session and closes it; the next round never meets the failed one."""
+    write(helper, {
+        "bot/db.py": "from sqlalchemy.ext.asyncio import async_sessionmaker\n\nfactory = async_sessionmaker()\n",
+        "bot/handlers/give.py": "",
+        "bot/startup.py": STARTUP.replace(
+            "    async with factory() as db:\n        await grant(db, 0)\n",
+            "    for user in users:\n        async with factory() as db:\n            await grant(db, user)\n",
+        ),
+    })
+    assert findings(helper, "bot/services/grants.py") == []
+
+
 @pytest.mark.parametrize(
     "startup",
     [
         STARTUP + "        await db.commit()\n",  # the block goes on with the session
+        # a loop inside the block: its next round uses the failed session
+        STARTUP.replace(
+            "        await grant(db, 0)\n", "        for user in users:\n            await grant(db, user)\n"
+        ),
         STARTUP.replace("factory()", "registry()").replace("import factory", "import registry"),  # not fresh
     ],
-    ids=["used-after-in-the-block", "a-registry-session"],
+    ids=["used-after-in-the-block", "a-loop-in-the-block", "a-registry-session"],
 )
 def test_what_brings_it_back_when_the_caller_opens_the_session(helper: Path, startup: str) -> None:
     write(helper, {

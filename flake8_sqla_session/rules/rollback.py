@@ -243,7 +243,9 @@ class HandlerWithoutRollback(Rule):
     a handler, or such a helper in turn (three levels up), that hands it its
     own session in no loop and uses the session no more after the call; or
     by a function that opens the session around the call (`async with
-    SessionLocal() as db:`) and uses it no more in that block. When the
+    SessionLocal() as db:`, or a project context manager that closes it) and
+    uses it no more in that block, even in a loop around that block (each
+    round opens its own). When the
     handler returns a value its callers can test (`return None, e`, `return
     False`, `return None, schema.Error(...)`), a caller may go on with the
     session after the call if it tests that value at once and leaves on it:

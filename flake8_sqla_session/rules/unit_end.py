@@ -33,8 +33,9 @@ project, read from an instance, counts as a use of it, in at most `_MAX_METHOD_M
 modules), whose session is its parameter, used no more after the handler, and called (every
 use of its name in the project, its tests aside, is a call) only as a statement of its own
 (`await charge(db, user)`, `x = await charge(db, user)`, `return await charge(db, user)`) by
-functions that hand it their own session parameter, in no loop and no `with` naming the session, and use the session
-no more after that statement; each of those functions is a route or a handler as above, or a
+functions that hand it their own session parameter, in no loop (but one around the block that opens the session: each
+round has its own) and no `with` naming the session, and use the session no more after that
+statement; each of those functions is a route or a handler as above, or a
 helper whose callers are read in turn (three levels up).  A caller may also open the session
 itself around the call (`async with SessionLocal() as db: await helper(db)`) and use it no
 more in that block.  A helper nobody is seen calling is reported.
@@ -414,8 +415,8 @@ def _call_ends(
         return False
     uses = _uses(context, caller)
     place = uses.places.get(id(statement))
-    if place is None or place[0] or _entered(((w, True, True) for w in place[1]), handed):
-        return False  # in a loop of the caller, or in a `with` that names the session
+    if place is None or _entered(((w, True, True) for w in place[1]), handed):
+        return False  # in a `with` that names the session
     # From where and until where the path after the helper's handler may run in the caller, and
     # what the caller then returns to its own callers.
     if isinstance(statement, ast.If):
@@ -429,9 +430,11 @@ def _call_ends(
         until, passes = _leaving(uses, statement, sentinel) or (
             _LAST, sentinel if isinstance(statement, ast.Return) else None
         )
-    closing = _opened_around(knowledge, scope, place[1], handed)
-    if closing is not None:  # `async with SessionLocal() as db:` around the call closes it after
-        until = min(until, closing)
+    opened = _opened_around(knowledge, scope, place[1], handed)
+    if place[0] and (opened is None or any(uses.places[id(w)][0] != place[0] for w in opened[1])):
+        return False  # in a loop of the caller, whose next round uses the session (not one opened in it)
+    if opened is not None:  # `async with SessionLocal() as db:` around the call closes it after
+        until = min(until, opened[0])
         return not any(name in uses.escaping or _count(uses.reaching(name), end, until) for name in handed)
     if not _handed(scope, caller, handed):
         return False
@@ -609,12 +612,13 @@ def _held(node: ast.expr, values: dict[str, _Value], call: Optional[ast.Call], s
 
 def _opened_around(
     knowledge: ModuleKnowledge, scope: Scope, withs: _Withs, names: set[str]
-) -> Optional[_Position]:
+) -> Optional[tuple[_Position, list[ast.With | ast.AsyncWith]]]:
     """Where the first of the `with` blocks that open the sessions `names` around a statement
     ends (`with SessionLocal() as db:`, the innermost that binds each name, making a fresh
-    session; the name bound by such blocks only): its exit closes them.  None when one of them
-    is not opened so."""
+    session; the name bound by such blocks only): its exit closes them; and those blocks.
+    None when one of them is not opened so."""
     end: Optional[_Position] = None
+    openers: list[ast.With | ast.AsyncWith] = []
     for name in names:
         bindings = scope.names.get(name)
         if not bindings or any(b.kind != "with" for b in bindings):
@@ -635,7 +639,8 @@ def _opened_around(
         ):
             return None
         end = _end(statement) if end is None else min(end, _end(statement))
-    return end
+        openers.append(statement)
+    return None if end is None else (end, openers)
 
 
 def _arguments(
@@ -719,7 +724,8 @@ class _Uses:
         self.positions: dict[str, list[_Position]] = {}
         self.escaping: set[str] = set()
         self.enclosing: dict[int, tuple[ast.Try, ...]] = {}
-        self.places: dict[int, tuple[bool, tuple[ast.With | ast.AsyncWith, ...]]] = {}
+        # how many loops of the function hold the statement, and the `with` statements around it
+        self.places: dict[int, tuple[int, tuple[ast.With | ast.AsyncWith, ...]]] = {}
         # What a call handed a name made may hold it (`graph = make_graph(session)`): the names
         # bound to such a call's result, for each name handed, and where each name has a
         # method called on it (`graph.run()`).
@@ -778,10 +784,10 @@ def _uses(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef) ->
     following = found.following
     following.update((id(a), b) for a, b in zip(function.body, function.body[1:]))
     # (node, its parent, the statement holding it, whether it is in nested code, the tries around
-    # it, whether a loop holds it, the `with` statements around it)
+    # it, how many loops hold it, the `with` statements around it)
     stack: list[
-        tuple[ast.AST, Optional[ast.AST], Optional[ast.stmt], bool, tuple[ast.Try, ...], bool, _Withs]
-    ] = [(statement, None, statement, False, (), False, ()) for statement in reversed(function.body)]
+        tuple[ast.AST, Optional[ast.AST], Optional[ast.stmt], bool, tuple[ast.Try, ...], int, _Withs]
+    ] = [(statement, None, statement, False, (), 0, ()) for statement in reversed(function.body)]
     while stack:
         node, parent, statement, nested, tries, looped, withs = stack.pop()
         context.steps += 1
@@ -814,7 +820,7 @@ def _uses(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef) ->
                 found.enclosing[id(node)] = tries
                 tries = (*tries, node)
             elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
-                looped = True  # (its `else:` too: a rare place for session work)
+                looped += 1  # (its `else:` too: a rare place for session work)
             elif isinstance(node, (ast.With, ast.AsyncWith)):
                 withs = (*withs, node)
         for child in ast.iter_child_nodes(node):
