@@ -521,3 +521,44 @@ def test_what_brings_the_service_method_back(
 ) -> None:
     write(service, files)
     assert findings(service, "api/services.py") == (expected or SERVICE_HANDLER)
+
+
+# ---- a session handed to a service the handler builds and drops ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pay", "expected"),
+    [
+        # a local service object: it dies with the handler, and nothing of it runs after
+        (FILES["bot/handlers/pay.py"].replace(
+            "        await charge(db, callback.from_user.id)\n",
+            "        service = PaymentService(db)\n        await service.charge(callback.from_user.id)\n",
+        ), []),
+        # ... but a method of it called after the handler reaches the session
+        (FILES["bot/handlers/pay.py"].replace(
+            "        await charge(db, callback.from_user.id)\n",
+            "        service = PaymentService(db)\n        await service.charge(callback.from_user.id)\n",
+        ) + "    await service.audit()\n", [(11, 4)]),
+        # ... and one no local name holds may have kept it anywhere
+        (FILES["bot/handlers/pay.py"].replace(
+            "        await charge(db, callback.from_user.id)\n",
+            "        await PaymentService(db).charge(callback.from_user.id)\n",
+        ), PAY),
+    ],
+    ids=["local-service", "service-used-after", "unnamed-service"],
+)
+def test_a_session_handed_to_a_service_the_handler_builds(
+    project: Path, pay: str, expected: list[tuple[int, int]]
+) -> None:
+    write(project, {"bot/handlers/pay.py": pay})
+    assert findings(project, "bot/handlers/pay.py") == expected
+
+
+def test_names_a_result_is_unpacked_to_are_values(helper: Path) -> None:
+    """`ok, note = await grant(db, ...)` then `note.strip()`: the unpacked names are what the
+    helper returned, not what holds the session."""
+    write(helper, {"bot/handlers/give.py": CALLER.replace(
+        "    ok = await grant(db, callback.from_user.id)\n    await callback.answer('done' if ok else 'failed')\n",
+        "    ok, note = await grant(db, callback.from_user.id)\n    await callback.answer(note.strip())\n",
+    )})
+    assert findings(helper, "bot/services/grants.py") == []

@@ -230,9 +230,11 @@ class HandlerWithoutRollback(Rule):
     around the handler (`async with factory() as db: data["db"] = db`). The
     `try` must sit in no loop; nothing may name the session after the `try`
     body where it can run after the handler (below the `try`, unless the
-    handler returns; a `finally` around it), nor in a nested function; and
-    the session must not be bound to another name, stored, or handed to a
-    class or a task (`Service(db)`, `tasks.add_task(audit, db)`). Closing the
+    handler returns; a `finally` around it), nor in a nested function, nor
+    through what a call handed it made (`service = Service(db)` ...
+    `service.save()`); and the session must not be bound to another name,
+    stored, or handed to a class whose instance no local name holds or to a
+    task (`Service(db).start()`, `tasks.add_task(audit, db)`). Closing the
     session ends its failed transaction with the request. A helper such a
     function calls is read the same way when it is a module-level function,
     or a method of a module-level class (a service object's

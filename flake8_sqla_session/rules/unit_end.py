@@ -22,9 +22,10 @@ So the handler is quiet only when all of these hold:
 * the `try` sits in no loop of the function, and nothing of the function names the session
   after the end of the `try` body (its handlers, `finally`, what follows), nor in a nested
   function, nor calls a method of what a call handed the session made (`graph =
-  make_graph(db)` ... `graph.run()`); nor is the session stored away or handed to what may
-  outlive the call: bound to another name, put in a container or an attribute, handed to a
-  class or a task (`Service(db)`, `create_task(...)`, `add_task(...)`, `partial(...)`).
+  make_graph(db)`, `service = Service(db)` ... `graph.run()`, `service.save()`); nor is the
+  session stored away or handed to what may outlive the call: bound to another name, put in a
+  container or an attribute, handed to a class whose instance no local name holds, or to a
+  task (`Service(db).run()`, `create_task(...)`, `add_task(...)`, `partial(...)`).
 
 A helper that such a function calls is read the same way: a module-level function, or a method
 of a module-level class (undecorated, a classmethod or a staticmethod: a service object's
@@ -834,23 +835,17 @@ def _uses(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef) ->
 
 
 def _carry(statement: ast.Assign | ast.AnnAssign, carriers: dict[str, set[str]]) -> None:
-    """`graph = make_graph(session, ...)`: `graph` may hold `session`."""
+    """`graph = make_graph(session, ...)`, `service = Service(session)`: `graph` and `service`
+    may hold `session`.  The names a result is unpacked to (`created, updated = await
+    sync(db)`) are taken for values, not for what holds the session."""
     value = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
     if not isinstance(value, ast.Call):
         return
     handed = [a.id for a in (*value.args, *(k.value for k in value.keywords)) if isinstance(a, ast.Name)]
     if not handed:
         return
-    bound: set[str] = set()
-    stack: list[ast.expr] = list(statement.targets) if isinstance(statement, ast.Assign) else [statement.target]
-    while stack:
-        target = stack.pop()
-        if isinstance(target, ast.Name):
-            bound.add(target.id)
-        elif isinstance(target, (ast.Tuple, ast.List)):
-            stack += target.elts
-        elif isinstance(target, ast.Starred):
-            stack.append(target.value)
+    targets = list(statement.targets) if isinstance(statement, ast.Assign) else [statement.target]
+    bound = {target.id for target in targets if isinstance(target, ast.Name)}
     for name in handed:
         carriers.setdefault(name, set()).update(bound)
 
@@ -859,16 +854,25 @@ def _escapes(node: ast.Name, parent: Optional[ast.AST], statement: Optional[ast.
     """Whether this reading of a name may hand what it names to something that outlives the
     call or uses it later under another name: the name itself (not `name.attribute`) bound to
     another name or stored, put in a container, returned or yielded, entered by `with`, or
-    handed to a class, a deferring call, or a call whose result is stored in an attribute or
-    an item."""
+    handed to a class (but one whose instance a local name holds: `service = Service(db)`, then
+    read as what it made, `_carry`), a deferring call, or a call whose result is stored in an
+    attribute or an item."""
     if not isinstance(node.ctx, ast.Load):
         return False  # binding it (each rule asks for the one binding it reads)
     if parent is None or isinstance(parent, (ast.Attribute, ast.Compare, ast.BoolOp, ast.UnaryOp)):
         return False  # `db.commit()`, `db is None`, `not db`
     if isinstance(parent, ast.Call) and node is not parent.func:
         name = _called_name(parent.func)
-        if name is None or name[:1].isupper() or name in _DEFERRING:
+        if name is None or name in _DEFERRING:
             return True
+        if name[:1].isupper():
+            value = statement.value if isinstance(statement, (ast.Assign, ast.AnnAssign)) else None
+            return not (
+                isinstance(value, ast.Call) and value is parent and isinstance(statement, (ast.Assign, ast.AnnAssign))
+                and all(isinstance(t, ast.Name) for t in (
+                    statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                ))
+            )
         targets = statement.targets if isinstance(statement, ast.Assign) else (
             [statement.target] if isinstance(statement, (ast.AnnAssign, ast.AugAssign)) else []
         )
