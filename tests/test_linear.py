@@ -340,6 +340,23 @@ def tries_in_one_route(n: int) -> str:
     )
 
 
+def views_answering_through_one_builder(n: int) -> str:
+    """n Flask views whose handlers answer through one reply builder of n statements (the
+    builder is read once for all of them, not once per view)."""
+    builder = "def response_error(msg):\n" + "".join(f"    part{i} = msg\n" for i in range(n)) + (
+        "    return jsonify(message=msg)\n\n"
+    )
+    views = "".join(
+        f"@app.route('/v{i}')\ndef v{i}():\n    try:\n        db.session.commit()\n"
+        "    except Exception as e:\n        return response_error(str(e))\n    return ''\n\n"
+        for i in range(n)
+    )
+    return (
+        "from flask import Flask, jsonify\nfrom flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n"
+        "app = Flask(__name__)\n\n" + builder + views
+    )
+
+
 SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "reassigned in straight lines": (reassigned_in_lines, 30),
     "reassigned in branches": (reassigned_in_branches, 30),
@@ -370,6 +387,7 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "engines bound to one local": (engines_bound_to_one_local, 20),
     "tries in one with block": (tries_in_one_with_block, 20),
     "tries in one FastAPI route": (tries_in_one_route, 20),
+    "views answering through one reply builder": (views_answering_through_one_builder, 20),
 }
 
 

@@ -197,6 +197,9 @@ class _Memo:
         self.readers: dict[tuple[int, int, bool], _Reader] = {}
         self.references: dict[int, dict[str, list[Reference]]] = {}  # id(module's knowledge) -> ...
         self.callers: dict[str, bool] = {}
+        # id(a project function) -> whether it builds a reply from its arguments (`builds_reply`):
+        # read once per check, however many functions call it
+        self.builders: dict[int, bool] = {}
 
 
 _MEMOS: weakref.WeakKeyDictionary[Context, _Memo] = weakref.WeakKeyDictionary()
@@ -243,7 +246,7 @@ def _reader(
     key = (id(knowledge), id(function), strict)
     found = readers.get(key)
     if found is None:
-        found = readers[key] = _Reader(knowledge, function, scope, strict)
+        found = readers[key] = _Reader(knowledge, function, scope, strict, _memo(context).builders)
     return found
 
 
@@ -258,7 +261,10 @@ class _Reader:
     processors may query through the failed session.
     """
 
-    def __init__(self, knowledge: ModuleKnowledge, function: ast.FunctionDef, scope: Scope, strict: bool) -> None:
+    def __init__(
+        self, knowledge: ModuleKnowledge, function: ast.FunctionDef, scope: Scope, strict: bool,
+        builders: dict[int, bool],
+    ) -> None:
         self.knowledge = knowledge
         self.scope = scope
         self.strict = strict
@@ -271,6 +277,7 @@ class _Reader:
         self.names: dict[tuple[str, str], bool] = {}  # ("plain" or "text", name) -> the answer
         self.caught: dict[str, int] = {}  # name -> how many `except ... as name` bind it
         self.replies: dict[str, bool] = {}  # a called name -> whether it is a project reply builder
+        self.builders = builders  # id(a function) -> `builds_reply`, shared by the check's readers
         self._place(function.body, None, "body")
 
     def _place(self, block: list[ast.stmt], owner: Optional[ast.stmt], role: str) -> None:
@@ -458,9 +465,13 @@ class _Reader:
         found = self.replies.get(name)
         if found is None:
             resolved = resolve_binding(self.knowledge, name, self.scope, _MAX_HANDED_ON)
-            found = self.replies[name] = resolved is not None and resolved[1].kind == "def" and isinstance(
-                resolved[1].value, ast.FunctionDef
-            ) and builds_reply(resolved[0], resolved[1].value)
+            found = False
+            if resolved is not None and resolved[1].kind == "def" and isinstance(resolved[1].value, ast.FunctionDef):
+                definition = resolved[1].value
+                if id(definition) not in self.builders:
+                    self.builders[id(definition)] = builds_reply(resolved[0], definition)
+                found = self.builders[id(definition)]
+            self.replies[name] = found
         return found
 
     def _logging(self, func: ast.expr, qualified: Optional[str]) -> bool:
@@ -749,6 +760,7 @@ def builds_reply(knowledge: ModuleKnowledge, function: ast.FunctionDef) -> bool:
     if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
         return False
     for statement in body[:-1]:
+        knowledge.steps += 1
         if not (
             isinstance(statement, ast.Assign) and len(statement.targets) == 1
             and isinstance(statement.targets[0], ast.Name) and _made_of(statement.value, known)
