@@ -45,6 +45,13 @@ def project_codes(root: Path, name: str, settings: Settings | None = None) -> li
     return [(f.line, f.code) for f in findings]
 
 
+def sqs301_at(root: Path, name: str) -> list[tuple[int, int]]:
+    """(line, column) of every SQS301 in one file of a project, from the detection core."""
+    path = root / name
+    source = path.read_text(encoding="utf-8")
+    return [(f.line, f.col) for f in check(ast.parse(source), Settings(), str(path), source) if f.code == "SQS301"]
+
+
 @pytest.fixture
 def fresh_project_caches(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The test's own per-process project caches, and a working directory outside every project."""

@@ -7,14 +7,13 @@ Each test builds a small project, then changes one thing that must bring the fin
 """
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
+from conftest import sqs301_at as findings
+from conftest import write
 
-from flake8_sqla_session.checker import check
 from flake8_sqla_session.knowledge.project import forget_projects
-from flake8_sqla_session.settings import Settings
 
 MODELS = (
     "from sqlalchemy.orm import scoped_session, sessionmaker\nfrom zope.sqlalchemy import register\n\n"
@@ -56,19 +55,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     forget_projects()
     yield root
     forget_projects()
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for relative, text in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-
-def findings(root: Path, relative: str) -> list[tuple[int, int]]:
-    path = root / relative
-    source = path.read_text(encoding="utf-8")
-    return [(f.line, f.col) for f in check(ast.parse(source), Settings(), str(path), source) if f.code == "SQS301"]
 
 
 def test_the_project_as_it_is_is_quiet(project: Path) -> None:

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import sqs301_at
 
 from flake8_sqla_session.checker import check
 from flake8_sqla_session.knowledge.project import forget_projects
@@ -207,12 +208,6 @@ OWN_HANDLER = (
 )
 
 
-def findings_of(root: Path, relative: str) -> list[tuple[int, int]]:
-    path = root / relative
-    source = path.read_text(encoding="utf-8")
-    return [(f.line, f.col) for f in check(ast.parse(source), Settings(), str(path), source) if f.code == "SQS301"]
-
-
 @pytest.mark.parametrize(
     ("view", "expected"),
     [
@@ -232,7 +227,7 @@ def findings_of(root: Path, relative: str) -> list[tuple[int, int]]:
 def test_a_views_own_handler_that_answers(project: Path, view: str, expected: list[tuple[int, int]]) -> None:
     add(project, "panel/replies.py", REPLIES)
     add(project, "panel/more.py", view)
-    assert findings_of(project, "panel/more.py") == expected
+    assert sqs301_at(project, "panel/more.py") == expected
 
 
 def test_a_helper_nobody_calls_is_reported(project: Path) -> None:

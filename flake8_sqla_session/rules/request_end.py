@@ -105,7 +105,7 @@ def _ends_with_request(
     returns = bool(handler.body) and isinstance(handler.body[-1], ast.Return)
     if not reader.block(handler.body) or not reader.block(record.node.finalbody):
         return False
-    if not (reader.finals(record.node) if returns else reader.after(record.node)):
+    if not reader.after(record.node, returning=returns):
         return False
     if _is_view(context, function, record.scope.parent or context.module):
         # The handler is the view's own: the request ends when it returns.
@@ -132,7 +132,10 @@ def _ends_with_pyramid_request(
     if not all(zope_session(context, receiver, record.scope) for receiver in receivers):
         return False
     reader = _reader(context, context, function, record.scope, strict=True)
-    if not reader.block(handler.body) or not reader.block(record.node.finalbody) or not reader.finals(record.node):
+    if not (
+        reader.block(handler.body) and reader.block(record.node.finalbody)
+        and reader.after(record.node, returning=True)
+    ):
         return False
     returned = handler.body[-1].value
     if returned is not None and not reader.rendered(returned):
@@ -305,16 +308,17 @@ class _Reader:
                 elif isinstance(statement, ast.Match):
                     stack += [(case.body, statement, "body") for case in statement.cases]
 
-    def after(self, statement: ast.stmt) -> bool:
+    def after(self, statement: ast.stmt, returning: bool = False) -> bool:
         """Whether everything of the function that may run after `statement` is harmless (and
-        `statement` sits in no loop or `with`)."""
+        `statement` sits in no loop or `with`); when `statement` returns from the function
+        (`returning`), only the `finally` blocks around it run after it."""
         node: ast.stmt = statement
         while True:
             place = self.places.get(id(node))
             if place is None:
                 return False
             block, index, owner, role = place
-            if not self._from(block, index + 1):
+            if not returning and not self._from(block, index + 1):
                 return False
             if owner is None:
                 return True
@@ -322,29 +326,12 @@ class _Reader:
                 return False
             if role in ("try", "handler", "else"):
                 assert isinstance(owner, TRY_NODES)
-                if role == "try" and (
+                if not returning and role == "try" and (
                     not all(self.block(h.body) for h in owner.handlers) or not self.block(owner.orelse)
                 ):
                     return False
                 if not self.block(owner.finalbody):
                     return False
-            node = owner
-
-    def finals(self, statement: ast.stmt) -> bool:
-        """Whether what runs after `statement` when it returns from the function is harmless:
-        the `finally` blocks around it (and it sits in no loop or `with`)."""
-        node: ast.stmt = statement
-        while True:
-            place = self.places.get(id(node))
-            if place is None:
-                return False
-            _, _, owner, role = place
-            if owner is None:
-                return True
-            if role in ("loop", "with"):
-                return False
-            if role in ("try", "handler", "else") and not self.block(owner.finalbody):  # type: ignore[attr-defined]
-                return False
             node = owner
 
     def block(self, block: list[ast.stmt]) -> bool:
