@@ -221,8 +221,11 @@ OWN_HANDLER = (
          .replace("    except Exception as e:\n        app", "     except Exception as e:\n        app")
          .replace("    return str(User", "    finally:\n        User.query.count()\n    return str(User"),
          [(15, 5)]),
+        # the handler counts the rows of a model's query: iterating it queries the failed session
+        (OWN_HANDLER.replace("        return response_error", "        rows = len(list(User.query))\n"
+                             "        return response_error"), [(14, 4)]),
     ],
-    ids=["answers", "falls-through", "finally-queries"],
+    ids=["answers", "falls-through", "finally-queries", "answer-iterates-a-query"],
 )
 def test_a_views_own_handler_that_answers(project: Path, view: str, expected: list[tuple[int, int]]) -> None:
     add(project, "panel/replies.py", REPLIES)

@@ -544,8 +544,14 @@ def test_what_brings_the_service_method_back(
             "        await charge(db, callback.from_user.id)\n",
             "        await PaymentService(db).charge(callback.from_user.id)\n",
         ), PAY),
+        # ... or one the handler stores away, which takes the session along
+        (FILES["bot/handlers/pay.py"].replace(
+            "        await charge(db, callback.from_user.id)\n",
+            "        service = PaymentService(db)\n        RUNNING.append(service)\n"
+            "        await service.charge(callback.from_user.id)\n",
+        ), [(12, 4)]),
     ],
-    ids=["local-service", "service-used-after", "unnamed-service"],
+    ids=["local-service", "service-used-after", "unnamed-service", "stored-service"],
 )
 def test_a_session_handed_to_a_service_the_handler_builds(
     project: Path, pay: str, expected: list[tuple[int, int]]

@@ -71,6 +71,7 @@ _CONTAINER_METHODS = frozenset({"append", "extend", "insert", "update", "add", "
 _ROUTE_METHODS = frozenset({"route", "get", "post", "put", "patch", "delete"})
 _MAX_HANDED_ON = 4  # project modules a helper's name is followed through (`from .users import rename`)
 _RESPONSE_FIELDS = frozenset({"status", "status_code", "status_int"})
+_SESSION_ATTRIBUTES = frozenset({"query", "session", "query_property"})
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _WITHS = (ast.With, ast.AsyncWith)
 
@@ -411,21 +412,29 @@ class _Reader:
         if isinstance(node, ast.Call):
             return self.call(node)
         if isinstance(node, ast.Attribute):
-            return self._static(node.value)
+            return node.attr not in _SESSION_ATTRIBUTES and self._static(node.value)
         return False
 
     def _static(self, node: ast.expr) -> bool:
-        """An imported module or class (`HTTPBadRequest` of `HTTPBadRequest.code`): reading its
-        attributes loads nothing through a session."""
+        """A module or class imported from outside the project (`HTTPBadRequest` of
+        `HTTPBadRequest.code`): reading its attributes loads nothing through a session.  Not a
+        project's (its models: `User.query`, iterated by `list(...)`, runs a query; its
+        modules: `app.db.session`), nor anything read through `query` or `session`."""
         if isinstance(node, ast.Attribute):
-            return self._static(node.value)
+            return node.attr not in _SESSION_ATTRIBUTES and self._static(node.value)
         if not isinstance(node, ast.Name):
             return False
         binding = single_binding(self.scope.lookup(node.id))
         if binding is None or binding.kind != "import" or not isinstance(binding.value, str):
             return False
         imported = binding.value.rpartition(".")[2]
-        return (imported[:1].isupper() and not imported.isupper()) or binding.value == node.id
+        if not ((imported[:1].isupper() and not imported.isupper()) or binding.value == node.id):
+            return False
+        project = self.knowledge.project
+        return project is None or (
+            project.function_module(binding.value, self.knowledge) is None
+            and project.function_module(binding.value + "._", self.knowledge) is None
+        )
 
     def call(self, node: ast.Call) -> bool:
         func = node.func

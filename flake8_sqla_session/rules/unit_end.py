@@ -724,6 +724,7 @@ class _Uses:
     def __init__(self) -> None:
         self.positions: dict[str, list[_Position]] = {}
         self.escaping: set[str] = set()
+        self.stored: set[str] = set()  # names stored away or handed to a deferring call (`_stored`)
         self.enclosing: dict[int, tuple[ast.Try, ...]] = {}
         # how many loops of the function hold the statement, and the `with` statements around it
         self.places: dict[int, tuple[int, tuple[ast.With | ast.AsyncWith, ...]]] = {}
@@ -795,6 +796,8 @@ def _uses(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef) ->
         if isinstance(node, ast.Name):
             if nested or _escapes(node, parent, statement):
                 found.escaping.add(node.id)
+            if _stored(node, parent, statement):
+                found.stored.add(node.id)
             if not nested:
                 positions.setdefault(node.id, []).append((node.lineno, node.col_offset))
             continue
@@ -831,6 +834,14 @@ def _uses(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef) ->
             )
     for listed in positions.values():
         listed.sort()
+    # What holds a session and is itself stored away or handed to a deferring call takes the
+    # session along (through chains of such holders: at most one pass per name).
+    for _ in range(len(found.carriers)):
+        grown = {name for name, carriers in found.carriers.items() if carriers & found.stored} - found.stored
+        if not grown:
+            break
+        found.stored |= grown
+    found.escaping |= found.stored
     return found
 
 
@@ -882,6 +893,20 @@ def _escapes(node: ast.Name, parent: Optional[ast.AST], statement: Optional[ast.
     if isinstance(parent, ast.Await):
         return False
     return True
+
+
+def _stored(node: ast.Name, parent: Optional[ast.AST], statement: Optional[ast.stmt]) -> bool:
+    """Whether this reading of a name stores what it names where it outlives the call: in an
+    attribute or an item (`self.service = service`), or through a call that keeps or defers
+    what it is handed (`RUNNING.append(service)`, `create_task(service)`)."""
+    if not isinstance(node.ctx, ast.Load):
+        return False
+    if isinstance(parent, ast.Call) and node is not parent.func:
+        return _called_name(parent.func) in _DEFERRING
+    if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is node:
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        return not all(isinstance(target, ast.Name) for target in targets)
+    return False
 
 
 def _plain_target(target: ast.expr) -> bool:
