@@ -550,8 +550,13 @@ def test_what_brings_the_service_method_back(
             "        service = PaymentService(db)\n        RUNNING.append(service)\n"
             "        await service.charge(callback.from_user.id)\n",
         ), [(12, 4)]),
+        # ... but what is added to the session itself stays with it (`db.add(receipt)`)
+        (FILES["bot/handlers/pay.py"].replace(
+            "        await charge(db, callback.from_user.id)\n",
+            "        receipt = make_receipt(db, callback.from_user.id)\n        db.add(receipt)\n",
+        ), []),
     ],
-    ids=["local-service", "service-used-after", "unnamed-service", "stored-service"],
+    ids=["local-service", "service-used-after", "unnamed-service", "stored-service", "added-to-the-session"],
 )
 def test_a_session_handed_to_a_service_the_handler_builds(
     project: Path, pay: str, expected: list[tuple[int, int]]

@@ -724,7 +724,8 @@ class _Uses:
     def __init__(self) -> None:
         self.positions: dict[str, list[_Position]] = {}
         self.escaping: set[str] = set()
-        self.stored: set[str] = set()  # names stored away or handed to a deferring call (`_stored`)
+        # names stored away or handed to a deferring call, with where (`_stored`)
+        self.stored: dict[str, set[str]] = {}
         self.enclosing: dict[int, tuple[ast.Try, ...]] = {}
         # how many loops of the function hold the statement, and the `with` statements around it
         self.places: dict[int, tuple[int, tuple[ast.With | ast.AsyncWith, ...]]] = {}
@@ -796,8 +797,9 @@ def _uses(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef) ->
         if isinstance(node, ast.Name):
             if nested or _escapes(node, parent, statement):
                 found.escaping.add(node.id)
-            if _stored(node, parent, statement):
-                found.stored.add(node.id)
+            receiver = _stored(node, parent, statement)
+            if receiver is not None:
+                found.stored.setdefault(node.id, set()).add(receiver)
             if not nested:
                 positions.setdefault(node.id, []).append((node.lineno, node.col_offset))
             continue
@@ -834,14 +836,12 @@ def _uses(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef) ->
             )
     for listed in positions.values():
         listed.sort()
-    # What holds a session and is itself stored away or handed to a deferring call takes the
-    # session along (through chains of such holders: at most one pass per name).
-    for _ in range(len(found.carriers)):
-        grown = {name for name, carriers in found.carriers.items() if carriers & found.stored} - found.stored
-        if not grown:
-            break
-        found.stored |= grown
-    found.escaping |= found.stored
+    # What a call handed a name made, stored away or handed to a deferring call, takes that
+    # name's value along (`RUNNING.append(service)`); not when it is stored in that value itself
+    # (`session.add(connector)`).
+    for name, carriers in found.carriers.items():
+        if any(receiver != name for carrier in carriers for receiver in found.stored.get(carrier, ())):
+            found.escaping.add(name)
     return found
 
 
@@ -895,18 +895,22 @@ def _escapes(node: ast.Name, parent: Optional[ast.AST], statement: Optional[ast.
     return True
 
 
-def _stored(node: ast.Name, parent: Optional[ast.AST], statement: Optional[ast.stmt]) -> bool:
-    """Whether this reading of a name stores what it names where it outlives the call: in an
-    attribute or an item (`self.service = service`), or through a call that keeps or defers
-    what it is handed (`RUNNING.append(service)`, `create_task(service)`)."""
+def _stored(node: ast.Name, parent: Optional[ast.AST], statement: Optional[ast.stmt]) -> Optional[str]:
+    """Where this reading of a name stores what it names so that it outlives the call: in an
+    attribute or an item (`self.service = service`: ""), or through a call that keeps or
+    defers what it is handed (`RUNNING.append(service)`: the name of what keeps it, "" when
+    that is not a name); None when it does not."""
     if not isinstance(node.ctx, ast.Load):
-        return False
+        return None
     if isinstance(parent, ast.Call) and node is not parent.func:
-        return _called_name(parent.func) in _DEFERRING
+        if _called_name(parent.func) not in _DEFERRING:
+            return None
+        func = parent.func
+        return func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else ""
     if isinstance(statement, (ast.Assign, ast.AnnAssign)) and statement.value is node:
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-        return not all(isinstance(target, ast.Name) for target in targets)
-    return False
+        return None if all(isinstance(target, ast.Name) for target in targets) else ""
+    return None
 
 
 def _plain_target(target: ast.expr) -> bool:
