@@ -5,6 +5,7 @@ import ast
 import subprocess
 import sys
 import textwrap
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, NamedTuple, Union
 
@@ -12,6 +13,7 @@ import pytest
 
 from flake8_sqla_session.checker import check
 from flake8_sqla_session.knowledge import project as project_module
+from flake8_sqla_session.knowledge.project import forget_projects
 from flake8_sqla_session.rules import RULES, Invalid, Rule, Valid
 from flake8_sqla_session.settings import Settings
 
@@ -43,6 +45,19 @@ def project_codes(root: Path, name: str, settings: Settings | None = None) -> li
     source = path.read_text()
     findings = check(ast.parse(source), settings or Settings(), str(path), source)
     return [(f.line, f.code) for f in findings]
+
+
+@contextmanager
+def inside_project(root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Work from a project's folder, with the cache of answers off, the process's projects
+    forgotten before and after."""
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("FLAKE8_SQLA_SESSION_CACHE_DIR", "off")
+    forget_projects()
+    try:
+        yield root
+    finally:
+        forget_projects()
 
 
 def sqs301_at(root: Path, name: str) -> list[tuple[int, int]]:

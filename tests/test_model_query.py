@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from conftest import inside_project
 
 from flake8_sqla_session.checker import check
-from flake8_sqla_session.knowledge.project import forget_projects
 from flake8_sqla_session.settings import Settings
 
 PROJECT = Path(__file__).resolve().parent / "projects" / "flask_models"
@@ -24,13 +24,9 @@ LOOP_HANDLER = (12, 8)  # `rename_all`'s handler in shop/jobs.py
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    root = tmp_path / "flask_models"
-    shutil.copytree(PROJECT, root, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("FLAKE8_SQLA_SESSION_CACHE_DIR", "off")
-    forget_projects()
-    yield root
-    forget_projects()
+    shutil.copytree(PROJECT, tmp_path / "flask_models", ignore=shutil.ignore_patterns("__pycache__"))
+    with inside_project(tmp_path / "flask_models", monkeypatch) as root:
+        yield root
 
 
 def replace_in(path: Path, old: str, new: str) -> None:

@@ -8,12 +8,11 @@ Each test builds a small project, then changes one thing that must bring the fin
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from conftest import sqs301_at as findings
-from conftest import write
-
-from flake8_sqla_session.knowledge.project import forget_projects
+from conftest import inside_project, write
 
 MODELS = (
     "from sqlalchemy.orm import scoped_session, sessionmaker\nfrom zope.sqlalchemy import register\n\n"
@@ -47,14 +46,10 @@ FILES = {
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "shop"
-    write(root, FILES)
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("FLAKE8_SQLA_SESSION_CACHE_DIR", "off")
-    forget_projects()
-    yield root
-    forget_projects()
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    write(tmp_path / "shop", FILES)
+    with inside_project(tmp_path / "shop", monkeypatch) as root:
+        yield root
 
 
 def test_the_project_as_it_is_is_quiet(project: Path) -> None:

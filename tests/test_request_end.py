@@ -9,9 +9,10 @@ from __future__ import annotations
 import ast
 import shutil
 from pathlib import Path
+from typing import Iterator
 
 import pytest
-from conftest import sqs301_at
+from conftest import inside_project, sqs301_at
 
 from flake8_sqla_session.checker import check
 from flake8_sqla_session.knowledge.project import forget_projects
@@ -22,14 +23,10 @@ RENAME_HANDLERS = [(19, 4), (21, 4)]  # `rename`'s two handlers in panel/utils/u
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "flask_helpers"
-    shutil.copytree(PROJECT, root)
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("FLAKE8_SQLA_SESSION_CACHE_DIR", "off")
-    forget_projects()
-    yield root
-    forget_projects()
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    shutil.copytree(PROJECT, tmp_path / "flask_helpers")
+    with inside_project(tmp_path / "flask_helpers", monkeypatch) as root:
+        yield root
 
 
 def rename_findings(root: Path) -> list[tuple[int, int]]:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Iterator
 
 import pytest
-from conftest import flake8
+from conftest import flake8, inside_project, write
+from conftest import sqs301_at as findings
 
 from flake8_sqla_session.checker import check
-from flake8_sqla_session.knowledge.project import Stats, forget_projects
+from flake8_sqla_session.knowledge.project import Stats
 from flake8_sqla_session.settings import Settings
 
 FILES = {
@@ -62,27 +64,10 @@ PAY = [(10, 4)]  # the handler of pay in bot/handlers/pay.py
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "shop"
-    write(root, FILES)
-    monkeypatch.chdir(root)
-    monkeypatch.setenv("FLAKE8_SQLA_SESSION_CACHE_DIR", "off")
-    forget_projects()
-    yield root
-    forget_projects()
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for relative, text in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-
-def findings(root: Path, relative: str) -> list[tuple[int, int]]:
-    path = root / relative
-    source = path.read_text(encoding="utf-8")
-    return [(f.line, f.col) for f in check(ast.parse(source), Settings(), str(path), source) if f.code == "SQS301"]
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    write(tmp_path / "shop", FILES)
+    with inside_project(tmp_path / "shop", monkeypatch) as root:
+        yield root
 
 
 def test_the_project_as_it_is_is_quiet(project: Path) -> None:

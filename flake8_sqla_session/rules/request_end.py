@@ -100,14 +100,15 @@ def _ends_with_request(
         or not receivers
     ):
         return False
-    if not all(flask_session(context, receiver, record.scope) for receiver in receivers):
-        return _ends_with_pyramid_request(context, record, handler, receivers, function)
     reader = _reader(context, context, function, record.scope, strict=True)
     returns = bool(handler.body) and isinstance(handler.body[-1], ast.Return)
-    if not reader.block(handler.body) or not reader.block(record.node.finalbody):
+    if not (
+        reader.block(handler.body) and reader.block(record.node.finalbody)
+        and reader.after(record.node, returning=returns)
+    ):
         return False
-    if not reader.after(record.node, returning=returns):
-        return False
+    if not all(flask_session(context, receiver, record.scope) for receiver in receivers):
+        return returns and _ends_with_pyramid_request(context, record, handler, receivers, function, reader)
     if _is_view(context, function, record.scope.parent or context.module):
         # The handler is the view's own: the request ends when it returns.
         if context.project is None or not context.filename:
@@ -119,26 +120,19 @@ def _ends_with_request(
 
 def _ends_with_pyramid_request(
     context: Context, record: TryRecord, handler: ast.ExceptHandler, receivers: list[ast.expr],
-    function: ast.FunctionDef,
+    function: ast.FunctionDef, reader: _Reader,
 ) -> bool:
     """A Pyramid view's own handler (`@view_config(...)`) on a session that zope.sqlalchemy
     joins to the request's transaction, which pyramid_tm commits or aborts when the view
-    returns; zope.sqlalchemy then closes the session.  Quiet when the handler returns and
-    only harmless statements run before that (`request.response.status = ...`, `return
-    {'error': str(e)}`), and no project file adds callbacks or tweens that run after views."""
-    if not handler.body or not isinstance(handler.body[-1], ast.Return):
-        return False
-    if not any(_pyramid_view(context, d, record.scope.parent or context.module) for d in function.decorator_list):
+    returns; zope.sqlalchemy then closes the session.  Quiet when the handler returns, only
+    harmless statements running before that (`request.response.status = ...`, `return
+    {'error': str(e)}`: the caller has read them with `reader`), and no project file adds
+    callbacks or tweens that run after views."""
+    if not any(_pyramid_view(d, record.scope.parent or context.module) for d in function.decorator_list):
         return False
     if not all(zope_session(context, receiver, record.scope) for receiver in receivers):
         return False
-    reader = _reader(context, context, function, record.scope, strict=True)
-    if not (
-        reader.block(handler.body) and reader.block(record.node.finalbody)
-        and reader.after(record.node, returning=True)
-    ):
-        return False
-    returned = handler.body[-1].value
+    returned = handler.body[-1].value  # type: ignore[attr-defined]
     if returned is not None and not reader.rendered(returned):
         return False  # the renderer reads what the view returns after it, inside the transaction
     project = context.project
@@ -147,7 +141,7 @@ def _ends_with_pyramid_request(
     return project.fact("request-end:pyramid-tm", _pyramid_tm_ends_requests) is True
 
 
-def _pyramid_view(knowledge: ModuleKnowledge, decorator: ast.expr, scope: Scope) -> bool:
+def _pyramid_view(decorator: ast.expr, scope: Scope) -> bool:
     target = decorator.func if isinstance(decorator, ast.Call) else decorator
     return qualified_name(target, scope) in ("pyramid.view.view_config", "pyramid.view.view_defaults")
 

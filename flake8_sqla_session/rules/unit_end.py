@@ -436,11 +436,12 @@ def _call_ends(
         return False  # in a loop of the caller, whose next round uses the session (not one opened in it)
     if opened is not None:  # `async with SessionLocal() as db:` around the call closes it after
         until = min(until, opened[0])
-        return not any(name in uses.escaping or _count(uses.reaching(name), end, until) for name in handed)
-    if not _handed(scope, caller, handed):
+    elif not _handed(scope, caller, handed):
         return False
     if any(name in uses.escaping or _count(uses.reaching(name), end, until) for name in handed):
         return False
+    if opened is not None:
+        return True
     parent = scope.parent or knowledge.module
     if _owns(context, knowledge, caller, parent, handed):
         return True
