@@ -221,8 +221,28 @@ OWN_HANDLER = (
         # the handler counts the rows of a model's query: iterating it queries the failed session
         (OWN_HANDLER.replace("        return response_error", "        rows = len(list(User.query))\n"
                              "        return response_error"), [(14, 4)]),
+        # the traceback's text logged, the error's text by its method, a dict of text for the reply
+        (OWN_HANDLER.replace("import Blueprint\n", "import Blueprint\nimport traceback\n")
+         .replace("app.logger.exception(e)", "app.logger.error(traceback.format_exc()); app.logger.error(e.__str__())")
+         .replace("response_error(str(e))", "response_error('failed', data={'Error': f'{e}'})"), []),
+        (OWN_HANDLER.replace("Blueprint\n", "Blueprint, jsonify\n")
+         .replace("return response_error(str(e))", "return jsonify({'error': str(e), 'data': [repr(e)]})"), []),
+        # a view defined in the function that makes its blueprint (SecureDrop's `make_blueprint`)
+        (OWN_HANDLER.replace("bp = Blueprint('m', __name__)\n\n@bp.post('/m')\ndef m():\n",
+                             "def make_blueprint():\n  bp = Blueprint('m', __name__)\n\n  @bp.post('/m')\n  def m():\n")
+         .replace("\n    ", "\n      "), []),
+        # a plain function there, which is no view: its callers are not read
+        (OWN_HANDLER.replace("bp = Blueprint('m', __name__)\n\n@bp.post('/m')\ndef m():\n",
+                             "def make_blueprint():\n  bp = Blueprint('m', __name__)\n\n  def m():\n")
+         .replace("\n    ", "\n      "), [(14, 6)]),
+        # the reply is handed the error object, or an attribute of it
+        (OWN_HANDLER.replace("response_error(str(e))", "response_error('failed', data={'Error': e})"), [(14, 4)]),
+        (OWN_HANDLER.replace("Blueprint\n", "Blueprint, jsonify\n")
+         .replace("return response_error(str(e))", "return jsonify({'error': e.orig})"), [(14, 4)]),
     ],
-    ids=["answers", "falls-through", "finally-queries", "answer-iterates-a-query"],
+    ids=["answers", "falls-through", "finally-queries", "answer-iterates-a-query", "traceback-and-dict-of-text",
+         "jsonify-dict-of-text", "view-of-a-blueprint-factory", "helper-in-a-blueprint-factory",
+         "dict-holds-the-error", "jsonify-an-attribute"],
 )
 def test_a_views_own_handler_that_answers(project: Path, view: str, expected: list[tuple[int, int]]) -> None:
     add(project, "panel/replies.py", REPLIES)

@@ -60,8 +60,12 @@ _FORMATTING_CALLS = frozenset(
         "builtins.str", "builtins.repr", "builtins.format", "builtins.print", "click.echo", "click.secho",
         "flask_babel.gettext", "flask_babel.lazy_gettext", "flask_babel.ngettext", "flask_babel._",
         "flask_babelex.gettext", "flask_babelex.lazy_gettext", "flask_babelex._",
+        # the error being handled, and its traceback's lines, as text
+        "traceback.format_exc", "traceback.print_exc", "traceback.format_exception", "traceback.print_exception",
     }
 )
+# Methods that give an object's text (`e.__str__()`, as `str(e)` does).
+_TEXT_METHODS = frozenset({"__str__", "__repr__"})
 # Of those, the ones that put their arguments in the reply (or in Flask's cookie session).
 _REPLIES = frozenset({"flask.flash", "flask.jsonify", "flask.make_response"})
 _LOGGERS = frozenset({"log", "logger", "LOG", "LOGGER", "_log", "_logger"})
@@ -92,9 +96,10 @@ def _ends_with_request(
     context: Context, record: TryRecord, handler: ast.ExceptHandler, receivers: list[ast.expr]
 ) -> bool:
     function = record.scope.node
+    parent = record.scope.parent
     if (
         not isinstance(function, ast.FunctionDef)
-        or record.scope.parent is not context.module
+        or (parent is not context.module and not _factory_view(context, function, parent))
         or record.looped
         or record.withs
         or not receivers
@@ -116,6 +121,15 @@ def _ends_with_request(
         found = _project_files(context)
         return found is not None and not _works_after_views(context.project, found)
     return _callers_end_requests(context, function)
+
+
+def _factory_view(context: Context, function: ast.FunctionDef, parent: Optional[Scope]) -> bool:
+    """A Flask view defined in a module-level function that makes its blueprint (SecureDrop's
+    `def make_blueprint(config): view = Blueprint(...)` then `@view.route(...)` inside)."""
+    return (
+        parent is not None and parent.kind == "function" and parent.parent is context.module
+        and _is_view(context, function, parent)
+    )
 
 
 def _ends_with_pyramid_request(
@@ -436,19 +450,21 @@ class _Reader:
         qualified = qualified_name(func, self.scope)
         if qualified in _HARMLESS_CALLS:
             if self.strict and qualified in _REPLIES:
-                return all(self.text(a) for a in arguments)
+                return all(self.rendered(a) for a in arguments)
             return all(self.expr(a) for a in arguments)
         if qualified in _FORMATTING_CALLS or self._logging(func, qualified):
             return all(self.plain(a) for a in arguments)
         if isinstance(func, ast.Attribute):
             if func.attr == "format" and isinstance(func.value, ast.Constant):
                 return all(self.plain(a) for a in arguments)
+            if func.attr in _TEXT_METHODS and not arguments:  # `e.__str__()`
+                return self.plain(func.value)
             if func.attr in _CONTAINER_METHODS and self._container(func.value):
                 return all(self.text(a) if self.strict else self.expr(a) for a in arguments)
         if isinstance(func, ast.Name) and all(k.arg for k in node.keywords) and self._reply(func.id):
             # A project function that builds the reply from what it is handed (`return
             # response_error(str(e))`): harmless when that is text.
-            return all(self.text(a) if self.strict else self.plain(a) for a in arguments)
+            return all(self.rendered(a) if self.strict else self.plain(a) for a in arguments)
         return False
 
     def _reply(self, name: str) -> bool:
@@ -557,7 +573,7 @@ class _Reader:
         if isinstance(node, ast.Call):
             return self.call(node) and (
                 qualified_name(node.func, self.scope) in _FORMATTING_CALLS
-                or (isinstance(node.func, ast.Attribute) and node.func.attr == "format")
+                or (isinstance(node.func, ast.Attribute) and node.func.attr in ("format", *_TEXT_METHODS))
             )
         if isinstance(node, ast.Name):
             return self._plain_name(node.id)
