@@ -69,7 +69,7 @@ PENDING_METHODS = frozenset({"add", "add_all", "delete", "merge"})  # what they 
 class Work:
     """Session work on one receiver in a `try` body."""
 
-    __slots__ = ("receiver", "text", "awaited", "model_only", "io", "flushes", "elsewhere")
+    __slots__ = ("receiver", "text", "awaited", "model_only", "io", "flushes", "elsewhere", "helped")
 
     def __init__(self, receiver: ast.expr, text: str, elsewhere: str = "") -> None:
         self.receiver = receiver
@@ -82,6 +82,8 @@ class Work:
         self.model_only = True
         self.io = False  # whether any of the work may reach the database
         self.flushes = False  # whether any of it may flush (`FLUSHING_METHODS`, `bulk_*`)
+        # Whether all of it is a project function's work on Flask-SQLAlchemy's session (`track()`)
+        self.helped = True
 
 
 class HandlerWithoutRollback(Rule):
@@ -137,6 +139,15 @@ class HandlerWithoutRollback(Rule):
     session, the finding names it by its module (`helpers.SESSION`) and comes
     without a fix; where it imports a session of that name, the fix rolls that
     one back and needs `--unsafe-fixes` (the two are taken to be the same).
+    Such a function's work on Flask-SQLAlchemy's session (`def track(msg):
+    db.session.add(...); db.session.commit()`, `db` the module's
+    `SQLAlchemy()`) is work on the caller's own `db.session`, where the
+    caller's module binds a name to Flask-SQLAlchemy's object (one per
+    application): it is judged, and fixed, as if the `try` had called
+    `db.session.commit()` itself. A caller with no such name stays quiet, and
+    so does a handler that returns after such work alone, calling no method of
+    the session itself (most often with a reply the project builds from the
+    error, which ends the request).
 
     Running a Flask-SQLAlchemy model's query (`User.query.filter_by(...).first()`,
     `.all()`, `.get()`, `.count()`, `.paginate()`, ...; building one is no work)
@@ -156,9 +167,10 @@ class HandlerWithoutRollback(Rule):
     (Flask-SQLAlchemy removes the session when the request ends): the helper is
     a module-level function whose `try` is in no loop or `with`, and after the
     error it only files the error away as text and returns such values
-    (`messages["error"].append(str(e))`, `flash("...")`, a log line; not the
-    error object, which makes the view's `jsonify()` raise and the error page
-    render); every call of it in the project, outside the tests, is a
+    (`messages["error"].append(str(e))`, `e.__str__()`, `flash("...")`, a log
+    line, `traceback.format_exc()`; a reply of text or of dicts and lists of
+    it; not the error object, which makes the view's `jsonify()` raise and the
+    error page render); every call of it in the project, outside the tests, is a
     statement of its own in a Flask view (or a command-line command), in no
     loop or `with`, and the view does no more than that before it returns
     (`return jsonify(...)`, `return redirect(url_for(...))`, or a project
@@ -167,7 +179,8 @@ class HandlerWithoutRollback(Rule):
     a template is more); and no project file registers `after_request` or
     teardown functions (but teardowns that only remove or close the session,
     as Flask-SQLAlchemy's own does) or keeps Flask-Session in SQLAlchemy. A
-    handler in a view itself is read the same way; when it returns, what
+    handler in a view itself is read the same way (a view may be defined in a
+    module-level function that makes its blueprint); when it returns, what
     follows its `try` does not run after it. A helper no view is seen calling
     is reported. Nor is a handler reported whose `try` body is made of
     `with app.app_context():` blocks alone, working on Flask-SQLAlchemy's
@@ -1037,6 +1050,12 @@ class HandlerWithoutRollback(Rule):
                 ]
                 if not left:
                     continue
+                if (
+                    all(w.helped for w in left) and handler.body and isinstance(handler.body[-1], ast.Return)
+                    and summaries.of_block(handler.body, record.scope).called.isdisjoint(w.text for w in left)
+                ):
+                    continue  # it answers after a helper's work: most often a reply the project builds from the
+                    # error, which ends the request (and the session) before anything uses it again
                 if record.last and not record.node.finalbody and context.is_command(record.scope):
                     used = summaries.of_block(handler.body, record.scope).called
                     if used.isdisjoint(w.text for w in left):
@@ -1092,6 +1111,7 @@ class _WorkWalker:
         self.global_names: dict[tuple[str, int], bool] = {}  # (name, id(scope)) -> `_may_work_globally`
         self.escaping: dict[int, dict[str, Work]] = {}
         self.flask_db: str | None = None  # `_flask_db_name`, once asked
+        self.flask_dbs: dict[str, bool] = {}  # `_flask_db_as`: name -> whether it is Flask-SQLAlchemy's `db`
         self.summaries = _Summaries(context)
 
     def body_work(self, node: ast.Try, scope: Scope) -> dict[str, Work]:
@@ -1279,13 +1299,14 @@ class _WorkWalker:
         if self.own_global_work is None:
             context = self.context
             if context.source is None:
-                shared = _shared_globals_of_tree(context)
+                shared, flask = _shared_globals_of_tree(context), _flask_globals_of_tree(context)
             else:
-                shared = _shared_globals(
-                    context.source, lambda name: context.classify_name(name, context.module),
-                    context.project,
-                )
-            self.own_global_work = _functions_global_work(context, shared) if shared else {}
+                def classify(name: str) -> Known | None:
+                    return context.classify_name(name, context.module)
+
+                shared = _shared_globals(context.source, classify, context.project)
+                flask = _flask_globals(context.source, classify)
+            self.own_global_work = _functions_global_work(context, shared, flask=flask) if shared or flask else {}
         return self.own_global_work
 
     def _imported_global_work(self, qualified: str) -> tuple[tuple[str, bool], ...]:
@@ -1312,9 +1333,14 @@ class _WorkWalker:
             if not project.related(path, module):
                 return {}  # no name of a module unrelated to SQLAlchemy is a session
             text = project.text(path)
-            shared = _shared_globals(text, lambda g: project.lookup_absolute(f"{module}.{g}"), project)
-            knowledge = project.knowledge(path, module) if shared else None
-            return _functions_global_work(knowledge, shared, text) if knowledge is not None else {}
+
+            def classify(name: str) -> Known | None:
+                return project.lookup_absolute(f"{module}.{name}")
+
+            shared = _shared_globals(text, classify, project)
+            flask = _flask_globals(text, classify)
+            knowledge = project.knowledge(path, module) if shared or flask else None
+            return _functions_global_work(knowledge, shared, text, flask) if knowledge is not None else {}
 
         work = project.module_fact("global-work:", path, compute)
         if name.endswith("*"):
@@ -1348,7 +1374,29 @@ class _WorkWalker:
                   and context.module.names.get(func.value.id) == [binding]):
                 found = self._own_global_work().get(f"{func.value.id}.{func.attr}", ())
         for name, flushes in found:
+            if name.endswith(".session"):
+                # Flask-SQLAlchemy's session, which this module knows by its own name for `db`
+                # (one `SQLAlchemy()` per application): work on it here.  Without one, quiet.
+                if self.flask_db is None:
+                    self.flask_db = _flask_db_name(context)
+                local = self.flask_db or self._flask_db_as(name.partition(".")[0])
+                if local:
+                    receiver = ast.Attribute(value=ast.Name(id=local, ctx=ast.Load()), attr="session", ctx=ast.Load())
+                    _note_work(work, f"{local}.session", ast.copy_location(receiver, call), awaited, True, flushes,
+                               helped=True)
+                continue
             _note_work(work, name, ast.Name(id=name, ctx=ast.Load()), awaited, True, flushes, elsewhere)
+
+    def _flask_db_as(self, name: str) -> str:
+        """`name` when this module binds it at its top to Flask-SQLAlchemy's `SQLAlchemy()` (an
+        import of `db` the module's text never uses as `db.session`); else ""."""
+        known = self.flask_dbs.get(name)
+        if known is None:
+            context = self.context
+            known = self.flask_dbs[name] = (
+                name in context.module.names and context.classify_name(name, context.module) is Kind.FLASK_DB
+            )
+        return name if known else ""
 
     def _callee_work(self, callee: Callee, index: int, keyword: str | None) -> bool | None:
         """`_parameter_work` of the callee's parameter that receives argument `index` (or
@@ -1386,7 +1434,7 @@ _FLASK_DB_USE = re.compile(r"(?<![\w.])([A-Za-z_]\w*)[ \t]*\.[ \t]*(?:session|Mo
 
 def _note_work(
     work: dict[str, Work], text: str, receiver: ast.expr, awaited: bool, io: bool, flushes: bool, elsewhere: str = "",
-    model: bool = False,
+    model: bool = False, helped: bool = False,
 ) -> None:
     """Add work on the receiver `text` to `work` (the first receiver node and `elsewhere` kept)."""
     item = work.get(text)
@@ -1396,6 +1444,7 @@ def _note_work(
         item.receiver, item.elsewhere = receiver, ""
     item.awaited = item.awaited or awaited
     item.model_only = item.model_only and model
+    item.helped = item.helped and helped
     item.io = item.io or io
     item.flushes = item.flushes or flushes
 
@@ -1417,6 +1466,11 @@ _GLOBAL_WORK_CALL = re.compile(
 )
 # A name bound at a module's top by an assignment (`SESSION = ...`, `SESSION: Session = ...`), and
 # an import statement's text (at any indentation).
+# A call of a work method on the session of a name (`db.session.commit(`, `x = db.session.query(`):
+# a function of the module may work on Flask-SQLAlchemy's session.
+_FLASK_WORK_CALL = re.compile(
+    r"(?<![\w.])([A-Za-z_]\w*)[ \t]*\.[ \t]*session[ \t]*\.[ \t]*(?:" + "|".join(sorted(WORK_METHODS)) + r")[ \t]*\("
+)
 _TOP_ASSIGNED = re.compile(r"^([A-Za-z_]\w*)[ \t]*[:=]", re.MULTILINE)
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:from|import)\b([^\n]*)", re.MULTILINE)
 _WORD = re.compile(r"[A-Za-z_]\w*")
@@ -1434,14 +1488,39 @@ def _shared_globals(
     candidates = {match.group(1) for match in _GLOBAL_WORK_CALL.finditer(text)}
     if not candidates:
         return frozenset()
-    top = {match.group(1) for match in _TOP_ASSIGNED.finditer(text)}
-    for line in _IMPORT_LINE.finditer(text):
-        top.update(_WORD.findall(line.group(1)))
     shared = set()
-    for name in candidates & top:  # bound at the module's top, not a parameter or a local
+    for name in candidates & _top_names(text):  # bound at the module's top, not a parameter or a local
         if _shared_session(classify(name), project, name):
             shared.add(name)
     return frozenset(shared)
+
+
+def _top_names(text: str) -> set[str]:
+    """What a module's text may bind at its top: assigned names at column 0, and every word of an
+    import statement (a superset)."""
+    top = {match.group(1) for match in _TOP_ASSIGNED.finditer(text)}
+    for line in _IMPORT_LINE.finditer(text):
+        top.update(_WORD.findall(line.group(1)))
+    return top
+
+
+def _flask_globals(text: str | None, classify: Callable[[str], Known | None]) -> frozenset[str]:
+    """The names a module binds at its top to Flask-SQLAlchemy's `SQLAlchemy()` (`db`) whose
+    session its functions call work methods on (`db.session.commit(`, found in the text)."""
+    if not text or ".session" not in text:
+        return frozenset()
+    text = one_line_end(text)
+    candidates = {match.group(1) for match in _FLASK_WORK_CALL.finditer(text)}
+    if not candidates:
+        return frozenset()
+    return frozenset(name for name in candidates & _top_names(text) if classify(name) is Kind.FLASK_DB)
+
+
+def _flask_globals_of_tree(context: Context) -> frozenset[str]:
+    """`_flask_globals` of a module checked without its text: every name of its top is asked."""
+    return frozenset(
+        name for name in context.module.names if context.classify_name(name, context.module) is Kind.FLASK_DB
+    )
 
 
 def _shared_globals_of_tree(context: Context) -> frozenset[str]:
@@ -1452,13 +1531,16 @@ def _shared_globals_of_tree(context: Context) -> frozenset[str]:
     )
 
 
-def _functions_global_work(knowledge: ModuleKnowledge, shared: frozenset[str], text: str | None = None) -> GlobalWork:
+def _functions_global_work(
+    knowledge: ModuleKnowledge, shared: frozenset[str], text: str | None = None, flask: frozenset[str] = frozenset()
+) -> GlobalWork:
     """`GlobalWork` of a module: its module-level functions that call work methods on one of the
-    `shared` sessions of the module, outside their own `try` statements and `with
-    <session>.begin():` blocks, and never roll it back, close or remove it.  Only the functions
-    whose text names one of them are walked."""
+    `shared` sessions of the module, or on the session of one of its `flask` names for
+    Flask-SQLAlchemy's `db` (noted as "db.session"), outside their own `try` statements and
+    `with <session>.begin():` blocks, and never roll it back, close or remove it.  Only the
+    functions whose text names one of them are walked."""
     found: GlobalWork = {}
-    pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, shared))) + r")\b")
+    pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, shared | flask))) + r")\b")
     lines = line_starts(text) if text is not None else None
     for function, scope in knowledge.functions:
         key = _global_function_key(knowledge, function, scope)
@@ -1481,12 +1563,13 @@ def _functions_global_work(knowledge: ModuleKnowledge, shared: frozenset[str], t
             ):
                 continue
             func = node.func if isinstance(node, ast.Call) else None
-            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in shared:
+            name = _global_receiver(func, shared, flask)
+            if name is not None and isinstance(func, ast.Attribute):
                 assert isinstance(node, ast.Call)
-                name = func.value.id
+                owner = name.partition(".")[0]
                 if func.attr in CLEANUP_METHODS:
                     tidied.add(name)
-                elif _is_work_method(func.attr) and (name not in scope.names or name in scope.globals):
+                elif _is_work_method(func.attr) and (owner not in scope.names or owner in scope.globals):
                     done = _work_call(node)
                     if done is not None and done[0]:
                         worked[name] = worked.get(name, False) or done[1]
@@ -1495,6 +1578,19 @@ def _functions_global_work(knowledge: ModuleKnowledge, shared: frozenset[str], t
         if work:
             found[key] = work
     return found
+
+
+def _global_receiver(func: ast.expr | None, shared: frozenset[str], flask: frozenset[str]) -> str | None:
+    """The session a method call is on, when it is a module-level one: `SESSION` (`SESSION.commit`,
+    a name of `shared`), or `db.session` (`db.session.commit`, `db` a name of `flask`)."""
+    if not isinstance(func, ast.Attribute):
+        return None
+    value = func.value
+    if isinstance(value, ast.Name):
+        return value.id if value.id in shared else None
+    if isinstance(value, ast.Attribute) and value.attr == "session" and isinstance(value.value, ast.Name):
+        return f"{value.value.id}.session" if value.value.id in flask else None
+    return None
 
 
 def _global_function_key(
@@ -1528,12 +1624,14 @@ def _holds(
 
 
 def _tidied_names(node: ast.AST) -> set[str]:
-    return {
-        child.func.value.id
-        for child in ast.walk(node)
-        if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute)
-        and child.func.attr in CLEANUP_METHODS and isinstance(child.func.value, ast.Name)
-    }
+    """The receivers (`SESSION`, `db.session`) that `node` rolls back, closes or removes."""
+    found = set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr in CLEANUP_METHODS:
+            text = dotted(child.func.value)
+            if text is not None:
+                found.add(text)
+    return found
 
 
 def _shared_session(kind: Known | None, project: Project | None, name: str) -> bool:

@@ -1,0 +1,133 @@
+"""SQS301 on a `try` whose session work is done by a project function it calls: a helper that works
+on Flask-SQLAlchemy's `db.session` (`track_activity()`, iris-web's; `db_execute()`, hiddify-panel's).
+
+The work is the caller's own, on `db.session` as the caller's module names it, so that what judges
+the caller's handler (the request's end, the fix) judges it as if the `try` called
+`db.session.commit()` itself.
+"""
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from conftest import inside_project, sqs301_at
+
+from flake8_sqla_session.checker import check
+from flake8_sqla_session.settings import Settings
+
+PROJECT = Path(__file__).resolve().parent / "projects" / "flask_helpers"
+
+ACTIVITY = (
+    "from panel.extensions import db\n\n\n"
+    "class Activity:\n    pass\n\n\n"
+    "def track(message):\n    entry = Activity()\n    db.session.add(entry)\n    db.session.commit()\n"
+    "    return entry\n"
+)
+# A view that logs the helper's error and goes on through the session: reported on line 12.
+LOGOUT = (
+    "import logging\n\nfrom flask import Blueprint, redirect\n\nfrom panel.extensions import db\n"
+    "from panel.activity import track\n\nbp = Blueprint('a', __name__)\n\n\n@bp.route('/logout')\ndef logout():\n"
+    "    try:\n        track('out')\n    except Exception as error:\n        logging.error('logout: %s', error)\n"
+    "    track('again')\n    return redirect('/')\n"
+)
+AT = [(15, 4)]
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    shutil.copytree(PROJECT, tmp_path / "flask_helpers")
+    with inside_project(tmp_path / "flask_helpers", monkeypatch) as root:
+        (root / "panel" / "activity.py").write_text(ACTIVITY, encoding="utf-8")
+        yield root
+
+
+def account(root: Path, text: str) -> list[tuple[int, int]]:
+    (root / "panel" / "account.py").write_text(text, encoding="utf-8")
+    return sqs301_at(root, "panel/account.py")
+
+
+def test_a_helpers_work_on_db_session_is_the_callers(project: Path) -> None:
+    assert account(project, LOGOUT) == AT
+
+
+@pytest.mark.parametrize(
+    ("view", "receiver"),
+    [
+        (LOGOUT, "db.session"),
+        (LOGOUT.replace("import db\n", "import db as database\n")
+         .replace("    return redirect('/')\n", "    database.session.commit()\n    return redirect('/')\n"),
+         "database.session"),
+    ],
+    ids=["db", "renamed"],
+)
+def test_the_fix_rolls_back_the_session_by_the_callers_name_for_db(project: Path, view: str, receiver: str) -> None:
+    path = project / "panel" / "account.py"
+    path.write_text(view, encoding="utf-8")
+    source = path.read_text(encoding="utf-8")
+    (finding,) = [f for f in check(ast.parse(source), Settings(), str(path), source) if f.code == "SQS301"]
+    assert f"without {receiver}.rollback()" in finding.message
+    assert finding.fix is not None and finding.fix.safe
+    assert finding.fix.edit.code == (f"{receiver}.rollback()",)
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        LOGOUT.replace("from panel.activity import track\n", "from panel import activity\n")
+        .replace("track('out')", "activity.track('out')"),  # through its module
+        LOGOUT.replace("from panel.activity import track\n", "import panel.activity as activity\n")
+        .replace("track('out')", "activity.track('out')"),
+    ],
+    ids=["through-its-module", "module-renamed"],
+)
+def test_more_ways_to_call_the_helper(project: Path, view: str) -> None:
+    assert account(project, view) == AT
+
+
+def test_a_handler_that_works_on_the_session_itself_is_judged_as_before(project: Path) -> None:
+    """A reply after the helper's work alone is taken to end the request; the handler's own query
+    on the failed session is not."""
+    view = LOGOUT.replace("        logging.error('logout: %s', error)\n",
+                          "        db.session.execute('SELECT 1')\n        return handle_error(error)\n")
+    assert account(project, view) == AT
+
+
+def test_a_helper_of_the_same_module(project: Path) -> None:
+    view = LOGOUT.replace("from panel.activity import track\n", "") + "\n\n" + ACTIVITY.split("\n\n\n", 1)[1]
+    assert account(project, view) == [(14, 4)]
+
+
+@pytest.mark.parametrize(
+    ("activity", "view"),
+    [
+        # the view answers from its handler: the request ends, and Flask-SQLAlchemy removes the session
+        (ACTIVITY, LOGOUT.replace("        logging.error('logout: %s', error)\n",
+                                  "        logging.error('logout: %s', error)\n        return redirect('/')\n")),
+        # it answers with a reply the project builds from the error object: after a helper's work, quiet
+        (ACTIVITY, LOGOUT.replace("        logging.error('logout: %s', error)\n",
+                                  "        return handle_error(error)\n")),
+        # the helper rolls back on its own way out
+        (ACTIVITY.replace("    db.session.commit()\n", "    try:\n        db.session.commit()\n"
+                          "    except Exception:\n        db.session.rollback()\n        raise\n"), LOGOUT),
+        # its work is inside a `try` of its own, which its own handler answers for
+        (ACTIVITY.replace("    db.session.add(entry)\n    db.session.commit()\n",
+                          "    try:\n        db.session.add(entry)\n        db.session.commit()\n"
+                          "    except ValueError:\n        pass\n"), LOGOUT),
+        # a helper that touches no session
+        (ACTIVITY.replace("    db.session.add(entry)\n    db.session.commit()\n", "    print(entry)\n"), LOGOUT),
+        # `session` of an object that is not Flask-SQLAlchemy's
+        (ACTIVITY.replace("from panel.extensions import db\n", "import requests\n\ndb = requests\n"), LOGOUT),
+        # a caller that has no name for `db`: nothing here could name the session to roll back
+        (ACTIVITY, LOGOUT.replace("from panel.extensions import db\n", "")),
+        # the helper's `db` is a local of it, not the module's
+        (ACTIVITY.replace("def track(message):\n", "def track(message, db=None):\n"), LOGOUT),
+    ],
+    ids=["view-answers", "answers-through-a-project-function", "helper-rolls-back", "helper-own-try", "no-session",
+         "not-flask-sqlalchemy", "caller-without-db", "local-db"],
+)
+def test_what_leaves_it_quiet(project: Path, activity: str, view: str) -> None:
+    (project / "panel" / "activity.py").write_text(activity, encoding="utf-8")
+    assert account(project, view) == []
