@@ -95,6 +95,17 @@ def test_a_handler_that_works_on_the_session_itself_is_judged_as_before(project:
     assert account(project, view) == AT
 
 
+def test_work_of_the_try_itself_in_an_inner_try_is_not_a_helpers(project: Path) -> None:
+    """The outer handler answers after the view's own `db.session.commit()` in an inner `try`
+    (which lets its error go on): not a helper's work, so it is judged as before (reported:
+    the reply is built from the error object)."""
+    inner = "    try:\n        try:\n            db.session.commit()\n        except KeyError:\n            raise\n"
+    view = LOGOUT.replace("    try:\n        track('out')\n", inner).replace(
+        "        logging.error('logout: %s', error)\n", "        return handle_error(error)\n"
+    )
+    assert account(project, view) == [(18, 4)]
+
+
 def test_a_helper_of_the_same_module(project: Path) -> None:
     view = LOGOUT.replace("from panel.activity import track\n", "") + "\n\n" + ACTIVITY.split("\n\n\n", 1)[1]
     assert account(project, view) == [(14, 4)]

@@ -235,13 +235,23 @@ OWN_HANDLER = (
         (OWN_HANDLER.replace("bp = Blueprint('m', __name__)\n\n@bp.post('/m')\ndef m():\n",
                              "def make_blueprint():\n  bp = Blueprint('m', __name__)\n\n  def m():\n")
          .replace("\n    ", "\n      "), [(14, 6)]),
+        # it goes on to a redirect to a part of a page: text made of text
+        (OWN_HANDLER.replace("Blueprint\n", "Blueprint, flash, redirect, url_for\n")
+         .replace("        return response_error(str(e))\n", "        flash('failed')\n")
+         .replace("    return str(User.query.count())\n", "    return redirect(url_for('m') + '#part')\n"), []),
+        # ... whose URL formats an object of the session
+        (OWN_HANDLER.replace("Blueprint\n", "Blueprint, flash, redirect, url_for\n")
+         .replace("        return response_error(str(e))\n", "        flash('failed')\n")
+         .replace("    return str(User.query.count())\n", "    return redirect(url_for('m', user=u) + '#part')\n")
+         .replace("    try:\n", "    u = User.query.first()\n    try:\n"), [(15, 4)]),
         # the reply is handed the error object, or an attribute of it
         (OWN_HANDLER.replace("response_error(str(e))", "response_error('failed', data={'Error': e})"), [(14, 4)]),
         (OWN_HANDLER.replace("Blueprint\n", "Blueprint, jsonify\n")
          .replace("return response_error(str(e))", "return jsonify({'error': e.orig})"), [(14, 4)]),
     ],
     ids=["answers", "falls-through", "finally-queries", "answer-iterates-a-query", "traceback-and-dict-of-text",
-         "jsonify-dict-of-text", "view-of-a-blueprint-factory", "helper-in-a-blueprint-factory",
+         "jsonify-dict-of-text", "view-of-a-blueprint-factory", "helper-in-a-blueprint-factory", "url-for-a-part",
+         "url-for-an-object",
          "dict-holds-the-error", "jsonify-an-attribute"],
 )
 def test_a_views_own_handler_that_answers(project: Path, view: str, expected: list[tuple[int, int]]) -> None:

@@ -64,6 +64,8 @@ _FORMATTING_CALLS = frozenset(
         "traceback.format_exc", "traceback.print_exc", "traceback.format_exception", "traceback.print_exception",
     }
 )
+# Harmless calls (`_HARMLESS_CALLS`) whose result is text made of their plain arguments.
+_TEXT_CALLS = frozenset({"flask.url_for"})
 # Methods that give an object's text (`e.__str__()`, as `str(e)` does).
 _TEXT_METHODS = frozenset({"__str__", "__repr__"})
 # Of those, the ones that put their arguments in the reply (or in Flask's cookie session).
@@ -74,6 +76,8 @@ _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exceptio
 _CONTAINER_METHODS = frozenset({"append", "extend", "insert", "update", "add", "setdefault"})
 _ROUTE_METHODS = frozenset({"route", "get", "post", "put", "patch", "delete"})
 _MAX_HANDED_ON = 4  # project modules a helper's name is followed through (`from .users import rename`)
+# `with app.app_context():`, and a request's context, which pushes the application's too.
+_APP_CONTEXTS = frozenset({"app_context", "test_request_context"})
 _RESPONSE_FIELDS = frozenset({"status", "status_code", "status_int"})
 _SESSION_ATTRIBUTES = frozenset({"query", "session", "query_property"})
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
@@ -217,22 +221,27 @@ class _Memo:
 _MEMOS: weakref.WeakKeyDictionary[Context, _Memo] = weakref.WeakKeyDictionary()
 
 
-def left_app_context(context: Context, record: TryRecord, receivers: list[ast.expr]) -> bool:
-    """Whether the `try` body is made of `with <app>.app_context():` blocks alone, and the work is
-    on Flask-SQLAlchemy's session: leaving the block (the error does) ends the application
+def left_app_context(
+    context: Context, record: TryRecord, receivers: list[ast.expr], body: Optional[list[ast.stmt]] = None
+) -> bool:
+    """Whether the `try` body (or the part of it that works on the session: `body`) is made of
+    `with <app>.app_context():` (or `test_request_context()`) blocks alone, and the work is on
+    Flask-SQLAlchemy's session: leaving the block (the error does) ends the application
     context, and Flask-SQLAlchemy removes its session, failed or not, before a handler runs.
     Or of `with transaction.manager:` blocks alone, the work on a zope.sqlalchemy session:
     leaving the block aborts zope's transaction, which rolls back and closes the session."""
     if not receivers:
         return False
+    if body is None:
+        body = record.node.body
     if all(flask_session(context, r, record.scope) for r in receivers):
-        return all(
+        return bool(body) and all(
             isinstance(statement, ast.With) and any(
                 isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
-                and item.context_expr.func.attr == "app_context"
+                and item.context_expr.func.attr in _APP_CONTEXTS
                 for item in statement.items
             )
-            for statement in record.node.body
+            for statement in body
         )
     # `with transaction.manager:` aborts zope's transaction when the error leaves it, and
     # zope.sqlalchemy rolls back and closes every session joined to it.
@@ -571,8 +580,11 @@ class _Reader:
         if isinstance(node, (ast.Tuple, ast.List)):
             return all(self.plain(e) for e in node.elts)
         if isinstance(node, ast.Call):
+            qualified = qualified_name(node.func, self.scope)
+            if qualified in _TEXT_CALLS:  # `url_for("x") + "#part"`; what it formats must be plain too
+                return self.call(node) and all(self.plain(a) for a in [*node.args, *(k.value for k in node.keywords)])
             return self.call(node) and (
-                qualified_name(node.func, self.scope) in _FORMATTING_CALLS
+                qualified in _FORMATTING_CALLS
                 or (isinstance(node.func, ast.Attribute) and node.func.attr in ("format", *_TEXT_METHODS))
             )
         if isinstance(node, ast.Name):

@@ -183,8 +183,9 @@ class HandlerWithoutRollback(Rule):
     module-level function that makes its blueprint); when it returns, what
     follows its `try` does not run after it. A helper no view is seen calling
     is reported. Nor is a handler reported whose `try` body is made of
-    `with app.app_context():` blocks alone, working on Flask-SQLAlchemy's
-    session: the error leaves the block, and the application context's end
+    `with app.app_context():` (or `app.test_request_context()`) blocks alone,
+    after statements that do no session work (`app = create_app()`), working
+    on Flask-SQLAlchemy's session: the error leaves the block, and the application context's end
     removes that session before the handler runs; nor one whose `try` body is
     made of `with transaction.manager:` blocks alone, working on a
     `scoped_session` of a module that uses zope.sqlalchemy: leaving the block
@@ -633,6 +634,14 @@ class HandlerWithoutRollback(Rule):
             "    for row in rows:\n        try:\n            db = SessionLocal()\n            db.add(Tag(row))\n"
             "            db.commit()\n        except Exception:\n            log.exception('skipped')\n"
         ),
+        # The application is made first, then the work runs in a request's context, which the
+        # error leaves: Flask-SQLAlchemy removes the session before the handler runs.
+        Valid(
+            "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n\ndef load(path):\n    try:\n"
+            "        app = create_app('cli')\n        with app.test_request_context():\n"
+            "            db.session.add(Server(path))\n            db.session.commit()\n"
+            "    except Exception as e:\n        print(str(e))\n    audit(path)\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -1006,6 +1015,14 @@ class HandlerWithoutRollback(Rule):
             "        s.commit()\n    except Exception:\n        pass\n",
             at=(12, 4),
         ),
+        # Work before the application's context: it stays failed after the block is left.
+        Invalid(
+            "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n\ndef load(app, path):\n    try:\n"
+            "        db.session.commit()\n        with app.test_request_context():\n"
+            "            db.session.add(Server(path))\n"
+            "    except Exception as e:\n        print(str(e))\n    audit(path)\n",
+            at=(9, 4),
+        ),
     ]
 
     @classmethod
@@ -1061,7 +1078,7 @@ class HandlerWithoutRollback(Rule):
                     if used.isdisjoint(w.text for w in left):
                         continue  # the command ends, and the process with it: nothing uses the session again
                 receivers = [] if any(w.elsewhere for w in left) else [w.receiver for w in left]
-                if left_app_context(context, record, receivers):
+                if left_app_context(context, record, receivers, walker.working_part(record.node.body, record.scope)):
                     continue  # the application context the work ran in has ended: its session is gone
                 if ends_with_request(context, record, handler, receivers):
                     continue  # a helper of Flask-SQLAlchemy's session whose every caller ends its request
@@ -1113,6 +1130,16 @@ class _WorkWalker:
         self.flask_db: str | None = None  # `_flask_db_name`, once asked
         self.flask_dbs: dict[str, bool] = {}  # `_flask_db_as`: name -> whether it is Flask-SQLAlchemy's `db`
         self.summaries = _Summaries(context)
+
+    def working_part(self, body: list[ast.stmt], scope: Scope) -> list[ast.stmt]:
+        """`body` from its first `with` statement on, when what comes before it does no session
+        work (`app = create_app()` before `with app.app_context():`); else the whole of it."""
+        for index, statement in enumerate(body):
+            if isinstance(statement, (ast.With, ast.AsyncWith)):
+                if index and any(item.io for item in self._walk(body[:index], scope).values()):
+                    return body
+                return body[index:]
+        return body
 
     def body_work(self, node: ast.Try, scope: Scope) -> dict[str, Work]:
         """Receivers of session work in the `try` body that may reach the database."""
@@ -1719,6 +1746,7 @@ def _merge(into: dict[str, Work], work: dict[str, Work], scoped: frozenset[str])
         item.model_only = item.model_only and found.model_only
         item.io = item.io or found.io
         item.flushes = item.flushes or found.flushes
+        item.helped = item.helped and found.helped
 
 
 # Exception classes that any error a session raises is an instance of.
