@@ -253,6 +253,28 @@ def left_app_context(
     )
 
 
+def app_context_ends(
+    context: Context, record: TryRecord, handler: ast.ExceptHandler, receivers: list[ast.expr]
+) -> bool:
+    """Whether the `try` is the last thing a `with app.app_context():` block around it runs (no
+    loop of the block holds it), the work on Flask-SQLAlchemy's session: when the handler is
+    done the block ends, and Flask-SQLAlchemy removes the session, failed or not.  The handler
+    and the `finally` must be harmless (a log line; not a query through the failed session)."""
+    function = record.scope.node
+    if not receivers or not isinstance(function, ast.FunctionDef):
+        return False
+    if not all(flask_session(context, r, record.scope) for r in receivers):
+        return False
+    for with_node, tail, straight in record.withs:
+        if tail and straight and any(
+            isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
+            and item.context_expr.func.attr in _APP_CONTEXTS for item in with_node.items
+        ):
+            reader = _reader(context, context, function, record.scope)
+            return reader.block(handler.body) and reader.block(record.node.finalbody)
+    return False
+
+
 def _memo(context: Context) -> _Memo:
     found = _MEMOS.get(context)
     if found is None:

@@ -17,7 +17,7 @@ from ..knowledge.project import Project, one_line_end
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
 from .pool import declares_server_driver, sqlite_only
-from .request_end import ends_with_request, left_app_context
+from .request_end import app_context_ends, ends_with_request, left_app_context
 from .unit_end import dropped_in_try, owner_ends_unit
 
 ROLLBACK_DOCS = "https://docs.sqlalchemy.org/en/20/faq/sessions.html#this-session-s-transaction-has-been-rolled-back-due-to-a-previous-exception-during-flush-or-similar"  # noqa: E501
@@ -185,8 +185,11 @@ class HandlerWithoutRollback(Rule):
     is reported. Nor is a handler reported whose `try` body is made of
     `with app.app_context():` (or `app.test_request_context()`) blocks alone,
     after statements that do no session work (`app = create_app()`), working
-    on Flask-SQLAlchemy's session: the error leaves the block, and the application context's end
-    removes that session before the handler runs; nor one whose `try` body is
+    on Flask-SQLAlchemy's session: the error leaves the block, and the
+    application context's end removes that session before the handler runs;
+    nor one whose `try` is the last thing such a block runs (no loop of the
+    block holding it) and whose handler and `finally` only log or file text:
+    the context ends right after them; nor one whose `try` body is
     made of `with transaction.manager:` blocks alone, working on a
     `scoped_session` of a module that uses zope.sqlalchemy: leaving the block
     aborts zope's transaction, which rolls back and closes the session.
@@ -634,6 +637,13 @@ class HandlerWithoutRollback(Rule):
             "    for row in rows:\n        try:\n            db = SessionLocal()\n            db.add(Tag(row))\n"
             "            db.commit()\n        except Exception:\n            log.exception('skipped')\n"
         ),
+        # The last thing an application context runs: it ends after the handler logs, and
+        # Flask-SQLAlchemy removes the session with it (Aleph's worker).
+        Valid(
+            "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n\ndef periodic(app):\n"
+            "    with app.app_context():\n        try:\n            update_roles()\n"
+            "            db.session.commit()\n        except Exception:\n            log.exception('periodic')\n"
+        ),
         # The application is made first, then the work runs in a request's context, which the
         # error leaves: Flask-SQLAlchemy removes the session before the handler runs.
         Valid(
@@ -1015,6 +1025,21 @@ class HandlerWithoutRollback(Rule):
             "        s.commit()\n    except Exception:\n        pass\n",
             at=(12, 4),
         ),
+        # The handler queries through the failed session before the context ends; or the try is
+        # in a loop of the block, whose next round uses it.
+        Invalid(
+            "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n\ndef periodic(app):\n"
+            "    with app.app_context():\n        try:\n            db.session.commit()\n"
+            "        except Exception:\n            db.session.execute(MARK_FAILED)\n",
+            at=(8, 8),
+        ),
+        Invalid(
+            "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n\ndef periodic(app, jobs):\n"
+            "    with app.app_context():\n        for job in jobs:\n            try:\n"
+            "                db.session.add(job)\n                db.session.commit()\n"
+            "            except Exception:\n                log.exception('job')\n",
+            at=(10, 12),
+        ),
         # Work before the application's context: it stays failed after the block is left.
         Invalid(
             "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n\ndef load(app, path):\n    try:\n"
@@ -1080,6 +1105,8 @@ class HandlerWithoutRollback(Rule):
                 receivers = [] if any(w.elsewhere for w in left) else [w.receiver for w in left]
                 if left_app_context(context, record, receivers, walker.working_part(record.node.body, record.scope)):
                     continue  # the application context the work ran in has ended: its session is gone
+                if app_context_ends(context, record, handler, receivers):
+                    continue  # the application context it runs in ends after it: its session is removed
                 if ends_with_request(context, record, handler, receivers):
                     continue  # a helper of Flask-SQLAlchemy's session whose every caller ends its request
                 if owner_ends_unit(context, record, handler, receivers):
