@@ -1520,11 +1520,9 @@ _GLOBAL_WORK_CALL = re.compile(
 )
 # A name bound at a module's top by an assignment (`SESSION = ...`, `SESSION: Session = ...`), and
 # an import statement's text (at any indentation).
-# A call of a work method on the session of a name (`db.session.commit(`, `x = db.session.query(`):
-# a function of the module may work on Flask-SQLAlchemy's session.
-_FLASK_WORK_CALL = re.compile(
-    r"(?<![\w.])([A-Za-z_]\w*)[ \t]*\.[ \t]*session[ \t]*\.[ \t]*(?:" + "|".join(sorted(WORK_METHODS)) + r")[ \t]*\("
-)
+# What follows `.session` in a call of a work method on it (`db.session.commit(`, `x =
+# db.session.query(`): a function of the module may work on Flask-SQLAlchemy's session.
+_SESSION_WORK_CALL = re.compile(r"[ \t]*\.[ \t]*(?:" + "|".join(sorted(WORK_METHODS)) + r")[ \t]*\(")
 _TOP_ASSIGNED = re.compile(r"^([A-Za-z_]\w*)[ \t]*[:=]", re.MULTILINE)
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:from|import)\b([^\n]*)", re.MULTILINE)
 _WORD = re.compile(r"[A-Za-z_]\w*")
@@ -1558,16 +1556,37 @@ def _top_names(text: str) -> set[str]:
     return top
 
 
+def _session_work_owners(text: str) -> set[str]:
+    """The names whose session a work method is called on in `text` (`db` of `db.session.commit(`),
+    found from each `.session` (a search of the whole text with a pattern that may start
+    anywhere costs far more)."""
+    names = set()
+    start = text.find(".session")
+    while start >= 0:
+        if _SESSION_WORK_CALL.match(text, start + len(".session")):
+            end = start
+            while end and text[end - 1] in " \t":
+                end -= 1
+            begin = end
+            while begin and (text[begin - 1].isalnum() or text[begin - 1] == "_"):
+                begin -= 1
+            if begin < end and not text[begin].isdigit() and (not begin or text[begin - 1] != "."):
+                names.add(text[begin:end])
+        start = text.find(".session", start + 1)
+    return names
+
+
 def _flask_globals(text: str | None, classify: Callable[[str], Known | None]) -> frozenset[str]:
     """The names a module binds at its top to Flask-SQLAlchemy's `SQLAlchemy()` (`db`) whose
     session its functions call work methods on (`db.session.commit(`, found in the text)."""
     if not text or ".session" not in text:
         return frozenset()
-    text = one_line_end(text)
-    candidates = {match.group(1) for match in _FLASK_WORK_CALL.finditer(text)}
+    candidates = _session_work_owners(text)
     if not candidates:
         return frozenset()
-    return frozenset(name for name in candidates & _top_names(text) if classify(name) is Kind.FLASK_DB)
+    return frozenset(
+        name for name in candidates & _top_names(one_line_end(text)) if classify(name) is Kind.FLASK_DB
+    )
 
 
 def _flask_globals_of_tree(context: Context) -> frozenset[str]:
@@ -1594,7 +1613,9 @@ def _functions_global_work(
     `with <session>.begin():` blocks, and never roll it back, close or remove it.  Only the
     functions whose text names one of them are walked."""
     found: GlobalWork = {}
-    pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, shared | flask))) + r")\b")
+    names = [re.escape(name) for name in sorted(shared)]
+    names += [re.escape(name) + r"[ \t]*\.[ \t]*session" for name in sorted(flask)]
+    pattern = re.compile(r"\b(?:" + "|".join(names) + r")\b")
     lines = line_starts(text) if text is not None else None
     for function, scope in knowledge.functions:
         key = _global_function_key(knowledge, function, scope)
