@@ -188,8 +188,8 @@ class HandlerWithoutRollback(Rule):
     on Flask-SQLAlchemy's session: the error leaves the block, and the
     application context's end removes that session before the handler runs;
     nor one whose `try` is the last thing such a block runs (no loop of the
-    block holding it) and whose handler and `finally` only log or file text:
-    the context ends right after them; nor one whose `try` body is
+    block holding it) and whose handler and `finally` do nothing that may
+    reach the database (a log line): the context ends right after them; nor one whose `try` body is
     made of `with transaction.manager:` blocks alone, working on a
     `scoped_session` of a module that uses zope.sqlalchemy: leaving the block
     aborts zope's transaction, which rolls back and closes the session.
