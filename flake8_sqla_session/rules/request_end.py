@@ -236,12 +236,7 @@ def left_app_context(
         body = record.node.body
     if all(flask_session(context, r, record.scope) for r in receivers):
         return bool(body) and all(
-            isinstance(statement, ast.With) and any(
-                isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
-                and item.context_expr.func.attr in _APP_CONTEXTS
-                for item in statement.items
-            )
-            for statement in body
+            isinstance(statement, ast.With) and _enters_app_context(statement) for statement in body
         )
     # `with transaction.manager:` aborts zope's transaction when the error leaves it, and
     # zope.sqlalchemy rolls back and closes every session joined to it.
@@ -266,13 +261,19 @@ def app_context_ends(
     if not all(flask_session(context, r, record.scope) for r in receivers):
         return False
     for with_node, tail, straight in record.withs:
-        if tail and straight and any(
-            isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
-            and item.context_expr.func.attr in _APP_CONTEXTS for item in with_node.items
-        ):
+        if tail and straight and _enters_app_context(with_node):
             reader = _reader(context, context, function, record.scope)
             return reader.block(handler.body) and reader.block(record.node.finalbody)
     return False
+
+
+def _enters_app_context(statement: ast.With | ast.AsyncWith) -> bool:
+    """`with app.app_context():`, `with app.test_request_context():`."""
+    return any(
+        isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
+        and item.context_expr.func.attr in _APP_CONTEXTS
+        for item in statement.items
+    )
 
 
 def _memo(context: Context) -> _Memo:

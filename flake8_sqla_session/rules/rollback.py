@@ -1155,7 +1155,6 @@ class _WorkWalker:
         self.global_names: dict[tuple[str, int], bool] = {}  # (name, id(scope)) -> `_may_work_globally`
         self.escaping: dict[int, dict[str, Work]] = {}
         self.flask_db: str | None = None  # `_flask_db_name`, once asked
-        self.flask_dbs: dict[str, bool] = {}  # `_flask_db_as`: name -> whether it is Flask-SQLAlchemy's `db`
         self.summaries = _Summaries(context)
 
     def working_part(self, body: list[ast.stmt], scope: Scope) -> list[ast.stmt]:
@@ -1433,24 +1432,14 @@ class _WorkWalker:
                 # (one `SQLAlchemy()` per application): work on it here.  Without one, quiet.
                 if self.flask_db is None:
                     self.flask_db = _flask_db_name(context)
-                local = self.flask_db or self._flask_db_as(name.partition(".")[0])
+                owner = name.partition(".")[0]  # (the helper's name for it, imported here but not used so)
+                local = self.flask_db or (owner if _is_flask_db(context, owner) else "")
                 if local:
                     receiver = ast.Attribute(value=ast.Name(id=local, ctx=ast.Load()), attr="session", ctx=ast.Load())
                     _note_work(work, f"{local}.session", ast.copy_location(receiver, call), awaited, True, flushes,
                                helped=True)
                 continue
             _note_work(work, name, ast.Name(id=name, ctx=ast.Load()), awaited, True, flushes, elsewhere)
-
-    def _flask_db_as(self, name: str) -> str:
-        """`name` when this module binds it at its top to Flask-SQLAlchemy's `SQLAlchemy()` (an
-        import of `db` the module's text never uses as `db.session`); else ""."""
-        known = self.flask_dbs.get(name)
-        if known is None:
-            context = self.context
-            known = self.flask_dbs[name] = (
-                name in context.module.names and context.classify_name(name, context.module) is Kind.FLASK_DB
-            )
-        return name if known else ""
 
     def _callee_work(self, callee: Callee, index: int, keyword: str | None) -> bool | None:
         """`_parameter_work` of the callee's parameter that receives argument `index` (or
@@ -1477,9 +1466,14 @@ def _flask_db_name(context: Context) -> str:
             and isinstance(node.value, ast.Name)
         )
     for name in candidates:
-        if name in context.module.names and context.classify_name(name, context.module) is Kind.FLASK_DB:
+        if _is_flask_db(context, name):
             return name
     return ""
+
+
+def _is_flask_db(context: Context, name: str) -> bool:
+    """Whether this module binds `name` at its top to Flask-SQLAlchemy's `SQLAlchemy()` object."""
+    return name in context.module.names and context.classify_name(name, context.module) is Kind.FLASK_DB
 
 
 # `db.session`, `db.Model`: where a module names Flask-SQLAlchemy's object.
@@ -1591,9 +1585,7 @@ def _flask_globals(text: str | None, classify: Callable[[str], Known | None]) ->
 
 def _flask_globals_of_tree(context: Context) -> frozenset[str]:
     """`_flask_globals` of a module checked without its text: every name of its top is asked."""
-    return frozenset(
-        name for name in context.module.names if context.classify_name(name, context.module) is Kind.FLASK_DB
-    )
+    return frozenset(name for name in context.module.names if _is_flask_db(context, name))
 
 
 def _shared_globals_of_tree(context: Context) -> frozenset[str]:
