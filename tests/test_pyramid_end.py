@@ -100,3 +100,102 @@ def test_what_brings_the_transaction_block_back(project: Path, files: dict[str, 
     write(project, files)
     expected = LOADER_HANDLER if "shop/models.py" in files else [(14, 4)]
     assert findings(project, "shop/load.py") == expected
+
+
+# The view's handler as lingvodoc writes it: the traceback as text, logged and returned, and the
+# status it set read back.
+TRACEBACK_HANDLER = (
+    "        traceback_string = ''.join(traceback.format_exception(e, e, e.__traceback__))[:-1]\n"
+    "        log.debug(traceback_string)\n"
+    "        request.response.status = HTTPBadRequest.code\n"
+    "        return {'status': request.response.status, 'traceback': traceback_string}\n"
+)
+TRACEBACK_VIEWS = "import logging\nimport traceback\n" + VIEWS.replace(
+    "        request.response.status = HTTPBadRequest.code\n        return {'error': str(e)}\n", TRACEBACK_HANDLER
+) + "\n\nlog = logging.getLogger(__name__)\n"
+
+
+def test_a_handler_that_logs_and_returns_the_traceback_as_text_is_quiet(project: Path) -> None:
+    write(project, {"shop/views.py": TRACEBACK_VIEWS})
+    assert findings(project, "shop/views.py") == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # the traceback of something else than the caught error: a name of the module
+        ("e.__traceback__", "state.__traceback__"),
+        # a part of what may be an object's text
+        ("''.join(traceback.format_exception(e, e, e.__traceback__))[:-1]", "str(item)[:-1]"),
+        # the status of another object than the view's response
+        ("'status': request.response.status", "'status': item.response.status"),
+    ],
+    ids=["other-traceback", "object-text", "other-status"],
+)
+def test_what_brings_the_traceback_handler_back(project: Path, change: tuple[str, str]) -> None:
+    write(project, {"shop/views.py": TRACEBACK_VIEWS.replace(*change)})
+    assert findings(project, "shop/views.py") == [(15, 4)]
+
+
+# A GraphQL resolver: graphene runs it inside the view that executes the query, and pyramid_tm
+# ends the request's transaction when that view returns.
+ERRORS = (
+    "class ResponseError(Exception):\n"
+    "    def __init__(self, message, code=None, self_object=None):\n"
+    "        super().__init__(message)\n        self.message = str(message)\n        self.code = code\n"
+    "        if self_object:\n            self_object.ErrorHappened = True\n"
+)
+SCHEMA = (
+    "import logging\nimport traceback\n\nimport graphene\n\n"
+    "from shop.errors import ResponseError\nfrom shop.models import DBSession\n\n"
+    "log = logging.getLogger(__name__)\n\n\n"
+    "class CreateItem(graphene.Mutation):\n    triumph = graphene.Boolean()\n\n"
+    "    @staticmethod\n    def mutate(root, info, name):\n"
+    "        try:\n            DBSession.add(Item(name=name))\n            DBSession.flush()\n"
+    "            return CreateItem(triumph=True)\n"
+    "        except Exception as exception:\n"
+    "            traceback_string = ''.join(traceback.format_exception(\n"
+    "                exception, exception, exception.__traceback__))[:-1]\n"
+    "            log.warning(traceback_string)\n"
+    "            return ResponseError(message='Exception:\\n' + traceback_string)\n"
+)
+SCHEMA_HANDLER = [(21, 8)]
+
+
+def test_a_graphql_resolver_that_returns_an_error_of_text_is_quiet(project: Path) -> None:
+    write(project, {"shop/errors.py": ERRORS, "shop/schema.py": SCHEMA})
+    assert findings(project, "shop/schema.py") == []
+    write(project, {"shop/schema.py": SCHEMA.replace(
+        "class CreateItem(graphene.Mutation):", "class Query(graphene.ObjectType):"
+    ).replace("def mutate(root, info, name):", "def resolve_item(root, info, name):")})
+    assert findings(project, "shop/schema.py") == []
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        # nothing runs pyramid_tm: the session outlives the request
+        {"setup.py": FILES["setup.py"].replace(", 'pyramid_tm'", ""), "development.ini": "[app:main]\n"},
+        # the registry is not zope.sqlalchemy's
+        {"shop/models.py": "from sqlalchemy.orm import scoped_session, sessionmaker\n\n"
+                           "DBSession = scoped_session(sessionmaker())\n"},
+        # not graphene's class: a method that anything may call
+        {"shop/schema.py": SCHEMA.replace("(graphene.Mutation)", "(object)")},
+        # not a resolver's name
+        {"shop/schema.py": SCHEMA.replace("def mutate(", "def apply(")},
+        # the error's `__init__` does more than keep its arguments
+        {"shop/errors.py": ERRORS.replace("        self.code = code\n", "        DBSession.add(Log(message))\n")},
+        # not an error
+        {"shop/errors.py": ERRORS.replace("(Exception)", "(Base)")},
+        # what it returns may be an object of the failed session
+        {"shop/schema.py": SCHEMA.replace("message='Exception:\\n' + traceback_string", "message=name, item=item")},
+        # the handler falls through
+        {"shop/schema.py": SCHEMA.replace("            return ResponseError(", "            ResponseError(")},
+    ],
+    ids=["no-pyramid_tm", "not-zope", "not-graphene", "not-a-resolver", "busy-init", "not-an-error",
+         "returns-an-object", "falls-through"],
+)
+def test_what_brings_the_resolver_back(project: Path, files: dict[str, str]) -> None:
+    write(project, {"shop/errors.py": ERRORS, "shop/schema.py": SCHEMA})
+    write(project, files)
+    assert findings(project, "shop/schema.py") == SCHEMA_HANDLER

@@ -68,6 +68,8 @@ _FORMATTING_CALLS = frozenset(
 _TEXT_CALLS = frozenset({"flask.url_for"})
 # Methods that give an object's text (`e.__str__()`, as `str(e)` does).
 _TEXT_METHODS = frozenset({"__str__", "__repr__"})
+# Methods of a string literal that make text of their arguments (`"{}".format(e)`, `"".join(lines)`).
+_STRING_METHODS = frozenset({"format", "join"})
 # Of those, the ones that put their arguments in the reply (or in Flask's cookie session).
 _REPLIES = frozenset({"flask.flash", "flask.jsonify", "flask.make_response"})
 _LOGGERS = frozenset({"log", "logger", "LOG", "LOGGER", "_log", "_logger"})
@@ -101,6 +103,8 @@ def _ends_with_request(
 ) -> bool:
     function = record.scope.node
     parent = record.scope.parent
+    if isinstance(function, ast.FunctionDef) and _graphql_resolver(context, function, parent):
+        return _ends_with_graphql_request(context, record, handler, receivers, function)
     if (
         not isinstance(function, ast.FunctionDef)
         or (parent is not context.module and not _factory_view(context, function, parent))
@@ -157,6 +161,133 @@ def _ends_with_pyramid_request(
     if project is None or not context.filename:
         return False
     return project.fact("request-end:pyramid-tm", _pyramid_tm_ends_requests) is True
+
+
+# Graphene's base classes whose methods it calls to answer a GraphQL field.
+_GRAPHENE_TYPES = frozenset(
+    {"graphene.Mutation", "graphene.ObjectType", "graphene.relay.ClientIDMutation", "graphene.types.Mutation"}
+)
+
+
+def _graphql_resolver(context: Context, function: ast.FunctionDef, parent: Optional[Scope]) -> bool:
+    """A method by which graphene answers a field (`mutate` of a `graphene.Mutation`,
+    `resolve_<field>` of a `graphene.ObjectType`) in a class at module level."""
+    if parent is None or parent.kind != "class" or parent.parent is not context.module:
+        return False
+    if not (function.name in ("mutate", "mutate_and_get_payload") or function.name.startswith("resolve_")):
+        return False
+    cls = parent.node
+    assert isinstance(cls, ast.ClassDef)
+    return any(qualified_name(base, context.module) in _GRAPHENE_TYPES for base in cls.bases)
+
+
+def _ends_with_graphql_request(
+    context: Context, record: TryRecord, handler: ast.ExceptHandler, receivers: list[ast.expr],
+    function: ast.FunctionDef,
+) -> bool:
+    """A GraphQL resolver's own handler (see `_graphql_resolver`) on a session that zope.sqlalchemy
+    joins to the request's transaction, in a project that runs pyramid_tm: graphene runs every
+    resolver inside the view that executes the query, and when that view returns, pyramid_tm
+    ends the transaction and zope.sqlalchemy closes the session, failed or not.  Quiet when the
+    handler returns, harmless statements running before that (a log line of the traceback), and
+    what it returns is text or an error made of text (`return ResponseError(message=text)`, which
+    graphene reports as the field's error)."""
+    if record.looped or record.withs or not receivers or not handler.body:
+        return False
+    returned = handler.body[-1]
+    if not isinstance(returned, ast.Return):
+        return False
+    if not all(zope_session(context, receiver, record.scope) for receiver in receivers):
+        return False
+    reader = _reader(context, context, function, record.scope, strict=True)
+    if not (
+        all(reader.statement(statement) for statement in handler.body[:-1])
+        and reader.block(record.node.finalbody) and reader.after(record.node, returning=True)
+    ):
+        return False
+    value = returned.value
+    if value is not None and not reader.rendered(value) and not _error_of_text(context, reader, value, record.scope):
+        return False
+    project = context.project
+    if project is None or not context.filename:
+        return False
+    return project.fact("request-end:pyramid-tm", _pyramid_tm_ends_requests) is True
+
+
+def _error_of_text(context: Context, reader: _Reader, value: ast.expr, scope: Scope) -> bool:
+    """`ResponseError(message=text)`, `GraphQLError(text)`: an exception class (of the project, its
+    bases naming `Exception` or an `...Error`; or graphql's) made of text; making it runs no query."""
+    if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Name):
+        return False
+    if not all(k.arg is not None and reader.text(k.value) for k in value.keywords):
+        return False
+    if not all(reader.text(a) for a in value.args):
+        return False
+    if qualified_name(value.func, scope) in ("graphql.GraphQLError", "graphql.error.GraphQLError"):
+        return True
+    resolved = resolve_binding(context, value.func.id, scope, _MAX_HANDED_ON)
+    if resolved is None or resolved[1].kind != "class" or not isinstance(resolved[1].value, ast.ClassDef):
+        return False
+    cls = resolved[1].value
+    errors = _memo(context).errors  # each class read once per check, however many handlers make it
+    if id(cls) not in errors:
+        # An `__init__` of its own may do anything; lingvodoc's only keeps its arguments.
+        errors[id(cls)] = bool(cls.bases) and all(_error_name(base) for base in cls.bases) and all(
+            not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) or statement.name != "__init__"
+            or _keeps_arguments(statement)
+            for statement in cls.body
+        )
+    return errors[id(cls)]
+
+
+def _error_name(base: ast.expr) -> bool:
+    name = base.attr if isinstance(base, ast.Attribute) else base.id if isinstance(base, ast.Name) else ""
+    return name in ("Exception", "BaseException") or name.endswith("Error")
+
+
+def _keeps_arguments(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """An `__init__` that calls `super().__init__(...)` and sets attributes of `self` (or of a
+    parameter) to values made of its parameters, constants and `str(...)` of them, under
+    `if`s that test such values, and does nothing else."""
+    known = {a.arg for a in [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]}
+    body = function.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    return _keeps_block(body, known)
+
+
+def _keeps_block(block: list[ast.stmt], known: set[str]) -> bool:
+    for statement in block:
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+            call = statement.value
+            if not (
+                isinstance(call.func, ast.Attribute) and call.func.attr == "__init__"
+                and isinstance(call.func.value, ast.Call) and isinstance(call.func.value.func, ast.Name)
+                and call.func.value.func.id == "super"
+                and all(_made_of(a, known) for a in [*call.args, *(k.value for k in call.keywords)])
+            ):
+                return False
+        elif isinstance(statement, ast.Assign):
+            value = statement.value
+            if (
+                isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "str"
+                and len(value.args) == 1 and not value.keywords
+            ):
+                value = value.args[0]
+            if not _made_of(value, known) or not all(
+                isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in known
+                for t in statement.targets
+            ):
+                return False
+        elif isinstance(statement, ast.If):
+            if not (
+                _made_of(statement.test, known) and _keeps_block(statement.body, known)
+                and _keeps_block(statement.orelse, known)
+            ):
+                return False
+        elif not isinstance(statement, ast.Pass):
+            return False
+    return True
 
 
 def _pyramid_view(decorator: ast.expr, scope: Scope) -> bool:
@@ -216,6 +347,8 @@ class _Memo:
         # id(a project function) -> whether it builds a reply from its arguments (`builds_reply`):
         # read once per check, however many functions call it
         self.builders: dict[int, bool] = {}
+        # id(an exception class) -> whether making it only keeps its arguments (`_error_of_text`)
+        self.errors: dict[int, bool] = {}
 
 
 _MEMOS: weakref.WeakKeyDictionary[Context, _Memo] = weakref.WeakKeyDictionary()
@@ -422,13 +555,7 @@ class _Reader:
             return self.target(node.value)
         if isinstance(node, ast.Subscript):
             return isinstance(node.value, (ast.Name, ast.Subscript)) and self.expr(node.value) and self.expr(node.slice)
-        if isinstance(node, ast.Attribute):  # Pyramid's `request.response.status = 400`
-            return (
-                node.attr in _RESPONSE_FIELDS and isinstance(node.value, ast.Attribute)
-                and node.value.attr == "response" and isinstance(node.value.value, ast.Name)
-                and node.value.value.id == "request"
-            )
-        return False
+        return _response_field(node)  # Pyramid's `request.response.status = 400`
 
     def expr(self, node: ast.expr) -> bool:
         """Harmless to evaluate: it calls nothing that may reach the database and reads no
@@ -451,9 +578,19 @@ class _Reader:
             return self.plain(node)
         if isinstance(node, ast.Call):
             return self.call(node)
+        if isinstance(node, ast.Slice):
+            return all(part is None or self.expr(part) for part in (node.lower, node.upper, node.step))
         if isinstance(node, ast.Attribute):
-            return node.attr not in _SESSION_ATTRIBUTES and self._static(node.value)
+            return (node.attr not in _SESSION_ATTRIBUTES and self._static(node.value)) or self._own_field(node)
         return False
+
+    def _own_field(self, node: ast.Attribute) -> bool:
+        """The caught error's traceback (`traceback.format_exception(e, e, e.__traceback__)`),
+        or the status a Pyramid view has set on its response (`request.response.status`)."""
+        return (
+            node.attr == "__traceback__" and isinstance(node.value, ast.Name)
+            and node.value.id in self.scope.names and self._caught(node.value.id)
+        ) or _response_field(node)
 
     def _static(self, node: ast.expr) -> bool:
         """A module or class imported from outside the project (`HTTPBadRequest` of
@@ -487,8 +624,8 @@ class _Reader:
         if qualified in _FORMATTING_CALLS or self._logging(func, qualified):
             return all(self.plain(a) for a in arguments)
         if isinstance(func, ast.Attribute):
-            if func.attr == "format" and isinstance(func.value, ast.Constant):
-                return all(self.plain(a) for a in arguments)
+            if func.attr in _STRING_METHODS and isinstance(func.value, ast.Constant):
+                return all(self.plain(a) for a in arguments)  # `"{}".format(e)`, `"".join(lines)`
             if func.attr in _TEXT_METHODS and not arguments:  # `e.__str__()`
                 return self.plain(func.value)
             if func.attr in _CONTAINER_METHODS and self._container(func.value):
@@ -570,7 +707,7 @@ class _Reader:
             return self.plain(node)
         if isinstance(node, ast.Name):
             return self._text_name(node.id)
-        return False
+        return _response_field(node)  # `{'status': request.response.status}`
 
     def _text_name(self, name: str) -> bool:
         bindings = self.scope.names.get(name) or []
@@ -598,8 +735,12 @@ class _Reader:
             )
         if isinstance(node, ast.BinOp):
             return self.plain(node.left) and self.plain(node.right)
-        if isinstance(node, ast.Subscript):  # `TRANSLATIONS['add']['title']`
-            return self._plain_lookup(node)
+        if isinstance(node, ast.Subscript):
+            if isinstance(node.slice, ast.Slice):  # `text[:-1]`: a part of plain text
+                return self.plain(node.value) and self.expr(node.slice)
+            return self._plain_lookup(node)  # `TRANSLATIONS['add']['title']`
+        if isinstance(node, ast.Attribute):
+            return self._own_field(node)
         if isinstance(node, (ast.Tuple, ast.List)):
             return all(self.plain(e) for e in node.elts)
         if isinstance(node, ast.Call):
@@ -608,7 +749,7 @@ class _Reader:
                 return self.call(node) and all(self.plain(a) for a in [*node.args, *(k.value for k in node.keywords)])
             return self.call(node) and (
                 qualified in _FORMATTING_CALLS
-                or (isinstance(node.func, ast.Attribute) and node.func.attr in ("format", *_TEXT_METHODS))
+                or (isinstance(node.func, ast.Attribute) and node.func.attr in (*_STRING_METHODS, *_TEXT_METHODS))
             )
         if isinstance(node, ast.Name):
             return self._plain_name(node.id)
@@ -639,6 +780,16 @@ class _Reader:
     def _caught(self, name: str) -> bool:
         """Whether every binding of `name` in the function is an `except ... as name`."""
         return self.caught.get(name, 0) == len(self.scope.names.get(name, ()))
+
+
+def _response_field(node: ast.expr) -> bool:
+    """`request.response.status` (or `status_code`, `status_int`): a Pyramid view's response's
+    status, which it may set and read back."""
+    return (
+        isinstance(node, ast.Attribute) and node.attr in _RESPONSE_FIELDS and isinstance(node.value, ast.Attribute)
+        and node.value.attr == "response" and isinstance(node.value.value, ast.Name)
+        and node.value.value.id == "request"
+    )
 
 
 def _callers_end_requests(context: Context, function: ast.FunctionDef) -> bool:

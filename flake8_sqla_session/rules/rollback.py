@@ -201,7 +201,13 @@ class HandlerWithoutRollback(Rule):
     when the handler returns, after harmless statements only
     (`request.response.status = HTTPBadRequest.code`, a log line), text or
     dicts and lists of text (`return {'error': str(e)}`), pyramid_tm ends the
-    request's transaction and zope.sqlalchemy closes the session.
+    request's transaction and zope.sqlalchemy closes the session.  The same
+    holds for a GraphQL resolver's own handler (`mutate` of a
+    `graphene.Mutation`, `resolve_<field>` of a `graphene.ObjectType`), which
+    graphene runs inside the view executing the query, when it returns text
+    or an error made of text (`return ResponseError(message=text)`, the
+    error's `__init__` keeping its arguments only). The traceback counts as
+    text (`''.join(traceback.format_exception(e, e, e.__traceback__))[:-1]`).
 
     Rolling back through a `scoped_session` registry counts as rolling back
     the session it hands out (`DBSession().rollback()`).
