@@ -525,3 +525,62 @@ def test_an_answer_found_while_its_module_was_answering_another_name_depends_on_
     new_process()
     (project / "app/other.py").write_text("from app.db import SessionLocal as z\n")
     assert codes(project, "app/use_b.py") == [(4, "SQS101")]
+
+
+# A helper's work on Flask-SQLAlchemy's session, noted by SQS301 for each module (a module fact
+# saved with the answers), and on a module-level registry, whose `remove()` no file calls (a fact
+# read from every file of the project).
+FLASK_DB = "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n"
+FLASK_HELPER = "from app.ext import db\n\n\ndef track(entry):\n    db.session.add(entry)\n    db.session.commit()\n"
+FLASK_CALLER = (
+    "import logging\n\nfrom app.ext import db\nfrom app.track import track\n\n\n"
+    "def run(entry):\n    try:\n        track(entry)\n    except Exception as error:\n"
+    "        logging.error('run: %s', error)\n    track(entry)\n    return db.session.query(entry).count()\n"
+)
+REGISTRY = (
+    "from sqlalchemy import create_engine\nfrom sqlalchemy.orm import scoped_session, sessionmaker\n\n"
+    "SESSION = scoped_session(sessionmaker(bind=create_engine('postgresql://h/db', pool_pre_ping=True)))\n\n\n"
+    "def approve(uid):\n    SESSION.add(uid)\n    SESSION.commit()\n"
+)
+REGISTRY_CALLER = (
+    "import logging\n\nfrom app.reg import SESSION, approve\n\n\n"
+    "def run(uid):\n    try:\n        approve(uid)\n    except Exception as error:\n"
+    "        logging.error('run: %s', error)\n    return SESSION.query(uid).count()\n"
+)
+
+
+def test_a_helpers_work_on_a_session_is_taken_from_the_cache(project):
+    """What the functions of a helper's module do on a shared session is saved with the answers:
+    a later process neither reads that module nor works it out again, and an edit of it (a
+    rollback added) is seen."""
+    write(project, {"app/ext.py": FLASK_DB, "app/track.py": FLASK_HELPER, "app/run.py": FLASK_CALLER})
+    age(project)
+    assert codes(project, "app/run.py") == [(10, "SQS301")]
+    new_process()
+    before, facts = Stats.modules_read, Stats.facts_restored
+    assert codes(project, "app/run.py") == [(10, "SQS301")]
+    assert Stats.facts_restored == facts + 1
+    assert Stats.modules_read == before  # the helper's module is not read
+    new_process()
+    (project / "app/track.py").write_text(FLASK_HELPER + "    db.session.rollback()\n")
+    assert codes(project, "app/run.py") == []
+    assert Stats.facts_restored == facts + 1
+
+
+def test_a_helpers_work_read_from_every_file_is_worked_out_in_each_process(project):
+    """A registry's work counts only while no project file removes its sessions: a fact read
+    from every file of the project, which the cache (stamps of the files read) cannot keep
+    true, so each process works it out again, and sees a `SESSION.remove()` added elsewhere."""
+    write(project, {"app/reg.py": REGISTRY, "app/run.py": REGISTRY_CALLER})
+    age(project)
+    assert codes(project, "app/run.py") == [(9, "SQS301")]
+    new_process()
+    facts = Stats.facts_restored
+    assert codes(project, "app/run.py") == [(9, "SQS301")]
+    assert Stats.facts_restored == facts
+    new_process()
+    # (an existing file edited: its folder keeps its stamp)
+    (project / "app/job.py").write_text("from app.reg import SESSION\n\n\ndef teardown(error):\n"
+                                        "    SESSION.remove()\n")
+    assert codes(project, "app/run.py") == []
+    assert Stats.facts_restored == facts

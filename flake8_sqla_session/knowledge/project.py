@@ -96,6 +96,7 @@ class Stats:
     outlines = 0  # files read to parse a few statements of them
     lookups = 0
     restored = 0  # answers taken from the cache on disk (`store`)
+    facts_restored = 0  # facts about modules taken from it (`Project.module_fact(..., saved=...)`)
     saves = 0  # cache files written
     closing_steps = 0  # dependencies looked at to close the answers of import cycles (`_close`)
     scans = 0  # reads of the whole project folder (`files_mentioning`)
@@ -592,6 +593,9 @@ class Project:
         # files and folders read for them (not saved: the facts are not kept on disk).
         self._facts: dict[str, object] = {}
         self._scanned: set[str] = set()
+        # The facts about modules that are saved with the answers (`module_fact(..., saved=...)`),
+        # as JSON writes them: found in this process, or taken from the cache file.
+        self._stored: dict[str, object] = {}
 
     # ---- the cache on disk ----------------------------------------------------------------
 
@@ -609,7 +613,10 @@ class Project:
     # ---- the whole project folder -----------------------------------------------------------
 
     def fact(self, name: str, compute: Callable[[Project], T]) -> T:
-        """A fact about the whole project (`compute(self)`), worked out once per process."""
+        """A fact about the whole project (`compute(self)`), worked out once per process.  What
+        is being worked out when it is asked (a module fact saved with the answers) depends on
+        every file of the project."""
+        self._unbounded()
         if name not in self._facts:
             self._facts[name] = compute(self)
         return self._facts[name]  # type: ignore[return-value]
@@ -635,6 +642,7 @@ class Project:
         environments (a folder with a `pyvenv.cfg`) are left out.  Every file and folder read is
         stamped, so that the language server forgets the project when one changes.
         """
+        self._unbounded()  # (what is being worked out now depends on every file of the project)
         top = self.folder()
         if top is None:
             return None
@@ -747,30 +755,35 @@ class Project:
         if saved is not None:
             self._answers.update(saved.answers)
             self._related.update(saved.related)
+            self._stored.update(saved.facts)
             self._deps.update(saved.deps)
             for where, stamp in saved.stamps.items():
                 _STAMPS.setdefault(where, stamp)
             self._depends.update(saved.stamps)
             Stats.restored += len(saved.answers)
-        self._saved = len(self._answers) + len(self._related)
+        self._saved = self._held()
         self._saved_at = time.monotonic()
         _hook_exit()
+
+    def _held(self) -> int:
+        """How many answers and facts the process holds for the cache file."""
+        return len(self._answers) + len(self._related) + len(self._stored)
 
     def save(self, force: bool = False) -> None:
         """Write the answers found since the last save, at most every `SAVE_EVERY` seconds (a
         long run stopped half-way keeps what it found), or when `force`d (at exit)."""
-        if self._store is None or len(self._answers) + len(self._related) == self._saved:
+        if self._store is None or self._held() == self._saved:
             return
         now = time.monotonic()
         if not force and self._saved_at is not None and now - self._saved_at < SAVE_EVERY:
             return
         # A file that could not be stat'ed when it was asked for must still be missing.
         stamps = {where: _STAMPS.get(where, store.MISSING) for where in self._depends}
-        if store.save(self._store, self._answers, self._related, self._closed_deps(), stamps):
+        if store.save(self._store, self._answers, self._related, self._closed_deps(), stamps, self._stored):
             Stats.saves += 1
         else:
             self._store = None  # a folder we cannot write to: stay off
-        self._saved = len(self._answers) + len(self._related)
+        self._saved = self._held()
         self._saved_at = now
 
     def release(self) -> None:
@@ -1275,15 +1288,47 @@ class Project:
         files = self.mentions(name)
         return None if files is None else referencing(files, name)
 
-    def module_fact(self, prefix: str, path: str, compute: Callable[[], T]) -> T:
+    def module_fact(
+        self, prefix: str, path: str, compute: Callable[[], T], saved: Optional[Callable[[object], T]] = None,
+    ) -> T:
         """A fact worked out from the module at `path` (`compute()`), once per process, and
-        forgotten when that module changes."""
+        forgotten when that module changes.
+
+        With `saved` (which makes the fact again from what JSON reads of it, or raises
+        ValueError), the fact is also saved with the answers, depending on the files read and
+        the answers used to work it out, and a later process takes it back while none of those
+        changed: `compute()` must give a value JSON writes and reads back as `saved` expects.  A
+        fact that asked about every file of the project (`fact`, `files_mentioning`) is not saved:
+        the cache holds the stamps of the files read, not of all files."""
         key = prefix + path
-        if key not in self._facts:
-            self._scanned.add(path)
+        if key in self._facts:
+            return self._facts[key]  # type: ignore[return-value]
+        self._scanned.add(path)
+        if saved is None:
             self._read_from(path)
             self._facts[key] = compute()
-        return self._facts[key]  # type: ignore[return-value]
+            return self._facts[key]  # type: ignore[return-value]
+        if key in self._stored:
+            try:
+                value = saved(self._stored[key])
+            except (ValueError, TypeError):
+                del self._stored[key]  # (a value this code did not write: worked out again)
+            else:
+                self._used(store.fact_key(key))
+                Stats.facts_restored += 1
+                self._facts[key] = value
+                return value
+        frame: set[str] = set()
+        self._frames.append(frame)
+        try:
+            self._read_from(path)
+            found = compute()
+        finally:
+            self._found_from(store.fact_key(key), self._frames.pop())
+        self._facts[key] = found
+        if _ANY not in frame:  # (one that asked about every file of the project is worked out in each process)
+            self._stored[key] = found
+        return found
 
     def related(self, path: str, module: str) -> bool:
         """Whether a project module's names can be SQLAlchemy's (`_sqlalchemy_related`)."""

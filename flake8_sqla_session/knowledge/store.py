@@ -30,7 +30,7 @@ from typing import Iterable, Mapping, Optional, cast
 
 from .kinds import Kind, Known, Maker
 
-FORMAT = 2
+FORMAT = 3
 PRUNE_AFTER = 30 * 24 * 3600  # seconds
 ENVIRONMENT_DIR = "FLAKE8_SQLA_SESSION_CACHE_DIR"
 OFF = "off"
@@ -67,7 +67,8 @@ def code_stamp() -> str:
 
         here = os.path.dirname(os.path.abspath(__file__))
         parts = [__version__, f"{sys.version_info[0]}.{sys.version_info[1]}", str(FORMAT)]
-        for folder in (here, os.path.dirname(here)):
+        # (the rules too: the facts saved with the answers are worked out by them)
+        for folder in (here, os.path.dirname(here), os.path.join(os.path.dirname(here), "rules")):
             for name in sorted(os.listdir(folder)):
                 if name.endswith(".py"):
                     info = os.stat(os.path.join(folder, name))
@@ -129,10 +130,15 @@ def related_key(path: str) -> str:
     return "related:" + path
 
 
+def fact_key(key: str) -> str:
+    """The key of a saved fact about a module (`global-work:<path>`) among the answers' dependencies."""
+    return "fact:" + key
+
+
 class Saved:
     """The answers of a cache file that still hold: those none of whose files changed since."""
 
-    __slots__ = ("answers", "related", "deps", "stamps")
+    __slots__ = ("answers", "related", "facts", "deps", "stamps")
 
     def __init__(
         self,
@@ -140,9 +146,11 @@ class Saved:
         related: dict[str, bool],
         deps: dict[str, tuple[str, ...]],
         stamps: Stamps,
+        facts: Optional[dict[str, object]] = None,
     ) -> None:
         self.answers = answers
         self.related = related
+        self.facts = facts if facts is not None else {}  # a module fact's key -> its value, as JSON reads it
         self.deps = deps  # answer key (or `related_key(path)`) -> the files it depends on
         self.stamps = stamps  # of the files and folders those answers depend on
 
@@ -183,9 +191,13 @@ def load(path: str) -> Optional[Saved]:
         for where, (flag, index) in data["related"].items():
             if depsets[index] is not None:
                 related[str(where)], deps[related_key(str(where))] = bool(flag), depsets[index]
+        facts: dict[str, object] = {}
+        for key, (value, index) in data["facts"].items():
+            if depsets[index] is not None:
+                facts[str(key)], deps[fact_key(str(key))] = value, depsets[index]
     except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
         return None
-    return Saved(answers, related, deps, stamps)
+    return Saved(answers, related, deps, stamps, facts)
 
 
 def save(
@@ -194,12 +206,14 @@ def save(
     related: Mapping[str, bool],
     deps: Mapping[str, tuple[str, ...]],
     stamps: Mapping[str, tuple[int, int]],
+    facts: Optional[Mapping[str, object]] = None,
 ) -> bool:
-    """Write the answers, what each depends on and the stamps of those files and folders to
-    `path`, with what another process saved there meanwhile (if its stamps agree with ours);
-    False when it cannot be written.  An answer whose dependencies are not known is saved as
-    depending on any file."""
+    """Write the answers (and the `facts` worked out about modules, values JSON can write), what
+    each depends on and the stamps of those files and folders to `path`, with what another
+    process saved there meanwhile (if its stamps agree with ours); False when it cannot be
+    written.  An answer whose dependencies are not known is saved as depending on any file."""
     answers, related, deps, stamps = dict(answers), dict(related), dict(deps), dict(stamps)
+    facts = dict(facts or {})
     other = load(path)
     if other is not None and all(stamps.get(where, stamp) == stamp for where, stamp in other.stamps.items()):
         for key, value in other.answers.items():
@@ -208,6 +222,9 @@ def save(
         for where, flag in other.related.items():
             if where not in related:
                 related[where], deps[related_key(where)] = flag, other.deps[related_key(where)]
+        for key, fact in other.facts.items():
+            if key not in facts:
+                facts[key], deps[fact_key(key)] = fact, other.deps[fact_key(key)]
         for where, stamp in other.stamps.items():
             stamps.setdefault(where, stamp)
     folders = {where: list(stamp) for where, stamp in stamps.items() if stamp[0] == FOLDER}
@@ -238,6 +255,7 @@ def save(
         "folders": folders,
         "answers": {key: [encode(value), depset(key)] for key, value in answers.items()},
         "related": {where: [flag, depset(related_key(where))] for where, flag in related.items()},
+        "facts": {key: [value, depset(fact_key(key))] for key, value in facts.items()},
         "files": rows,
         "depsets": ordered,
     }
@@ -290,6 +308,6 @@ def _prune(folder: str) -> None:
 
 
 __all__ = [
-    "ENVIRONMENT_DIR", "OFF", "Saved", "cache_file", "cache_folder", "folder_stamp", "load", "related_key", "save",
-    "stamp_now",
+    "ENVIRONMENT_DIR", "OFF", "Saved", "cache_file", "cache_folder", "fact_key", "folder_stamp", "load", "related_key",
+    "save", "stamp_now",
 ]

@@ -1401,7 +1401,7 @@ class _WorkWalker:
             knowledge = project.knowledge(path, module) if shared or flask else None
             return _functions_global_work(knowledge, shared, text, flask) if knowledge is not None else {}
 
-        work = project.module_fact("global-work:", path, compute)
+        work = project.module_fact("global-work:", path, compute, saved=_decode_global_work)
         if name.endswith("*"):
             prefix = name[:-1]
             return tuple(item for key, items in work.items() if key.startswith(prefix) for item in items)
@@ -1509,6 +1509,26 @@ _CALLED_NAME = re.compile(r"\b([A-Za-z_]\w*)\s*(?:\.\s*[A-Za-z_]\w*\s*)?\(")
 # What each module-level function of a module does on a module-level session of that module:
 # function name -> ((session name, whether the work may flush), ...).
 GlobalWork = dict[str, tuple[tuple[str, bool], ...]]
+
+
+def _decode_global_work(value: object) -> GlobalWork:
+    """A module's `GlobalWork` from what JSON reads of it (saved with the project's answers);
+    ValueError for anything else."""
+    if not isinstance(value, dict):
+        raise ValueError(value)
+    found: GlobalWork = {}
+    for function, items in value.items():
+        if not isinstance(items, list):
+            raise ValueError(value)
+        work = []
+        for item in items:
+            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+                    and isinstance(item[1], bool)):
+                raise ValueError(value)
+            work.append((item[0], item[1]))
+        found[str(function)] = tuple(work)
+    return found
+
 
 # An indented call of a work method on a bare name, as a statement or after `return` or `await`
 # (`    SESSION.commit(`, `    return dbsession.query(`): a function of the module may work on a
