@@ -248,11 +248,22 @@ OWN_HANDLER = (
         (OWN_HANDLER.replace("response_error(str(e))", "response_error('failed', data={'Error': e})"), [(14, 4)]),
         (OWN_HANDLER.replace("Blueprint\n", "Blueprint, jsonify\n")
          .replace("return response_error(str(e))", "return jsonify({'error': e.orig})"), [(14, 4)]),
+        # in a loop: the handler's `return` leaves it (iris-web's `alerts_routes.py:470`)
+        (OWN_HANDLER.replace("    try:\n", "    for name in ('x', 'y'):\n     try:\n")
+         .replace("    except Exception as e:\n", "     except Exception as e:\n"), []),
+        # ... but one that falls through goes on to the next round, on the failed session
+        (OWN_HANDLER.replace("    try:\n", "    for name in ('x', 'y'):\n     try:\n")
+         .replace("    except Exception as e:\n", "     except Exception as e:\n")
+         .replace("        return response_error(str(e))\n", ""), [(15, 5)]),
+        # ... and in a `with`, the block's exit runs after the `return`
+        (OWN_HANDLER.replace("    try:\n", "    with lock:\n     try:\n")
+         .replace("    except Exception as e:\n", "     except Exception as e:\n"), [(15, 5)]),
     ],
     ids=["answers", "falls-through", "finally-queries", "answer-iterates-a-query", "traceback-and-dict-of-text",
          "jsonify-dict-of-text", "view-of-a-blueprint-factory", "helper-in-a-blueprint-factory", "url-for-a-part",
          "url-for-an-object",
-         "dict-holds-the-error", "jsonify-an-attribute"],
+         "dict-holds-the-error", "jsonify-an-attribute", "returns-from-a-loop", "falls-through-in-a-loop",
+         "returns-from-a-with"],
 )
 def test_a_views_own_handler_that_answers(project: Path, view: str, expected: list[tuple[int, int]]) -> None:
     add(project, "panel/replies.py", REPLIES)

@@ -5,7 +5,8 @@ Flask-SQLAlchemy removes `db.session` when the request's application context end
 session left in a failed transaction is thrown away with the request.  What can still use it
 is what runs in between: the rest of the helper, and the rest of every view that calls it.
 The helper is quiet only when every one of those is read and none can: the helper is a
-module-level function whose `try` sits in no loop or `with`; after the error it only files
+module-level function whose `try` sits in no `with`, nor in a loop unless its handler
+returns (which leaves the loop); after the error it only files
 the error away as text (`messages["error"].append(str(e))`, `flash("...")`, a log line; not
 the error object, which would make the reply raise and the error page render) and returns
 such values; and each place that calls it, in every project file but the tests, is a Flask
@@ -105,16 +106,16 @@ def _ends_with_request(
     parent = record.scope.parent
     if isinstance(function, ast.FunctionDef) and _graphql_resolver(context, function, parent):
         return _ends_with_graphql_request(context, record, handler, receivers, function)
+    returns = bool(handler.body) and isinstance(handler.body[-1], ast.Return)
     if (
         not isinstance(function, ast.FunctionDef)
         or (parent is not context.module and not _factory_view(context, function, parent))
-        or record.looped
+        or (record.looped and not returns)  # (a handler that returns leaves every loop around it)
         or record.withs
         or not receivers
     ):
         return False
     reader = _reader(context, context, function, record.scope, strict=True)
-    returns = bool(handler.body) and isinstance(handler.body[-1], ast.Return)
     if not (
         reader.block(handler.body) and reader.block(record.node.finalbody)
         and reader.after(record.node, returning=returns)
@@ -192,7 +193,7 @@ def _ends_with_graphql_request(
     handler returns, harmless statements running before that (a log line of the traceback), and
     what it returns is text or an error made of text (`return ResponseError(message=text)`, which
     graphene reports as the field's error)."""
-    if record.looped or record.withs or not receivers or not handler.body:
+    if record.withs or not receivers or not handler.body:
         return False
     returned = handler.body[-1]
     if not isinstance(returned, ast.Return):
@@ -485,7 +486,8 @@ class _Reader:
     def after(self, statement: ast.stmt, returning: bool = False) -> bool:
         """Whether everything of the function that may run after `statement` is harmless (and
         `statement` sits in no loop or `with`); when `statement` returns from the function
-        (`returning`), only the `finally` blocks around it run after it."""
+        (`returning`), only the `finally` blocks around it run after it (it may sit in a loop,
+        which the `return` leaves; not in a `with`, whose exit runs)."""
         node: ast.stmt = statement
         while True:
             place = self.places.get(id(node))
@@ -496,8 +498,8 @@ class _Reader:
                 return False
             if owner is None:
                 return True
-            if role in ("loop", "with"):
-                return False
+            if role == "with" or (role == "loop" and not returning):
+                return False  # (a `return` leaves a loop at once, but runs a `with`'s exit)
             if role in ("try", "handler", "else"):
                 assert isinstance(owner, TRY_NODES)
                 if not returning and role == "try" and (

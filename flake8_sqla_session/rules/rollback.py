@@ -165,7 +165,8 @@ class HandlerWithoutRollback(Rule):
     Nor is a handler reported in a helper of Flask-SQLAlchemy's `db.session`
     whose every caller ends its request without touching the session again
     (Flask-SQLAlchemy removes the session when the request ends): the helper is
-    a module-level function whose `try` is in no loop or `with`, and after the
+    a module-level function whose `try` is in no `with`, nor in a loop unless
+    the handler returns, and after the
     error it only files the error away as text and returns such values
     (`messages["error"].append(str(e))`, `e.__str__()`, `flash("...")`, a log
     line, `traceback.format_exc()`; a reply of text or of dicts and lists of
