@@ -45,6 +45,15 @@ FILES = {
 }
 
 
+# What makes the session outlive the request: no pyramid_tm to end the transaction, or a
+# registry that zope.sqlalchemy does not join to it.
+NOT_THE_REQUESTS = [
+    {"setup.py": FILES["setup.py"].replace(", 'pyramid_tm'", ""), "development.ini": "[app:main]\n"},
+    {"shop/models.py": "from sqlalchemy.orm import scoped_session, sessionmaker\n\n"
+                       "DBSession = scoped_session(sessionmaker())\n"},
+]
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     write(tmp_path / "shop", FILES)
@@ -60,11 +69,7 @@ def test_the_project_as_it_is_is_quiet(project: Path) -> None:
 @pytest.mark.parametrize(
     "files",
     [
-        # nothing runs pyramid_tm: the transaction is not the request's
-        {"setup.py": FILES["setup.py"].replace(", 'pyramid_tm'", ""), "development.ini": "[app:main]\n"},
-        # the registry is not zope.sqlalchemy's
-        {"shop/models.py": "from sqlalchemy.orm import scoped_session, sessionmaker\n\n"
-                           "DBSession = scoped_session(sessionmaker())\n"},
+        *NOT_THE_REQUESTS,
         # the handler falls through to the rest of the view
         {"shop/views.py": VIEWS.replace("        return {'error': str(e)}\n", "")},
         # the view returns what the renderer reads after it (an object of the failed session)
@@ -174,11 +179,7 @@ def test_a_graphql_resolver_that_returns_an_error_of_text_is_quiet(project: Path
 @pytest.mark.parametrize(
     "files",
     [
-        # nothing runs pyramid_tm: the session outlives the request
-        {"setup.py": FILES["setup.py"].replace(", 'pyramid_tm'", ""), "development.ini": "[app:main]\n"},
-        # the registry is not zope.sqlalchemy's
-        {"shop/models.py": "from sqlalchemy.orm import scoped_session, sessionmaker\n\n"
-                           "DBSession = scoped_session(sessionmaker())\n"},
+        *NOT_THE_REQUESTS,
         # not graphene's class: a method that anything may call
         {"shop/schema.py": SCHEMA.replace("(graphene.Mutation)", "(object)")},
         # not a resolver's name
@@ -187,12 +188,16 @@ def test_a_graphql_resolver_that_returns_an_error_of_text_is_quiet(project: Path
         {"shop/errors.py": ERRORS.replace("        self.code = code\n", "        DBSession.add(Log(message))\n")},
         # not an error
         {"shop/errors.py": ERRORS.replace("(Exception)", "(Base)")},
+        # an error whose project base does more when it is made
+        {"shop/errors.py": "from shop.models import DBSession\n\n\nclass AuditedError(Exception):\n"
+                           "    def __init__(self, message):\n        DBSession.add(Log(message))\n\n\n"
+                           + ERRORS.replace("(Exception)", "(AuditedError)")},
         # what it returns may be an object of the failed session
         {"shop/schema.py": SCHEMA.replace("message='Exception:\\n' + traceback_string", "message=name, item=item")},
         # the handler falls through
         {"shop/schema.py": SCHEMA.replace("            return ResponseError(", "            ResponseError(")},
     ],
-    ids=["no-pyramid_tm", "not-zope", "not-graphene", "not-a-resolver", "busy-init", "not-an-error",
+    ids=["no-pyramid_tm", "not-zope", "not-graphene", "not-a-resolver", "busy-init", "not-an-error", "busy-base",
          "returns-an-object", "falls-through"],
 )
 def test_what_brings_the_resolver_back(project: Path, files: dict[str, str]) -> None:

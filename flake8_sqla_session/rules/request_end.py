@@ -227,13 +227,24 @@ def _error_of_text(context: Context, reader: _Reader, value: ast.expr, scope: Sc
     if qualified_name(value.func, scope) in ("graphql.GraphQLError", "graphql.error.GraphQLError"):
         return True
     resolved = resolve_binding(context, value.func.id, scope, _MAX_HANDED_ON)
-    if resolved is None or resolved[1].kind != "class" or not isinstance(resolved[1].value, ast.ClassDef):
+    return resolved is not None and _plain_error(context, resolved, _MAX_HANDED_ON)
+
+
+def _plain_error(context: Context, resolved: tuple[ModuleKnowledge, Binding], depth: int) -> bool:
+    """Whether a class is an exception whose making only keeps its arguments: every `__init__`
+    of it and of its project bases does no more (`_keeps_arguments`), and the bases outside the
+    project are named `Exception`, `BaseException` or `...Error`.  Each class is read once per
+    check; at most `depth` project bases up."""
+    knowledge, binding = resolved
+    cls = binding.value
+    if binding.kind != "class" or not isinstance(cls, ast.ClassDef):
         return False
-    cls = resolved[1].value
     errors = _memo(context).errors  # each class read once per check, however many handlers make it
     if id(cls) not in errors:
-        # An `__init__` of its own may do anything; lingvodoc's only keeps its arguments.
-        errors[id(cls)] = bool(cls.bases) and all(_error_name(base) for base in cls.bases) and all(
+        errors[id(cls)] = False  # (a class that is its own base, through a cycle of imports)
+        errors[id(cls)] = bool(cls.bases) and depth > 0 and all(
+            _plain_base(context, knowledge, base, depth - 1) for base in cls.bases
+        ) and all(
             not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) or statement.name != "__init__"
             or _keeps_arguments(statement)
             for statement in cls.body
@@ -241,8 +252,12 @@ def _error_of_text(context: Context, reader: _Reader, value: ast.expr, scope: Sc
     return errors[id(cls)]
 
 
-def _error_name(base: ast.expr) -> bool:
+def _plain_base(context: Context, knowledge: ModuleKnowledge, base: ast.expr, depth: int) -> bool:
     name = base.attr if isinstance(base, ast.Attribute) else base.id if isinstance(base, ast.Name) else ""
+    if isinstance(base, ast.Name):
+        resolved = resolve_binding(knowledge, base.id, knowledge.module, _MAX_HANDED_ON)
+        if resolved is not None:
+            return _plain_error(context, resolved, depth)  # a project class: read in turn
     return name in ("Exception", "BaseException") or name.endswith("Error")
 
 

@@ -207,7 +207,8 @@ class HandlerWithoutRollback(Rule):
     `graphene.Mutation`, `resolve_<field>` of a `graphene.ObjectType`), which
     graphene runs inside the view executing the query, when it returns text
     or an error made of text (`return ResponseError(message=text)`, the
-    error's `__init__` keeping its arguments only). The traceback counts as
+    `__init__` of the error and of its project bases keeping their arguments
+    only). The traceback counts as
     text (`''.join(traceback.format_exception(e, e, e.__traceback__))[:-1]`).
 
     Rolling back through a `scoped_session` registry counts as rolling back
