@@ -357,6 +357,28 @@ def views_answering_through_one_builder(n: int) -> str:
     )
 
 
+def tries_before_a_raise(n: int) -> str:
+    """n swallowing tries in one block, each followed by a log line, and a `raise` at its end:
+    what follows each `try` is read once for the block, not once per `try`."""
+    body = "".join(
+        "    try:\n        session.commit()\n    except Exception:\n        log.error('x')\n"
+        "    log.error('next')\n"
+        for _ in range(n)
+    )
+    return HEADER + "def f(session: Session):\n" + body + "    raise Boom()\n"
+
+
+def tries_in_an_if_before_a_raise(n: int) -> str:
+    """The same in an `if` block, with the `raise` after the `if`: whether each `try`'s block
+    runs on to its end is read once for the block."""
+    body = "".join(
+        "        try:\n            session.commit()\n        except Exception:\n            log.error('x')\n"
+        "        log.error('next')\n"
+        for _ in range(n)
+    )
+    return HEADER + "def f(session: Session, ok):\n    if ok:\n" + body + "    raise Boom()\n"
+
+
 SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "reassigned in straight lines": (reassigned_in_lines, 30),
     "reassigned in branches": (reassigned_in_branches, 30),
@@ -388,6 +410,8 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "tries in one with block": (tries_in_one_with_block, 20),
     "tries in one FastAPI route": (tries_in_one_route, 20),
     "views answering through one reply builder": (views_answering_through_one_builder, 20),
+    "tries before a raise": (tries_before_a_raise, 20),
+    "tries in an if block before a raise": (tries_in_an_if_before_a_raise, 20),
 }
 
 

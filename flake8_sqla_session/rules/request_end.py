@@ -84,6 +84,7 @@ _APP_CONTEXTS = frozenset({"app_context", "test_request_context"})
 _RESPONSE_FIELDS = frozenset({"status", "status_code", "status_int"})
 _SESSION_ATTRIBUTES = frozenset({"query", "session", "query_property"})
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_SIMPLE = (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Pass)  # statements that go on to the next
 _WITHS = (ast.With, ast.AsyncWith)
 
 
@@ -432,8 +433,36 @@ def _memo(context: Context) -> _Memo:
     return found
 
 
+def raises_after(context: Context, record: TryRecord) -> bool:
+    """Whether what follows the `try` is a `raise`, after harmless statements only (a log line:
+    `logger.error(f"failed: {e!s}")`, then `raise`), in its block or, from the end of an `if`
+    block, after that `if`: a handler that falls through to it lets an error leave the function
+    as if it re-raised.  Asked of a `try` of a function; one at a module's or a class's top
+    counts only a `raise` right after it."""
+    if isinstance(record.following, ast.Raise):
+        return True
+    function = record.scope.node
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    reader = _reader(context, context, function, record.scope)
+    node: ast.stmt = record.node
+    while True:
+        place = reader.places.get(id(node))
+        if place is None:
+            return False
+        block, index, owner, role = place
+        if reader.raises_from(block, index + 1):
+            return True
+        # The end of an `if` block (harmlessly reached) goes on after the `if`; the end of a loop's
+        # body to its next round, of a `with` through its exit, of a `try` through its `else`.
+        if owner is None or role != "body" or not reader.falls_through_from(block, index + 1):
+            return False
+        node = owner
+
+
 def _reader(
-    context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef, scope: Scope, strict: bool = False
+    context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
+    strict: bool = False,
 ) -> _Reader:
     readers = _memo(context).readers
     key = (id(knowledge), id(function), strict)
@@ -455,7 +484,7 @@ class _Reader:
     """
 
     def __init__(
-        self, knowledge: ModuleKnowledge, function: ast.FunctionDef, scope: Scope, strict: bool,
+        self, knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, strict: bool,
         builders: dict[int, bool],
     ) -> None:
         self.knowledge = knowledge
@@ -466,6 +495,9 @@ class _Reader:
         # "try", "handler", "else", "final")
         self.places: dict[int, tuple[list[ast.stmt], int, Optional[ast.stmt], str]] = {}
         self.suffixes: dict[int, list[bool]] = {}  # id(block) -> whether block[i:] is harmless, each i
+        # id(block) -> whether block[i:] reaches a `raise` through harmless statements, each i
+        self.raising: dict[int, list[bool]] = {}
+        self.through: dict[int, list[bool]] = {}  # id(block) -> `falls_through_from` each i
         self.harmless: dict[int, bool] = {}
         self.names: dict[tuple[str, str], bool] = {}  # ("plain" or "text", name) -> the answer
         self.caught: dict[str, int] = {}  # name -> how many `except ... as name` bind it
@@ -527,6 +559,33 @@ class _Reader:
 
     def block(self, block: list[ast.stmt]) -> bool:
         return self._from(block, 0)
+
+    def falls_through_from(self, block: list[ast.stmt], start: int) -> bool:
+        """Whether `block[start:]` is made of harmless simple statements (no `return`, `break` or
+        `continue`, nothing compound): running it reaches the end of the block; each block read
+        once, from its end."""
+        through = self.through.get(id(block))
+        if through is None:
+            through = [True] * (len(block) + 1)
+            for index in range(len(block) - 1, -1, -1):
+                self.knowledge.steps += 1
+                statement = block[index]
+                through[index] = through[index + 1] and isinstance(statement, _SIMPLE) and self.statement(statement)
+            self.through[id(block)] = through
+        return through[start] if start < len(through) else True
+
+    def raises_from(self, block: list[ast.stmt], start: int) -> bool:
+        """Whether `block[start:]` reaches a `raise` through harmless statements; each block read
+        once, from its end."""
+        raising = self.raising.get(id(block))
+        if raising is None:
+            raising = [False] * (len(block) + 1)
+            for index in range(len(block) - 1, -1, -1):
+                self.knowledge.steps += 1
+                statement = block[index]
+                raising[index] = isinstance(statement, ast.Raise) or (raising[index + 1] and self.statement(statement))
+            self.raising[id(block)] = raising
+        return raising[start] if start < len(raising) else False
 
     def _from(self, block: list[ast.stmt], start: int) -> bool:
         suffixes = self.suffixes.get(id(block))

@@ -17,7 +17,7 @@ from ..knowledge.project import Project, one_line_end
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
 from .pool import declares_server_driver, sqlite_only
-from .request_end import app_context_ends, ends_with_request, left_app_context
+from .request_end import app_context_ends, ends_with_request, left_app_context, raises_after
 from .unit_end import dropped_in_try, owner_ends_unit
 
 ROLLBACK_DOCS = "https://docs.sqlalchemy.org/en/20/faq/sessions.html#this-session-s-transaction-has-been-rolled-back-due-to-a-previous-exception-during-flush-or-similar"  # noqa: E501
@@ -229,8 +229,10 @@ class HandlerWithoutRollback(Rule):
     `session.<attribute>` (what a call was handed the session may live on
     in what the call made).
 
-    Nor is a handler reported that falls through to a `raise` right after its
-    `try`: the error leaves the function as if re-raised.
+    Nor is a handler reported that falls through to a `raise` after its `try`,
+    harmless statements only before it (a log line of the error; from the end
+    of an `if` block, after that `if`): the error leaves the function as if
+    re-raised.
 
     Nor is a handler reported whose session is made in the `try` body (by a
     session factory, SQLAlchemy's `Session` class, or a project function that
@@ -660,6 +662,15 @@ class HandlerWithoutRollback(Rule):
             "            db.session.add(Server(path))\n            db.session.commit()\n"
             "    except Exception as e:\n        print(str(e))\n    audit(path)\n"
         ),
+        # What follows the `try` logs the outer error and raises it: the inner handler falls
+        # through to that `raise` (from the end of an `if` block too), and the error leaves.
+        Valid(
+            "from sqlalchemy.orm import Session\n\nasync def process(session: Session, note):\n    try:\n"
+            "        await index(note)\n    except Exception as e:\n        if note:\n            try:\n"
+            "                await session.refresh(note)\n                await session.commit()\n"
+            "            except Exception as inner:\n                logger.error(f'not marked: {inner!s}')\n"
+            "        logger.error(f'failed: {e!s}')\n        raise\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -1056,6 +1067,21 @@ class HandlerWithoutRollback(Rule):
             "    except Exception as e:\n        print(str(e))\n    audit(path)\n",
             at=(9, 4),
         ),
+        # ... but a `return` before the `raise` leaves the function with the session failed, and
+        # so does a statement that may reach the database before it.
+        Invalid(
+            "from sqlalchemy.orm import Session\n\nasync def process(session: Session, note, denied):\n"
+            "    if denied:\n        try:\n            await session.commit()\n        except Exception:\n"
+            "            logger.warning('not saved')\n        return {'status': 'denied'}\n    raise Denied()\n",
+            at=(7, 8),
+        ),
+        Invalid(
+            "from sqlalchemy.orm import Session\n\nasync def process(session: Session, note):\n    try:\n"
+            "        await index(note)\n    except Exception as e:\n        try:\n"
+            "            await session.commit()\n        except Exception:\n            logger.error('not marked')\n"
+            "        logger.error(f'failed: {note.title}')\n        raise\n",
+            at=(9, 8),
+        ),
     ]
 
     @classmethod
@@ -1089,7 +1115,7 @@ class HandlerWithoutRollback(Rule):
                 flushed = any(w.flushes for w in work.values())
                 if summaries.tidies(handler.body, record.scope, work, leaving=True, commits=not flushed):
                     continue
-                if isinstance(record.following, ast.Raise) and not (
+                if raises_after(context, record) and not (
                     handler.body and isinstance(handler.body[-1], (ast.Return, ast.Continue, ast.Break))
                 ):
                     continue  # the handler falls through to a `raise`: the error leaves as if re-raised
