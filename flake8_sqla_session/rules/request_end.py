@@ -575,15 +575,17 @@ class _Reader:
         return through[start] if start < len(through) else True
 
     def raises_from(self, block: list[ast.stmt], start: int) -> bool:
-        """Whether `block[start:]` reaches a `raise` through harmless statements; each block read
-        once, from its end."""
+        """Whether `block[start:]` reaches a `raise` through harmless simple statements; each
+        block read once, from its end."""
         raising = self.raising.get(id(block))
         if raising is None:
             raising = [False] * (len(block) + 1)
             for index in range(len(block) - 1, -1, -1):
                 self.knowledge.steps += 1
                 statement = block[index]
-                raising[index] = isinstance(statement, ast.Raise) or (raising[index + 1] and self.statement(statement))
+                raising[index] = isinstance(statement, ast.Raise) or (
+                    raising[index + 1] and isinstance(statement, _SIMPLE) and self.statement(statement)
+                )  # (a `return` on the way, or an `if` that may return, leaves before the `raise`)
             self.raising[id(block)] = raising
         return raising[start] if start < len(raising) else False
 

@@ -1082,6 +1082,13 @@ class HandlerWithoutRollback(Rule):
             "        logger.error(f'failed: {note.title}')\n        raise\n",
             at=(9, 8),
         ),
+        # ... and an `if` on the way that may return leaves before the `raise`.
+        Invalid(
+            "from sqlalchemy.orm import Session\n\nasync def process(session: Session, denied):\n    try:\n"
+            "        await session.commit()\n    except Exception:\n        logger.warning('not saved')\n"
+            "    if denied:\n        return {'status': 'denied'}\n    raise Boom()\n",
+            at=(6, 4),
+        ),
     ]
 
     @classmethod
