@@ -154,11 +154,18 @@ def _ends_with_pyramid_request(
     callbacks or tweens that run after views."""
     if not any(_pyramid_view(d, record.scope.parent or context.module) for d in function.decorator_list):
         return False
-    if not all(zope_session(context, receiver, record.scope) for receiver in receivers):
-        return False
     returned = handler.body[-1].value  # type: ignore[attr-defined]
     if returned is not None and not reader.rendered(returned):
         return False  # the renderer reads what the view returns after it, inside the transaction
+    return _pyramid_tm_closes(context, record, receivers)
+
+
+def _pyramid_tm_closes(context: Context, record: TryRecord, receivers: list[ast.expr]) -> bool:
+    """Whether the sessions `receivers` are ones zope.sqlalchemy joins to the request's
+    transaction, in a project that runs pyramid_tm (`_pyramid_tm_ends_requests`): when the view
+    returns, the transaction ends and zope.sqlalchemy closes them, failed or not."""
+    if not all(zope_session(context, receiver, record.scope) for receiver in receivers):
+        return False
     project = context.project
     if project is None or not context.filename:
         return False
@@ -199,8 +206,6 @@ def _ends_with_graphql_request(
     returned = handler.body[-1]
     if not isinstance(returned, ast.Return):
         return False
-    if not all(zope_session(context, receiver, record.scope) for receiver in receivers):
-        return False
     reader = _reader(context, context, function, record.scope, strict=True)
     if not (
         all(reader.statement(statement) for statement in handler.body[:-1])
@@ -210,10 +215,7 @@ def _ends_with_graphql_request(
     value = returned.value
     if value is not None and not reader.rendered(value) and not _error_of_text(context, reader, value, record.scope):
         return False
-    project = context.project
-    if project is None or not context.filename:
-        return False
-    return project.fact("request-end:pyramid-tm", _pyramid_tm_ends_requests) is True
+    return _pyramid_tm_closes(context, record, receivers)
 
 
 def _error_of_text(context: Context, reader: _Reader, value: ast.expr, scope: Scope) -> bool:
@@ -562,41 +564,40 @@ class _Reader:
 
     def falls_through_from(self, block: list[ast.stmt], start: int) -> bool:
         """Whether `block[start:]` is made of harmless simple statements (no `return`, `break` or
-        `continue`, nothing compound): running it reaches the end of the block; each block read
-        once, from its end."""
-        through = self.through.get(id(block))
-        if through is None:
-            through = [True] * (len(block) + 1)
-            for index in range(len(block) - 1, -1, -1):
-                self.knowledge.steps += 1
-                statement = block[index]
-                through[index] = through[index + 1] and isinstance(statement, _SIMPLE) and self.statement(statement)
-            self.through[id(block)] = through
-        return through[start] if start < len(through) else True
+        `continue`, nothing compound): running it reaches the end of the block."""
+        return self._suffix(self.through, block, start, True, lambda statement, rest: (
+            rest and isinstance(statement, _SIMPLE) and self.statement(statement)
+        ))
 
     def raises_from(self, block: list[ast.stmt], start: int) -> bool:
-        """Whether `block[start:]` reaches a `raise` through harmless simple statements; each
-        block read once, from its end."""
-        raising = self.raising.get(id(block))
-        if raising is None:
-            raising = [False] * (len(block) + 1)
-            for index in range(len(block) - 1, -1, -1):
-                self.knowledge.steps += 1
-                statement = block[index]
-                raising[index] = isinstance(statement, ast.Raise) or (
-                    raising[index + 1] and isinstance(statement, _SIMPLE) and self.statement(statement)
-                )  # (a `return` on the way, or an `if` that may return, leaves before the `raise`)
-            self.raising[id(block)] = raising
-        return raising[start] if start < len(raising) else False
+        """Whether `block[start:]` reaches a `raise` through harmless simple statements (a
+        `return` on the way, or an `if` that may return, leaves before the `raise`)."""
+        return self._suffix(self.raising, block, start, False, lambda statement, rest: (
+            isinstance(statement, ast.Raise) or (rest and isinstance(statement, _SIMPLE) and self.statement(statement))
+        ))
 
     def _from(self, block: list[ast.stmt], start: int) -> bool:
-        suffixes = self.suffixes.get(id(block))
-        if suffixes is None:
-            suffixes = [True] * (len(block) + 1)
+        """Whether `block[start:]` is harmless."""
+        return self._suffix(
+            self.suffixes, block, start, True, lambda statement, rest: rest and self.statement(statement)
+        )
+
+    def _suffix(
+        self, memo: dict[int, list[bool]], block: list[ast.stmt], start: int, end: bool,
+        step: Callable[[ast.stmt, bool], bool],
+    ) -> bool:
+        """A question about `block[start:]`, answered for every `start` at once from the block's
+        end (`end`: the answer for nothing left; `step`: the answer for a statement and what
+        follows it, given the answer for what follows), once per block: each `try`, handler or
+        statement that asks about the rest of a block costs nothing more."""
+        answers = memo.get(id(block))
+        if answers is None:
+            answers = [end] * (len(block) + 1)
             for index in range(len(block) - 1, -1, -1):
-                suffixes[index] = suffixes[index + 1] and self.statement(block[index])
-            self.suffixes[id(block)] = suffixes
-        return suffixes[start] if start < len(suffixes) else True
+                self.knowledge.steps += 1
+                answers[index] = step(block[index], answers[index + 1])
+            memo[id(block)] = answers
+        return answers[start] if start < len(answers) else end
 
     def statement(self, node: ast.stmt) -> bool:
         found = self.harmless.get(id(node))
