@@ -271,6 +271,117 @@ def test_a_views_own_handler_that_answers(project: Path, view: str, expected: li
     assert sqs301_at(project, "panel/more.py") == expected
 
 
+LOOKUP = (
+    "from panel.extensions import db\nfrom panel.models import User\n\n\n"
+    "def find(user_id):\n"
+    "    try:\n"
+    "        user = User.query.get(user_id)\n"
+    "        user.seen = True\n"
+    "        db.session.commit()\n"
+    "    except Exception as e:\n"
+    "        return None, str(e)\n"
+    "    return user, ''\n"
+)
+LOOKUP_HANDLER = [(10, 4)]
+LOOKUP_VIEW = (
+    "import logging\n\n"
+    "from flask import Blueprint, jsonify, request\n"
+    "from panel.models import User\n"
+    "from panel.replies import response_error\n"
+    "from panel.lookup import find\n\n"
+    "logger = logging.getLogger(__name__)\n"
+    "bp = Blueprint('l', __name__)\n\n\n"
+    "@bp.get('/l')\n"
+    "def show():\n"
+    "    args = request.args.to_dict()\n"
+    "    wanted = args.get('id')\n"
+    "    user, error = find(wanted)\n"
+    "    if user is None:\n"
+    "        logger.error('cannot find {}'.format(wanted))\n"
+    "        logger.error(error)\n"
+    "        return response_error(error)\n"
+    "    return jsonify(name=user.name, count=User.query.count())\n"
+)
+# iris-web's shape: the view goes past a test that is false on the helper's path, then answers.
+SKIPPING_VIEW = LOOKUP_VIEW.replace(
+    "    if user is None:\n        logger.error('cannot find {}'.format(wanted))\n        logger.error(error)\n"
+    "        return response_error(error)\n    return jsonify(name=user.name, count=User.query.count())\n",
+    "    if user is not None:\n        return jsonify(name=user.name, count=User.query.count())\n"
+    "    return response_error(error)\n",
+)
+
+
+@pytest.mark.parametrize(
+    ("lookup", "view", "expected"),
+    [
+        # The helper hands back `(None, text)`; the view tests it at once, logs and answers with the
+        # text (iris-web's `datastore_filter_tree`): on the handler's path the view reads nothing else.
+        (LOOKUP, LOOKUP_VIEW, []),
+        # ... or goes past a test that is false on that path, and answers (iris-web's
+        # `if not has_error: ...` then `return response_error(logs)`)
+        (LOOKUP, SKIPPING_VIEW, []),
+        # a value alone (`return None`; iris-web's `get_filtered_users`)
+        (LOOKUP.replace("return None, str(e)", "return None").replace("return user, ''", "return user"),
+         LOOKUP_VIEW.replace("user, error = find", "user = find").replace("        logger.error(error)\n", "")
+         .replace("response_error(error)", "response_error('no such user')"), []),
+        # a harmless statement between the call and its test
+        (LOOKUP, LOOKUP_VIEW.replace("    if user is None:\n", "    shown = 1\n    if user is None:\n"), []),
+        # The test is not one the helper's value answers: the view may go on to read the user.
+        (LOOKUP, LOOKUP_VIEW.replace("if user is None:", "if error == 'gone':"), LOOKUP_HANDLER),
+        # The text is the error object: logging it, or answering with it, formats it.
+        (LOOKUP.replace("return None, str(e)", "return None, e"), LOOKUP_VIEW, LOOKUP_HANDLER),
+        # The view binds the name again before it tests it.
+        (LOOKUP, LOOKUP_VIEW.replace("    if user is None:\n", "    user = User.query.first()\n    if user is None:\n"),
+         LOOKUP_HANDLER),
+        # A query between the call and the test runs on the failed session.
+        (LOOKUP,
+         LOOKUP_VIEW.replace("    if user is None:\n", "    total = User.query.count()\n    if user is None:\n"),
+         LOOKUP_HANDLER),
+        # What the view logs is not the request's data but an object of the session.
+        (LOOKUP, LOOKUP_VIEW.replace("wanted = args.get('id')", "wanted = User.query.first()"), LOOKUP_HANDLER),
+        # The test is true but the body goes on (no return): what follows runs.
+        (LOOKUP, LOOKUP_VIEW.replace("        return response_error(error)\n", ""), LOOKUP_HANDLER),
+        # The test that is false has an `else`, which runs: it is not read with the value in mind.
+        (LOOKUP,
+         SKIPPING_VIEW.replace("    return response_error(error)\n",
+                               "    else:\n        user = User.query.first()\n    return response_error(error)\n"),
+         LOOKUP_HANDLER),
+        # More harmless statements between the call and its test than are read with the value in mind.
+        (LOOKUP, LOOKUP_VIEW.replace("    if user is None:\n", "    shown = 1\n" * 13 + "    if user is None:\n"),
+         LOOKUP_HANDLER),
+    ],
+    ids=["tested-at-once", "false-test-passed", "value-alone", "harmless-between", "test-not-answered",
+         "error-object", "bound-again", "query-between", "logs-an-object", "body-goes-on", "else-runs",
+         "too-far"],
+)
+def test_a_view_that_tests_what_the_helper_hands_back(
+    project: Path, lookup: str, view: str, expected: list[tuple[int, int]]
+) -> None:
+    """A helper's handler returns a value (`return None, str(e)`), and the view tests it: on the
+    handler's path it only runs what that test leads to (`rules/request_end.py`,
+    `_ends_on_sentinel`)."""
+    add(project, "panel/replies.py", REPLIES)
+    add(project, "panel/lookup.py", lookup)
+    add(project, "panel/lookups.py", view)
+    assert sqs301_at(project, "panel/lookup.py") == expected
+
+
+def test_a_views_own_handler_may_log_the_requests_data(project: Path) -> None:
+    """`request.args.get("q")`, `request.get_json()["name"]`: text and JSON values, which a log line
+    formats without reaching the database; an object of the session would not be."""
+    view = OWN_HANDLER.replace("Blueprint\n", "Blueprint, request\n").replace(
+        "        app.logger.exception(e)\n",
+        "        wanted = request.get_json()['name']\n"
+        "        app.logger.error(f'{wanted}: {request.args.get(\"q\")}')\n",
+    )
+    add(project, "panel/replies.py", REPLIES)
+    add(project, "panel/more.py", view)
+    assert sqs301_at(project, "panel/more.py") == []
+    more = view.replace("request.get_json()['name']", "User.query.first()")
+    (project / "panel" / "more.py").write_text(more, encoding="utf-8")
+    assert sqs301_at(project, "panel/more.py") == [(14, 4)]
+
+
 def test_a_helper_nobody_calls_is_reported(project: Path) -> None:
     views = project / "panel" / "views.py"
     text = views.read_text(encoding="utf-8")
@@ -370,6 +481,52 @@ def test_cost_grows_linearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         context = Context(ast.parse(source), Settings(), str(path), project, "app.views", source)
         findings = [f for rule in RULES for f in rule.check(context) if f.code == "SQS301"]
         assert findings == []  # every helper was read to its views: the work the count measures
+        counts.append(context.steps)
+    forget_projects()
+    assert counts[1] / counts[0] < 10, counts
+
+
+def sentinel_helpers_and_views(n: int) -> str:
+    """One helper whose n handlers each hand back a different value, called by n views that each
+    test it and answer, or go on with the session when it is 0: each value is read through every
+    view only for the first few (`sentinels.MAX_VALUES`), so the cost stays linear."""
+    handlers = "".join(
+        f"    except sqlalchemy.exc.SQLAlchemyError as e:\n        return {i}, str(e)\n" for i in range(n)
+    )
+    helper = "def lookup(x):\n    try:\n        db.session.commit()\n" + handlers + "    return 0, ''\n\n"
+    views = "".join(
+        f"@bp.route('/{i}')\ndef view{i}():\n    code, error = lookup({i})\n    if code:\n"
+        "        return jsonify(error=error)\n    return jsonify(done=db.session.execute('x'))\n\n"
+        for i in range(n)
+    )
+    return (
+        "import sqlalchemy\nfrom flask import Blueprint, jsonify\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+        "db = SQLAlchemy()\nbp = Blueprint('b', __name__)\n\n" + helper + views
+    )
+
+
+def test_cost_of_what_helpers_hand_back_grows_linearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flake8_sqla_session.context import Context
+    from flake8_sqla_session.knowledge.project import project_for
+    from flake8_sqla_session.rules import RULES
+
+    monkeypatch.setenv("FLAKE8_SQLA_SESSION_CACHE_DIR", "off")
+    counts = []
+    for n in (10, 80):
+        root = tmp_path / f"n{n}"
+        (root / "app").mkdir(parents=True)
+        (root / "pyproject.toml").write_text("[project]\nname = 'app'\n", encoding="utf-8")
+        (root / "app" / "__init__.py").write_text("", encoding="utf-8")
+        path = root / "app" / "views.py"
+        source = sentinel_helpers_and_views(n)
+        path.write_text(source, encoding="utf-8")
+        forget_projects()
+        project = project_for(str(path), Settings())
+        context = Context(ast.parse(source), Settings(), str(path), project, "app.views", source)
+        findings = [f for rule in RULES for f in rule.check(context) if f.code == "SQS301"]
+        # The first values are read through every view, which answers: quiet; the rest are
+        # asked about as unknown values, and a view that may go on keeps them.
+        assert 0 < len(findings) < n
         counts.append(context.steps)
     forget_projects()
     assert counts[1] / counts[0] < 10, counts

@@ -13,7 +13,12 @@ such values; and each place that calls it, in every project file but the tests, 
 view (or a command-line command) that calls it in a statement of its own, in no loop or
 `with`, and then does no more than that before it returns (`return jsonify(...)`,
 `return redirect(url_for(...))`, a project function that builds the reply from the text it is
-handed: `return response_error(str(e))`, `builds_reply`).  A handler in the view itself is read
+handed: `return response_error(str(e))`, `builds_reply`).  When the helper's handler returns a
+value its callers can test (`return None, str(e)`: `sentinels`), a view that binds the result to
+names of its own and tests it may go on, on the handler's path, only through what that test
+leads to (`_ends_on_sentinel`): `data, log = helper(...)` then `if data is None: return
+response_error(log)`, the text handed on.  What a Flask request carries (`request.args.get("q")`)
+is plain data, which a log line may format.  A handler in the view itself is read
 the same way, and its view is the only caller; when the handler returns, only the `finally`
 blocks around it run after it.  A helper nobody is seen calling, a use of it that is not such
 a call (or a name a star import may bring), a project that registers `after_request` or
@@ -32,13 +37,14 @@ import ast
 import os
 import re
 import weakref
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Hashable, Optional
 
 from ..context import command_decorator, is_project_test
 from ..knowledge.kinds import REGISTRIES, Kind
 from ..knowledge.module import MODEL_CLASS, NESTED_CODE, TRY_NODES
 from ..knowledge.names import Binding, Scope, qualified_name, single_binding
 from ..knowledge.project import referencing
+from .sentinels import Sentinel, bounded, bound_values, handler_sentinel, truth
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -83,9 +89,27 @@ _MAX_HANDED_ON = 4  # project modules a helper's name is followed through (`from
 _APP_CONTEXTS = frozenset({"app_context", "test_request_context"})
 _RESPONSE_FIELDS = frozenset({"status", "status_code", "status_int"})
 _SESSION_ATTRIBUTES = frozenset({"query", "session", "query_property"})
+# What a Flask request carries (`request.args`, `request.get_json()`), and how a view reads it
+# (`request.args.to_dict()`, `.get("q")`, `["name"]`): text, numbers and JSON values, never an
+# object of the database.
+_REQUEST_DATA = frozenset({"args", "form", "values", "json", "data", "headers", "cookies", "view_args"})
+_REQUEST_METHODS = frozenset({"get_json", "get_data"})
+_REQUEST_DATA_METHODS = frozenset({"get", "getlist", "to_dict", "copy", "keys", "values", "items"})
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
+# What a helper hands back on its handler's path (`sentinels.Sentinel`), and for each part of it
+# (each element of a tuple, or the one value) whether it is text made in the handler.
+_Returned = tuple[Sentinel, tuple[bool, ...]]
 _SIMPLE = (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Pass)  # statements that go on to the next
 _WITHS = (ast.With, ast.AsyncWith)
+# What a test `truth` may answer is made of, and how many nodes it may have.
+_TEST_PARTS = (
+    ast.Name, ast.Constant, ast.UnaryOp, ast.Not, ast.BoolOp, ast.And, ast.Or, ast.Compare, ast.Is, ast.IsNot,
+    ast.Load,
+)
+_TEST_NODES = 16
+# How many statements after a helper's call (or in the body of the test that leaves on its
+# sentinel) are read with what the helper handed back in mind: each call costs a bounded amount.
+_SENTINEL_STATEMENTS = 12
 
 
 def ends_with_request(
@@ -130,7 +154,7 @@ def _ends_with_request(
             return False
         found = _project_files(context)
         return found is not None and not _works_after_views(context.project, found)
-    return _callers_end_requests(context, function)
+    return _callers_end_requests(context, function, _returned(reader, handler))
 
 
 def _factory_view(context: Context, function: ast.FunctionDef, parent: Optional[Scope]) -> bool:
@@ -362,7 +386,8 @@ class _Memo:
     def __init__(self) -> None:
         self.readers: dict[tuple[int, int, bool], _Reader] = {}
         self.references: dict[int, dict[str, list[Reference]]] = {}  # id(module's knowledge) -> ...
-        self.callers: dict[str, bool] = {}
+        self.callers: dict[tuple[str, Optional[_Returned]], bool] = {}
+        self.asked: dict[Hashable, set[Hashable]] = {}  # a helper -> what its handlers handed back (`bounded`)
         # id(a project function) -> whether it builds a reply from its arguments (`builds_reply`):
         # read once per check, however many functions call it
         self.builders: dict[int, bool] = {}
@@ -501,6 +526,8 @@ class _Reader:
         self.raising: dict[int, list[bool]] = {}
         self.through: dict[int, list[bool]] = {}  # id(block) -> `falls_through_from` each i
         self.harmless: dict[int, bool] = {}
+        self.needed: dict[int, Optional[frozenset[str]]] = {}  # id(statement) -> `needs`
+        self.tests: dict[int, bool] = {}  # id(an `if` test) -> `simple_test`
         self.names: dict[tuple[str, str], bool] = {}  # ("plain" or "text", name) -> the answer
         self.caught: dict[str, int] = {}  # name -> how many `except ... as name` bind it
         self.replies: dict[str, bool] = {}  # a called name -> whether it is a project reply builder
@@ -656,12 +683,45 @@ class _Reader:
         if isinstance(node, (ast.BinOp, ast.JoinedStr)):  # `"%s" % x`, f"{x}" format their operands
             return self.plain(node)
         if isinstance(node, ast.Call):
-            return self.call(node)
+            return self.call(node) or self._request_data(node)
         if isinstance(node, ast.Slice):
             return all(part is None or self.expr(part) for part in (node.lower, node.upper, node.step))
         if isinstance(node, ast.Attribute):
-            return (node.attr not in _SESSION_ATTRIBUTES and self._static(node.value)) or self._own_field(node)
+            return (
+                (node.attr not in _SESSION_ATTRIBUTES and self._static(node.value)) or self._own_field(node)
+                or self._request_data(node)
+            )
         return False
+
+    def _request_data(self, node: ast.expr) -> bool:
+        """What a Flask view reads from its request (`request.args.get("q")`, `request.get_json()
+        ["name"]`, `request.form.to_dict()`), or a local name bound only to such: plain values,
+        which no session loads, whose formatting reads nothing of the database."""
+        while True:
+            if isinstance(node, ast.Subscript):
+                if not self.expr(node.slice):
+                    return False
+                node = node.value
+            elif isinstance(node, ast.Call):
+                func = node.func
+                arguments = [*node.args, *(k.value for k in node.keywords)]
+                if not isinstance(func, ast.Attribute) or not all(self.plain(a) for a in arguments):
+                    return False
+                if func.attr in _REQUEST_METHODS:
+                    return qualified_name(func.value, self.scope) == "flask.request"
+                if func.attr not in _REQUEST_DATA_METHODS:
+                    return False
+                node = func.value
+            elif isinstance(node, ast.Attribute):
+                return node.attr in _REQUEST_DATA and qualified_name(node.value, self.scope) == "flask.request"
+            elif isinstance(node, ast.Name):
+                bindings = self.scope.names.get(node.id)
+                return bool(bindings) and self._remembered("request", node.id, lambda: all(
+                    b.kind == "assign" and isinstance(b.value, ast.expr) and self._request_data(b.value)
+                    for b in bindings or ()
+                ))
+            else:
+                return False
 
     def _own_field(self, node: ast.Attribute) -> bool:
         """The caught error's traceback (`traceback.format_exception(e, e, e.__traceback__)`),
@@ -692,28 +752,73 @@ class _Reader:
             and project.function_module(binding.value + "._", self.knowledge) is None
         )
 
-    def call(self, node: ast.Call) -> bool:
+    def call(self, node: ast.Call, needed: Optional[set[str]] = None) -> bool:
+        """Whether the call is harmless; with `needed`, also when some of its arguments are local
+        names that would have to hold text (added to `needed`)."""
         func = node.func
         arguments = [*node.args, *(k.value for k in node.keywords)]
         qualified = qualified_name(func, self.scope)
+
+        def each(check: Callable[[ast.expr], bool]) -> bool:
+            for argument in arguments:
+                if check(argument):
+                    continue
+                if needed is None or not isinstance(argument, ast.Name) or argument.id not in self.scope.names:
+                    return False
+                needed.add(argument.id)
+            return True
+
         if qualified in _HARMLESS_CALLS:
-            if self.strict and qualified in _REPLIES:
-                return all(self.rendered(a) for a in arguments)
-            return all(self.expr(a) for a in arguments)
+            return each(self.rendered if self.strict and qualified in _REPLIES else self.expr)
         if qualified in _FORMATTING_CALLS or self._logging(func, qualified):
-            return all(self.plain(a) for a in arguments)
+            return each(self.plain)
         if isinstance(func, ast.Attribute):
             if func.attr in _STRING_METHODS and isinstance(func.value, ast.Constant):
-                return all(self.plain(a) for a in arguments)  # `"{}".format(e)`, `"".join(lines)`
+                return each(self.plain)  # `"{}".format(e)`, `"".join(lines)`
             if func.attr in _TEXT_METHODS and not arguments:  # `e.__str__()`
                 return self.plain(func.value)
             if func.attr in _CONTAINER_METHODS and self._container(func.value):
-                return all(self.text(a) if self.strict else self.expr(a) for a in arguments)
+                return each(self.text if self.strict else self.expr)
         if isinstance(func, ast.Name) and all(k.arg for k in node.keywords) and self._reply(func.id):
             # A project function that builds the reply from what it is handed (`return
             # response_error(str(e))`): harmless when that is text.
-            return all(self.rendered(a) if self.strict else self.plain(a) for a in arguments)
+            return each(self.rendered if self.strict else self.plain)
         return False
+
+    def needs(self, node: ast.stmt) -> Optional[frozenset[str]]:
+        """The local names that must hold text for the statement to be harmless (none when it is
+        harmless as it is: `logger.error(log)` needs `log`, `return response_error(logs)` needs
+        `logs`); None when no text would make it so.  Worked out once per statement."""
+        key = id(node)
+        if key not in self.needed:
+            self.knowledge.steps += 1
+            found: Optional[frozenset[str]] = None
+            if self.statement(node):
+                found = frozenset()
+            elif isinstance(node, (ast.Expr, ast.Return)) and isinstance(node.value, ast.Call):
+                names: set[str] = set()
+                if self.call(node.value, names):
+                    found = frozenset(names)
+            self.needed[key] = found
+        return self.needed[key]
+
+    def simple_test(self, node: ast.expr) -> bool:
+        """A short test of names and constants that calls nothing (`if has_error:`, `if data is
+        None:`, `if not (ok and rows):`), which `truth` may answer: read once per test."""
+        key = id(node)
+        if key not in self.tests:
+            self.knowledge.steps += 1
+            nodes = 0
+            simple = True
+            for part in ast.walk(node):
+                nodes += 1
+                if nodes > _TEST_NODES or not isinstance(part, _TEST_PARTS) or (
+                    isinstance(part, ast.Name) and part.id == "current_user"
+                ):
+                    simple = False
+                    break
+            self.tests[key] = simple
+        return self.tests[key]
 
     def _reply(self, name: str) -> bool:
         found = self.replies.get(name)
@@ -817,19 +922,19 @@ class _Reader:
         if isinstance(node, ast.Subscript):
             if isinstance(node.slice, ast.Slice):  # `text[:-1]`: a part of plain text
                 return self.plain(node.value) and self.expr(node.slice)
-            return self._plain_lookup(node)  # `TRANSLATIONS['add']['title']`
+            return self._plain_lookup(node) or self._request_data(node)  # `TRANSLATIONS['add']['title']`
         if isinstance(node, ast.Attribute):
-            return self._own_field(node)
+            return self._own_field(node) or self._request_data(node)
         if isinstance(node, (ast.Tuple, ast.List)):
             return all(self.plain(e) for e in node.elts)
         if isinstance(node, ast.Call):
             qualified = qualified_name(node.func, self.scope)
             if qualified in _TEXT_CALLS:  # `url_for("x") + "#part"`; what it formats must be plain too
                 return self.call(node) and all(self.plain(a) for a in [*node.args, *(k.value for k in node.keywords)])
-            return self.call(node) and (
+            return (self.call(node) and (
                 qualified in _FORMATTING_CALLS
                 or (isinstance(node.func, ast.Attribute) and node.func.attr in (*_STRING_METHODS, *_TEXT_METHODS))
-            )
+            )) or self._request_data(node)
         if isinstance(node, ast.Name):
             return self._plain_name(node.id)
         return False
@@ -871,21 +976,37 @@ def _response_field(node: ast.expr) -> bool:
     )
 
 
-def _callers_end_requests(context: Context, function: ast.FunctionDef) -> bool:
+def _returned(reader: _Reader, handler: ast.ExceptHandler) -> Optional[_Returned]:
+    """What the helper hands back when `handler` ends it by `return`, as its callers can test it
+    (`sentinel_of`), and which of its parts are text made in the handler (`return True,
+    f"cannot add {name}"`, `return None, str(e)`); None when it hands back nothing a caller
+    could test."""
+    found = handler_sentinel(handler)
+    last = handler.body[-1] if handler.body else None
+    if found is None or not isinstance(last, ast.Return) or last.value is None:
+        return None
+    parts = last.value.elts if found[0] == "tuple" and isinstance(last.value, ast.Tuple) else [last.value]
+    return found, tuple(reader.text(part) for part in parts)
+
+
+def _callers_end_requests(context: Context, function: ast.FunctionDef, returned: Optional[_Returned]) -> bool:
     """Whether the helper `function` of the checked module is called, and every call of it in the
-    project (but its tests) ends a Flask request without touching the session."""
+    project (but its tests) ends a Flask request without touching the session (on the path where
+    it hands back `returned`, when that is known)."""
     project = context.project
     if project is None or not context.filename or not context.module_name:
         return False
     absolute = f"{context.module_name}.{function.name}"
     memo = _memo(context).callers
-    if absolute not in memo:
-        memo[absolute] = False  # (no recursion reaches here again, but stay safe)
-        memo[absolute] = _read_callers(context, function, absolute)
-    return memo[absolute]
+    returned = bounded(_memo(context).asked, absolute, returned)
+    key = (absolute, returned)
+    if key not in memo:
+        memo[key] = False  # (no recursion reaches here again, but stay safe)
+        memo[key] = _read_callers(context, function, absolute, returned)
+    return memo[key]
 
 
-def _read_callers(context: Context, function: ast.FunctionDef, absolute: str) -> bool:
+def _read_callers(context: Context, function: ast.FunctionDef, absolute: str, returned: Optional[_Returned]) -> bool:
     project = context.project
     assert project is not None
     found = _project_files(context)
@@ -894,7 +1015,7 @@ def _read_callers(context: Context, function: ast.FunctionDef, absolute: str) ->
     files = referencing(found, function.name, stars=True)
     here = os.path.abspath(context.filename)
     folder = project.folder() or ""
-    calls = _calls_in(context, context, function, function.name, absolute)  # as checked (an editor's buffer)
+    calls = _calls_in(context, context, function, function.name, absolute, returned)  # as checked (an editor's buffer)
     if calls is None:
         return False
     for path, _ in files:
@@ -903,7 +1024,7 @@ def _read_callers(context: Context, function: ast.FunctionDef, absolute: str) ->
         knowledge = project.knowledge(path, project.module_name_of(path))
         if knowledge is None:
             return False
-        more = _calls_in(context, knowledge, None, function.name, absolute)
+        more = _calls_in(context, knowledge, None, function.name, absolute, returned)
         if more is None:
             return False
         calls += more
@@ -1137,19 +1258,23 @@ def references(context: Context, knowledge: ModuleKnowledge) -> dict[str, list[R
 
 
 def _calls_in(
-    context: Context, knowledge: ModuleKnowledge, function: Optional[ast.FunctionDef], name: str, absolute: str
+    context: Context, knowledge: ModuleKnowledge, function: Optional[ast.FunctionDef], name: str, absolute: str,
+    returned: Optional[_Returned],
 ) -> Optional[int]:
     """How many calls of the helper `absolute` the module holds, each the whole of a statement of
     a Flask view that ends its request harmlessly after it; None when any use of the helper is
     something else."""
     calls = 0
     for node, scope, statement, call in references(context, knowledge).get(name, ()):
+        knowledge.steps += 1
         named = names_function(knowledge, node, scope, function, absolute)
         if named is None:
             return None
         if not named:
             continue
-        if call is None or statement is None or not _view_ends_after(context, knowledge, call, statement, scope):
+        if call is None or statement is None or not _view_ends_after(
+            context, knowledge, call, statement, scope, returned
+        ):
             return None
         calls += 1
     return calls
@@ -1207,11 +1332,13 @@ def _ends(knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunct
 
 
 def _view_ends_after(
-    context: Context, knowledge: ModuleKnowledge, call: ast.Call, statement: ast.stmt, scope: Scope
+    context: Context, knowledge: ModuleKnowledge, call: ast.Call, statement: ast.stmt, scope: Scope,
+    returned: Optional[_Returned],
 ) -> bool:
     """Whether `call` is the whole of `statement` (`f(...)`, `x = f(...)`, `a, b = f(...)`, or
     `return f(...)`), in a Flask view or a command-line command, and it does nothing harmful
-    after it."""
+    after it (on the path where the helper hands back `returned`, when that is known:
+    `_ends_on_sentinel`)."""
     view = scope.node
     if scope.kind != "function" or not isinstance(view, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
@@ -1227,7 +1354,64 @@ def _view_ends_after(
     reader = _reader(context, knowledge, view, scope)
     if isinstance(statement, ast.Assign) and not all(reader.target(t) for t in statement.targets):
         return False
+    if returned is not None and isinstance(statement, ast.Assign):
+        return _ends_on_sentinel(reader, statement, returned)
     return reader.after(statement)
+
+
+def _ends_on_sentinel(reader: _Reader, statement: ast.Assign, returned: _Returned) -> bool:
+    """Whether, on the path where the helper called by `statement` hands back `returned`, the
+    view does nothing harmful before it returns: it binds the result to names bound nowhere else
+    (`has_error, logs = helper(...)`), goes on through harmless statements and past tests that
+    are then surely false (`if not has_error:`, with no `else`), and returns in the body of one
+    that is surely true (`if has_error: return response_error(logs)`) or after them.  The parts
+    of the result that are text made in the helper's handler may be handed to a log line or to a
+    reply builder.  After `_SENTINEL_STATEMENTS` statements, or at anything else, the rest of
+    the view is read as for any path (`_Reader.after`)."""
+    sentinel, texts_at = returned
+    target = statement.targets[0]
+    values = bound_values(target, sentinel) if len(statement.targets) == 1 else None
+    if values is None or any(single_binding(reader.scope.names.get(name)) is None for name in values):
+        return reader.after(statement)
+    tuple_target = isinstance(target, (ast.Tuple, ast.List))
+    elements = target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]
+    texts = {
+        element.id for element, text in zip(elements, texts_at) if text and isinstance(element, ast.Name)
+    } if tuple_target == (sentinel[0] == "tuple") else set()
+    place = reader.places.get(id(statement))
+    if place is None:
+        return False
+    block, index = place[0], place[1]
+    last: ast.stmt = statement
+    for following in block[index + 1: index + 1 + _SENTINEL_STATEMENTS]:
+        if isinstance(following, ast.If):
+            answer = truth(following.test, values) if reader.simple_test(following.test) else None
+            if answer is True:
+                return _returns_harmlessly(reader, following.body, texts)
+            if answer is not False or following.orelse:
+                break
+        elif isinstance(following, ast.Return):
+            return _given(reader, following, texts) and reader.after(following, returning=True)
+        elif not isinstance(following, _SIMPLE) or not _given(reader, following, texts):
+            break
+        last = following
+    return reader.after(last)
+
+
+def _returns_harmlessly(reader: _Reader, block: list[ast.stmt], texts: set[str]) -> bool:
+    """Whether a block (of at most `_SENTINEL_STATEMENTS`) runs harmless simple statements and
+    returns harmlessly, the names `texts` holding text."""
+    if not block or len(block) > _SENTINEL_STATEMENTS or not isinstance(block[-1], ast.Return):
+        return False
+    return all(
+        isinstance(statement, (*_SIMPLE, ast.Return)) and _given(reader, statement, texts) for statement in block
+    ) and reader.after(block[-1], returning=True)
+
+
+def _given(reader: _Reader, statement: ast.stmt, texts: set[str]) -> bool:
+    """Whether the statement is harmless when the names `texts` hold text."""
+    needed = reader.needs(statement)
+    return needed is not None and needed <= texts
 
 
 def _route(knowledge: ModuleKnowledge, decorator: ast.expr, scope: Scope) -> bool:

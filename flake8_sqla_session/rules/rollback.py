@@ -177,7 +177,15 @@ class HandlerWithoutRollback(Rule):
     (`return jsonify(...)`, `return redirect(url_for(...))`, or a project
     function that builds the reply from the text it is handed, such as
     `return response_error(str(e))`; reading an attribute, `current_user` or
-    a template is more); and no project file registers `after_request` or
+    a template is more; formatting what the request carries,
+    `request.args.get("q")`, is not). When the helper's handler returns a
+    value the view can test (`return None, str(e)`), the view may bind it to
+    names it binds nowhere else (`data, log = helper(...)`) and, on that path,
+    go past harmless statements and tests then surely false (`if not
+    has_error:` with no `else`) to a test then surely true whose body returns
+    (`if data is None: logger.error(log); return response_error(log)`), the
+    text the handler made handed on; a few statements are read so, the rest as
+    on any path. And no project file registers `after_request` or
     teardown functions (but teardowns that only remove or close the session,
     as Flask-SQLAlchemy's own does) or keeps Flask-Session in SQLAlchemy. A
     handler in a view itself is read the same way (a view may be defined in a

@@ -62,7 +62,7 @@ import bisect
 import os
 import re
 import weakref
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import TYPE_CHECKING, Hashable, Iterable, Optional
 
 from ..context import is_project_test
 from ..knowledge.kinds import ENGINES, FACTORIES, SESSIONS, Maker
@@ -70,6 +70,9 @@ from ..knowledge.module import NESTED_CODE, TRY_NODES, returns_and_yields
 from ..knowledge.names import ANNOTATED, Scope, qualified_name, sa_name, single_binding
 from ..knowledge.project import referencing
 from .request_end import names_function, references, resolve_binding
+from .sentinels import (
+    Sentinel, Value, assigned_once, bound_values, bounded, called_name, handler_sentinel, sentinel_of, truth,
+)
 
 if TYPE_CHECKING:
     from ..context import Context
@@ -142,12 +145,10 @@ def _owner_ends_unit(
     parent = record.scope.parent or context.module
     if _owns(context, context, function, parent, names):
         return True
-    last = handler.body[-1] if handler.body else None
-    sentinel = (
-        _sentinel(last.value, handler.name, _assigned(handler.body[:-1])) if isinstance(last, ast.Return) else None
-    )
     placed = _placed(context, function, parent)
-    return placed is not None and _callers_end(context, context, function, placed, frozenset(names), 0, sentinel)
+    return placed is not None and _callers_end(
+        context, context, function, placed, frozenset(names), 0, handler_sentinel(handler)
+    )
 
 
 def dropped_in_try(context: Context, record: TryRecord, receiver: ast.expr) -> bool:
@@ -263,7 +264,7 @@ def _placed(
 
 def _callers_end(
     context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef,
-    placed: _Placed, names: frozenset[str], depth: int, sentinel: Optional[_Sentinel],
+    placed: _Placed, names: frozenset[str], depth: int, sentinel: Optional[Sentinel],
 ) -> bool:
     """Whether the helper `function` of `knowledge` (a module-level function, or a method of a
     module-level class: `placed`) is called, and every use of it in the
@@ -278,6 +279,7 @@ def _callers_end(
     owner = f"{placed[0]}." if placed[0] else ""
     absolute = f"{knowledge.module_name}.{owner}{function.name}"
     memo = _memo(context).callers
+    sentinel = bounded(_memo(context).asked, (absolute, names, depth), sentinel)
     key = (absolute, names, depth, sentinel)
     if key not in memo:
         memo[key] = False  # a caller that is the function itself, or a cycle of helpers: no
@@ -287,7 +289,7 @@ def _callers_end(
 
 def _read_callers(
     context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, placed: _Placed,
-    absolute: str, names: frozenset[str], depth: int, sentinel: Optional[_Sentinel],
+    absolute: str, names: frozenset[str], depth: int, sentinel: Optional[Sentinel],
 ) -> bool:
     project = knowledge.project
     assert project is not None
@@ -323,7 +325,7 @@ def _read_callers(
 
 def _calls_in_file(
     context: Context, project: Project, path: str, function: ast.FunctionDef | ast.AsyncFunctionDef,
-    placed: _Placed, absolute: str, names: frozenset[str], depth: int, sentinel: Optional[_Sentinel],
+    placed: _Placed, absolute: str, names: frozenset[str], depth: int, sentinel: Optional[Sentinel],
 ) -> Optional[int]:
     """`_calls_ending` of the project module at `path`, read from its file (None when it cannot
     be read)."""
@@ -336,13 +338,14 @@ def _calls_in_file(
 def _calls_ending(
     context: Context, knowledge: ModuleKnowledge, here: Optional[ast.FunctionDef | ast.AsyncFunctionDef],
     function: ast.FunctionDef | ast.AsyncFunctionDef, placed: _Placed, absolute: str, names: frozenset[str],
-    depth: int, sentinel: Optional[_Sentinel],
+    depth: int, sentinel: Optional[Sentinel],
 ) -> Optional[int]:
     """How many calls of the helper `absolute` (`function`; `here` when `knowledge` is its own
     module) the module holds, each ending the unit (`_call_ends`); None when a use of it is
     anything else."""
     calls = 0
     for node, scope, statement, call in references(context, knowledge).get(function.name, ()):
+        knowledge.steps += 1
         named = _names_method(node, scope, function) if placed[0] else names_function(
             knowledge, node, scope, here, absolute
         )
@@ -390,7 +393,7 @@ def _instance(receiver: ast.expr) -> bool:
 def _call_ends(
     context: Context, knowledge: ModuleKnowledge, call: ast.Call, statement: ast.stmt, scope: Scope,
     function: ast.FunctionDef | ast.AsyncFunctionDef, placed: _Placed, names: frozenset[str], depth: int,
-    sentinel: Optional[_Sentinel],
+    sentinel: Optional[Sentinel],
 ) -> bool:
     """Whether `call` of the helper `function` is the whole of `statement` (`helper(db)`,
     `await helper(db)`, `x = await helper(db)`, `return await helper(db)`), or the test of an
@@ -402,7 +405,7 @@ def _call_ends(
     if scope.kind != "function" or not isinstance(caller, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
     if isinstance(statement, ast.If):
-        value: Optional[ast.expr] = call if _truth(statement.test, {}, call, sentinel) is True else None
+        value: Optional[ast.expr] = call if truth(statement.test, {}, call, sentinel) is True else None
     else:
         value = statement.value if isinstance(statement, (ast.Expr, ast.Return, ast.Assign)) else None
     if isinstance(value, ast.Await):
@@ -449,85 +452,9 @@ def _call_ends(
     return up is not None and _callers_end(context, knowledge, caller, up, frozenset(handed), depth + 1, passes)
 
 
-# ---- sentinels: a helper's handler returns a value its callers test and leave on ----------------
-
-# What a function returns on its way out of a swallowing handler, as far as a caller's test can
-# tell: a constant (`("=", None)`, `("=", False)`, `("=", 0)`), a value surely true and not None
-# (`("true",)`: the caught exception, a non-empty string, f-string or display, an instance of a
-# class: `schema.Error(messages=[...])`), or anything else (`("?",)`); a sentinel is one such
-# value (`("value", v)`) or a tuple of them (`("tuple", (v, ...))`).  An instance counts as true
-# because an object is unless its class defines `__bool__` or `__len__`, which error and result
-# classes rarely do; were one to, the finding would be missed, not raised wrongly.
-_Value = tuple[object, ...]
-_Sentinel = tuple[str, object]
-_UNKNOWN: _Value = ("?",)
-_TRUE: _Value = ("true",)
-
-
-def _sentinel(
-    value: Optional[ast.expr], caught: Optional[str], assigned: dict[str, ast.expr],
-    known: Optional[dict[str, _Value]] = None,
-) -> Optional[_Sentinel]:
-    """What `return value` hands back, `caught` being the handler's exception's name,
-    `assigned` the names the block bound before, and `known` what other names hold on this
-    path (None when the value tells a caller nothing it could test)."""
-    if isinstance(value, ast.Tuple) and value.elts and not any(isinstance(e, ast.Starred) for e in value.elts):
-        return ("tuple", tuple(_value(element, caught, assigned, known or {}) for element in value.elts))
-    found = _value(value, caught, assigned, known or {})
-    return None if found == _UNKNOWN else ("value", found)
-
-
-def _assigned(block: list[ast.stmt]) -> dict[str, ast.expr]:
-    """The names a block binds once, each by a plain assignment of its own (`error =
-    schema.Error(...)`), to the value bound."""
-    found: dict[str, ast.expr] = {}
-    again: set[str] = set()
-    for statement in block:
-        if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(
-            statement.targets[0], ast.Name
-        ):
-            name = statement.targets[0].id
-            if name in found:
-                again.add(name)
-            found[name] = statement.value
-            continue
-        again.update(
-            node.id for node in ast.walk(statement) if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)
-        )
-    return {name: value for name, value in found.items() if name not in again}
-
-
-def _value(
-    node: Optional[ast.expr], caught: Optional[str], assigned: dict[str, ast.expr], known: dict[str, _Value]
-) -> _Value:
-    if node is None:
-        return ("=", None)
-    if isinstance(node, ast.Constant) and isinstance(node.value, (type(None), bool, int, str)):
-        return ("=", node.value)
-    if isinstance(node, ast.Name) and caught is not None and node.id == caught:
-        return _TRUE  # an exception is true (BaseException defines neither __bool__ nor __len__)
-    if isinstance(node, ast.Name) and node.id in assigned:
-        return _value(assigned[node.id], caught, {}, {})
-    if isinstance(node, ast.Name) and node.id in known:
-        return known[node.id]
-    if isinstance(node, ast.Call) and (_called_name(node.func) or "")[:1].isupper():
-        return _TRUE  # an instance of a class
-    if isinstance(node, ast.JoinedStr) and any(
-        isinstance(part, ast.Constant) and part.value for part in node.values
-    ):
-        return _TRUE
-    if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and node.elts and not any(
-        isinstance(e, ast.Starred) for e in node.elts
-    ):
-        return _TRUE
-    if isinstance(node, ast.Dict) and node.keys and None not in node.keys:
-        return _TRUE
-    return _UNKNOWN
-
-
 def _leaving(
-    uses: _Uses, statement: ast.stmt, sentinel: Optional[_Sentinel]
-) -> Optional[tuple[_Position, Optional[_Sentinel]]]:
+    uses: _Uses, statement: ast.stmt, sentinel: Optional[Sentinel]
+) -> Optional[tuple[_Position, Optional[Sentinel]]]:
     """When the helper's call in `statement` returns `sentinel` and the caller binds the result
     (`user, error = await helper(db)`) and tests it at once, in no `try` of its own, with an
     `if` that is then surely true and whose body ends by `return` or `raise` (`if error: raise
@@ -536,15 +463,15 @@ def _leaving(
     if sentinel is None or not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
         return None
     following = uses.following.get(id(statement))
-    values = _bound(statement.targets[0], sentinel)
-    if not isinstance(following, ast.If) or values is None or _truth(following.test, values) is not True:
+    values = bound_values(statement.targets[0], sentinel)
+    if not isinstance(following, ast.If) or values is None or truth(following.test, values) is not True:
         return None
     return _leaves(uses, statement, following, values)
 
 
 def _leaves(
-    uses: _Uses, statement: ast.stmt, test: ast.If, values: dict[str, _Value]
-) -> Optional[tuple[_Position, Optional[_Sentinel]]]:
+    uses: _Uses, statement: ast.stmt, test: ast.If, values: dict[str, Value]
+) -> Optional[tuple[_Position, Optional[Sentinel]]]:
     """Where the body of `test`, surely entered, leaves the caller (`return` or `raise` as its
     last statement), and what the caller then returns (`values`: what the names the result was
     bound to hold); None when it does not, or when a `try` of the caller holds `statement`
@@ -554,62 +481,7 @@ def _leaves(
         return None
     if isinstance(last, ast.Raise):
         return _end(last), None
-    return _end(last), _sentinel(last.value, None, _assigned(test.body[:-1]), values)
-
-
-def _bound(target: ast.expr, sentinel: _Sentinel) -> Optional[dict[str, _Value]]:
-    """What each name of an assignment's target holds when the value is `sentinel`."""
-    kind, held = sentinel
-    if isinstance(target, ast.Name):
-        return {target.id: held if kind == "value" else _TRUE}  # type: ignore[dict-item]
-    if kind != "tuple" or not isinstance(target, (ast.Tuple, ast.List)):
-        return None
-    values: tuple[_Value, ...] = held  # type: ignore[assignment]
-    if len(target.elts) != len(values) or not all(isinstance(e, ast.Name) for e in target.elts):
-        return None
-    return {element.id: value for element, value in zip(target.elts, values)}  # type: ignore[attr-defined]
-
-
-def _truth(
-    test: ast.expr, values: dict[str, _Value], call: Optional[ast.Call] = None, sentinel: Optional[_Sentinel] = None
-) -> Optional[bool]:
-    """The value of `test` when the names hold `values` and `call` returns `sentinel` (None when
-    it cannot be told)."""
-    if isinstance(test, ast.Await):
-        test = test.value
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        inner = _truth(test.operand, values, call, sentinel)
-        return None if inner is None else not inner
-    if isinstance(test, ast.BoolOp):
-        answers = [_truth(operand, values, call, sentinel) for operand in test.values]
-        decisive = isinstance(test.op, ast.Or)  # `or` is true once one is; `and` false once one is
-        if decisive in answers:
-            return decisive
-        return None if None in answers else not decisive
-    if (
-        isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.IsNot))
-        and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None
-    ):
-        value = _held(test.left, values, call, sentinel)
-        if value == _UNKNOWN:
-            return None
-        none = value == ("=", None)
-        return none if isinstance(test.ops[0], ast.Is) else not none
-    value = _held(test, values, call, sentinel)
-    if value == _TRUE:
-        return True
-    return bool(value[1]) if value[0] == "=" else None
-
-
-def _held(node: ast.expr, values: dict[str, _Value], call: Optional[ast.Call], sentinel: Optional[_Sentinel]) -> _Value:
-    """What a name of `values`, or the awaited `call` returning `sentinel`, holds."""
-    if isinstance(node, ast.Await):
-        node = node.value
-    if isinstance(node, ast.Name):
-        return values.get(node.id, _UNKNOWN)
-    if node is call and sentinel is not None:
-        return sentinel[1] if sentinel[0] == "value" else _TRUE  # type: ignore[return-value]
-    return _UNKNOWN
+    return _end(last), sentinel_of(last.value, None, assigned_once(test.body[:-1]), values)
 
 
 def _opened_around(
@@ -760,7 +632,8 @@ class _Memo:
         self.registered: dict[int, frozenset[str]] = {}  # id(module's knowledge) -> `_registered`
         self.registrations: dict[int, list[tuple[ast.Name, Scope]]] = {}  # id(module's knowledge) -> ...
         # (helper, its parameters, how many callers up, the sentinel it returns) -> `_callers_end`
-        self.callers: dict[tuple[str, frozenset[str], int, Optional[_Sentinel]], bool] = {}
+        self.callers: dict[tuple[str, frozenset[str], int, Optional[Sentinel]], bool] = {}
+        self.asked: dict[Hashable, set[Hashable]] = {}  # a helper -> the sentinels asked about it (`bounded`)
 
 
 _MEMOS: weakref.WeakKeyDictionary[Context, _Memo] = weakref.WeakKeyDictionary()
@@ -874,7 +747,7 @@ def _escapes(node: ast.Name, parent: Optional[ast.AST], statement: Optional[ast.
     if parent is None or isinstance(parent, (ast.Attribute, ast.Compare, ast.BoolOp, ast.UnaryOp)):
         return False  # `db.commit()`, `db is None`, `not db`
     if isinstance(parent, ast.Call) and node is not parent.func:
-        name = _called_name(parent.func)
+        name = called_name(parent.func)
         if name is None or name in _DEFERRING:
             return True
         if name[:1].isupper():
@@ -904,7 +777,7 @@ def _stored(node: ast.Name, parent: Optional[ast.AST], statement: Optional[ast.s
     if not isinstance(node.ctx, ast.Load):
         return None
     if isinstance(parent, ast.Call) and node is not parent.func:
-        if _called_name(parent.func) not in _DEFERRING:
+        if called_name(parent.func) not in _DEFERRING:
             return None
         func = parent.func
         return func.value.id if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else ""
@@ -921,14 +794,6 @@ def _plain_target(target: ast.expr) -> bool:
     if isinstance(target, (ast.Tuple, ast.List)):
         return all(_plain_target(element) for element in target.elts)
     return isinstance(target, ast.Name)
-
-
-def _called_name(func: ast.expr) -> Optional[str]:
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return None
 
 
 # ---- FastAPI ----------------------------------------------------------------------------------
