@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from conftest import inside_project, sqs301_at
+from conftest import flake8, inside_project, sqs301_at
 
 from flake8_sqla_session.checker import check
 from flake8_sqla_session.settings import Settings
@@ -131,14 +131,51 @@ def test_a_helper_of_the_same_module(project: Path) -> None:
         (ACTIVITY.replace("    db.session.add(entry)\n    db.session.commit()\n", "    print(entry)\n"), LOGOUT),
         # `session` of an object that is not Flask-SQLAlchemy's
         (ACTIVITY.replace("from panel.extensions import db\n", "import requests\n\ndb = requests\n"), LOGOUT),
-        # a caller that has no name for `db`: nothing here could name the session to roll back
-        (ACTIVITY, LOGOUT.replace("from panel.extensions import db\n", "")),
+        # a caller that has no name for `db`, whose handler answers after the helper's work
+        (ACTIVITY, LOGOUT.replace("from panel.extensions import db\n", "")
+         .replace("        logging.error('logout: %s', error)\n", "        return redirect('/')\n")),
         # the helper's `db` is a local of it, not the module's
         (ACTIVITY.replace("def track(message):\n", "def track(message, db=None):\n"), LOGOUT),
     ],
     ids=["view-answers", "answers-through-a-project-function", "helper-rolls-back", "helper-own-try", "no-session",
-         "not-flask-sqlalchemy", "caller-without-db", "local-db"],
+         "not-flask-sqlalchemy", "caller-without-db-answers", "local-db"],
 )
 def test_what_leaves_it_quiet(project: Path, activity: str, view: str) -> None:
     (project / "panel" / "activity.py").write_text(activity, encoding="utf-8")
     assert account(project, view) == []
+
+
+WITHOUT_DB = LOGOUT.replace("from panel.extensions import db\n", "")
+
+
+def test_a_caller_without_a_name_for_db_is_reported_by_the_helpers_module(project: Path) -> None:
+    """A module that imports nothing of SQLAlchemy, nor `db` (newspipe's `web/views/user.py`, which
+    calls `import_opml()`, a helper that commits `db.session`): the helper's work is the caller's
+    all the same, and the view goes on through the failed session.  The finding names the
+    session as the helper's module has it, and comes without a fix (no name here to roll back)."""
+    path = project / "panel" / "account.py"
+    path.write_text(WITHOUT_DB, encoding="utf-8")
+    source = path.read_text(encoding="utf-8")
+    (finding,) = [f for f in check(ast.parse(source), Settings(), str(path), source) if f.code == "SQS301"]
+    assert (finding.line, finding.col) == (14, 4)
+    assert "without activity.db.session.rollback()" in finding.message
+    assert finding.fix is None
+
+
+def test_flake8_reads_a_caller_that_imports_nothing_of_sqlalchemy(project: Path) -> None:
+    """Through flake8 from the project root, and through stdin as an editor sends it: the text
+    imports no SQLAlchemy name, and its prefilter lets it through because it imports a project
+    function that works on a shared session and has a handler."""
+    (project / "panel" / "account.py").write_text(WITHOUT_DB, encoding="utf-8")
+    run = flake8("--select", "SQS301", "panel/account.py", cwd=project)
+    assert run.codes() == ["SQS301"] and ":14:5:" in run.out
+    run = flake8("--select", "SQS301", "--stdin-display-name", "panel/account.py", "-", cwd=project, stdin=WITHOUT_DB)
+    assert run.codes() == ["SQS301"]
+    # Without the handler's `except` the prefilter says no at once; without the helper's work, too.
+    quiet = WITHOUT_DB.replace("    except Exception as error:\n        logging.error('logout: %s', error)\n",
+                               "    finally:\n        logging.error('logout')\n")
+    assert flake8("--select", "SQS301", "--stdin-display-name", "panel/account.py", "-", cwd=project,
+                  stdin=quiet).codes() == []
+    no_work = ACTIVITY.replace("    db.session.add(entry)\n    db.session.commit()\n", "    print(entry)\n")
+    (project / "panel" / "activity.py").write_text(no_work, encoding="utf-8")
+    assert flake8("--select", "SQS301", "panel/account.py", cwd=project).codes() == []

@@ -258,12 +258,23 @@ OWN_HANDLER = (
         # ... and in a `with`, the block's exit runs after the `return`
         (OWN_HANDLER.replace("    try:\n", "    with lock:\n     try:\n")
          .replace("    except Exception as e:\n", "     except Exception as e:\n"), [(15, 5)]),
+        # the commit of a transaction of `db.session` (iris-web's `session = db.session.begin_nested()`)
+        (OWN_HANDLER.replace("    try:\n        db.session.add(User(name='x'))\n        db.session.commit()\n",
+                             "    session = db.session.begin_nested()\n    try:\n        session.commit()\n"), []),
+        # ... whose handler falls through to a query
+        (OWN_HANDLER.replace("    try:\n        db.session.add(User(name='x'))\n        db.session.commit()\n",
+                             "    session = db.session.begin_nested()\n    try:\n        session.commit()\n")
+         .replace("        return response_error(str(e))\n", ""), [(14, 4)]),
+        # ... or of a name bound to something else too
+        (OWN_HANDLER.replace("    try:\n        db.session.add(User(name='x'))\n        db.session.commit()\n",
+                             "    session = db.session.begin_nested()\n    if x:\n        session = other()\n"
+                             "    try:\n        session.commit()\n"), [(16, 4)]),
     ],
     ids=["answers", "falls-through", "finally-queries", "answer-iterates-a-query", "traceback-and-dict-of-text",
          "jsonify-dict-of-text", "view-of-a-blueprint-factory", "helper-in-a-blueprint-factory", "url-for-a-part",
          "url-for-an-object",
          "dict-holds-the-error", "jsonify-an-attribute", "returns-from-a-loop", "falls-through-in-a-loop",
-         "returns-from-a-with"],
+         "returns-from-a-with", "nested-transaction", "nested-transaction-falls-through", "rebound-transaction"],
 )
 def test_a_views_own_handler_that_answers(project: Path, view: str, expected: list[tuple[int, int]]) -> None:
     add(project, "panel/replies.py", REPLIES)

@@ -910,6 +910,26 @@ class Project:
                         return True
         return False
 
+    def imported_names(self, source: str, filename: str = "") -> list[tuple[str, str, str]]:
+        """(path, module, name) of each name the text imports from a project module by a `from`
+        import (`from app.lib.data import import_opml`; not `*`, nor a name of a module that is
+        unrelated to SQLAlchemy), found in the text alone: what a rule may ask about before the
+        module is parsed."""
+        module_name = self.module_name_of(filename) if filename else ""
+        found: list[tuple[str, str, str]] = []
+        for match in _import_statements(source):
+            if match.group("names") is None:
+                continue
+            module = _statement_module(match)
+            absolute = _absolute_name(module, module_name, filename.endswith("__init__.py")) if module else None
+            if absolute is None or not self._related_module(absolute):
+                continue
+            path = self.find(absolute)
+            if not path:
+                continue
+            found.extend((path, absolute, name) for name, _ in _imported_names(match.group("names")) if name != "*")
+        return found
+
     def _submodule_imports(self, module: str) -> bool:
         """Whether `from module import x` may import submodules: `module` is a project package."""
         path = self.find(module)

@@ -88,6 +88,7 @@ _MAX_HANDED_ON = 4  # project modules a helper's name is followed through (`from
 # `with app.app_context():`, and a request's context, which pushes the application's too.
 _APP_CONTEXTS = frozenset({"app_context", "test_request_context"})
 _RESPONSE_FIELDS = frozenset({"status", "status_code", "status_int"})
+_TRANSACTIONS = frozenset({"begin", "begin_nested"})  # `db.session.begin_nested()`: a transaction of it
 _SESSION_ATTRIBUTES = frozenset({"query", "session", "query_property"})
 # What a Flask request carries (`request.args`, `request.get_json()`), and how a view reads it
 # (`request.args.to_dict()`, `.get("q")`, `["name"]`): text, numbers and JSON values, never an
@@ -371,7 +372,18 @@ def _pyramid_tm_ends_requests(project: Project) -> bool:
 
 
 def flask_session(context: Context, receiver: ast.expr, scope: Scope) -> bool:
-    """`db.session`, where `db` is Flask-SQLAlchemy's `SQLAlchemy()`, or a model's `User.query`."""
+    """`db.session`, where `db` is Flask-SQLAlchemy's `SQLAlchemy()`, or a model's `User.query`; or
+    a local name bound once to a transaction of it (`nested = db.session.begin_nested()`, whose
+    `commit()` works on `db.session`)."""
+    if isinstance(receiver, ast.Name):
+        binding = single_binding(scope.names.get(receiver.id))
+        value = binding.value if binding is not None and binding.kind == "assign" else None
+        return (
+            receiver.id not in scope.declared and isinstance(value, ast.Call) and not value.args
+            and not value.keywords and isinstance(value.func, ast.Attribute) and value.func.attr in _TRANSACTIONS
+            and isinstance(value.func.value, ast.Attribute) and value.func.value.attr == "session"
+            and flask_session(context, value.func.value, scope)
+        )
     if not isinstance(receiver, ast.Attribute):
         return False
     if receiver.attr == "query":

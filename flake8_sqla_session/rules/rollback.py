@@ -144,10 +144,13 @@ class HandlerWithoutRollback(Rule):
     `SQLAlchemy()`) is work on the caller's own `db.session`, where the
     caller's module binds a name to Flask-SQLAlchemy's object (one per
     application): it is judged, and fixed, as if the `try` had called
-    `db.session.commit()` itself. A caller with no such name stays quiet, and
-    so does a handler that returns after such work alone, calling no method of
-    the session itself (most often with a reply the project builds from the
-    error, which ends the request).
+    `db.session.commit()` itself. A caller with no such name, even one that
+    imports nothing of SQLAlchemy (newspipe's views calling `import_opml()`),
+    is reported all the same, the session named by the helper's module
+    (`activity.db.session`), without a fix. A handler that returns after
+    such work alone, calling no method of the session itself, stays quiet
+    (most often with a reply the project builds from the error, which ends
+    the request).
 
     Running a Flask-SQLAlchemy model's query (`User.query.filter_by(...).first()`,
     `.all()`, `.get()`, `.count()`, `.paginate()`, ...; building one is no work)
@@ -163,7 +166,8 @@ class HandlerWithoutRollback(Rule):
     its configuration, and on SQLite a failed read leaves the session usable.
 
     Nor is a handler reported in a helper of Flask-SQLAlchemy's `db.session`
-    whose every caller ends its request without touching the session again
+    (or of a transaction of it: `nested = db.session.begin_nested()`) whose
+    every caller ends its request without touching the session again
     (Flask-SQLAlchemy removes the session when the request ends): the helper is
     a module-level function whose `try` is in no `with`, nor in a loop unless
     the handler returns, and after the
@@ -1104,7 +1108,9 @@ class HandlerWithoutRollback(Rule):
         # Without SQLAlchemy imported, a receiver is session-like by its name alone.
         if super().may_apply(text, settings):
             return True
-        return any(settings.is_session_name(name) for name in text.names_before(_WORK_CALL))
+        return any(settings.is_session_name(name) for name in text.names_before(_WORK_CALL)) or (
+            _imports_global_worker(text)
+        )
 
     def check(self, context: Context) -> Iterator[Finding]:
         walker = _WorkWalker(context)
@@ -1428,23 +1434,7 @@ class _WorkWalker:
             within = f"{found[2]}."
             found = (found[0], found[1], within + method)
         path, module, name = found
-
-        def compute() -> GlobalWork:
-            # The text first, then what its candidate names are (read in part), then the whole
-            # module only when one of them is a shared session.
-            if not project.related(path, module):
-                return {}  # no name of a module unrelated to SQLAlchemy is a session
-            text = project.text(path)
-
-            def classify(name: str) -> Known | None:
-                return project.lookup_absolute(f"{module}.{name}")
-
-            shared = _shared_globals(text, classify, project)
-            flask = _flask_globals(text, classify)
-            knowledge = project.knowledge(path, module) if shared or flask else None
-            return _functions_global_work(knowledge, shared, text, flask) if knowledge is not None else {}
-
-        work = project.module_fact("global-work:", path, compute, saved=_decode_global_work)
+        work = module_global_work(project, path, module)
         if name.endswith("*"):
             prefix = name[:-1]
             return tuple(item for key, items in work.items() if key.startswith(prefix) for item in items)
@@ -1478,7 +1468,7 @@ class _WorkWalker:
         for name, flushes in found:
             if name.endswith(".session"):
                 # Flask-SQLAlchemy's session, which this module knows by its own name for `db`
-                # (one `SQLAlchemy()` per application): work on it here.  Without one, quiet.
+                # (one `SQLAlchemy()` per application): work on it here.
                 if self.flask_db is None:
                     self.flask_db = _flask_db_name(context)
                 owner = name.partition(".")[0]  # (the helper's name for it, imported here but not used so)
@@ -1486,6 +1476,9 @@ class _WorkWalker:
                 if local:
                     receiver = ast.Attribute(value=ast.Name(id=local, ctx=ast.Load()), attr="session", ctx=ast.Load())
                     _note_work(work, f"{local}.session", ast.copy_location(receiver, call), awaited, True, flushes,
+                               helped=True)
+                else:  # no name for it here: the finding names it by the helper's module, with no fix
+                    _note_work(work, name, ast.Name(id=name, ctx=ast.Load()), awaited, True, flushes, elsewhere,
                                helped=True)
                 continue
             _note_work(work, name, ast.Name(id=name, ctx=ast.Load()), awaited, True, flushes, elsewhere)
@@ -1501,6 +1494,41 @@ class _WorkWalker:
         if memo not in self.callees:  # (callees are not followed further: no recursion reaches here)
             self.callees[memo] = _parameter_work(self.context, node, parameter)
         return self.callees[memo]
+
+
+def module_global_work(project: Project, path: str, module: str) -> GlobalWork:
+    """What the functions of the project module at `path` do on a session of that module that
+    everything shares (`_functions_global_work`): worked out once per process, and saved with
+    the answers."""
+    def compute() -> GlobalWork:
+        # The text first, then what its candidate names are (read in part), then the whole
+        # module only when one of them is a shared session.
+        if not project.related(path, module):
+            return {}  # no name of a module unrelated to SQLAlchemy is a session
+        text = project.text(path)
+
+        def classify(name: str) -> Known | None:
+            return project.lookup_absolute(f"{module}.{name}")
+
+        shared = _shared_globals(text, classify, project)
+        flask = _flask_globals(text, classify)
+        knowledge = project.knowledge(path, module) if shared or flask else None
+        return _functions_global_work(knowledge, shared, text, flask) if knowledge is not None else {}
+
+    return project.module_fact("global-work:", path, compute, saved=_decode_global_work)
+
+
+def _imports_global_worker(text: TextFacts) -> bool:
+    """Whether a module that imports no SQLAlchemy name has a handler (`except`) and imports a
+    project function that works on a session its own module shares (`from app.lib.data import
+    import_opml`, which commits `db.session`): its calls in a `try` are session work."""
+    project = text.project
+    if project is None or "except" not in text.source:
+        return False
+    return any(
+        name in module_global_work(project, path, module)
+        for path, module, name in project.imported_names(text.source, text.filename)
+    )
 
 
 def _flask_db_name(context: Context) -> str:
