@@ -7,7 +7,7 @@ import sys
 import textwrap
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, NamedTuple, Union
+from typing import Callable, Iterator, NamedTuple, Union
 
 import pytest
 
@@ -65,6 +65,33 @@ def sqs301_at(root: Path, name: str) -> list[tuple[int, int]]:
     path = root / name
     source = path.read_text(encoding="utf-8")
     return [(f.line, f.col) for f in check(ast.parse(source), Settings(), str(path), source) if f.code == "SQS301"]
+
+
+def sqs301_steps(root: Path, module: str, source: str) -> tuple[int, int]:
+    """The work counted (`Context.steps`) and the number of SQS301 findings when every rule checks
+    `source` as the module `module` (`app.views`) of a fresh project made at `root`."""
+    from flake8_sqla_session.context import Context
+    from flake8_sqla_session.knowledge.project import project_for
+
+    package, _, name = module.rpartition(".")
+    (root / package).mkdir(parents=True)
+    (root / "pyproject.toml").write_text(f"[project]\nname = '{package}'\n", encoding="utf-8")
+    (root / package / "__init__.py").write_text("", encoding="utf-8")
+    path = root / package / f"{name}.py"
+    path.write_text(source, encoding="utf-8")
+    forget_projects()
+    try:
+        context = Context(ast.parse(source), Settings(), str(path), project_for(str(path), Settings()), module, source)
+        findings = [f for rule in RULES for f in rule.check(context) if f.code == "SQS301"]
+    finally:
+        forget_projects()
+    return context.steps, len(findings)
+
+
+def sqs301_at_sizes(root: Path, module: str, generate: Callable[[int], str]) -> list[tuple[int, int]]:
+    """`sqs301_steps` of the modules `generate` makes at sizes 10 and 80 (a linear cost grows
+    about 8 times)."""
+    return [sqs301_steps(root / f"n{n}", module, generate(n)) for n in (10, 80)]
 
 
 @pytest.fixture

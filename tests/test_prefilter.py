@@ -9,7 +9,7 @@ from conftest import FIXED, INVALID, VALID, Example, params
 from flake8_sqla_session.checker import check
 from flake8_sqla_session.context import TextFacts
 from flake8_sqla_session.rules import RULES
-from flake8_sqla_session.rules.rollback import _WORK_CALL
+from flake8_sqla_session.rules.rollback import _WORK_CALL, _called_in_tries
 from flake8_sqla_session.settings import Settings
 
 
@@ -87,3 +87,27 @@ def test_every_rule_has_a_prefilter_that_admits_its_invalid_examples() -> None:
         for case in rule.invalid:
             settings = Settings.build(**dict(case.options))
             assert rule.may_apply(TextFacts(case.code, case.filename), settings), (rule.code, case.code)
+
+
+@pytest.mark.parametrize(
+    ("source", "called"),
+    [
+        ("try:\n    a()\nexcept E:\n    b()\nc()\n", {"a"}),
+        ("try: a()\nexcept E: b()\n", {"a"}),
+        # nested, with a comment and a blank line at the left edge inside the body
+        ("def f():\n    try:\n        try:\n            a()\n# note\n\n        finally:\n            b()\n"
+         "        c ( 1 )\n    except E:\n        d()\n", {"a", "b", "c"}),
+        # two in a row, a body that ends the file without a newline, CR line endings
+        ("try:\n    a()\nexcept E:\n    pass\ntry:\n    b()", {"a", "b"}),
+        ("try:\r    a()\rexcept E:\r    b()\r", {"a"}),
+        # a string, a method of something else, a longer name, a name not asked about
+        ("x = 'try: a()'\n", set()),
+        ("try:\n    x.a()\n    ab()\n    z()\nexcept E:\n    pass\n", set()),
+    ],
+    ids=["body", "one-line", "nested", "two-and-no-newline", "cr", "in-a-string", "not-the-names"],
+)
+def test_names_called_in_try_bodies(source: str, called: set[str]) -> None:
+    """SQS301's prefilter for a module that imports nothing of SQLAlchemy: which of the names it
+    imports it calls in `try` bodies, read from the text by indentation (a superset where it
+    matters: a nested `try`'s `finally` counts for the outer body)."""
+    assert _called_in_tries(source, {"a", "b", "c", "d"}) == called

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from conftest import inside_project, sqs301_at
+from conftest import inside_project, sqs301_at, sqs301_at_sizes
 
 from flake8_sqla_session.checker import check
-from flake8_sqla_session.knowledge.project import forget_projects
 from flake8_sqla_session.settings import Settings
 
 PROJECT = Path(__file__).resolve().parent / "projects" / "flask_helpers"
@@ -473,28 +472,10 @@ def helpers_and_views(n: int) -> str:
 
 
 def test_cost_grows_linearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from flake8_sqla_session.context import Context
-    from flake8_sqla_session.knowledge.project import project_for
-    from flake8_sqla_session.rules import RULES
-
     monkeypatch.setenv("FLAKE8_SQLA_SESSION_CACHE_DIR", "off")
-    counts = []
-    for n in (10, 80):
-        root = tmp_path / f"n{n}"
-        (root / "app").mkdir(parents=True)
-        (root / "pyproject.toml").write_text("[project]\nname = 'app'\n", encoding="utf-8")
-        (root / "app" / "__init__.py").write_text("", encoding="utf-8")
-        path = root / "app" / "views.py"
-        source = helpers_and_views(n)
-        path.write_text(source, encoding="utf-8")
-        forget_projects()
-        project = project_for(str(path), Settings())
-        context = Context(ast.parse(source), Settings(), str(path), project, "app.views", source)
-        findings = [f for rule in RULES for f in rule.check(context) if f.code == "SQS301"]
-        assert findings == []  # every helper was read to its views: the work the count measures
-        counts.append(context.steps)
-    forget_projects()
-    assert counts[1] / counts[0] < 10, counts
+    (small, few), (large, many) = sqs301_at_sizes(tmp_path, "app.views", helpers_and_views)
+    assert few == many == 0  # every helper was read to its views: the work the count measures
+    assert large / small < 10, (small, large)
 
 
 def sentinel_helpers_and_views(n: int) -> str:
@@ -517,27 +498,9 @@ def sentinel_helpers_and_views(n: int) -> str:
 
 
 def test_cost_of_what_helpers_hand_back_grows_linearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from flake8_sqla_session.context import Context
-    from flake8_sqla_session.knowledge.project import project_for
-    from flake8_sqla_session.rules import RULES
-
     monkeypatch.setenv("FLAKE8_SQLA_SESSION_CACHE_DIR", "off")
-    counts = []
-    for n in (10, 80):
-        root = tmp_path / f"n{n}"
-        (root / "app").mkdir(parents=True)
-        (root / "pyproject.toml").write_text("[project]\nname = 'app'\n", encoding="utf-8")
-        (root / "app" / "__init__.py").write_text("", encoding="utf-8")
-        path = root / "app" / "views.py"
-        source = sentinel_helpers_and_views(n)
-        path.write_text(source, encoding="utf-8")
-        forget_projects()
-        project = project_for(str(path), Settings())
-        context = Context(ast.parse(source), Settings(), str(path), project, "app.views", source)
-        findings = [f for rule in RULES for f in rule.check(context) if f.code == "SQS301"]
-        # The first values are read through every view, which answers: quiet; the rest are
-        # asked about as unknown values, and a view that may go on keeps them.
-        assert 0 < len(findings) < n
-        counts.append(context.steps)
-    forget_projects()
-    assert counts[1] / counts[0] < 10, counts
+    (small, few), (large, many) = sqs301_at_sizes(tmp_path, "app.views", sentinel_helpers_and_views)
+    # The first values are read through every view, which answers: quiet; the rest are asked
+    # about as unknown values, and a view that may go on keeps them.
+    assert 0 < few < 10 and 0 < many < 80
+    assert large / small < 10, (small, large)

@@ -15,6 +15,7 @@ from typing import Iterator
 import pytest
 from conftest import flake8, inside_project, write
 from conftest import sqs301_at as findings
+from conftest import sqs301_at_sizes
 
 from flake8_sqla_session.checker import check
 from flake8_sqla_session.knowledge.project import Stats
@@ -581,27 +582,9 @@ def sentinel_routes(n: int) -> str:
 
 
 def test_cost_of_what_helpers_hand_back_grows_linearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from flake8_sqla_session.context import Context
-    from flake8_sqla_session.knowledge.project import forget_projects, project_for
-    from flake8_sqla_session.rules import RULES
-
     monkeypatch.setenv("FLAKE8_SQLA_SESSION_CACHE_DIR", "off")
-    counts = []
-    for n in (10, 80):
-        root = tmp_path / f"n{n}"
-        (root / "api").mkdir(parents=True)
-        (root / "pyproject.toml").write_text("[project]\nname = 'api'\n", encoding="utf-8")
-        (root / "api" / "__init__.py").write_text("", encoding="utf-8")
-        path = root / "api" / "users.py"
-        source = sentinel_routes(n)
-        path.write_text(source, encoding="utf-8")
-        forget_projects()
-        project = project_for(str(path), Settings())
-        context = Context(ast.parse(source), Settings(), str(path), project, "api.users", source)
-        findings = [f for rule in RULES for f in rule.check(context) if f.code == "SQS301"]
-        # The code 0 goes on with the session, and so may the codes past the first few, asked
-        # about as unknown: reported; the others raise: quiet.
-        assert 0 < len(findings) < n
-        counts.append(context.steps)
-    forget_projects()
-    assert counts[1] / counts[0] < 10, counts
+    (small, few), (large, many) = sqs301_at_sizes(tmp_path, "api.users", sentinel_routes)
+    # The code 0 goes on with the session, and so may the codes past the first few, asked about
+    # as unknown: reported; the others raise: quiet.
+    assert 0 < few < 10 and 0 < many < 80
+    assert large / small < 10, (small, large)

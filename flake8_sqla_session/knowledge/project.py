@@ -910,13 +910,13 @@ class Project:
                         return True
         return False
 
-    def imported_names(self, source: str, filename: str = "") -> list[tuple[str, str, str]]:
-        """(path, module, name) of each name the text imports from a project module by a `from`
-        import (`from app.lib.data import import_opml`; not `*`, nor a name of a module that is
-        unrelated to SQLAlchemy), found in the text alone: what a rule may ask about before the
-        module is parsed."""
+    def imported_names(self, source: str, filename: str = "") -> dict[str, tuple[str, str, str]]:
+        """The local name of each name the text imports from a project module by a `from` import
+        (`from app.lib.data import import_opml`; not `*`, nor a name of a module unrelated to
+        SQLAlchemy), to its (path, module, name): found in the text alone, for a rule to ask
+        about before the module is parsed."""
         module_name = self.module_name_of(filename) if filename else ""
-        found: list[tuple[str, str, str]] = []
+        found: dict[str, tuple[str, str, str]] = {}
         for match in _import_statements(source):
             if match.group("names") is None:
                 continue
@@ -925,9 +925,10 @@ class Project:
             if absolute is None or not self._related_module(absolute):
                 continue
             path = self.find(absolute)
-            if not path:
-                continue
-            found.extend((path, absolute, name) for name, _ in _imported_names(match.group("names")) if name != "*")
+            if path:
+                for name, alias in _imported_names(match.group("names")):
+                    if name != "*":
+                        found[alias or name] = (path, absolute, name)
         return found
 
     def _submodule_imports(self, module: str) -> bool:

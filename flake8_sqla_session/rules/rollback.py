@@ -146,7 +146,8 @@ class HandlerWithoutRollback(Rule):
     application): it is judged, and fixed, as if the `try` had called
     `db.session.commit()` itself. A caller with no such name, even one that
     imports nothing of SQLAlchemy (newspipe's views calling `import_opml()`),
-    is reported all the same, the session named by the helper's module
+    is reported all the same (its prefilter reads which names its `try`
+    bodies call), the session named by the helper's module
     (`activity.db.session`), without a fix. A handler that returns after
     such work alone, calling no method of the session itself, stays quiet
     (most often with a reply the project builds from the error, which ends
@@ -1519,16 +1520,48 @@ def module_global_work(project: Project, path: str, module: str) -> GlobalWork:
 
 
 def _imports_global_worker(text: TextFacts) -> bool:
-    """Whether a module that imports no SQLAlchemy name has a handler (`except`) and imports a
-    project function that works on a session its own module shares (`from app.lib.data import
-    import_opml`, which commits `db.session`): its calls in a `try` are session work."""
+    """Whether a module that imports no SQLAlchemy name calls, in a `try` body, a function it
+    imports from a project module that works on a session its own module shares (`from
+    app.lib.data import import_opml`, which commits `db.session`): session work."""
     project = text.project
     if project is None or "except" not in text.source:
         return False
-    return any(
-        name in module_global_work(project, path, module)
-        for path, module, name in project.imported_names(text.source, text.filename)
+    imported = project.imported_names(text.source, text.filename)
+    return bool(imported) and any(
+        imported[local][2] in module_global_work(project, *imported[local][:2])
+        for local in _called_in_tries(text.source, set(imported))
     )
+
+
+_TRY = re.compile(r"try[ \t]*:")
+_INDENT = re.compile(r"[ \t]*")
+_BODY_ENDS: dict[int, re.Pattern[str]] = {}  # a `try`'s indentation -> where its body ends
+
+
+def _called_in_tries(source: str, names: set[str]) -> set[str]:
+    """Which of `names` the text calls (`name(`) in `try` bodies, told apart by their
+    indentation alone: a line (not a comment) indented no deeper than the `try` ends its body.
+    A `try` inside a body already read is not read again, so each character is read once."""
+    if not names:
+        return set()
+    calls = re.compile(r"(?<![\w.])(%s)[ \t]*\(" % "|".join(map(re.escape, sorted(names, key=len, reverse=True))))
+    called: set[str] = set()
+    source = one_line_end(source)  # lines end with "\n" alone (CR files too)
+    size = len(source)
+    read_to = 0
+    for opening in _TRY.finditer(source):
+        found = opening.start()
+        line_start = source.rfind("\n", 0, found) + 1
+        if found < read_to or _INDENT.match(source, line_start).end() != found:  # type: ignore[union-attr]
+            continue  # nested in a body already read, or not at the start of its line
+        indent = found - line_start
+        ends = _BODY_ENDS.get(indent)
+        if ends is None:  # the next line (not blank, not a comment) indented no deeper
+            ends = _BODY_ENDS[indent] = re.compile(r"\n[ \t]{0,%d}[^ \t\n#]" % indent)
+        after = ends.search(source, opening.end())
+        read_to = size if after is None else after.start()
+        called.update(calls.findall(source, opening.end(), read_to))  # (with `try: f()` on its own line)
+    return called
 
 
 def _flask_db_name(context: Context) -> str:
