@@ -111,3 +111,27 @@ def test_names_called_in_try_bodies(source: str, called: set[str]) -> None:
     imports it calls in `try` bodies, read from the text by indentation (a superset where it
     matters: a nested `try`'s `finally` counts for the outer body)."""
     assert _called_in_tries(source, {"a", "b", "c", "d"}) == called
+
+
+def test_each_try_body_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deeply nested `try` statements, and a line full of `try:` in a string: the text handed to
+    the call pattern adds up to at most the text itself (a nested body is read with the one
+    around it, not again), so the cost stays linear however deep they nest."""
+    import flake8_sqla_session.rules.rollback as rollback
+
+    read = []
+
+    class Counting:
+        def findall(self, source: str, start: int, end: int) -> list[str]:
+            read.append(end - start)
+            return rollback_pattern.findall(source, start, end)
+
+    rollback_pattern = rollback._CALLED
+    monkeypatch.setattr(rollback, "_CALLED", Counting())
+    for depth in (10, 80):
+        read.clear()
+        nested = "".join("    " * i + "try:\n" + "    " * (i + 1) + f"f{i}()\n" for i in range(depth))
+        nested += "".join("    " * i + "except E:\n" + "    " * (i + 1) + "pass\n" for i in reversed(range(depth)))
+        source = nested + "x = '" + "try: " * depth + "'\n"
+        assert _called_in_tries(source, {"f0", f"f{depth - 1}"}) == {"f0", f"f{depth - 1}"}
+        assert len(read) == 1 and sum(read) <= len(source)

@@ -1535,32 +1535,41 @@ def _imports_global_worker(text: TextFacts) -> bool:
 
 _TRY = re.compile(r"try[ \t]*:")
 _INDENT = re.compile(r"[ \t]*")
+_CALLED = re.compile(r"(?<![\w.])([A-Za-z_]\w*)[ \t]*\(")  # from an identifier's start: no backtracking into it
 _BODY_ENDS: dict[int, re.Pattern[str]] = {}  # a `try`'s indentation -> where its body ends
 
 
 def _called_in_tries(source: str, names: set[str]) -> set[str]:
     """Which of `names` the text calls (`name(`) in `try` bodies, told apart by their
     indentation alone: a line (not a comment) indented no deeper than the `try` ends its body.
-    A `try` inside a body already read is not read again, so each character is read once."""
-    if not names:
-        return set()
-    calls = re.compile(r"(?<![\w.])(%s)[ \t]*\(" % "|".join(map(re.escape, sorted(names, key=len, reverse=True))))
+    A `try` inside a body already read is not read again, and each line's start is found once,
+    so each character is read a bounded number of times."""
     called: set[str] = set()
+    if not names:
+        return called
     source = one_line_end(source)  # lines end with "\n" alone (CR files too)
     size = len(source)
     read_to = 0
+    line_start = line_end = code_start = -1
     for opening in _TRY.finditer(source):
         found = opening.start()
-        line_start = source.rfind("\n", 0, found) + 1
-        if found < read_to or _INDENT.match(source, line_start).end() != found:  # type: ignore[union-attr]
-            continue  # nested in a body already read, or not at the start of its line
+        if found < read_to:
+            continue  # nested in a body already read
+        if found > line_end:  # the first `try:` met on its line
+            line_start = source.rfind("\n", 0, found) + 1
+            line_end = source.find("\n", found)
+            line_end = size if line_end < 0 else line_end
+            code_start = _INDENT.match(source, line_start).end()  # type: ignore[union-attr]
+        if found != code_start:
+            continue  # not at the start of its line
         indent = found - line_start
         ends = _BODY_ENDS.get(indent)
         if ends is None:  # the next line (not blank, not a comment) indented no deeper
             ends = _BODY_ENDS[indent] = re.compile(r"\n[ \t]{0,%d}[^ \t\n#]" % indent)
         after = ends.search(source, opening.end())
         read_to = size if after is None else after.start()
-        called.update(calls.findall(source, opening.end(), read_to))  # (with `try: f()` on its own line)
+        # (with `try: f()` on its own line)
+        called.update(name for name in _CALLED.findall(source, opening.end(), read_to) if name in names)
     return called
 
 
