@@ -52,8 +52,10 @@ that returns hands its own value to the caller's callers, read the same way.
 A dependency (`get_current_user(db = Depends(get_db))`) is not a route: the route it serves
 goes on with the same session, so its handlers are reported.  Anything not on these lists keeps
 the finding.  Each function's names are read once (`_uses`), each module's references once
-(`references`), each helper's callers once, and the project's files are read once for all the
-helpers (`Project.naming`), so the cost stays linear however many handlers ask.
+(`references`), each helper's callers once (for at most `sentinels.MAX_VALUES` different values
+its handlers hand back; the others are asked about as unknown values), and the project's files
+are read once for all the helpers (`Project.naming`), so the cost stays linear however many
+handlers ask.
 """
 from __future__ import annotations
 
