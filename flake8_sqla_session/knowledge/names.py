@@ -181,6 +181,15 @@ def root_of(qualified: str) -> str:
     return qualified.partition(".")[0]
 
 
+def called_name(func: ast.expr) -> str | None:
+    """The name a callee is spelled with (`f` of `f()` and of `obj.f()`)."""
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
 def dotted(expr: ast.expr) -> str | None:
     """`a.b.c` for a chain of plain attributes on a name, else None."""
     parts: list[str] = []

@@ -11,7 +11,7 @@ from ..context import Context, is_project_test
 from ..finding import Finding, Fix, SetKeyword, Span
 from ..knowledge.kinds import ENGINES
 from ..knowledge.module import NESTED_CODE, parameter_of, returns_and_yields
-from ..knowledge.names import Scope, sa_name, single_binding
+from ..knowledge.names import Scope, called_name, sa_name, single_binding
 from ..knowledge.project import Project, one_line_end
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
@@ -321,7 +321,7 @@ def _sqlite_only(project: Project, settings: Settings) -> bool:
             if not is_project_test(path, folder):
                 engines += 1
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and _callee_name(node) in _ENGINE_FUNCTIONS and id(node) not in seen:
+            if isinstance(node, ast.Call) and called_name(node.func) in _ENGINE_FUNCTIONS and id(node) not in seen:
                 return False  # another library's `create_engine`, or one whose name cannot be told
     return engines > 0
 
@@ -472,7 +472,7 @@ class _EngineLifetime:
                 node, holder = stack.pop()
                 context.steps += 1
                 if isinstance(node, ast.Call):
-                    name = _callee_name(node)
+                    name = called_name(node.func)
                     if name is not None:
                         calls.setdefault(name, []).append(node)
                     if holder is None:
@@ -1183,14 +1183,9 @@ class EngineWithoutPrePing(Rule):
                 continue  # the SQLite fallback of a pooled engine that is set up
             if context.chained_calls.get(id(call)) in _CONNECTING_METHODS:
                 continue  # `create_engine(url).raw_connection()`: the engine is thrown away
-            func = "create_async_engine" if "async" in (_callee_name(call) or "") else "create_engine"
+            func = "create_async_engine" if "async" in (called_name(call.func) or "") else "create_engine"
             fix = Fix(SetKeyword(Span.of(call), "pool_pre_ping", "True"), safe=True)
             yield self.finding(call, fix, func=func)
-
-
-def _callee_name(call: ast.Call) -> str | None:
-    func = call.func
-    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
 
 
 class PoolRecycleTooLong(Rule):

@@ -1536,7 +1536,6 @@ def _imports_global_worker(text: TextFacts) -> bool:
 _TRY = re.compile(r"try[ \t]*:")
 _INDENT = re.compile(r"[ \t]*")
 _CALLED = re.compile(r"(?<![\w.])([A-Za-z_]\w*)[ \t]*\(")  # from an identifier's start: no backtracking into it
-_BODY_ENDS: dict[int, re.Pattern[str]] = {}  # a `try`'s indentation -> where its body ends
 
 
 def _called_in_tries(source: str, names: set[str]) -> set[str]:
@@ -1562,10 +1561,9 @@ def _called_in_tries(source: str, names: set[str]) -> set[str]:
             code_start = _INDENT.match(source, line_start).end()  # type: ignore[union-attr]
         if found != code_start:
             continue  # not at the start of its line
-        indent = found - line_start
-        ends = _BODY_ENDS.get(indent)
-        if ends is None:  # the next line (not blank, not a comment) indented no deeper
-            ends = _BODY_ENDS[indent] = re.compile(r"\n[ \t]{0,%d}[^ \t\n#]" % indent)
+        # Its body ends at the next line (not blank, not a comment) indented no deeper (one
+        # pattern per indentation, kept in `re`'s own bounded cache).
+        ends = re.compile(r"\n[ \t]{0,%d}[^ \t\n#]" % (found - line_start))
         after = ends.search(source, opening.end())
         read_to = size if after is None else after.start()
         # (with `try: f()` on its own line)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from typing import Hashable, Optional, TypeVar
 
+from ..knowledge.names import called_name
+
 _T = TypeVar("_T", bound=Hashable)
 # How many different values one helper's handlers may be asked about, each read through all its
 # callers; past that, a handler is asked about as one whose value is unknown (one more question
@@ -167,12 +169,3 @@ def _held(node: ast.expr, values: dict[str, Value], call: Optional[ast.Call], se
     if node is call and sentinel is not None:
         return sentinel[1] if sentinel[0] == "value" else TRUE  # type: ignore[return-value]
     return UNKNOWN
-
-
-def called_name(func: ast.expr) -> Optional[str]:
-    """The name a callee is spelled with (`f` of `f()` and of `obj.f()`)."""
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return None

@@ -69,11 +69,11 @@ from typing import TYPE_CHECKING, Hashable, Iterable, Optional
 from ..context import is_project_test
 from ..knowledge.kinds import ENGINES, FACTORIES, SESSIONS, Maker
 from ..knowledge.module import NESTED_CODE, TRY_NODES, returns_and_yields
-from ..knowledge.names import ANNOTATED, Scope, qualified_name, sa_name, single_binding
+from ..knowledge.names import ANNOTATED, Scope, called_name, qualified_name, sa_name, single_binding
 from ..knowledge.project import referencing
 from .request_end import names_function, references, resolve_binding
 from .sentinels import (
-    Sentinel, Value, assigned_once, bound_values, bounded, called_name, handler_sentinel, sentinel_of, truth,
+    Sentinel, Value, assigned_once, bound_values, bounded, handler_sentinel, sentinel_of, truth,
 )
 
 if TYPE_CHECKING:
