@@ -204,3 +204,81 @@ def test_what_brings_the_resolver_back(project: Path, files: dict[str, str]) -> 
     write(project, {"shop/errors.py": ERRORS, "shop/schema.py": SCHEMA})
     write(project, files)
     assert findings(project, "shop/schema.py") == SCHEMA_HANDLER
+
+
+# lingvodoc's `message(text)`: a project function that only makes text of what it is handed
+# (the caller's file and line before it), so a view may return it.
+UTILS = (
+    "import traceback\n\n\ndef message(message):\n    \"\"\"The message, after the caller's place.\"\"\"\n"
+    "    filename, line, function, statement = traceback.extract_stack()[-2]\n"
+    "    return '{0}:{1}: {2}: {3}'.format(filename, line, function, message)\n"
+)
+MESSAGE_VIEWS = TRACEBACK_VIEWS.replace(
+    "from shop.models import DBSession\n", "from shop.models import DBSession\nfrom shop.utils import message\n"
+).replace(
+    "{'status': request.response.status, 'traceback': traceback_string}", "{'error': message('\\n' + traceback_string)}"
+)
+
+
+def test_a_view_that_returns_text_a_project_function_made_is_quiet(project: Path) -> None:
+    write(project, {"shop/utils.py": UTILS, "shop/views.py": MESSAGE_VIEWS})
+    assert findings(project, "shop/views.py") == []
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        # the function queries before it formats
+        {"shop/utils.py": UTILS.replace("    filename, line,", "    count = DBSession.query(Log).count()\n"
+                                        "    filename, line,")},
+        # it hands back an object, not text
+        {"shop/utils.py": UTILS.replace("return '{0}:{1}: {2}: {3}'.format(", "return Message(")},
+        # it asks the stack about what it is handed (the function's own names are not constants)
+        {"shop/utils.py": UTILS.replace("extract_stack()[-2]", "extract_stack(message)[-2]")},
+        # it asks something else than the stack
+        {"shop/utils.py": UTILS.replace("traceback.extract_stack()[-2]", "load_place()")},
+        # a decorator may do anything with the call
+        {"shop/utils.py": UTILS.replace("def message(", "@audited\ndef message(")},
+        # it is handed what may be an object of the failed session
+        {"shop/views.py": MESSAGE_VIEWS.replace("message('\\n' + traceback_string)", "message(item)")},
+    ],
+    ids=["queries", "returns-an-object", "stack-of-an-argument", "not-the-stack", "decorated", "handed-an-object"],
+)
+def test_what_brings_back_the_view_returning_made_text(project: Path, files: dict[str, str]) -> None:
+    write(project, {"shop/utils.py": UTILS, "shop/views.py": MESSAGE_VIEWS})
+    write(project, files)
+    assert findings(project, "shop/views.py") == [(16, 4)]
+
+
+# lingvodoc's resolvers: a name bound to text before the `try` (`language_str`), logged again in
+# the handler.  Formatting what is already a `str` runs no object's `__str__`.
+LANGUAGE_SCHEMA = SCHEMA.replace(
+    "    def mutate(root, info, name):\n        try:\n",
+    "    def mutate(root, info, name, ids):\n        language = '{0}/{1}'.format(ids[0], ids[1])\n        try:\n",
+).replace(
+    "            log.warning(traceback_string)\n",
+    "            log.warning('create_item {0}: exception'.format(language))\n"
+    "            log.warning(traceback_string)\n",
+)
+
+
+def test_a_resolver_that_logs_a_name_bound_to_text_is_quiet(project: Path) -> None:
+    write(project, {"shop/errors.py": ERRORS, "shop/schema.py": LANGUAGE_SCHEMA})
+    assert findings(project, "shop/schema.py") == []
+
+
+@pytest.mark.parametrize(
+    "binding",
+    [
+        "ids[0]",  # what it is handed may be an object
+        "name + ids[0]",  # a sum is text only when both sides are
+        "ids.label()",  # a method of what it is handed
+        "'{0}'.format(ids[0]) if ids else ids",  # text on one branch only
+    ],
+    ids=["an-item", "a-sum-with-an-item", "a-method", "one-branch"],
+)
+def test_what_brings_back_the_resolver_logging_a_name(project: Path, binding: str) -> None:
+    write(project, {"shop/errors.py": ERRORS, "shop/schema.py": LANGUAGE_SCHEMA.replace(
+        "'{0}/{1}'.format(ids[0], ids[1])", binding
+    )})
+    assert findings(project, "shop/schema.py") == [(22, 8)]

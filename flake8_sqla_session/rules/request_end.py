@@ -400,9 +400,10 @@ class _Memo:
         self.references: dict[int, dict[str, list[Reference]]] = {}  # id(module's knowledge) -> ...
         self.callers: dict[tuple[str, Optional[_Returned]], bool] = {}
         self.asked: dict[Hashable, set[Hashable]] = {}  # a helper -> what its handlers handed back (`bounded`)
-        # id(a project function) -> whether it builds a reply from its arguments (`builds_reply`):
-        # read once per check, however many functions call it
-        self.builders: dict[int, bool] = {}
+        # ("reply" or "text", id(a project function)) -> whether it builds a reply from its
+        # arguments (`builds_reply`), or text (`formats_text`): read once per check, however many
+        # functions call it
+        self.functions: dict[tuple[str, int], bool] = {}
         # id(an exception class) -> whether making it only keeps its arguments (`_error_of_text`)
         self.errors: dict[int, bool] = {}
 
@@ -507,7 +508,7 @@ def _reader(
     key = (id(knowledge), id(function), strict)
     found = readers.get(key)
     if found is None:
-        found = readers[key] = _Reader(knowledge, function, scope, strict, _memo(context).builders)
+        found = readers[key] = _Reader(knowledge, function, scope, strict, _memo(context).functions)
     return found
 
 
@@ -524,7 +525,7 @@ class _Reader:
 
     def __init__(
         self, knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, strict: bool,
-        builders: dict[int, bool],
+        functions: dict[tuple[str, int], bool],
     ) -> None:
         self.knowledge = knowledge
         self.scope = scope
@@ -542,8 +543,10 @@ class _Reader:
         self.tests: dict[int, bool] = {}  # id(an `if` test) -> `simple_test`
         self.names: dict[tuple[str, str], bool] = {}  # ("plain" or "text", name) -> the answer
         self.caught: dict[str, int] = {}  # name -> how many `except ... as name` bind it
-        self.replies: dict[str, bool] = {}  # a called name -> whether it is a project reply builder
-        self.builders = builders  # id(a function) -> `builds_reply`, shared by the check's readers
+        # ("reply" or "text", a called name) -> whether it is a project function that builds a
+        # reply (`builds_reply`), or text (`formats_text`)
+        self.callees: dict[tuple[str, str], bool] = {}
+        self.functions = functions  # the same about each function, shared by the check's readers
         self._place(function.body, None, "body")
 
     def _place(self, block: list[ast.stmt], owner: Optional[ast.stmt], role: str) -> None:
@@ -791,10 +794,13 @@ class _Reader:
                 return self.plain(func.value)
             if func.attr in _CONTAINER_METHODS and self._container(func.value):
                 return each(self.text if self.strict else self.expr)
-        if isinstance(func, ast.Name) and all(k.arg for k in node.keywords) and self._reply(func.id):
-            # A project function that builds the reply from what it is handed (`return
-            # response_error(str(e))`): harmless when that is text.
-            return each(self.rendered if self.strict else self.plain)
+        if isinstance(func, ast.Name) and all(k.arg for k in node.keywords):
+            if self._callee("reply", func.id, builds_reply):
+                # A project function that builds the reply from what it is handed (`return
+                # response_error(str(e))`): harmless when that is text.
+                return each(self.rendered if self.strict else self.plain)
+            if self._callee("text", func.id, formats_text):
+                return each(self.plain)  # it makes text of what it is handed (`message(str(e))`)
         return False
 
     def needs(self, node: ast.stmt) -> Optional[frozenset[str]]:
@@ -832,17 +838,22 @@ class _Reader:
             self.tests[key] = simple
         return self.tests[key]
 
-    def _reply(self, name: str) -> bool:
-        found = self.replies.get(name)
+    def _callee(
+        self, question: str, name: str, judge: Callable[[ModuleKnowledge, ast.FunctionDef], bool]
+    ) -> bool:
+        """Whether the called `name` is a project function that `judge` accepts: each name
+        resolved once per reader, each function judged once per check."""
+        found = self.callees.get((question, name))
         if found is None:
             resolved = resolve_binding(self.knowledge, name, self.scope, _MAX_HANDED_ON)
             found = False
             if resolved is not None and resolved[1].kind == "def" and isinstance(resolved[1].value, ast.FunctionDef):
                 definition = resolved[1].value
-                if id(definition) not in self.builders:
-                    self.builders[id(definition)] = builds_reply(resolved[0], definition)
-                found = self.builders[id(definition)]
-            self.replies[name] = found
+                key = (question, id(definition))
+                if key not in self.functions:
+                    self.functions[key] = judge(resolved[0], definition)
+                found = self.functions[key]
+            self.callees[(question, name)] = found
         return found
 
     def _logging(self, func: ast.expr, qualified: Optional[str]) -> bool:
@@ -908,7 +919,8 @@ class _Reader:
     def _text_name(self, name: str) -> bool:
         bindings = self.scope.names.get(name) or []
         return self._remembered("text", name, lambda: bool(bindings) and all(
-            b.kind == "assign" and isinstance(b.value, ast.expr) and self.text(b.value) for b in bindings
+            b.kind == "assign" and isinstance(b.value, ast.expr) and (self.holds_str(b.value) or self.text(b.value))
+            for b in bindings
         ))
 
     def _remembered(self, question: str, name: str, answer: Callable[[], bool]) -> bool:
@@ -946,6 +958,7 @@ class _Reader:
             return (self.call(node) and (
                 qualified in _FORMATTING_CALLS
                 or (isinstance(node.func, ast.Attribute) and node.func.attr in (*_STRING_METHODS, *_TEXT_METHODS))
+                or (isinstance(node.func, ast.Name) and self._callee("text", node.func.id, formats_text))
             )) or self._request_data(node)
         if isinstance(node, ast.Name):
             return self._plain_name(node.id)
@@ -969,9 +982,39 @@ class _Reader:
             return False  # a global or an import: it may be anything
         return self._remembered("plain", name, lambda: all(
             (b.kind == "other" and self._caught(name))
-            or (b.kind == "assign" and isinstance(b.value, ast.expr) and self.plain(b.value))
+            or (
+                b.kind == "assign" and isinstance(b.value, ast.expr)
+                and (self.holds_str(b.value) or self.plain(b.value))
+            )
             for b in bindings
         ))
+
+    def holds_str(self, node: ast.expr) -> bool:
+        """Whether the value, whatever it is made of, is a `str` (or raises): a string constant, an
+        f-string, `"%s" % x`, `"{}".format(x)`, `"".join(xs)`, `str(x)`, `repr(x)`, a slice or a sum
+        of such.  A name bound only to such holds text wherever it was bound (`language =
+        "{0}/{1}".format(ids[0], ids[1])` before the `try`): formatting it again runs no `__str__`
+        of an object.  (Evaluating such a value is judged where it runs, as any statement is.)"""
+        if isinstance(node, ast.Constant):
+            return isinstance(node.value, str)
+        if isinstance(node, ast.JoinedStr):
+            return True
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Mod):
+                return isinstance(node.left, ast.Constant) and isinstance(node.left.value, str)
+            return isinstance(node.op, ast.Add) and self.holds_str(node.left) and self.holds_str(node.right)
+        if isinstance(node, ast.Subscript):
+            return isinstance(node.slice, ast.Slice) and self.holds_str(node.value)
+        if isinstance(node, ast.IfExp):
+            return self.holds_str(node.body) and self.holds_str(node.orelse)
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute):
+                return func.attr in _STRING_METHODS and isinstance(func.value, ast.Constant) and isinstance(
+                    func.value.value, str
+                )
+            return qualified_name(func, self.scope) in ("builtins.str", "builtins.repr")
+        return False
 
     def _caught(self, name: str) -> bool:
         """Whether every binding of `name` in the function is an `except ... as name`."""
@@ -1152,18 +1195,11 @@ def builds_reply(knowledge: ModuleKnowledge, function: ast.FunctionDef) -> bool:
     such values or `json.dumps(...)` of them), with such values beside it in a tuple.  Handed
     text, it cannot reach the database: a JSON encoder class it names (`cls=AlchemyEncoder`)
     is asked only about values `json` cannot write itself."""
-    arguments = function.args
-    if function.decorator_list or arguments.vararg or arguments.kwarg:
+    signature = _plain_signature(function)
+    if signature is None:
         return False
-    if not all(isinstance(d, ast.Constant) for d in [*arguments.defaults, *arguments.kw_defaults] if d is not None):
-        return False
-    known = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
-    body = function.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]  # the docstring
-    if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
-        return False
-    for statement in body[:-1]:
+    known, body, value = signature
+    for statement in body:
         knowledge.steps += 1
         if not (
             isinstance(statement, ast.Assign) and len(statement.targets) == 1
@@ -1171,10 +1207,94 @@ def builds_reply(knowledge: ModuleKnowledge, function: ast.FunctionDef) -> bool:
         ):
             return False
         known.add(statement.targets[0].id)
-    value = body[-1].value
     parts = value.elts if isinstance(value, ast.Tuple) else [value]
     replies = [part for part in parts if _reply_call(knowledge, part, known)]
     return bool(replies) and all(part in replies or _made_of(part, known) for part in parts)
+
+
+def formats_text(knowledge: ModuleKnowledge, function: ast.FunctionDef) -> bool:
+    """Whether a project function only makes text of its arguments (lingvodoc's `message(text)`,
+    which puts the caller's file and line before it): undecorated, its defaults constants, its
+    body assignments of values made of its parameters and constants, or of what `traceback` or
+    `inspect` tell of the stack (`filename, line, function, _ = traceback.extract_stack()[-2]`),
+    then `return` of a string made of those (`"{0}:{1}: {2}".format(filename, line, text)`).
+    Handed plain values, it reads nothing of the database, and what it returns is text."""
+    signature = _plain_signature(function)
+    if signature is None:
+        return False
+    known, body, returned = signature
+    for statement in body:
+        knowledge.steps += 1
+        if not (
+            isinstance(statement, ast.Assign) and len(statement.targets) == 1
+            and (_made_of(statement.value, known) or _stack_value(knowledge, statement.value))
+        ):
+            return False
+        target = statement.targets[0]
+        names = target.elts if isinstance(target, ast.Tuple) else [target]
+        if not all(isinstance(name, ast.Name) for name in names):
+            return False
+        known.update(name.id for name in names if isinstance(name, ast.Name))
+    return _str_of(knowledge, returned, known)
+
+
+def _plain_signature(function: ast.FunctionDef) -> Optional[tuple[set[str], list[ast.stmt], ast.expr]]:
+    """The parameters of an undecorated function whose defaults are constants (no `*args` or
+    `**kwargs`), the statements of its body before its last (the docstring aside) and the value
+    that last one returns, when it is a `return` of a value."""
+    arguments = function.args
+    if function.decorator_list or arguments.vararg or arguments.kwarg:
+        return None
+    if not all(isinstance(d, ast.Constant) for d in [*arguments.defaults, *arguments.kw_defaults] if d is not None):
+        return None
+    known = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+    body = function.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
+        return None
+    return known, body[:-1], body[-1].value
+
+
+# Of the standard library, what tells of the running stack, asked with constants only
+# (`traceback.extract_stack()[-2]`): names, lines and file names.
+_STACK_MODULES = ("traceback.", "inspect.")
+
+
+def _stack_value(knowledge: ModuleKnowledge, node: ast.expr) -> bool:
+    while isinstance(node, ast.Subscript) and isinstance(node.slice, (ast.Constant, ast.UnaryOp)):
+        node = node.value
+    return (
+        isinstance(node, ast.Call) and not node.keywords
+        and all(isinstance(a, ast.Constant) for a in node.args)
+        and (qualified_name(node.func, knowledge.module) or "").startswith(_STACK_MODULES)
+    )
+
+
+def _str_of(knowledge: ModuleKnowledge, node: ast.expr, known: set[str]) -> bool:
+    """A string made of the names `known` and constants, calling only what formats them."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.JoinedStr):
+        return _made_of(node, known)
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Mod):
+            return isinstance(node.left, ast.Constant) and isinstance(node.left.value, str) and _made_of(
+                node.right, known
+            )
+        return isinstance(node.op, ast.Add) and _str_of(knowledge, node.left, known) and _str_of(
+            knowledge, node.right, known
+        )
+    if not isinstance(node, ast.Call) or not all(
+        k.arg is not None and _made_of(k.value, known) for k in node.keywords
+    ) or not all(_made_of(a, known) for a in node.args):
+        return False
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        return func.attr in _STRING_METHODS and isinstance(func.value, ast.Constant) and isinstance(
+            func.value.value, str
+        )
+    return qualified_name(func, knowledge.module) in ("builtins.str", "builtins.repr")
 
 
 def _made_of(node: ast.expr, known: set[str]) -> bool:

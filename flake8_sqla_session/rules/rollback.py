@@ -222,7 +222,12 @@ class HandlerWithoutRollback(Rule):
     or an error made of text (`return ResponseError(message=text)`, the
     `__init__` of the error and of its project bases keeping their arguments
     only). The traceback counts as
-    text (`''.join(traceback.format_exception(e, e, e.__traceback__))[:-1]`).
+    text (`''.join(traceback.format_exception(e, e, e.__traceback__))[:-1]`),
+    and so do a name bound only to a string, wherever it was bound
+    (`language = '{0}/{1}'.format(ids[0], ids[1])` before the `try`), and
+    what a project function returns that only makes text of the text it is
+    handed (`message(text)`, which puts the caller's place from
+    `traceback.extract_stack()` before it).
 
     Rolling back through a `scoped_session` registry counts as rolling back
     the session it hands out (`DBSession().rollback()`).
