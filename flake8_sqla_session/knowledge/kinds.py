@@ -70,7 +70,9 @@ class Maker:
     `returns` is the kind of the result.  `context` says the result comes
     through `with maker() as x:` (a `@contextmanager`, or a generator such as a
     FastAPI dependency) and is closed by the maker; `owned` that the session
-    stays owned by a `scoped_session` registry.  A project class that is not
+    stays owned by a `scoped_session` registry (for a context manager: that it
+    hands out a registry's session, the one every other call in the thread
+    gets too).  A project class that is not
     SQLAlchemy's makes `Kind.OBJECT`s.
     """
 

@@ -661,7 +661,7 @@ class ModuleKnowledge:
             return None
         if not owned and not context:
             owned = _stored(node, {value.id for value in values if isinstance(value, ast.Name)})
-        return Maker(kind, context=context, owned=owned and not context)
+        return Maker(kind, context=context, owned=owned)
 
     def _registry_call(self, value: ast.expr, scope: Scope, depth: int) -> bool:
         """Whether `value` is a call of a `scoped_session` registry (`Session()`), or a name of the

@@ -18,7 +18,7 @@ from ..settings import Settings
 from .base import Invalid, Rule, Valid
 from .pool import declares_server_driver, sqlite_only
 from .request_end import app_context_ends, ends_with_request, left_app_context, raises_after
-from .unit_end import dropped_in_try, owner_ends_unit
+from .unit_end import carried_on, dropped_in_try, opens_own_session, owner_ends_unit
 
 ROLLBACK_DOCS = "https://docs.sqlalchemy.org/en/20/faq/sessions.html#this-session-s-transaction-has-been-rolled-back-due-to-a-previous-exception-during-flush-or-similar"  # noqa: E501
 FRAMING_DOCS = "https://docs.sqlalchemy.org/en/20/orm/session_basics.html#framing-out-a-begin-commit-rollback-block"
@@ -245,7 +245,11 @@ class HandlerWithoutRollback(Rule):
     `try` in the block names the session, neither the handler nor the
     `finally` calls a method of it, and the function uses it only as
     `session.<attribute>` (what a call was handed the session may live on
-    in what the call made).
+    in what the call made); or the statement right after the `try` is the
+    first to name it, a `with` that binds the name to a session it opens
+    (`with get_session() as session:`, not a registry's), the handler and
+    the `finally` do not name it, and nothing below the `try` calls a method
+    of what a call made of it.
 
     Nor is a handler reported that falls through to a `raise` after its `try`,
     harmless statements only before it (a log line of the error; from the end
@@ -582,6 +586,16 @@ class HandlerWithoutRollback(Rule):
             "                session.commit()\n            except SQLAlchemyError:\n"
             "                log.exception('failed')\n                continue\n"
             "            notify(session.info)\n"
+        ),
+        # ... or the next statement binds the name to a session it opens, which is all the block
+        # goes on with (onyx's extraction loop: the failed session is left to the outer exit).
+        Valid(
+            "from sqlalchemy.orm import Session\n\n"
+            "def load(engine, rows):\n    for row in rows:\n        with Session(engine) as db:\n            try:\n"
+            "                upsert_type(db_session=db, row=row)\n                db.commit()\n"
+            "            except Exception as e:\n                log.error('type %s: %s', row, e)\n"
+            "            with Session(engine) as db:\n                upsert_row(db_session=db, row=row)\n"
+            "                db.commit()\n"
         ),
         # A commit in the handler after a failed statement that flushed nothing ends the transaction.
         Valid(
@@ -961,6 +975,25 @@ class HandlerWithoutRollback(Rule):
             "            session.add(Log(request))\n            session.commit()\n"
             "        except SQLAlchemyError:\n            log.exception('failed')\n        graph.erasure_request()\n",
             at=(10, 8),
+        ),
+        # A `with` after the `try` that binds the name again leaves the failed session in use: it
+        # opens the new one on the failed one's connection, or gets a registry's (the same
+        # session), or what a call made of the failed one goes on inside it.
+        *(
+            Invalid(
+                "from sqlalchemy.orm import Session, scoped_session, sessionmaker\n\n"
+                "Registry = scoped_session(sessionmaker())\n\n"
+                "def load(engine, row):\n    with Session(engine) as db:\n        graph = make_graph(db)\n"
+                "        try:\n            upsert_type(db_session=db, row=row)\n            db.commit()\n"
+                "        except Exception as e:\n            log.error('failed: %s', e)\n"
+                f"        with {opened} as db:\n            upsert_row(db_session=db, row=row)\n"
+                f"            {used}\n",
+                at=(11, 8),
+            )
+            for opened, used in (
+                ("Session(bind=db.connection())", "db.commit()"), ("Registry()", "db.commit()"),
+                ("Session(engine)", "graph.run()"),
+            )
         ),
         # ... but not when it leaves by `return` before reaching it.
         Invalid(
@@ -2049,11 +2082,16 @@ def _unused_below(
     context: Context, summaries: _Summaries, record: TryRecord, handler: ast.ExceptHandler,
     with_node: ast.With | ast.AsyncWith, name: str,
 ) -> bool:
-    """Whether nothing after the `try` (to the end of `with_node`) names `name`, and neither the
-    handler nor the `finally` calls a method of it; and its function only ever uses the session
-    as `name.<attribute>` (one handed to a call may live on in what the call made:
-    `task = create_graph_task(session)` above the `try`, `task.run()` below it)."""
-    if record.scope.kind != "function" or context.kept_local(record.scope.node, name, "") is not True:
+    """Whether neither the handler nor the `finally` calls a method of `name`, and either
+    nothing after the `try` (to the end of `with_node`) names it, and its function only ever
+    uses the session as `name.<attribute>` (one handed to a call may live on in what the call
+    made: `task = create_graph_task(session)` above the `try`, `task.run()` below it); or the
+    first that names it is the statement right after the `try`, a `with` that binds `name` to a
+    session of its own (`_rebound`), the handler and the `finally` do not name it, and below
+    the `try` the function calls no method of what a call handed `name` made, nor hands `name`
+    on anywhere (`carried_on`)."""
+    function = record.scope.node
+    if record.scope.kind != "function" or not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return False
     if name in summaries.of_block(handler.body, record.scope).called:
         return False
@@ -2063,7 +2101,40 @@ def _unused_below(
     below = record.node.end_lineno or record.node.lineno
     end = with_node.end_lineno or with_node.lineno
     index = bisect.bisect_right(lines, below)
-    return index == len(lines) or lines[index] > end
+    if index == len(lines) or lines[index] > end:
+        return context.kept_local(function, name, "") is True
+    return (
+        _rebound(context, record, name, lines[index])
+        and not any(_naming_in(lines, block) for block in (handler.body, record.node.finalbody))
+        and not carried_on(context, function, name, below, end)
+    )
+
+
+def _naming_in(lines: list[int], block: list[ast.stmt]) -> bool:
+    """Whether one of the sorted `lines` (those naming a name) falls in `block`."""
+    if not block:
+        return False
+    first, last = block[0].lineno, block[-1].end_lineno or block[-1].lineno
+    return bisect.bisect_right(lines, last) > bisect.bisect_left(lines, first)
+
+
+def _rebound(context: Context, record: TryRecord, name: str, first: int) -> bool:
+    """Whether the statement after the `try` is a `with` that binds `name` to a session it opens
+    (`with get_session_with_current_tenant() as db_session:`, onyx's extraction loop), and no
+    line before it names `name` (`first` is the first that does): from there on the name is the
+    new session, and the failed one is left to the exit of the block around both."""
+    following = record.following
+    if not isinstance(following, (ast.With, ast.AsyncWith)) or first < following.lineno:
+        return False
+    for item in following.items:
+        target = item.optional_vars
+        if any(isinstance(node, ast.Name) and node.id == name for node in ast.walk(item.context_expr)):
+            return False  # `with Session(bind=db_session.bind) as db_session:` reads the failed one first
+        if isinstance(target, ast.Name) and target.id == name:
+            return opens_own_session(context, item.context_expr, record.scope)
+        if target is not None and any(isinstance(node, ast.Name) and node.id == name for node in ast.walk(target)):
+            return False
+    return False
 
 
 # ---- what a block does, each statement read once -------------------------------------------

@@ -192,12 +192,24 @@ def _fresh_session(knowledge: ModuleKnowledge, func: ast.expr, scope: Scope) -> 
     return kind is None and sa_name(qualified_name(func, scope)) in ("Session", "AsyncSession")
 
 
+def opens_own_session(knowledge: ModuleKnowledge, expr: ast.expr, scope: Scope) -> bool:
+    """A `with` item's expression that opens a session of its own, which the block's exit closes:
+    `with SessionLocal() as db:`, `with Session(engine) as db:`, `with get_session_with_tenant()
+    as db:`; not a registry's."""
+    if not isinstance(expr, ast.Call):
+        return False
+    kind = knowledge.classify(expr.func, scope)
+    return _fresh_session(knowledge, expr.func, scope) or (
+        _closing_context(knowledge, expr.func, scope) and isinstance(kind, Maker) and not kind.owned
+    )
+
+
 def _closing_context(knowledge: ModuleKnowledge, func: ast.expr, scope: Scope) -> bool:
     """A project context manager that hands out a session and closes it when its block ends
     (`with get_session_with_tenant() as db:`, a `@contextmanager` that yields in a `try` whose
-    `finally` closes it), not a registry's."""
+    `finally` closes it), a registry's session too."""
     kind = knowledge.classify(func, scope)
-    return isinstance(kind, Maker) and kind.returns in SESSIONS and kind.context and not kind.owned
+    return isinstance(kind, Maker) and kind.returns in SESSIONS and kind.context
 
 
 def _own_connection(knowledge: ModuleKnowledge, call: ast.Call, scope: Scope) -> bool:
@@ -509,10 +521,7 @@ def _opened_around(
         if opening is None:
             return None
         statement, item = opening
-        if not isinstance(item.context_expr, ast.Call) or not (
-            _fresh_session(knowledge, item.context_expr.func, scope)
-            or _closing_context(knowledge, item.context_expr.func, scope)
-        ):
+        if not opens_own_session(knowledge, item.context_expr, scope):
             return None
         end = _end(statement) if end is None else min(end, _end(statement))
         openers.append(statement)
@@ -542,6 +551,24 @@ def _arguments(
             return None
         handed.add(value.id)
     return handed
+
+
+def carried_on(
+    context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef, name: str, after: int, until: int
+) -> bool:
+    """Whether `function` may hand on what `name` holds (`_escapes`: stored, returned, in nested
+    code ...), or calls, on a line after `after` and not after `until`, a method of what a call
+    handed `name` made (`graph = make_graph(session)` ... `graph.run()`)."""
+    uses = _uses(context, function)
+    if name in uses.escaping:
+        return True
+    lines = uses.carried.get(name)
+    if lines is None:  # sorted once per name, however many handlers ask
+        lines = uses.carried[name] = sorted(
+            line for carrier in uses.carriers.get(name, ()) for line, _ in uses.methods.get(carrier, ())
+        )
+        context.steps += 1 + len(lines)
+    return bisect.bisect_right(lines, until) > bisect.bisect_right(lines, after)
 
 
 def _unused_after(uses: _Uses, statement: ast.Try, handler: ast.ExceptHandler, names: set[str]) -> bool:
@@ -609,6 +636,7 @@ class _Uses:
         # method called on it (`graph.run()`).
         self.carriers: dict[str, set[str]] = {}
         self.methods: dict[str, list[_Position]] = {}
+        self.carried: dict[str, list[int]] = {}  # the lines of those method calls for each name handed (`carried_on`)
         # The statement after each in its block, and the statements any `try` of the function holds.
         self.following: dict[int, ast.stmt] = {}
         self.tried: set[int] = set()
