@@ -33,7 +33,7 @@ NO_RETURN = frozenset(
     {
         "builtins.exit", "builtins.quit", "sys.exit", "os._exit", "os.abort", "flask.abort", "quart.abort",
         "werkzeug.exceptions.abort", "flask_restful.abort", "flask_restx.abort", "flask_restplus.abort",
-        "flask_smorest.abort", "bottle.abort", "pytest.fail", "pytest.skip", "pytest.exit",
+        "flask_smorest.abort", "apiflask.abort", "bottle.abort", "pytest.fail", "pytest.skip", "pytest.exit",
     }
 )
 
@@ -361,6 +361,10 @@ class HandlerWithoutRollback(Rule):
         Valid("from flask_restful import abort\nfrom sqlalchemy.orm.exc import StaleDataError\n\n"
               "def post(session, dashboard):\n    session.add(dashboard)\n    try:\n        session.commit()\n"
               "    except StaleDataError:\n        abort(409)\n"),
+        # ... and so does APIFlask's (hiddify-panel's parent API), after a log line.
+        Valid("from apiflask import abort\n\n"
+              "def post(session, data):\n    try:\n        session.add(Node(**data))\n        session.commit()\n"
+              "    except Exception as err:\n        logger.error('not registered')\n        abort(400, str(err))\n"),
         Valid("def f(session):\n    try:\n        with session.begin():\n            session.add(obj)\n"
               "    except Exception:\n        log()\n"),
         # A Flask-SQLAlchemy model's query that is only built, not run; a class's `query` that is
