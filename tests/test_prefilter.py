@@ -103,8 +103,10 @@ def test_every_rule_has_a_prefilter_that_admits_its_invalid_examples() -> None:
         # a string, a method of something else, a longer name, a name not asked about
         ("x = 'try: a()'\n", set()),
         ("try:\n    x.a()\n    ab()\n    z()\nexcept E:\n    pass\n", set()),
+        # a function of an imported module, or a classmethod: the name with its attribute
+        ("try:\n    a.revoke(1)\n    b . count ()\n    x.a.y()\nexcept E:\n    pass\n", {"a.revoke", "b.count"}),
     ],
-    ids=["body", "one-line", "nested", "two-and-no-newline", "cr", "in-a-string", "not-the-names"],
+    ids=["body", "one-line", "nested", "two-and-no-newline", "cr", "in-a-string", "not-the-names", "attributes"],
 )
 def test_names_called_in_try_bodies(source: str, called: set[str]) -> None:
     """SQS301's prefilter for a module that imports nothing of SQLAlchemy: which of the names it

@@ -931,6 +931,33 @@ class Project:
                         found[alias or name] = (path, absolute, name)
         return found
 
+    def imported_modules(self, source: str, filename: str = "") -> dict[str, tuple[str, str]]:
+        """The local name of each project module the text imports under a name of its own (`import
+        app.sql.feds as sql`, `import helpers`, `from app.sql import feds`; not a module of
+        SQLAlchemy's), to its (path, module): found in the text alone, for a rule to ask about
+        `sql.un_fban_user(...)` before the module is parsed."""
+        module_name = self.module_name_of(filename) if filename else ""
+        found: dict[str, tuple[str, str]] = {}
+        for match in _import_statements(source):
+            if match.group("names") is None:
+                pairs = [
+                    (name, alias or name) for name, alias in _imported_names(match.group("modules"))
+                    if alias or "." not in name  # (`import a.b` binds `a`, a package)
+                ]
+            else:
+                module = _statement_module(match)
+                absolute = _absolute_name(module, module_name, filename.endswith("__init__.py")) if module else None
+                if absolute is None or not self._submodule_imports(absolute):
+                    continue
+                pairs = [(f"{absolute}.{name}", alias or name) for name, alias in _imported_names(match.group("names"))
+                         if name != "*"]
+            for absolute, local in pairs:
+                if self._related_module(absolute):
+                    path = self.find(absolute)
+                    if path and not path.endswith("__init__.py"):
+                        found[local] = (path, absolute)
+        return found
+
     def _submodule_imports(self, module: str) -> bool:
         """Whether `from module import x` may import submodules: `module` is a project package."""
         path = self.find(module)

@@ -135,7 +135,12 @@ class HandlerWithoutRollback(Rule):
     SESSION.commit()`; a model's `User.by_uuid(uuid)` querying the module's
     `dbsession`): a module-level `Session`, or a `scoped_session`
     registry that no project file `remove()`s (one removed when each request
-    ends holds that request's session). Where the `try` has no name for that
+    ends holds that request's session). Only its work outside its own `try`
+    statements counts, and a rollback elsewhere in it does not undo that work
+    when it fails (the error leaves before it runs). Such a function may be
+    called through its module too (`import bot.sql.feds as sql` ...
+    `sql.un_fban_user(...)`), from a module that imports nothing of
+    SQLAlchemy. Where the `try` has no name for that
     session, the finding names it by its module (`helpers.SESSION`) and comes
     without a fix; where it imports a session of that name, the fix rolls that
     one back and needs `--unsafe-fixes` (the two are taken to be the same).
@@ -1564,25 +1569,38 @@ def module_global_work(project: Project, path: str, module: str) -> GlobalWork:
 def _imports_global_worker(text: TextFacts) -> bool:
     """Whether a module that imports no SQLAlchemy name calls, in a `try` body, a function it
     imports from a project module that works on a session its own module shares (`from
-    app.lib.data import import_opml`, which commits `db.session`): session work."""
+    app.lib.data import import_opml`, which commits `db.session`), or such a function of a
+    project module it imports (`import app.sql.feds as sql` ... `sql.un_fban_user(...)`, on the
+    bot's one `SESSION`), or a classmethod of such a class: session work."""
     project = text.project
     if project is None or "except" not in text.source:
         return False
     imported = project.imported_names(text.source, text.filename)
-    return bool(imported) and any(
-        imported[local][2] in module_global_work(project, *imported[local][:2])
-        for local in _called_in_tries(text.source, set(imported))
-    )
+    modules = project.imported_modules(text.source, text.filename)
+    if not imported and not modules:
+        return False
+    for called in _called_in_tries(text.source, {*imported, *modules}):
+        local, _, attribute = called.partition(".")
+        if local in modules:
+            if attribute and attribute in module_global_work(project, *modules[local]):
+                return True
+            continue
+        path, module, name = imported[local]
+        if (f"{name}.{attribute}" if attribute else name) in module_global_work(project, path, module):
+            return True
+    return False
 
 
 _TRY = re.compile(r"try[ \t]*:")
 _INDENT = re.compile(r"[ \t]*")
-_CALLED = re.compile(r"(?<![\w.])([A-Za-z_]\w*)[ \t]*\(")  # from an identifier's start: no backtracking into it
+# `name(` or `name.attribute(`, from an identifier's start (no backtracking into it)
+_CALLED = re.compile(r"(?<![\w.])([A-Za-z_]\w*(?:[ \t]*\.[ \t]*[A-Za-z_]\w*)?)[ \t]*\(")
 
 
 def _called_in_tries(source: str, names: set[str]) -> set[str]:
-    """Which of `names` the text calls (`name(`) in `try` bodies, told apart by their
-    indentation alone: a line (not a comment) indented no deeper than the `try` ends its body.
+    """Which of `names` the text calls in `try` bodies (`name(`; `name.attribute(` as
+    "name.attribute"), told apart by their indentation alone: a line (not a comment) indented no
+    deeper than the `try` ends its body.
     A `try` inside a body already read is not read again, and each line's start is found once,
     so each character is read a bounded number of times."""
     called: set[str] = set()
@@ -1609,7 +1627,13 @@ def _called_in_tries(source: str, names: set[str]) -> set[str]:
         after = ends.search(source, opening.end())
         read_to = size if after is None else after.start()
         # (with `try: f()` on its own line)
-        called.update(name for name in _CALLED.findall(source, opening.end(), read_to) if name in names)
+        for text in _CALLED.findall(source, opening.end(), read_to):
+            if "." in text:
+                head, _, attribute = text.partition(".")
+                if head.rstrip() in names:
+                    called.add(f"{head.rstrip()}.{attribute.strip()}")
+            elif text in names:
+                called.add(text)
     return called
 
 
@@ -1781,8 +1805,11 @@ def _functions_global_work(
     """`GlobalWork` of a module: its module-level functions that call work methods on one of the
     `shared` sessions of the module, or on the session of one of its `flask` names for
     Flask-SQLAlchemy's `db` (noted as "db.session"), outside their own `try` statements and
-    `with <session>.begin():` blocks, and never roll it back, close or remove it.  Only the
-    functions whose text names one of them are walked."""
+    `with <session>.begin():` blocks.  A rollback, close or remove elsewhere in the function (in a
+    handler of its own `try`, or after the work) does not run when that work fails: its error
+    leaves the function with the session broken (SaitamaRobot's `un_fban_user` queries its
+    `SESSION`, then commits in a `try` whose handler rolls back).  Only the functions whose text
+    names one of them are walked."""
     found: GlobalWork = {}
     names = [re.escape(name) for name in sorted(shared)]
     names += [re.escape(name) + r"[ \t]*\.[ \t]*session" for name in sorted(flask)]
@@ -1793,7 +1820,6 @@ def _functions_global_work(
         if key is None or not _holds(knowledge, function, pattern, lines, text):
             continue
         worked: dict[str, bool] = {}
-        tidied: set[str] = set()
         stack: list[ast.AST] = list(function.body)
         while stack:
             node = stack.pop()
@@ -1801,8 +1827,7 @@ def _functions_global_work(
             if isinstance(node, NESTED_CODE):
                 continue
             if isinstance(node, TRY_NODES):
-                tidied.update(_tidied_names(node))  # its handlers judge its work; its tidying still counts
-                continue
+                continue  # its handlers judge its work
             if isinstance(node, (ast.With, ast.AsyncWith)) and any(
                 isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
                 and item.context_expr.func.attr in SELF_CLEANING for item in node.items
@@ -1813,14 +1838,12 @@ def _functions_global_work(
             if name is not None and isinstance(func, ast.Attribute):
                 assert isinstance(node, ast.Call)
                 owner = name.partition(".")[0]
-                if func.attr in CLEANUP_METHODS:
-                    tidied.add(name)
-                elif _is_work_method(func.attr) and (owner not in scope.names or owner in scope.globals):
+                if _is_work_method(func.attr) and (owner not in scope.names or owner in scope.globals):
                     done = _work_call(node)
                     if done is not None and done[0]:
                         worked[name] = worked.get(name, False) or done[1]
             stack.extend(ast.iter_child_nodes(node))
-        work = tuple(sorted((name, flushes) for name, flushes in worked.items() if name not in tidied))
+        work = tuple(sorted(worked.items()))
         if work:
             found[key] = work
     return found
@@ -1867,17 +1890,6 @@ def _holds(
     if text is None or lines is None:
         return True
     return pattern.search(text, *lines_span(function, lines, len(text))) is not None
-
-
-def _tidied_names(node: ast.AST) -> set[str]:
-    """The receivers (`SESSION`, `db.session`) that `node` rolls back, closes or removes."""
-    found = set()
-    for child in ast.walk(node):
-        if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr in CLEANUP_METHODS:
-            text = dotted(child.func.value)
-            if text is not None:
-                found.add(text)
-    return found
 
 
 def _shared_session(kind: Known | None, project: Project | None, name: str) -> bool:

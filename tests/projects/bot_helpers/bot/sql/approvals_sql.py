@@ -28,3 +28,20 @@ def disapprove(chat_id):
     except Exception:
         SESSION.rollback()
         raise
+
+
+def revoke(chat_id):
+    """Reads the shared session outside its `try`: when that read fails, the error leaves with the
+    session broken, whatever the handler below would have done (SaitamaRobot's `un_fban_user`)."""
+    approval = SESSION.query(Approval).get(str(chat_id))
+    SESSION.delete(approval)
+    try:
+        SESSION.commit()
+    except Exception:
+        SESSION.rollback()
+        return False
+    return True
+
+
+def count():
+    return SESSION.query(Approval).count()
