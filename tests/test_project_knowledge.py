@@ -869,9 +869,21 @@ _ENGINE_HELPER = (
         ({"app/db.py": "from app.meta import get_engine\n\ndef ping():\n    engine = get_engine(URL)\n"},
          False),  # called in a function of another module: where it goes there is not followed
         ({"app/db.py": "import os\rfrom app.meta import get_engine\r\rengine = get_engine(URL)\r"}, True),  # CR ends
+        # stored in the web application's state, which lives as long as the process (AgentGPT's
+        # `_setup_db(app)`), directly or through a local
+        ({"app/life.py": "from app.meta import get_engine\n\ndef setup(app):\n"
+                         "    app.state.db_engine = get_engine(URL)\n"}, True),
+        ({"app/life.py": "from app.meta import get_engine\n\ndef setup(app):\n    engine = get_engine(URL)\n"
+                         "    factory = sessionmaker(engine)\n    app.state.db_engine = engine\n"}, True),
+        # ... not a request's state, nor another local stored there
+        ({"app/life.py": "from app.meta import get_engine\n\ndef setup(request):\n"
+                         "    request.state.db_engine = get_engine(URL)\n"}, False),
+        ({"app/life.py": "from app.meta import get_engine\n\ndef setup(app):\n    engine = get_engine(URL)\n"
+                         "    engine.dispose()\n    app.state.db_engine = other\n"}, False),
     ],
     ids=["module only", "tests", "imported", "through its module", "annotated", "imported only",
-         "called in a function", "CR line ends"],
+         "called in a function", "CR line ends", "app-state", "app-state-through-a-local", "request-state",
+         "another-local"],
 )
 def test_an_engine_a_public_function_returns_is_reported_where_another_module_keeps_it(tmp_path, elsewhere, reported):
     write(tmp_path, {"proj/pyproject.toml": "", "proj/app/__init__.py": "", "proj/app/meta.py": _ENGINE_HELPER,

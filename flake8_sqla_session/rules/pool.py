@@ -407,7 +407,8 @@ class _EngineLifetime:
       the function), or into a factory that is kept (`Session = sessionmaker(bind=engine)`);
     * returned by a function or method of which a call is kept (`engine = make_engine()` at
       module level, `_db = get_new_db()` under `global _db`; a public function's result bound
-      at module level by another project module), or by a cached one (`@lru_cache`);
+      at module level by another project module, or stored there in a web application's state,
+      `app.state.db_engine = engine`), or by a cached one (`@lru_cache`);
     * handed to a function or class of this module that keeps its parameter so.
 
     Anything else (used in place, returned to callers that are not seen, stored on an object
@@ -737,7 +738,9 @@ class _EngineLifetime:
 
     def _kept_elsewhere(self, name: str) -> bool:
         """Whether another project module, not a test, binds a call of the public `name` at module
-        level (`engine = make_engine()`, `db = meta.Database(URL)`), read from its text."""
+        level (`engine = make_engine()`, `db = meta.Database(URL)`), or stores one in its
+        application's state (`app.state.db_engine = create_engine()`, or a local bound to such a
+        call and stored so: AgentGPT's `_setup_db(app)`), read from its text."""
         context = self.context
         project = context.project
         if name.startswith("_") or project is None or not context.filename:
@@ -747,17 +750,29 @@ class _EngineLifetime:
             return False
         here = os.path.abspath(context.filename)
         folder = project.folder() or ""
-        binding = re.compile(
-            rf"^[A-Za-z_][\w.]*[ \t]*(?::[^=\n]*)?=[ \t]*(?:[A-Za-z_][\w.]*\.)?{re.escape(name)}[ \t]*\(",
-            re.MULTILINE,
-        )
+        call = rf"(?:await[ \t]+)?(?:[A-Za-z_][\w.]*\.)?{re.escape(name)}[ \t]*\("
+        binding = re.compile(rf"^[A-Za-z_][\w.]*[ \t]*(?::[^=\n]*)?=[ \t]*{call}", re.MULTILINE)
+        local = re.compile(rf"^[ \t]+([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=[ \t]*{call}", re.MULTILINE)
         for path, text in files:
             context.steps += 1
             if os.path.abspath(path) == here or is_project_test(path, folder):
                 continue  # the module itself, or a test (whose process ends with it)
-            if binding.search(one_line_end(text)):
+            text = one_line_end(text)
+            if binding.search(text) or _APP_STATE.search(text) and (
+                re.search(rf"^{_APP_STORE}{call}", text, re.MULTILINE)
+                or any(
+                    re.search(rf"^{_APP_STORE}{re.escape(bound)}[ \t]*(?:#[^\n]*)?$", text, re.MULTILINE)
+                    for bound in set(local.findall(text))
+                )
+            ):
                 return True
         return False
+
+
+# An attribute of a web application object (`app.state.db_engine = `, `app.engine = `,
+# `request.app.state.x = `), which lives as long as the process: what is stored there is kept.
+_APP_STATE = re.compile(r"(?<![\w.])app\.", re.MULTILINE)
+_APP_STORE = r"[ \t]+(?:[A-Za-z_]\w*\.)*app(?:\.[A-Za-z_]\w*)+[ \t]*(?::[^=\n]*)?=[ \t]*"
 
 
 def _first_parameter(function: ast.AST, scope: Scope) -> tuple[str, str, ast.ClassDef] | None:
@@ -818,7 +833,8 @@ class EngineWithoutPrePing(Rule):
     function), or a session factory that is kept; or
     returned by a function whose call is kept (`SESSION = start()`, a cached
     function, a public function whose result another project module binds at
-    module level). An engine used in place, disposed, returned to callers the
+    module level or stores in its application's state: `app.state.db_engine =
+    engine` in a startup function). An engine used in place, disposed, returned to callers the
     module does not show, or kept on an object of unknown lifetime (a
     connector made for one task) may well go away with its work: when unsure,
     the rule stays quiet.
