@@ -891,6 +891,36 @@ def test_an_engine_a_public_function_returns_is_reported_where_another_module_ke
     assert codes(tmp_path / "proj", "app/meta.py") == ([(5, "SQS201")] if reported else [])
 
 
+_REGISTRY_HELPER = (
+    "from sqlalchemy import create_engine\nfrom sqlalchemy.orm import scoped_session, sessionmaker\n\n\n"
+    "def create_tables(url):\n    engine = create_engine(url)\n    BASE.metadata.create_all(engine)\n"
+    "    return scoped_session(sessionmaker(bind=engine))\n"
+)
+
+
+@pytest.mark.parametrize(
+    "elsewhere, reported",
+    [
+        ({}, True),  # no call seen: a registry is made to outlive its function
+        ({"createdb.py": "from app.models import create_tables\n\ncreate_tables(URL)\n"}, False),  # dropped
+        ({"createdb.py": "from app import models\n\nmodels.create_tables(URL)\n",
+          "tests/test_models.py": "from app.models import create_tables\n\nSESSION = create_tables(URL)\n"},
+         False),  # dropped; the tests' own use does not count
+        ({"createdb.py": "from app.models import create_tables\n\ncreate_tables(URL)\n",
+          "app/__init__.py": "from app.models import create_tables\n\nSESSION = create_tables(URL)\n"}, True),
+        ({"app/worker.py": "from app.models import create_tables\n\ndef main():\n    run(create_tables(URL))\n"},
+         True),  # its result is used: where it goes is not followed
+    ],
+    ids=["no call", "a script drops it", "through its module, tests aside", "kept by the package", "used"],
+)
+def test_a_registry_a_function_returns_only_to_callers_that_drop_it_is_not_kept(tmp_path, elsewhere, reported):
+    """fedora elections' `create_tables(url)`: its engine goes into a registry it returns, and its
+    setup script runs it once, dropping the result (SQS201 stays quiet)."""
+    write(tmp_path, {"proj/pyproject.toml": "", "proj/app/__init__.py": "", "proj/app/models.py": _REGISTRY_HELPER,
+                     **{f"proj/{name}": text for name, text in elsewhere.items()}})
+    assert codes(tmp_path / "proj", "app/models.py") == ([(6, "SQS201")] if reported else [])
+
+
 _DATABASE_CLASS = (
     "from sqlalchemy.ext.asyncio import create_async_engine\n\n\nclass Database:\n"
     "    def __init__(self, name):\n        self.engine = create_async_engine(url_of(name))\n"

@@ -404,7 +404,9 @@ class _EngineLifetime:
     * stored on `self` in a class of which an instance is kept (bound at module level here,
       or, for a public class, in another project module: `db = Database(URL)`);
     * made into a `scoped_session` registry (one session per thread or task: made to outlive
-      the function), or into a factory that is kept (`Session = sessionmaker(bind=engine)`);
+      the function; but not one the function only returns to callers that drop it, each call
+      seen a statement of its own: a setup script's `create_tables(url)`), or into a factory
+      that is kept (`Session = sessionmaker(bind=engine)`);
     * returned by a function or method of which a call is kept (`engine = make_engine()` at
       module level, `_db = get_new_db()` under `global _db`; a public function's result bound
       at module level by another project module, or stored there in a web application's state,
@@ -424,6 +426,8 @@ class _EngineLifetime:
         self.parents: dict[int, ast.AST] = {}  # id(node) -> parent, for the functions indexed
         self.owners: dict[int, ast.AST] = {}  # id(node) -> the innermost function or class holding it
         self.loads: dict[tuple[int, str], list[ast.Name]] = {}  # (id(function), name) -> its loads there
+        self.dropped: dict[int, bool] = {}  # id(a function) -> `_calls_drop`
+        self.statements: set[int] | None = None  # ids of the calls that are statements of their own
         self.indexed: set[int] = set()  # ids of the outermost functions indexed
         self.calls: dict[str, list[ast.Call]] | None = None  # callee name or method -> calls in the module
         self.module_calls: set[int] = set()  # ids of the calls outside every function and class
@@ -632,7 +636,9 @@ class _EngineLifetime:
             if id(call) in context.entered_calls(function):
                 return False  # `with Session(engine) as session:`
             if holder in ("scoped_session", "async_scoped_session"):
-                return True  # a registry of sessions per thread or task: made to outlive its function
+                # a registry of sessions per thread or task: made to outlive its function, unless
+                # the function only returns it to callers that drop it
+                return not self._registry_dropped(call, function, scope)
             return [(call, hops)]
         if isinstance(func, ast.Attribute):
             if func.attr not in _STORING_METHODS:
@@ -659,6 +665,67 @@ class _EngineLifetime:
             return False
         self._index(target)
         return self._name_kept(parameter, target, hops + 1)
+
+    def _registry_dropped(self, registry: ast.Call, function: ast.AST, scope: Scope) -> bool:
+        """Whether the registry `registry` makes is only returned by `function`, a module-level
+        function whose every call seen (outside the tests; at least one) is a statement of its
+        own, the result dropped (elections' `create_tables(url)`, which a one-shot script runs
+        as `create_tables(APP.config["DB_URL"])`).  Read once per function."""
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or scope.parent is not self.context.module:
+            return False
+        parent = self.parents.get(id(registry))
+        if isinstance(parent, ast.Assign) and parent.value is registry and len(parent.targets) == 1:
+            target = parent.targets[0]
+            if not isinstance(target, ast.Name):
+                return False
+            loads = self.loads.get((id(function), target.id), ())
+            if not loads or not all(isinstance(self.parents.get(id(load)), ast.Return) for load in loads):
+                return False
+        elif not isinstance(parent, ast.Return):
+            return False
+        key = id(function)
+        if key not in self.dropped:
+            self.dropped[key] = self._calls_drop(function)
+        return self.dropped[key]
+
+    def _calls_drop(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """Whether every call of the module-level `function` seen here and in the other project
+        modules but the tests is a statement of its own (`create_tables(url)`), and there is one."""
+        seen = 0
+        if self.statements is None:  # the calls that are statements of their own, once per module
+            self.statements = {
+                id(node.value.value if isinstance(node.value, ast.Await) else node.value)
+                for node in ast.walk(self.context.tree) if isinstance(node, ast.Expr)
+            }
+            self.context.steps += len(self.statements)
+        for call in self._calls_by_name().get(function.name, ()):
+            self.context.steps += 1
+            caller = self._caller_scope(call)
+            binding = single_binding(caller.lookup(function.name)) if caller is not None else None
+            if binding is None or binding.value is not function:
+                continue
+            if id(call) not in self.statements:
+                return False
+            seen += 1
+        context = self.context
+        project = context.project
+        if project is None or not context.filename or function.name.startswith("_"):
+            return seen > 0
+        here = os.path.abspath(context.filename)
+        folder = project.folder() or ""
+        called = re.compile(rf"(?<![\w]){re.escape(function.name)}[ \t]*\(")
+        dropped = re.compile(rf"[ \t]*(?:await[ \t]+)?(?:[A-Za-z_][\w.]*\.)?{re.escape(function.name)}[ \t]*\(")
+        for path, text in project.referencing(function.name) or ():
+            context.steps += 1
+            if os.path.abspath(path) == here or is_project_test(path, folder):
+                continue
+            text = one_line_end(text)
+            for match in called.finditer(text):
+                start = text.rfind("\n", 0, match.start()) + 1
+                if not dropped.fullmatch(text, start, match.end()):
+                    return False  # its result is used: where it goes there is not followed
+                seen += 1
+        return seen > 0
 
     def _once(self, node: ast.AST, hops: int, answer: Callable[[ast.AST, int], bool]) -> bool:
         """`answer(node, hops)`, worked out once per function or class (False while it is being
@@ -830,7 +897,9 @@ class EngineWithoutPrePing(Rule):
     the class (`config.registry["engine"] = engine`, `ENGINES.append(engine)`,
     `Session.configure(bind=engine)`); on `self` in a class of which an
     instance is kept; in a `scoped_session` registry (made to outlive its
-    function), or a session factory that is kept; or
+    function, unless the function only returns it to callers that drop it:
+    a setup script's `create_tables(url)`), or a session factory that is
+    kept; or
     returned by a function whose call is kept (`SESSION = start()`, a cached
     function, a public function whose result another project module binds at
     module level or stores in its application's state: `app.state.db_engine =
@@ -1003,6 +1072,14 @@ class EngineWithoutPrePing(Rule):
             "def get_session_from_config():\n    engine = create_engine(Config.DATABASE_URI)\n"
             "    return sessionmaker(bind=engine)()\n"
         ),
+        # A registry returned only to callers that drop it (fedora elections' `create_tables`, which
+        # its setup script runs once as a statement of its own).
+        Valid(
+            "from sqlalchemy import create_engine\nfrom sqlalchemy.orm import scoped_session, sessionmaker\n\n"
+            "def create_tables(url):\n    engine = create_engine(url)\n    BASE.metadata.create_all(engine)\n"
+            "    registry = scoped_session(sessionmaker(bind=engine))\n    return registry\n\n\n"
+            "create_tables(URL)\n"
+        ),
     ]
     invalid = [
         Invalid(
@@ -1159,6 +1236,16 @@ class EngineWithoutPrePing(Rule):
             "def session_maker_for(db_url):\n    engine = sqlalchemy.create_engine(db_url)\n"
             "    sessmaker = scoped_session(sessionmaker(bind=engine))\n    return sessmaker\n",
             at=(5, 13),
+        ),
+        # ... which a caller keeps, or whose result a caller uses.
+        *(
+            Invalid(
+                "from sqlalchemy import create_engine\nfrom sqlalchemy.orm import scoped_session, sessionmaker\n\n"
+                "def create_tables(url):\n    engine = create_engine(url)\n"
+                f"    return scoped_session(sessionmaker(bind=engine))\n\n\ncreate_tables(URL)\n{use}\n",
+                at=(5, 13),
+            )
+            for use in ("SESSION = create_tables(URL)", "def serve():\n    run(create_tables(URL))")
         ),
     ]
 
