@@ -379,6 +379,28 @@ def tries_in_an_if_before_a_raise(n: int) -> str:
     return HEADER + "def f(session: Session, ok):\n    if ok:\n" + body + "    raise Boom()\n"
 
 
+def tries_in_one_command(n: int) -> str:
+    """One click command of many `try` statements, each followed by the rest of the command (each
+    asks whether what follows it does session work: each statement walked once)."""
+    body = "".join(
+        f"    try:\n        s.add(x{i})\n        s.commit()\n    except Exception:\n        print({i})\n"
+        f"    print(x{i})\n" for i in range(n)
+    )
+    return HEADER + "import click\n\n@click.command()\ndef load():\n    s = Session(engine)\n" + body
+
+
+def registries_returned_by_functions(n: int) -> str:
+    """Many functions returning a registry of their engine, each called as a statement of its own
+    (each asks whether every call of its function drops the registry: each module read once)."""
+    functions = "".join(
+        f"def make{i}(url):\n    engine = create_engine(url)\n    return scoped_session(sessionmaker(bind=engine))\n\n"
+        for i in range(n)
+    )
+    return HEADER + "from sqlalchemy.orm import scoped_session, sessionmaker\n" + functions + "".join(
+        f"make{i}(URL)\n" for i in range(n)
+    )
+
+
 SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "reassigned in straight lines": (reassigned_in_lines, 30),
     "reassigned in branches": (reassigned_in_branches, 30),
@@ -412,6 +434,8 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "views answering through one reply builder": (views_answering_through_one_builder, 20),
     "tries before a raise": (tries_before_a_raise, 20),
     "tries in an if block before a raise": (tries_in_an_if_before_a_raise, 20),
+    "tries in one command": (tries_in_one_command, 20),
+    "registries returned by functions": (registries_returned_by_functions, 20),
 }
 
 

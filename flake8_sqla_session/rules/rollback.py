@@ -314,8 +314,11 @@ class HandlerWithoutRollback(Rule):
 
     Nor is a handler reported that is the last thing a command-line command
     does (a click command, a Typer app's, Flask's `AppGroup` or `app.cli`),
-    outside a loop, when the handler itself does not use the session: the
-    process ends with the command, and nothing uses the session again.
+    outside a loop, or whose `try` is a statement of the command's own body
+    followed by statements that do no session work (CTFd's `import_ctf`,
+    which then deletes a file), when the handler itself does not use the
+    session: the process ends with the command, and nothing uses the session
+    again.
 
     ## Fix safety
     The fix inserts `<session>.rollback()` as the handler's first statement. It is
@@ -540,6 +543,13 @@ class HandlerWithoutRollback(Rule):
             "import typer\nfrom sqlalchemy.orm import Session\n\ncli = typer.Typer()\n\n@cli.command()\n"
             "def ping():\n    session = Session(engine)\n    try:\n        session.execute(q)\n"
             "    except Exception:\n        typer.echo('down')\n"
+        ),
+        # ... or what it does after that reaches no session (CTFd's `import_ctf`, which deletes a file).
+        Valid(
+            "import os\n\nimport click\nfrom sqlalchemy.orm import Session\n\n@click.command()\n"
+            "@click.option('--delete', is_flag=True)\ndef load(path, delete):\n    session = Session(engine)\n"
+            "    try:\n        session.add(Row(path))\n        session.commit()\n    except Exception as e:\n"
+            "        print(e)\n    if delete:\n        os.remove(path)\n"
         ),
         # A function handed the session that guards its own work, or does none on it.
         Valid(
@@ -1201,7 +1211,9 @@ class HandlerWithoutRollback(Rule):
                 ):
                     continue  # it answers after a helper's work: most often a reply the project builds from the
                     # error, which ends the request (and the session) before anything uses it again
-                if record.last and not record.node.finalbody and context.is_command(record.scope):
+                if not record.node.finalbody and context.is_command(record.scope) and (
+                    record.last or walker.idle_after(record)
+                ):
                     used = summaries.of_block(handler.body, record.scope).called
                     if used.isdisjoint(w.text for w in left):
                         continue  # the command ends, and the process with it: nothing uses the session again
@@ -1259,6 +1271,25 @@ class _WorkWalker:
         self.escaping: dict[int, dict[str, Work]] = {}
         self.flask_db: str | None = None  # `_flask_db_name`, once asked
         self.summaries = _Summaries(context)
+        self.idle: dict[int, dict[int, bool]] = {}  # id(a function) -> id(each statement of its body) -> `idle_after`
+
+    def idle_after(self, record: TryRecord) -> bool:
+        """Whether the `try` is a statement of its function's own body and nothing after it there
+        does session work (CTFd's `import_ctf` command, which then only deletes a file): each
+        function's statements are walked once, however many of its `try` statements ask."""
+        function = record.scope.node
+        body = getattr(function, "body", None)
+        if not isinstance(body, list):
+            return False
+        found = self.idle.get(id(function))
+        if found is None:
+            idle = [True] * (len(body) + 1)
+            for index in range(len(body) - 1, -1, -1):
+                idle[index] = idle[index + 1] and not any(
+                    item.io for item in self._walk([body[index]], record.scope).values()
+                )
+            found = self.idle[id(function)] = {id(statement): idle[i + 1] for i, statement in enumerate(body)}
+        return found.get(id(record.node), False)
 
     def working_part(self, body: list[ast.stmt], scope: Scope) -> list[ast.stmt]:
         """`body` from its first `with` statement on, when what comes before it does no session
