@@ -494,3 +494,9 @@ def test_no_recursion_limit(source):
     found = check(tree, Settings(), "module.py")  # raises RecursionError if the core recursed along the chain
     if "ENGINE" in source:
         assert [f.code for f in found] == ["SQS201"]  # followed to its end: kept
+
+
+def test_a_commands_tries_are_reported_but_the_last():
+    """Each `try` of the generated command but the last is followed by another that works on the
+    session: reported; after the last, nothing does session work and the command ends: quiet."""
+    assert steps(tries_in_one_command(20))[1] == 19

@@ -825,7 +825,9 @@ class _EngineLifetime:
             if os.path.abspath(path) == here or is_project_test(path, folder):
                 continue  # the module itself, or a test (whose process ends with it)
             text = one_line_end(text)
-            if binding.search(text) or _APP_STATE.search(text) and (
+            if binding.search(text):
+                return True
+            if _APP_STATE.search(text) and (
                 re.search(rf"^{_APP_STORE}{call}", text, re.MULTILINE)
                 or any(
                     re.search(rf"^{_APP_STORE}{re.escape(bound)}[ \t]*(?:#[^\n]*)?$", text, re.MULTILINE)
@@ -838,7 +840,7 @@ class _EngineLifetime:
 
 # An attribute of a web application object (`app.state.db_engine = `, `app.engine = `,
 # `request.app.state.x = `), which lives as long as the process: what is stored there is kept.
-_APP_STATE = re.compile(r"(?<![\w.])app\.", re.MULTILINE)
+_APP_STATE = re.compile(r"(?<![\w.])app\.")
 _APP_STORE = r"[ \t]+(?:[A-Za-z_]\w*\.)*app(?:\.[A-Za-z_]\w*)+[ \t]*(?::[^=\n]*)?=[ \t]*"
 
 

@@ -881,6 +881,14 @@ class HandlerWithoutRollback(Rule):
             "        click.echo('no')\n    session.commit()\n",
             at=(9, 4),
         ),
+        # ... in a `try` of its own, whose handler swallows what the broken session raises there.
+        Invalid(
+            "import click\nfrom sqlalchemy.orm import Session\n\n@click.command()\ndef load():\n"
+            "    session = Session(engine)\n    try:\n        session.execute(q)\n    except Exception:\n"
+            "        click.echo('no')\n    try:\n        session.commit()\n    except Exception:\n"
+            "        session.rollback()\n",
+            at=(9, 4),
+        ),
         Invalid(
             "import click\nfrom sqlalchemy.orm import Session\n\n@click.command()\ndef load(rows):\n"
             "    session = Session(engine)\n    for row in rows:\n        try:\n            session.merge(row)\n"
@@ -1275,8 +1283,8 @@ class _WorkWalker:
 
     def idle_after(self, record: TryRecord) -> bool:
         """Whether the `try` is a statement of its function's own body and nothing after it there
-        does session work (CTFd's `import_ctf` command, which then only deletes a file): each
-        function's statements are walked once, however many of its `try` statements ask."""
+        does session work, nor holds a `try` (CTFd's `import_ctf` command, which then only deletes
+        a file): each function's statements are walked once, however many `try` statements ask."""
         function = record.scope.node
         body = getattr(function, "body", None)
         if not isinstance(body, list):
@@ -1285,9 +1293,10 @@ class _WorkWalker:
         if found is None:
             idle = [True] * (len(body) + 1)
             for index in range(len(body) - 1, -1, -1):
+                # (a `try` keeps its body's errors to its handlers, not its work: one is taken for work)
                 idle[index] = idle[index + 1] and not any(
-                    item.io for item in self._walk([body[index]], record.scope).values()
-                )
+                    isinstance(node, TRY_NODES) for node in ast.walk(body[index])
+                ) and not any(item.io for item in self._walk([body[index]], record.scope).values())
             found = self.idle[id(function)] = {id(statement): idle[i + 1] for i, statement in enumerate(body)}
         return found.get(id(record.node), False)
 
