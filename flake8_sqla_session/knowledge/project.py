@@ -910,34 +910,21 @@ class Project:
                         return True
         return False
 
-    def imported_names(self, source: str, filename: str = "") -> dict[str, tuple[str, str, str]]:
-        """The local name of each name the text imports from a project module by a `from` import
-        (`from app.lib.data import import_opml`; not `*`, nor a name of a module unrelated to
-        SQLAlchemy), to its (path, module, name): found in the text alone, for a rule to ask
-        about before the module is parsed."""
-        module_name = self.module_name_of(filename) if filename else ""
-        found: dict[str, tuple[str, str, str]] = {}
-        for match in _import_statements(source):
-            if match.group("names") is None:
-                continue
-            module = _statement_module(match)
-            absolute = _absolute_name(module, module_name, filename.endswith("__init__.py")) if module else None
-            if absolute is None or not self._related_module(absolute):
-                continue
-            path = self.find(absolute)
-            if path:
-                for name, alias in _imported_names(match.group("names")):
-                    if name != "*":
-                        found[alias or name] = (path, absolute, name)
-        return found
+    def imported(
+        self, source: str, filename: str = ""
+    ) -> tuple[dict[str, tuple[str, str, str]], dict[str, tuple[str, str]]]:
+        """What the text imports from project modules related to SQLAlchemy, found in the text
+        alone (one pass over its imports), for a rule to ask about before the module is parsed:
 
-    def imported_modules(self, source: str, filename: str = "") -> dict[str, tuple[str, str]]:
-        """The local name of each project module the text imports under a name of its own (`import
-        app.sql.feds as sql`, `import helpers`, `from app.sql import feds`; not a module of
-        SQLAlchemy's), to its (path, module): found in the text alone, for a rule to ask about
-        `sql.un_fban_user(...)` before the module is parsed."""
+        - each name imported by a `from` import (`from app.lib.data import import_opml`; not `*`),
+          by its local name, to its (path, module, name);
+        - each project module imported under a name of its own (`import app.sql.feds as sql`,
+          `import helpers`, `from app.sql import feds`), by that name, to its (path, module): for
+          `sql.un_fban_user(...)`.
+        """
         module_name = self.module_name_of(filename) if filename else ""
-        found: dict[str, tuple[str, str]] = {}
+        names: dict[str, tuple[str, str, str]] = {}
+        modules: dict[str, tuple[str, str]] = {}
         for match in _import_statements(source):
             if match.group("names") is None:
                 pairs = [
@@ -947,16 +934,22 @@ class Project:
             else:
                 module = _statement_module(match)
                 absolute = _absolute_name(module, module_name, filename.endswith("__init__.py")) if module else None
-                if absolute is None or not self._submodule_imports(absolute):
+                if absolute is None:
                     continue
-                pairs = [(f"{absolute}.{name}", alias or name) for name, alias in _imported_names(match.group("names"))
-                         if name != "*"]
+                imported = [(name, alias) for name, alias in _imported_names(match.group("names")) if name != "*"]
+                if self._related_module(absolute):
+                    path = self.find(absolute)
+                    if path:
+                        names.update((alias or name, (path, absolute, name)) for name, alias in imported)
+                if not self._submodule_imports(absolute):
+                    continue
+                pairs = [(f"{absolute}.{name}", alias or name) for name, alias in imported]
             for absolute, local in pairs:
                 if self._related_module(absolute):
                     path = self.find(absolute)
                     if path and not path.endswith("__init__.py"):
-                        found[local] = (path, absolute)
-        return found
+                        modules[local] = (path, absolute)
+        return names, modules
 
     def _submodule_imports(self, module: str) -> bool:
         """Whether `from module import x` may import submodules: `module` is a project package."""

@@ -1615,8 +1615,7 @@ def _imports_global_worker(text: TextFacts) -> bool:
     project = text.project
     if project is None or "except" not in text.source:
         return False
-    imported = project.imported_names(text.source, text.filename)
-    modules = project.imported_modules(text.source, text.filename)
+    imported, modules = project.imported(text.source, text.filename)
     if not imported and not modules:
         return False
     for called in _called_in_tries(text.source, {*imported, *modules}):
