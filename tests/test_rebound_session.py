@@ -35,7 +35,6 @@ EXTRACT = (
     "                upsert_relationship(db_session=db_session, relationship=relationship)\n"
     "                db_session.commit()\n"
 )
-HANDLER = [(14, 12)]
 
 
 @pytest.fixture

@@ -1199,14 +1199,8 @@ def builds_reply(knowledge: ModuleKnowledge, function: ast.FunctionDef) -> bool:
     if signature is None:
         return False
     known, body, value = signature
-    for statement in body:
-        knowledge.steps += 1
-        if not (
-            isinstance(statement, ast.Assign) and len(statement.targets) == 1
-            and isinstance(statement.targets[0], ast.Name) and _made_of(statement.value, known)
-        ):
-            return False
-        known.add(statement.targets[0].id)
+    if not _binds_only(knowledge, body, known, lambda value: _made_of(value, known), unpacks=False):
+        return False
     parts = value.elts if isinstance(value, ast.Tuple) else [value]
     replies = [part for part in parts if _reply_call(knowledge, part, known)]
     return bool(replies) and all(part in replies or _made_of(part, known) for part in parts)
@@ -1223,19 +1217,29 @@ def formats_text(knowledge: ModuleKnowledge, function: ast.FunctionDef) -> bool:
     if signature is None:
         return False
     known, body, returned = signature
+    if not _binds_only(
+        knowledge, body, known, lambda value: _made_of(value, known) or _stack_value(knowledge, value), unpacks=True
+    ):
+        return False
+    return _str_of(knowledge, returned, known)
+
+
+def _binds_only(
+    knowledge: ModuleKnowledge, body: list[ast.stmt], known: set[str], accepted: Callable[[ast.expr], bool],
+    unpacks: bool,
+) -> bool:
+    """Whether `body` is only assignments of `accepted` values to a name (or, with `unpacks`, to a
+    tuple of names), each name then added to `known` for the statements after it."""
     for statement in body:
         knowledge.steps += 1
-        if not (
-            isinstance(statement, ast.Assign) and len(statement.targets) == 1
-            and (_made_of(statement.value, known) or _stack_value(knowledge, statement.value))
-        ):
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1 and accepted(statement.value)):
             return False
         target = statement.targets[0]
-        names = target.elts if isinstance(target, ast.Tuple) else [target]
+        names = target.elts if unpacks and isinstance(target, ast.Tuple) else [target]
         if not all(isinstance(name, ast.Name) for name in names):
             return False
         known.update(name.id for name in names if isinstance(name, ast.Name))
-    return _str_of(knowledge, returned, known)
+    return True
 
 
 def _plain_signature(function: ast.FunctionDef) -> Optional[tuple[set[str], list[ast.stmt], ast.expr]]:
