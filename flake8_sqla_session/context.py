@@ -445,12 +445,12 @@ class UseIndex:
         released elsewhere.
         """
         first, last = self.span[id(function)]
-        if _count(self.releases.get((name, release), ()), first, last):
+        if count_in(self.releases.get((name, release), ()), first, last):
             return None
-        return _count(self.loads.get(name, ()), first, last) == _count(self.attributes.get(name, ()), first, last)
+        return count_in(self.loads.get(name, ()), first, last) == count_in(self.attributes.get(name, ()), first, last)
 
 
-def _count(numbers: Sequence[int], first: int, last: int) -> int:
+def count_in(numbers: Sequence[int], first: int, last: int) -> int:
     """How many of the sorted `numbers` lie in [first, last]."""
     return bisect.bisect_right(numbers, last) - bisect.bisect_left(numbers, first)
 

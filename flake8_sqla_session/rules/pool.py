@@ -707,19 +707,9 @@ class _EngineLifetime:
             if id(call) not in self.statements:
                 return False
             seen += 1
-        context = self.context
-        project = context.project
-        if project is None or not context.filename or function.name.startswith("_"):
-            return seen > 0
-        here = os.path.abspath(context.filename)
-        folder = project.folder() or ""
         called = re.compile(rf"(?<![\w]){re.escape(function.name)}[ \t]*\(")
-        dropped = re.compile(rf"[ \t]*(?:await[ \t]+)?(?:[A-Za-z_][\w.]*\.)?{re.escape(function.name)}[ \t]*\(")
-        for path, text in project.referencing(function.name) or ():
-            context.steps += 1
-            if os.path.abspath(path) == here or is_project_test(path, folder):
-                continue
-            text = one_line_end(text)
+        dropped = re.compile(rf"[ \t]*{_call_of(function.name)}")
+        for text in self._other_modules(function.name):
             for match in called.finditer(text):
                 start = text.rfind("\n", 0, match.start()) + 1
                 if not dropped.fullmatch(text, start, match.end()):
@@ -808,23 +798,10 @@ class _EngineLifetime:
         level (`engine = make_engine()`, `db = meta.Database(URL)`), or stores one in its
         application's state (`app.state.db_engine = create_engine()`, or a local bound to such a
         call and stored so: AgentGPT's `_setup_db(app)`), read from its text."""
-        context = self.context
-        project = context.project
-        if name.startswith("_") or project is None or not context.filename:
-            return False
-        files = project.referencing(name)
-        if not files:
-            return False
-        here = os.path.abspath(context.filename)
-        folder = project.folder() or ""
-        call = rf"(?:await[ \t]+)?(?:[A-Za-z_][\w.]*\.)?{re.escape(name)}[ \t]*\("
+        call = _call_of(name)
         binding = re.compile(rf"^[A-Za-z_][\w.]*[ \t]*(?::[^=\n]*)?=[ \t]*{call}", re.MULTILINE)
         local = re.compile(rf"^[ \t]+([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=[ \t]*{call}", re.MULTILINE)
-        for path, text in files:
-            context.steps += 1
-            if os.path.abspath(path) == here or is_project_test(path, folder):
-                continue  # the module itself, or a test (whose process ends with it)
-            text = one_line_end(text)
+        for text in self._other_modules(name):
             if binding.search(text):
                 return True
             if _APP_STATE.search(text) and (
@@ -836,6 +813,25 @@ class _EngineLifetime:
             ):
                 return True
         return False
+
+    def _other_modules(self, name: str) -> Iterator[str]:
+        """The text (lines ended by "\n" alone) of each project module that names the public `name`,
+        but this one and the tests (whose process ends with them)."""
+        context = self.context
+        project = context.project
+        if name.startswith("_") or project is None or not context.filename:
+            return
+        here = os.path.abspath(context.filename)
+        folder = project.folder() or ""
+        for path, text in project.referencing(name) or ():
+            context.steps += 1
+            if os.path.abspath(path) != here and not is_project_test(path, folder):
+                yield one_line_end(text)
+
+
+def _call_of(name: str) -> str:
+    """A pattern of a call of `name`, maybe awaited, maybe through its module (`meta.get_engine(`)."""
+    return rf"(?:await[ \t]+)?(?:[A-Za-z_][\w.]*\.)?{re.escape(name)}[ \t]*\("
 
 
 # An attribute of a web application object (`app.state.db_engine = `, `app.engine = `,

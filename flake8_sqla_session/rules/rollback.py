@@ -6,7 +6,7 @@ import bisect
 import re
 from typing import Callable, Iterator
 
-from ..context import Context, TextFacts, line_starts, lines_span
+from ..context import Context, TextFacts, count_in, line_starts, lines_span
 from ..finding import Finding, Fix, InsertFirstStatement, Span
 from ..knowledge.kinds import REGISTRIES, SESSIONS, Kind, Known
 from ..knowledge.module import (
@@ -2160,17 +2160,12 @@ def _unused_below(
         return context.kept_local(function, name, "") is True
     return (
         _rebound(context, record, name, lines[index])
-        and not any(_naming_in(lines, block) for block in (handler.body, record.node.finalbody))
+        and not any(
+            block and count_in(lines, block[0].lineno, block[-1].end_lineno or block[-1].lineno)
+            for block in (handler.body, record.node.finalbody)
+        )
         and not carried_on(context, function, name, below, end)
     )
-
-
-def _naming_in(lines: list[int], block: list[ast.stmt]) -> bool:
-    """Whether one of the sorted `lines` (those naming a name) falls in `block`."""
-    if not block:
-        return False
-    first, last = block[0].lineno, block[-1].end_lineno or block[-1].lineno
-    return bisect.bisect_right(lines, last) > bisect.bisect_left(lines, first)
 
 
 def _rebound(context: Context, record: TryRecord, name: str, first: int) -> bool:
