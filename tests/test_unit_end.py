@@ -264,6 +264,25 @@ def test_a_helper_whose_caller_opens_the_session_with_a_closing_context_manager_
     assert findings(helper, "bot/services/grants.py") == []
 
 
+def test_a_helper_whose_caller_opens_a_registrys_session_with_a_closing_context_manager_is_quiet(
+    helper: Path,
+) -> None:
+    """The same with a context manager that yields a registry's session (`owned`): closing it at
+    the block's end still ends the failed transaction."""
+    write(helper, {
+        "bot/db.py": "from asyncio import current_task\nfrom contextlib import asynccontextmanager\n\n"
+        "from sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker\n\n"
+        "registry = async_scoped_session(async_sessionmaker(), scopefunc=current_task)\n\n\n"
+        "@asynccontextmanager\nasync def session_scope():\n    session = registry()\n    try:\n"
+        "        yield session\n    finally:\n        await session.close()\n",
+        "bot/handlers/give.py": "",
+        "bot/startup.py": STARTUP.replace("factory()", "session_scope()").replace(
+            "import factory", "import session_scope"
+        ),
+    })
+    assert findings(helper, "bot/services/grants.py") == []
+
+
 def test_a_helper_called_in_a_loop_whose_rounds_each_open_the_session_is_quiet(helper: Path) -> None:
     """`for user in users: async with factory() as db: await grant(db, user)`: each round's
     block opens a session and closes it; the next round never meets the failed one."""

@@ -521,7 +521,10 @@ def _opened_around(
         if opening is None:
             return None
         statement, item = opening
-        if not opens_own_session(knowledge, item.context_expr, scope):
+        if not isinstance(item.context_expr, ast.Call) or not (
+            _fresh_session(knowledge, item.context_expr.func, scope)
+            or _closing_context(knowledge, item.context_expr.func, scope)  # a registry's too: it is closed
+        ):
             return None
         end = _end(statement) if end is None else min(end, _end(statement))
         openers.append(statement)
