@@ -87,6 +87,19 @@ def test_more_ways_to_call_the_helper(project: Path, view: str) -> None:
     assert account(project, view) == AT
 
 
+@pytest.mark.parametrize("clause", ["ValueError", "(KeyError, subprocess.CalledProcessError)"])
+def test_a_helpers_own_try_that_catches_no_database_error_lets_its_work_reach_the_caller(
+    project: Path, clause: str
+) -> None:
+    """pagure's `mirror_pull_project`: its commit sits in a `try` whose handler catches only what a
+    session never raises, so a failed commit leaves the helper for the view's handler."""
+    activity = ACTIVITY.replace("    db.session.add(entry)\n    db.session.commit()\n",
+                                "    try:\n        db.session.add(entry)\n        db.session.commit()\n"
+                                f"    except {clause}:\n        pass\n")
+    (project / "panel" / "activity.py").write_text("import subprocess\n" + activity, encoding="utf-8")
+    assert account(project, LOGOUT) == AT
+
+
 def test_a_handler_that_works_on_the_session_itself_is_judged_as_before(project: Path) -> None:
     """A reply after the helper's work alone is taken to end the request; the handler's own query
     on the failed session is not."""
@@ -126,7 +139,7 @@ def test_a_helper_of_the_same_module(project: Path) -> None:
         # its work is inside a `try` of its own, which its own handler answers for
         (ACTIVITY.replace("    db.session.add(entry)\n    db.session.commit()\n",
                           "    try:\n        db.session.add(entry)\n        db.session.commit()\n"
-                          "    except ValueError:\n        pass\n"), LOGOUT),
+                          "    except Exception:\n        pass\n"), LOGOUT),
         # a helper that touches no session
         (ACTIVITY.replace("    db.session.add(entry)\n    db.session.commit()\n", "    print(entry)\n"), LOGOUT),
         # `session` of an object that is not Flask-SQLAlchemy's

@@ -1009,3 +1009,36 @@ def test_a_model_classmethod_on_its_modules_shared_session_is_session_work(tmp_p
         "proj/app/handlers.py": _MODEL_HANDLER,
     })
     assert codes(tmp_path / "proj", "app/handlers.py") == ([(8, "SQS301")] if reported else [])
+
+
+@pytest.mark.parametrize(
+    "imports, call",
+    [
+        ("import app.lib.git", "app.lib.git.mirror(session, project)"),  # through its whole dotted name
+        ("import app.lib.git as git", "git.mirror(session, project)"),
+        ("from app.lib.git import mirror", "mirror(session, project)"),
+        ("from app.lib import git", "git.mirror(session, project)"),
+    ],
+)
+def test_a_helper_is_followed_however_its_module_is_named(tmp_path, imports, call):
+    # pagure's `files/mirror_project_in.py`: `import pagure.lib.git`, then in a loop
+    # `pagure.lib.git.mirror_pull_project(session, project)`, which adds and commits.
+    write(tmp_path, {
+        "proj/pyproject.toml": "", "proj/app/__init__.py": "", "proj/app/lib/__init__.py": "",
+        "proj/app/lib/git.py": "def mirror(session, project):\n    session.add(project)\n    session.commit()\n",
+        "proj/app/job.py": f"{imports}\nfrom sqlalchemy.orm import Session\n\n\n"
+                           "def main(session: Session, projects):\n    for project in projects:\n"
+                           f"        try:\n            {call}\n        except Exception:\n"
+                           "            print('failed')\n",
+    })
+    assert codes(tmp_path / "proj", "app/job.py") == [(9, "SQS301")]
+
+
+def test_a_dotted_call_through_a_module_the_project_does_not_hold_is_not_followed(tmp_path):
+    write(tmp_path, {
+        "proj/pyproject.toml": "", "proj/app/__init__.py": "",
+        "proj/app/job.py": "import os.path\n\n\ndef main(session, paths):\n    for path in paths:\n"
+                           "        try:\n            os.path.exists(session, path)\n        except Exception:\n"
+                           "            print('failed')\n",
+    })
+    assert codes(tmp_path / "proj", "app/job.py") == []

@@ -19,6 +19,7 @@ from .names import (
     SA_ROOTS,
     Binding,
     Scope,
+    dotted,
     is_foreign,
     qualified_name,
     sa_name,
@@ -371,7 +372,18 @@ class ModuleKnowledge:
             if binding.kind == "import" and isinstance(binding.value, str) and self.project is not None:
                 return self.project.definition(binding.value, None, self)
             return None
-        if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Name):
+        if not isinstance(func, ast.Attribute):
+            return None
+        if isinstance(func.value, ast.Attribute):  # `pagure.lib.git.helper(...)` after `import pagure.lib.git`
+            chain = dotted(func.value)
+            root, _, rest = (chain or "").partition(".")
+            binding = single_binding(scope.lookup(root)) if chain else None
+            if binding is None or binding.kind != "import" or not isinstance(binding.value, str):
+                return None
+            if self.project is None:
+                return None
+            return self.project.definition(f"{binding.value}.{rest}", func.attr, self)
+        if not isinstance(func.value, ast.Name):
             return None
         owner, method = func.value.id, func.attr
         if owner == "self":

@@ -125,9 +125,14 @@ class HandlerWithoutRollback(Rule):
 
     Session work in the `try` includes what a function or method of the
     project does with a session the `try` hands it (`save(session, obj)`,
-    `seat_service.assign(session, seat)`): work methods it calls on that
-    parameter itself, outside its own `try` statements and `with
-    session.begin():` blocks, when it neither rolls back nor closes it. It
+    `seat_service.assign(session, seat)`, `pagure.lib.git.mirror(session, p)`
+    after `import pagure.lib.git`): work methods it calls on that parameter
+    itself, outside its own `try` statements and `with session.begin():`
+    blocks, when it neither rolls back nor closes it. A `try` of its own
+    counts as its own only when it has a `finally` or a handler that may catch
+    what a session raises: one that catches only other errors
+    (`except subprocess.CalledProcessError:`, `except (KeyError,
+    ValueError):`) lets a failed commit reach the caller's handler. It
     also includes what a module-level function, or a `@classmethod` or
     `@staticmethod` of a module-level class (of this module or of a project
     module), does on a session of its own module that everything shares
@@ -136,7 +141,7 @@ class HandlerWithoutRollback(Rule):
     `dbsession`): a module-level `Session`, or a `scoped_session`
     registry that no project file `remove()`s (one removed when each request
     ends holds that request's session). Only its work outside its own `try`
-    statements counts, and a rollback elsewhere in it does not undo that work
+    statements counts (as above), and a rollback elsewhere in it does not undo that work
     when it fails (the error leaves before it runs). Such a function may be
     called through its module too (`import bot.sql.feds as sql` ...
     `sql.un_fban_user(...)`), from a module that imports nothing of
@@ -357,6 +362,11 @@ class HandlerWithoutRollback(Rule):
     valid = [
         Valid("def f(session):\n    try:\n        session.commit()\n    except Exception:\n"
               "        session.rollback()\n        log()\n"),
+        # A helper's own `try` that may catch a session's errors judges its work (here it rolls back).
+        Valid("def save(session, obj):\n    try:\n        session.add(obj)\n        session.commit()\n"
+              "    except (KeyError, Exception):\n        session.rollback()\n        raise\n\n"
+              "def run(session, objs):\n    for obj in objs:\n        try:\n            save(session, obj)\n"
+              "        except Exception:\n            log(obj)\n"),
         Valid("def f(session):\n    try:\n        session.commit()\n    except Exception:\n        log()\n"
               "        raise\n"),
         Valid("def f(session):\n    try:\n        session.commit()\n    except Exception as e:\n"
@@ -865,6 +875,15 @@ class HandlerWithoutRollback(Rule):
             fixed="def save(session, obj):\n    session.add(obj)\n    session.commit()\n\n"
             "def create(session, obj):\n    try:\n        save(session, obj)\n    except Exception:\n"
             "        session.rollback()\n        log()\n    return session.query(Obj).count()\n",
+        ),
+        # The helper's own `try` catches only what no session raises: a failed commit reaches the caller.
+        Invalid(
+            "import subprocess\n\ndef mirror(session, project):\n    try:\n"
+            "        subprocess.check_call(['git', 'fetch'])\n        session.add(project)\n"
+            "        session.commit()\n    except subprocess.CalledProcessError:\n        log()\n\n"
+            "def mirror_all(session, projects):\n    for project in projects:\n        try:\n"
+            "            mirror(session, project)\n        except Exception:\n            log(project)\n",
+            at=(15, 8),
         ),
         Invalid(
             "class Sync:\n    def _write(self, row, *, session):\n        session.merge(row)\n"
@@ -1865,7 +1884,7 @@ def _functions_global_work(
             knowledge.steps += 1
             if isinstance(node, NESTED_CODE):
                 continue
-            if isinstance(node, TRY_NODES):
+            if isinstance(node, TRY_NODES) and keeps_its_errors(node):
                 continue  # its handlers judge its work
             if isinstance(node, (ast.With, ast.AsyncWith)) and any(
                 isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
@@ -1886,6 +1905,33 @@ def _functions_global_work(
         if work:
             found[key] = work
     return found
+
+
+# Exceptions that no session raises, by their last name: a `try` of a helper that catches only
+# these (`except subprocess.CalledProcessError:`) lets a database error of its work reach the caller.
+NOT_DATABASE_ERRORS_BY_NAME = frozenset({
+    "ArithmeticError", "AssertionError", "AttributeError", "BrokenPipeError", "CalledProcessError",
+    "ChildProcessError", "FileExistsError", "FileNotFoundError", "ImportError", "IndexError",
+    "IsADirectoryError", "JSONDecodeError", "KeyError", "LookupError", "ModuleNotFoundError",
+    "NameError", "NotADirectoryError", "NotImplementedError", "OverflowError", "PermissionError",
+    "ProcessLookupError", "StopAsyncIteration", "StopIteration", "TimeoutExpired", "TypeError",
+    "UnicodeDecodeError", "UnicodeEncodeError", "UnicodeError", "ValueError", "ZeroDivisionError",
+})
+
+
+def keeps_its_errors(node: ast.Try | ast.stmt) -> bool:
+    """Whether a `try` judges the session work in it itself: it has a `finally`, or a handler that
+    may catch what a session raises (any handler but one whose every class is named in
+    `NOT_DATABASE_ERRORS_BY_NAME`, read from the text alone: when unsure, it may)."""
+    if getattr(node, "finalbody", None):
+        return True
+    for handler in getattr(node, "handlers", ()):
+        types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        for expr in types:
+            name = dotted(expr) if expr is not None else None
+            if name is None or name.rpartition(".")[2] not in NOT_DATABASE_ERRORS_BY_NAME:
+                return True
+    return False
 
 
 def _global_receiver(func: ast.expr | None, shared: frozenset[str], flask: frozenset[str]) -> str | None:
@@ -1966,7 +2012,7 @@ def _parameter_work(context: Context, function: ast.FunctionDef | ast.AsyncFunct
     while stack:
         node = stack.pop()
         context.steps += 1
-        if isinstance(node, NESTED_CODE) or isinstance(node, TRY_NODES):
+        if isinstance(node, NESTED_CODE) or isinstance(node, TRY_NODES) and keeps_its_errors(node):
             continue  # what a `try` of its own does with its errors is its own handlers' to judge
         if isinstance(node, (ast.With, ast.AsyncWith)) and any(
             _root(item.context_expr) == parameter for item in node.items
