@@ -377,12 +377,14 @@ class ModuleKnowledge:
         if isinstance(func.value, ast.Attribute):  # `pagure.lib.git.helper(...)` after `import pagure.lib.git`
             chain = dotted(func.value)
             root, _, rest = (chain or "").partition(".")
-            binding = single_binding(scope.lookup(root)) if chain else None
-            if binding is None or binding.kind != "import" or not isinstance(binding.value, str):
+            # (`import pagure.config` and `import pagure.lib.query` each bind `pagure`, alike)
+            values = {(b.kind, b.value) for b in (scope.lookup(root) or ()) if chain}
+            if len(values) != 1 or self.project is None:
                 return None
-            if self.project is None:
+            ((kind, value),) = values
+            if kind != "import" or not isinstance(value, str):
                 return None
-            return self.project.definition(f"{binding.value}.{rest}", func.attr, self)
+            return self.project.definition(f"{value}.{rest}", func.attr, self)
         if not isinstance(func.value, ast.Name):
             return None
         owner, method = func.value.id, func.attr

@@ -129,10 +129,11 @@ class HandlerWithoutRollback(Rule):
     after `import pagure.lib.git`): work methods it calls on that parameter
     itself, outside its own `try` statements and `with session.begin():`
     blocks, when it neither rolls back nor closes it. A `try` of its own
-    counts as its own only when it has a `finally` or a handler that may catch
-    what a session raises: one that catches only other errors
-    (`except subprocess.CalledProcessError:`, `except (KeyError,
-    ValueError):`) lets a failed commit reach the caller's handler. It
+    counts as its own only when a handler of it may catch what a session
+    raises: one that catches only other errors (`except
+    subprocess.CalledProcessError:`, `except (KeyError, ValueError):`) lets a
+    failed commit reach the caller's handler, and its `finally` is read with
+    the rest (one that closes the session ends the work). It
     also includes what a module-level function, or a `@classmethod` or
     `@staticmethod` of a module-level class (of this module or of a project
     module), does on a session of its own module that everything shares
@@ -141,7 +142,8 @@ class HandlerWithoutRollback(Rule):
     `dbsession`): a module-level `Session`, or a `scoped_session`
     registry that no project file `remove()`s (one removed when each request
     ends holds that request's session). Only its work outside its own `try`
-    statements counts (as above), and a rollback elsewhere in it does not undo that work
+    statements counts (those with a `finally`, or a handler that may catch a
+    session's errors), and a rollback elsewhere in it does not undo that work
     when it fails (the error leaves before it runs). Such a function may be
     called through its module too (`import bot.sql.feds as sql` ...
     `sql.un_fban_user(...)`), from a module that imports nothing of
@@ -362,6 +364,11 @@ class HandlerWithoutRollback(Rule):
     valid = [
         Valid("def f(session):\n    try:\n        session.commit()\n    except Exception:\n"
               "        session.rollback()\n        log()\n"),
+        # A helper's `finally` that closes the session ends its work, whatever its handlers catch.
+        Valid("def save(session, obj):\n    try:\n        session.add(obj)\n        session.commit()\n"
+              "    except KeyError:\n        log()\n    finally:\n        session.close()\n\n"
+              "def run(session, objs):\n    for obj in objs:\n        try:\n            save(session, obj)\n"
+              "        except Exception:\n            log(obj)\n"),
         # A helper's own `try` that may catch a session's errors judges its work (here it rolls back).
         Valid("def save(session, obj):\n    try:\n        session.add(obj)\n        session.commit()\n"
               "    except (KeyError, Exception):\n        session.rollback()\n        raise\n\n"
@@ -884,6 +891,16 @@ class HandlerWithoutRollback(Rule):
             "def mirror_all(session, projects):\n    for project in projects:\n        try:\n"
             "            mirror(session, project)\n        except Exception:\n            log(project)\n",
             at=(15, 8),
+        ),
+        # ... and its `finally` cleans up something else (pagure's `mirror_pull_project`).
+        Invalid(
+            "import shutil\nimport subprocess\n\ndef mirror(session, project, path):\n    try:\n"
+            "        subprocess.check_call(['git', 'fetch'], cwd=path)\n        session.add(project)\n"
+            "        session.commit()\n    except subprocess.CalledProcessError:\n        log()\n"
+            "    finally:\n        shutil.rmtree(path)\n\n"
+            "def mirror_all(session, projects):\n    for project in projects:\n        try:\n"
+            "            mirror(session, project, '/tmp/m')\n        except Exception:\n            log(project)\n",
+            at=(18, 8),
         ),
         Invalid(
             "class Sync:\n    def _write(self, row, *, session):\n        session.merge(row)\n"
@@ -1921,10 +1938,13 @@ NOT_DATABASE_ERRORS_BY_NAME = frozenset({
 
 def keeps_its_errors(node: ast.Try | ast.stmt) -> bool:
     """Whether a `try` judges the session work in it itself: it has a `finally`, or a handler that
-    may catch what a session raises (any handler but one whose every class is named in
-    `NOT_DATABASE_ERRORS_BY_NAME`, read from the text alone: when unsure, it may)."""
-    if getattr(node, "finalbody", None):
-        return True
+    may catch what a session raises (`catches_database_errors`)."""
+    return bool(getattr(node, "finalbody", None)) or catches_database_errors(node)
+
+
+def catches_database_errors(node: ast.Try | ast.stmt) -> bool:
+    """Whether a handler of the `try` may catch what a session raises: any handler but one whose
+    every class is named in `NOT_DATABASE_ERRORS_BY_NAME` (read from the text alone: when unsure, yes)."""
     for handler in getattr(node, "handlers", ()):
         types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
         for expr in types:
@@ -2012,8 +2032,9 @@ def _parameter_work(context: Context, function: ast.FunctionDef | ast.AsyncFunct
     while stack:
         node = stack.pop()
         context.steps += 1
-        if isinstance(node, NESTED_CODE) or isinstance(node, TRY_NODES) and keeps_its_errors(node):
+        if isinstance(node, NESTED_CODE) or isinstance(node, TRY_NODES) and catches_database_errors(node):
             continue  # what a `try` of its own does with its errors is its own handlers' to judge
+            # (a `finally` is walked with the rest: one that closes the session ends the work)
         if isinstance(node, (ast.With, ast.AsyncWith)) and any(
             _root(item.context_expr) == parameter for item in node.items
         ):
