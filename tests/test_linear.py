@@ -389,6 +389,18 @@ def tries_in_one_command(n: int) -> str:
     return HEADER + "import click\n\n@click.command()\ndef load():\n    s = Session(engine)\n" + body
 
 
+def tries_closed_at_the_end(n: int) -> str:
+    """One function of many sessions, each in a `try` whose handler logs, all closed at its end
+    (each asks for the first statement below its `try` to name its session: found by bisection)."""
+    tries = "".join(
+        f"    try:\n        s{i}.add(x)\n        s{i}.commit()\n    except Exception:\n        print({i})\n"
+        for i in range(n)
+    )
+    closes = "".join(f"    s{i}.close()\n" for i in range(n))
+    parameters = ", ".join(f"s{i}: Session" for i in range(n))
+    return HEADER + f"def load(x, {parameters}):\n" + tries + "    print(x)\n" + closes
+
+
 def registries_returned_by_functions(n: int) -> str:
     """Many functions returning a registry of their engine, each called as a statement of its own
     (each asks whether every call of its function drops the registry: each module read once)."""
@@ -435,6 +447,7 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "tries before a raise": (tries_before_a_raise, 20),
     "tries in an if block before a raise": (tries_in_an_if_before_a_raise, 20),
     "tries in one command": (tries_in_one_command, 20),
+    "tries whose sessions are closed at the end": (tries_closed_at_the_end, 20),
     "registries returned by functions": (registries_returned_by_functions, 20),
 }
 
@@ -494,6 +507,12 @@ def test_no_recursion_limit(source):
     found = check(tree, Settings(), "module.py")  # raises RecursionError if the core recursed along the chain
     if "ENGINE" in source:
         assert [f.code for f in found] == ["SQS201"]  # followed to its end: kept
+
+
+def test_sessions_closed_right_below_their_tries_are_not_reported():
+    """Each session's first use below its `try` is its `close()`: none reported."""
+    assert steps(tries_closed_at_the_end(20))[1] == 0
+    assert steps(tries_closed_at_the_end(20).replace("    print(x)\n", "    print(x)\n    s3.add(x)\n"))[1] == 1
 
 
 def test_a_commands_tries_are_reported_but_the_last():

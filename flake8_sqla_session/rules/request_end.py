@@ -473,8 +473,16 @@ def _memo(context: Context) -> _Memo:
     return found
 
 
+# Calls that end the process: what follows a `try` up to one of them runs, then nothing does.
+_ENDS_PROCESS = frozenset({
+    "os.execl", "os.execle", "os.execlp", "os.execlpe", "os.execv", "os.execve", "os.execvp", "os.execvpe",
+    "os._exit", "os.abort", "sys.exit", "builtins.exit", "builtins.quit",
+})
+
+
 def raises_after(context: Context, record: TryRecord) -> bool:
-    """Whether what follows the `try` is a `raise`, after harmless statements only (a log line:
+    """Whether what follows the `try` is a `raise` (or a call that ends the process, `os.execle(...)`,
+    `sys.exit(1)`), after harmless statements only (a log line:
     `logger.error(f"failed: {e!s}")`, then `raise`), in its block or, from the end of an `if`
     block, after that `if`: a handler that falls through to it lets an error leave the function
     as if it re-raised.  Asked of a `try` of a function; one at a module's or a class's top
@@ -615,8 +623,15 @@ class _Reader:
         """Whether `block[start:]` reaches a `raise` through harmless simple statements (a
         `return` on the way, or an `if` that may return, leaves before the `raise`)."""
         return self._suffix(self.raising, block, start, False, lambda statement, rest: (
-            isinstance(statement, ast.Raise) or (rest and isinstance(statement, _SIMPLE) and self.statement(statement))
+            isinstance(statement, ast.Raise) or self._ends_process(statement)
+            or (rest and isinstance(statement, _SIMPLE) and self.statement(statement))
         ))
+
+    def _ends_process(self, statement: ast.stmt) -> bool:
+        """`os.execle(...)` (the process is replaced: catuserbot's restart), `sys.exit(1)`, `os._exit(0)`."""
+        if not isinstance(statement, ast.Expr) or not isinstance(statement.value, ast.Call):
+            return False
+        return qualified_name(statement.value.func, self.scope) in _ENDS_PROCESS
 
     def _from(self, block: list[ast.stmt], start: int) -> bool:
         """Whether `block[start:]` is harmless."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 import bisect
 import re
-from typing import Callable, Iterator
+from typing import Callable, Iterator, cast
 
 from ..context import Context, TextFacts, count_in, line_starts, lines_span
 from ..finding import Finding, Fix, InsertFirstStatement, Span
@@ -16,6 +16,7 @@ from ..knowledge.names import SA_ROOTS, Scope, dotted, single_binding
 from ..knowledge.project import Project, one_line_end
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
+from .reuse import ReuseReader
 from .pool import declares_server_driver, sqlite_only
 from .request_end import app_context_ends, ends_with_request, left_app_context, raises_after
 from .unit_end import carried_on, dropped_in_try, opens_own_session, owner_ends_unit
@@ -24,7 +25,10 @@ ROLLBACK_DOCS = "https://docs.sqlalchemy.org/en/20/faq/sessions.html#this-sessio
 FRAMING_DOCS = "https://docs.sqlalchemy.org/en/20/orm/session_basics.html#framing-out-a-begin-commit-rollback-block"
 
 WORK_METHODS = frozenset(
-    {"commit", "flush", "execute", "add", "add_all", "delete", "merge", "query", "scalar", "scalars", "get", "refresh"}
+    {
+        "commit", "flush", "execute", "add", "add_all", "delete", "merge", "query", "scalar", "scalars", "get",
+        "refresh", "exec",  # (`exec`: SQLModel's `session.exec(select(...))`)
+    }
 )
 CLEANUP_METHODS = frozenset({"rollback", "close", "remove"})
 SELF_CLEANING = frozenset({"begin", "begin_nested"})
@@ -90,7 +94,9 @@ class HandlerWithoutRollback(Rule):
     """## What it does
     Finds an `except` handler that catches database errors after session work
     in its `try` body, and neither rolls the session back (or closes it) nor
-    re-raises.
+    re-raises. A handler re-raises only when every way through it raises (or
+    calls what never returns): `if stream: raise e` swallows the error on the
+    other path.
 
     ## Why is this bad?
     When a statement fails, the session's transaction is dead but still open.
@@ -101,7 +107,7 @@ class HandlerWithoutRollback(Rule):
     request) broken.
 
     On a project whose every engine is plainly SQLite, work that cannot flush
-    (`execute()`, `query()`, `get()`, ... with no `add()`, `delete()`, `merge()`,
+    (`execute()`, SQLModel's `exec()`, `query()`, `get()`, ... with no `add()`, `delete()`, `merge()`,
     `flush()` or `commit()` on that session in the `try`, and no `add()`,
     `delete()` or `merge()` anywhere in the function, whose pending changes an
     autoflush would flush) is not reported: SQLite loses no
@@ -242,7 +248,10 @@ class HandlerWithoutRollback(Rule):
     `traceback.extract_stack()` before it).
 
     Rolling back through a `scoped_session` registry counts as rolling back
-    the session it hands out (`DBSession().rollback()`).
+    the session it hands out (`DBSession().rollback()`), and removing the
+    registry a local session was made from closes it (`session =
+    session_maker()` in the `try`, `session_maker.remove()` in the
+    `finally`, `session_maker` a parameter).
 
     Aborting zope's transaction counts as rolling back: `transaction.abort()`
     (also `transaction.get().abort()`, `transaction.manager.abort()`) or
@@ -266,7 +275,13 @@ class HandlerWithoutRollback(Rule):
     Nor is a handler reported that falls through to a `raise` after its `try`,
     harmless statements only before it (a log line of the error; from the end
     of an `if` block, after that `if`): the error leaves the function as if
-    re-raised.
+    re-raised; nor one that falls through to a call that ends the process
+    (`os.execv(...)`, `sys.exit(1)`).
+
+    Nor is a handler reported that falls through when the first statement
+    below its `try`, in the `try`'s own block, to name the session closes it
+    (or rolls it back, or removes it): `self.edb_session.close()` right after
+    a handler that logs ends the failed transaction before anything uses it.
 
     Nor is a handler reported whose session is made in the `try` body (by a
     session factory, SQLAlchemy's `Session` class, or a project function that
@@ -364,6 +379,18 @@ class HandlerWithoutRollback(Rule):
     valid = [
         Valid("def f(session):\n    try:\n        session.commit()\n    except Exception:\n"
               "        session.rollback()\n        log()\n"),
+        # The `finally` removes the registry the session came from (SQLBot's `session_maker` parameter).
+        Valid("def fill(session_maker):\n    try:\n        session = session_maker()\n"
+              "        session.execute(stmt)\n        session.commit()\n    except Exception:\n"
+              "        traceback.print_exc()\n    finally:\n        session_maker.remove()\n"),
+        # The next thing below the `try` to name the session closes it (seafevents' storage counter).
+        Valid("class Counter:\n    def run(self, rows):\n        try:\n            for row in rows:\n"
+              "                self.edb_session.add(Stat(row))\n            self.edb_session.commit()\n"
+              "        except Exception as e:\n            logging.warning('failed: %s', e)\n\n"
+              "        self.seafdb_session.close()\n        self.edb_session.close()\n"),
+        # The handler falls through to a call that replaces the process (catuserbot's restart).
+        Valid("import os\nimport sys\n\ndef restart(session):\n    try:\n        session.commit()\n"
+              "    except Exception:\n        log()\n    os.execv(sys.executable, [sys.executable])\n"),
         # A helper's `finally` that closes the session ends its work, whatever its handlers catch.
         Valid("def save(session, obj):\n    try:\n        session.add(obj)\n        session.commit()\n"
               "    except KeyError:\n        log()\n    finally:\n        session.close()\n\n"
@@ -883,6 +910,33 @@ class HandlerWithoutRollback(Rule):
             "def create(session, obj):\n    try:\n        save(session, obj)\n    except Exception:\n"
             "        session.rollback()\n        log()\n    return session.query(Obj).count()\n",
         ),
+        # ... but not when it closes the session only on one path, or after using it.
+        Invalid(
+            "def run(session, rows, done):\n    try:\n        session.add_all(rows)\n        session.commit()\n"
+            "    except Exception:\n        log()\n    if done:\n        session.close()\n"
+            "    session.add(Mark())\n",
+            at=(5, 4),
+        ),
+        Invalid(
+            "def run(session, rows):\n    try:\n        session.add_all(rows)\n        session.commit()\n"
+            "    except Exception:\n        log()\n    session.add(Mark())\n    session.close()\n",
+            at=(5, 4),
+        ),
+        # ... but not a registry other than the one it came from.
+        Invalid(
+            "def fill(session_maker, other):\n    try:\n        session = session_maker()\n"
+            "        session.execute(stmt)\n        session.commit()\n    except Exception:\n"
+            "        traceback.print_exc()\n    finally:\n        other.remove()\n    session.commit()\n",
+            at=(6, 4),
+        ),
+        # SQLModel's `session.exec()` is work.
+        Invalid(
+            "from sqlmodel import Session, select\n\ndef names(session: Session, teams):\n    rows = []\n"
+            "    for team in teams:\n        try:\n"
+            "            rows.append(session.exec(select(Hero).where(Hero.team == team)).all())\n"
+            "        except Exception:\n            log(team)\n    return rows\n",
+            at=(8, 8),
+        ),
         # The helper's own `try` catches only what no session raises: a failed commit reaches the caller.
         Invalid(
             "import subprocess\n\ndef mirror(session, project):\n    try:\n"
@@ -1270,6 +1324,12 @@ class HandlerWithoutRollback(Rule):
                     continue  # a helper of Flask-SQLAlchemy's session whose every caller ends its request
                 if owner_ends_unit(context, record, handler, receivers):
                     continue  # a FastAPI route's or aiogram handler's session, which its owner closes after it
+                if (
+                    not any(w.elsewhere for w in left)
+                    and summaries.of_block(handler.body, record.scope).called.isdisjoint(w.text for w in left)
+                    and all(walker.reuse.ended_below(record, handler, w.text) for w in left)
+                ):
+                    continue  # the next thing to name the session below the `try` closes it (or rolls it back)
                 if not any(w.flushes for w in left) and walker.pending(record.scope).isdisjoint(w.text for w in left):
                     if sqlite_only(context):
                         continue  # on SQLite a failed statement leaves the transaction usable: no flush failed
@@ -1316,6 +1376,7 @@ class _WorkWalker:
         self.flask_db: str | None = None  # `_flask_db_name`, once asked
         self.summaries = _Summaries(context)
         self.idle: dict[int, dict[int, bool]] = {}  # id(a function) -> id(each statement of its body) -> `idle_after`
+        self.reuse = ReuseReader(context)
 
     def idle_after(self, record: TryRecord) -> bool:
         """Whether the `try` is a statement of its function's own body and nothing after it there
@@ -1370,7 +1431,7 @@ class _WorkWalker:
     def _absorbs(self, node: ast.Try, scope: Scope) -> bool:
         """Whether a handler of `node` catches every database error of its body and does not re-raise."""
         for handler in node.handlers:
-            if _broad(self.context, handler.type, scope) and not self.summaries.of_block(handler.body, scope).leaves:
+            if _broad(self.context, handler.type, scope) and not self.summaries.surely_leaves(handler.body, scope):
                 return True
         return False
 
@@ -1997,6 +2058,19 @@ def _holds(
     return pattern.search(text, *lines_span(function, lines, len(text))) is not None
 
 
+def _made_by(text: str, scope: Scope) -> str | None:
+    """What makes the function's local `text`, when every binding of it there calls the same
+    name (`session = session_maker()`): `session_maker`, whose `remove()` ends that session."""
+    bindings = scope.names.get(text) if "." not in text and scope.kind == "function" else None
+    made: set[str | None] = set()
+    for binding in bindings or ():
+        value = binding.value
+        made.add(dotted(value.func) if binding.kind == "assign" and isinstance(value, ast.Call) else None)
+    if len(made) != 1:
+        return None
+    return made.pop()
+
+
 def _shared_session(kind: Known | None, project: Project | None, name: str) -> bool:
     """Whether the module-level `name`, of `kind`, is a session every user of the module shares: a
     `Session`, or a registry whose `remove()` no project file calls (a registry removed when each
@@ -2257,6 +2331,9 @@ def _rebound(context: Context, record: TryRecord, name: str, first: int) -> bool
 # ---- what a block does, each statement read once -------------------------------------------
 
 
+_SURE_DEPTH = 24  # how deep `_Summaries.surely_leaves` reads nested blocks
+
+
 class _Summary:
     """What a statement (or a block) does when it runs, nested functions, classes and lambdas aside:
     the questions asked of a `try`'s handlers and `finally`, answered for every handler of every
@@ -2328,16 +2405,55 @@ class _Summaries:
         `commits`, a commit of the session counts: after a failed statement that flushed nothing
         it ends the transaction (an aborted one, on PostgreSQL)."""
         summary = self.of_block(body, scope)
-        if summary.tidies or (leaving and summary.leaves):
+        if summary.tidies or (leaving and summary.leaves and self.surely_leaves(body, scope)):
             return True
         if any(text in summary.texts or (commits and text in summary.commits) for text in work):
             return True
+        if summary.texts and any(_made_by(text, scope) in summary.texts for text in work):
+            return True  # `session = registry()` ... `registry.remove()` (SQLBot's `session_maker`, a parameter)
         handed = summary.handed
         if handed:
             for text in work:
                 parts = text.split(".")
                 if any(".".join(parts[:end]) in handed for end in range(1, len(parts) + 1)):
                     return True
+        return False
+
+    def surely_leaves(self, body: list[ast.stmt], scope: Scope, depth: int = 0) -> bool:
+        """Whether every way through `body` ends in a `raise` (or a call that never returns): a
+        `raise` under an `if` leaves only on that path (SQLBot's `if stream: raise e`), and one
+        after an `if` that may `return`, `continue` or `break` only on the others.  Deeper than
+        `_SURE_DEPTH` blocks, taken to leave: when unsure, quiet."""
+        if depth > _SURE_DEPTH:
+            return True
+        for stmt in body:
+            self.context.steps += 1
+            if self._raises(stmt, scope, depth):
+                return True
+            if isinstance(stmt, (ast.Return, ast.Continue, ast.Break)) or any(
+                isinstance(inner, (ast.Return, ast.Continue, ast.Break))
+                for field in ("body", "orelse") for inner in getattr(stmt, field, ())
+                if not isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)) or field == "orelse"
+            ):
+                return False
+        return False
+
+    def _raises(self, stmt: ast.stmt, scope: Scope, depth: int) -> bool:
+        if isinstance(stmt, ast.Raise):
+            return True
+        if isinstance(stmt, ast.Expr):
+            value = stmt.value.value if isinstance(stmt.value, ast.Await) else stmt.value
+            return isinstance(value, ast.Call) and _never_returns(self.context, value.func, scope)
+        if isinstance(stmt, ast.If):
+            return self.surely_leaves(stmt.body, scope, depth + 1) and self.surely_leaves(stmt.orelse, scope, depth + 1)
+        if isinstance(stmt, (ast.With, ast.AsyncWith)):
+            return self.surely_leaves(stmt.body, scope, depth + 1)
+        if isinstance(stmt, TRY_NODES):
+            try_node = cast(ast.Try, stmt)
+            return self.surely_leaves(try_node.finalbody, scope, depth + 1) or (
+                self.surely_leaves(try_node.body, scope, depth + 1)
+                and all(self.surely_leaves(h.body, scope, depth + 1) for h in try_node.handlers)
+            )
         return False
 
     def of(self, stmt: ast.stmt, scope: Scope) -> _Summary:

@@ -43,4 +43,6 @@ async def archive_old(before):
         await db.commit()
     except SQLAlchemyError:  # expect: SQS301
         log.error("archiving failed")
+    left = await db.execute(select(Order).where(Order.archived.is_(False)))  # the failed session, used again
+    log.info("%d orders left", len(left.all()))
     await db.close()

@@ -35,4 +35,5 @@ def reindex():
         s.execute(text("OPTIMIZE TABLE events"))
     except Exception:  # expect: SQS301
         log.warning("optimize failed")
+    s.execute(text("ANALYZE TABLE events"))  # the failed session, used again
     s.close()
