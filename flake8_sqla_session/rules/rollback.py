@@ -388,6 +388,11 @@ class HandlerWithoutRollback(Rule):
               "                self.edb_session.add(Stat(row))\n            self.edb_session.commit()\n"
               "        except Exception as e:\n            logging.warning('failed: %s', e)\n\n"
               "        self.seafdb_session.close()\n        self.edb_session.close()\n"),
+        # A handler that raises on every path of its test leaves.
+        Valid("def run(session, charts, stream):\n    for chart in charts:\n        try:\n"
+              "            session.add(Log(chart))\n            session.commit()\n        except Exception as e:\n"
+              "            if stream:\n                raise e\n            else:\n"
+              "                raise Failed(chart) from e\n"),
         # The handler falls through to a call that replaces the process (catuserbot's restart).
         Valid("import os\nimport sys\n\ndef restart(session):\n    try:\n        session.commit()\n"
               "    except Exception:\n        log()\n    os.execv(sys.executable, [sys.executable])\n"),
@@ -910,7 +915,7 @@ class HandlerWithoutRollback(Rule):
             "def create(session, obj):\n    try:\n        save(session, obj)\n    except Exception:\n"
             "        session.rollback()\n        log()\n    return session.query(Obj).count()\n",
         ),
-        # ... but not when it closes the session only on one path, or after using it.
+        # A close below the `try` that may not run, or that comes after a use, ends nothing first.
         Invalid(
             "def run(session, rows, done):\n    try:\n        session.add_all(rows)\n        session.commit()\n"
             "    except Exception:\n        log()\n    if done:\n        session.close()\n"
@@ -922,12 +927,19 @@ class HandlerWithoutRollback(Rule):
             "    except Exception:\n        log()\n    session.add(Mark())\n    session.close()\n",
             at=(5, 4),
         ),
-        # ... but not a registry other than the one it came from.
+        # A `finally` that removes another registry than the one the session came from closes nothing.
         Invalid(
             "def fill(session_maker, other):\n    try:\n        session = session_maker()\n"
             "        session.execute(stmt)\n        session.commit()\n    except Exception:\n"
             "        traceback.print_exc()\n    finally:\n        other.remove()\n    session.commit()\n",
             at=(6, 4),
+        ),
+        # A handler that raises only under a test swallows the error on the other path (SQLBot's tasks).
+        Invalid(
+            "def run(session, charts, stream):\n    for chart in charts:\n        try:\n"
+            "            session.add(Log(chart))\n            session.commit()\n        except Exception as e:\n"
+            "            if stream:\n                raise e\n            log(chart)\n",
+            at=(6, 8),
         ),
         # SQLModel's `session.exec()` is work.
         Invalid(
