@@ -2,7 +2,8 @@
 
 SQS301 stays quiet when the first statement below the `try`, in the `try`'s own block, to name
 the session only ends its transaction: `self.edb_session.close()` right after a handler that
-logs (seafevents' storage counter).  Each function is walked once for the lines that name each
+logs (seafevents' storage counter), or a `try` whose first statement does (advanced-alchemy's
+`try: await db_session.close()`).  Each function is walked once for the lines that name each
 name (and each `a.b` and `a.b.c` chain), and each block's statements placed once: every `try`
 then asks in logarithmic time, so the cost stays linear in the size of the module.
 """
@@ -13,7 +14,7 @@ import bisect
 from typing import Optional
 
 from ..context import Context
-from ..knowledge.module import TryRecord
+from ..knowledge.module import TRY_NODES, TryRecord
 from ..knowledge.names import dotted
 
 # A call that ends the failed transaction: what follows it starts a new one.
@@ -50,8 +51,12 @@ class ReuseReader:
         starts = self._starts[id(block)]
         at = bisect.bisect_right(starts, line) - 1
         first = block[at] if at > index else None
-        if first is None or line > (first.end_lineno or first.lineno) or not isinstance(first, ast.Expr):
-            return False  # outside the block (it ended first), or no call of its own
+        if first is None or line > (first.end_lineno or first.lineno):
+            return False  # outside the block: it ended first
+        if isinstance(first, TRY_NODES) and first.body and line <= (first.body[0].end_lineno or first.body[0].lineno):
+            first = first.body[0]  # `try: await db_session.close()`, its own errors kept (advanced-alchemy)
+        if not isinstance(first, ast.Expr):
+            return False  # no call of its own
         call = first.value.value if isinstance(first.value, ast.Await) else first.value
         return (
             isinstance(call, ast.Call) and not call.args and not call.keywords

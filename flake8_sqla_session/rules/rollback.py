@@ -280,8 +280,9 @@ class HandlerWithoutRollback(Rule):
 
     Nor is a handler reported that falls through when the first statement
     below its `try`, in the `try`'s own block, to name the session closes it
-    (or rolls it back, or removes it): `self.edb_session.close()` right after
-    a handler that logs ends the failed transaction before anything uses it.
+    (or rolls it back, or removes it), alone or as the first statement of a
+    `try` of its own: `self.edb_session.close()` right after a handler that
+    logs ends the failed transaction before anything uses it.
 
     Nor is a handler reported whose session is made in the `try` body (by a
     session factory, SQLAlchemy's `Session` class, or a project function that
@@ -388,6 +389,11 @@ class HandlerWithoutRollback(Rule):
               "                self.edb_session.add(Stat(row))\n            self.edb_session.commit()\n"
               "        except Exception as e:\n            logging.warning('failed: %s', e)\n\n"
               "        self.seafdb_session.close()\n        self.edb_session.close()\n"),
+        # ... or a `try` around that close (advanced-alchemy's session dependency).
+        Valid("async def provide(db_session, exc_info):\n    try:\n        await db_session.commit()\n"
+              "    except Exception:\n        if exc_info is not None:\n            log()\n        else:\n"
+              "            raise\n    try:\n        await db_session.close()\n    except Exception:\n"
+              "        pass\n"),
         # A handler that raises on every path of its test leaves.
         Valid("def run(session, charts, stream):\n    for chart in charts:\n        try:\n"
               "            session.add(Log(chart))\n            session.commit()\n        except Exception as e:\n"
