@@ -18,7 +18,7 @@ from ..knowledge.module import TRY_NODES, TryRecord
 from ..knowledge.names import dotted
 
 # A call that ends the failed transaction: what follows it starts a new one.
-ENDING_METHODS = frozenset({"rollback", "close", "remove", "invalidate", "expunge_all", "reset"})
+ENDING_METHODS = frozenset({"rollback", "close", "remove", "invalidate", "reset"})
 
 _BLOCKS = ("body", "orelse", "finalbody")
 

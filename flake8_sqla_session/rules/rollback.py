@@ -933,6 +933,12 @@ class HandlerWithoutRollback(Rule):
             "    except Exception:\n        log()\n    session.add(Mark())\n    session.close()\n",
             at=(5, 4),
         ),
+        # `expunge_all()` detaches the objects and leaves the failed transaction as it is.
+        Invalid(
+            "def run(session, rows):\n    try:\n        session.add_all(rows)\n        session.commit()\n"
+            "    except Exception:\n        log()\n    session.expunge_all()\n    session.add(Mark())\n",
+            at=(5, 4),
+        ),
         # A `finally` that removes another registry than the one the session came from closes nothing.
         Invalid(
             "def fill(session_maker, other):\n    try:\n        session = session_maker()\n"
