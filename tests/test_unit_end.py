@@ -248,33 +248,35 @@ def test_a_helper_whose_caller_opens_the_session_around_the_call_is_quiet(helper
     assert findings(helper, "bot/services/grants.py") == []
 
 
-def test_a_helper_whose_caller_opens_the_session_with_a_closing_context_manager_is_quiet(helper: Path) -> None:
-    """`async with session_scope() as db:`, a project `@asynccontextmanager` that closes the
-    session it yields: the block's end closes the failed session as `factory()`'s would."""
-    write(helper, {
-        "bot/db.py": "from contextlib import asynccontextmanager\n\n"
-        "from sqlalchemy.ext.asyncio import async_sessionmaker\n\nfactory = async_sessionmaker()\n\n\n"
-        "@asynccontextmanager\nasync def session_scope():\n    session = factory()\n    try:\n"
-        "        yield session\n    finally:\n        await session.close()\n",
-        "bot/handlers/give.py": "",
-        "bot/startup.py": STARTUP.replace("factory()", "session_scope()").replace(
-            "import factory", "import session_scope"
-        ),
-    })
-    assert findings(helper, "bot/services/grants.py") == []
+_CLOSING_SCOPE = (
+    "\n\n@asynccontextmanager\nasync def session_scope():\n    session = {maker}()\n    try:\n"
+    "        yield session\n    finally:\n        await session.close()\n"
+)
 
 
-def test_a_helper_whose_caller_opens_a_registrys_session_with_a_closing_context_manager_is_quiet(
-    helper: Path,
-) -> None:
-    """The same with a context manager that yields a registry's session (`owned`): closing it at
-    the block's end still ends the failed transaction."""
-    write(helper, {
-        "bot/db.py": "from asyncio import current_task\nfrom contextlib import asynccontextmanager\n\n"
+@pytest.mark.parametrize(
+    "db",
+    [
+        # a project `@asynccontextmanager` that closes the session it yields: the block's end closes
+        # the failed session as `factory()`'s would
+        "from contextlib import asynccontextmanager\n\n"
+        "from sqlalchemy.ext.asyncio import async_sessionmaker\n\nfactory = async_sessionmaker()\n"
+        + _CLOSING_SCOPE.format(maker="factory"),
+        # the same with a registry's session (`owned`): closing it at the block's end still ends
+        # the failed transaction
+        "from asyncio import current_task\nfrom contextlib import asynccontextmanager\n\n"
         "from sqlalchemy.ext.asyncio import async_scoped_session, async_sessionmaker\n\n"
-        "registry = async_scoped_session(async_sessionmaker(), scopefunc=current_task)\n\n\n"
-        "@asynccontextmanager\nasync def session_scope():\n    session = registry()\n    try:\n"
-        "        yield session\n    finally:\n        await session.close()\n",
+        "registry = async_scoped_session(async_sessionmaker(), scopefunc=current_task)\n"
+        + _CLOSING_SCOPE.format(maker="registry"),
+    ],
+    ids=["factory", "registry"],
+)
+def test_a_helper_whose_caller_opens_the_session_with_a_closing_context_manager_is_quiet(
+    helper: Path, db: str
+) -> None:
+    """`async with session_scope() as db:` around the helper's call."""
+    write(helper, {
+        "bot/db.py": db,
         "bot/handlers/give.py": "",
         "bot/startup.py": STARTUP.replace("factory()", "session_scope()").replace(
             "import factory", "import session_scope"

@@ -473,11 +473,12 @@ def _memo(context: Context) -> _Memo:
     return found
 
 
-# Calls that end the process: what follows a `try` up to one of them runs, then nothing does.
-_ENDS_PROCESS = frozenset({
+# Calls that leave the process (SQS301's `NO_RETURN` holds them too) ...
+EXITS = frozenset({"builtins.exit", "builtins.quit", "sys.exit", "os._exit", "os.abort"})
+# ... or replace it: what follows a `try` up to one of them runs, then nothing does.
+_ENDS_PROCESS = EXITS | {
     "os.execl", "os.execle", "os.execlp", "os.execlpe", "os.execv", "os.execve", "os.execvp", "os.execvpe",
-    "os._exit", "os.abort", "sys.exit", "builtins.exit", "builtins.quit",
-})
+}
 
 
 def raises_after(context: Context, record: TryRecord) -> bool:

@@ -18,7 +18,7 @@ from ..settings import Settings
 from .base import Invalid, Rule, Valid
 from .reuse import ReuseReader
 from .pool import declares_server_driver, sqlite_only
-from .request_end import app_context_ends, ends_with_request, left_app_context, raises_after
+from .request_end import EXITS, app_context_ends, ends_with_request, left_app_context, raises_after
 from .unit_end import carried_on, dropped_in_try, opens_own_session, owner_ends_unit
 
 ROLLBACK_DOCS = "https://docs.sqlalchemy.org/en/20/faq/sessions.html#this-session-s-transaction-has-been-rolled-back-due-to-a-previous-exception-during-flush-or-similar"  # noqa: E501
@@ -33,13 +33,11 @@ WORK_METHODS = frozenset(
 CLEANUP_METHODS = frozenset({"rollback", "close", "remove"})
 SELF_CLEANING = frozenset({"begin", "begin_nested"})
 # Calls that never return: the handler does not swallow the error.
-NO_RETURN = frozenset(
-    {
-        "builtins.exit", "builtins.quit", "sys.exit", "os._exit", "os.abort", "flask.abort", "quart.abort",
-        "werkzeug.exceptions.abort", "flask_restful.abort", "flask_restx.abort", "flask_restplus.abort",
-        "flask_smorest.abort", "apiflask.abort", "bottle.abort", "pytest.fail", "pytest.skip", "pytest.exit",
-    }
-)
+NO_RETURN = EXITS | {
+    "flask.abort", "quart.abort", "werkzeug.exceptions.abort", "flask_restful.abort", "flask_restx.abort",
+    "flask_restplus.abort", "flask_smorest.abort", "apiflask.abort", "bottle.abort", "pytest.fail", "pytest.skip",
+    "pytest.exit",
+}
 
 
 # `.commit(`, `\n    .execute(`: a call of a work method (the receiver's name comes before).
