@@ -16,7 +16,10 @@ EXAMPLES = ROOT / "examples"
 ENGINE = "from sqlalchemy import create_engine\nengine = create_engine(url)\n"
 ENGINE_FIXED = "from sqlalchemy import create_engine\nengine = create_engine(url, pool_pre_ping=True)\n"
 MODULE_SESSION = "from sqlalchemy.orm import sessionmaker\nSession = sessionmaker()\nsession = Session()\n"
-HANDLER = "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        pass\n"
+HANDLER = (
+    "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        pass\n"
+    "\n\ndef run(session):\n    f(session)\n    session.commit()\n"  # goes on with the failed session
+)
 
 
 def run(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -122,7 +125,10 @@ def test_noqa(tmp_path: Path) -> None:
 def test_flake8_config_is_read(tmp_path: Path, config_name: str) -> None:
     (tmp_path / config_name).write_text("[flake8]\nsqla-session-names = s\nextend-select = SQS401\n"
                                         "sqla_max_pool_recycle = 600\n")
-    (tmp_path / "app.py").write_text("def f(s):\n    try:\n        s.commit()\n    except Exception:\n        pass\n")
+    (tmp_path / "app.py").write_text(
+        "def f(s):\n    try:\n        s.commit()\n    except Exception:\n        pass\n"
+        "\n\ndef run(s):\n    f(s)\n    s.commit()\n"
+    )
     (tmp_path / "e.py").write_text("from sqlalchemy import create_engine\n"
                                    "engine = create_engine(url, pool_recycle=900)\n")
     result = run(".", cwd=tmp_path)

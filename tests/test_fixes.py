@@ -14,6 +14,12 @@ from flake8_sqla_session.settings import Settings
 
 CE = "from sqlalchemy import create_engine\n"
 
+# A caller that goes on with the session the helper `f` leaves failed: what makes its handler a
+# finding (a helper nothing calls is not reported).
+RUN = "\n\ndef run(session):\n    f(session)\n    session.commit()\n"
+RUN2 = "\n\ndef run(session, other_session):\n    f(session, other_session)\n    session.commit()\n"
+ARUN = "\n\nasync def run(session):\n    await f(session)\n    await session.commit()\n"
+
 PAIRS = [
     pytest.param(
         CE + "engine = create_engine(\n    url,\n    echo=True\n)\n",
@@ -67,61 +73,64 @@ PAIRS = [
         id="pool_recycle replaced in place",
     ),
     pytest.param(
-        "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        pass\n",
-        "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        session.rollback()\n",
+        "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        pass\n" + RUN,
+        "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        session.rollback()\n"
+        + RUN,
         id="a lone pass gives way",
     ),
     pytest.param(
-        "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        pass  # ignore\n",
+        "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        pass  # ignore\n" + RUN,
         "def f(session):\n    try:\n        session.commit()\n    except Exception:\n"
-        "        session.rollback()  # ignore\n",
+        "        session.rollback()  # ignore\n" + RUN,
         id="a lone pass keeps its comment",
     ),
     pytest.param(
-        "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        ...\n",
-        "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        session.rollback()\n",
+        "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        ...\n" + RUN,
+        "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        session.rollback()\n"
+        + RUN,
         id="a lone ellipsis gives way",
     ),
     pytest.param(
-        "def f(session):\n    try:\n        session.commit()\n    except Exception: log(); retry()  # why\n",
+        "def f(session):\n    try:\n        session.commit()\n    except Exception: log(); retry()  # why\n" + RUN,
         "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        session.rollback()\n"
-        "        log()\n        retry()  # why\n",
+        "        log()\n        retry()  # why\n" + RUN,
         id="one-line handler becomes a block",
     ),
     pytest.param(
         "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        # why we carry on\n\n"
-        "        log()\n",
+        "        log()\n" + RUN,
         "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        # why we carry on\n\n"
-        "        session.rollback()\n        log()\n",
+        "        session.rollback()\n        log()\n" + RUN,
         id="leading comments stay first",
     ),
     pytest.param(
         "def f(session, other_session):\n    try:\n        session.flush()\n        other_session.commit()\n"
-        "    except Exception:\n        log()\n",
+        "    except Exception:\n        log()\n" + RUN2,
         "def f(session, other_session):\n    try:\n        session.flush()\n        other_session.commit()\n"
         "    except Exception:\n"
-        "        session.rollback()\n        other_session.rollback()\n        log()\n",
+        "        session.rollback()\n        other_session.rollback()\n        log()\n" + RUN2,
         id="two receivers",
     ),
     pytest.param(
         "def f(session):\n    try:\n        try:\n            session.flush()\n        except KeyError:\n"
         "            pass\n"
-        "    except Exception:\n        log()\n",
+        "    except Exception:\n        log()\n" + RUN,
         "def f(session):\n    try:\n        try:\n            session.flush()\n        except KeyError:\n"
         "            pass\n"
-        "    except Exception:\n        session.rollback()\n        log()\n",
+        "    except Exception:\n        session.rollback()\n        log()\n" + RUN,
         id="nested handlers: only the database one",
     ),
     pytest.param(
-        "async def f(session):\n    try:\n        await session.commit()\n    except Exception:\n        log()\n",
+        "async def f(session):\n    try:\n        await session.commit()\n    except Exception:\n        log()\n"
+        + ARUN,
         "async def f(session):\n    try:\n        await session.commit()\n    except Exception:\n"
-        "        await session.rollback()\n        log()\n",
+        "        await session.rollback()\n        log()\n" + ARUN,
         id="async session is awaited",
     ),
     pytest.param(
-        "def f(session):\n    try:\n        session.commit()\n    except* Exception:\n        log()\n",
+        "def f(session):\n    try:\n        session.commit()\n    except* Exception:\n        log()\n" + RUN,
         "def f(session):\n    try:\n        session.commit()\n    except* Exception:\n        session.rollback()\n"
-        "        log()\n",
+        "        log()\n" + RUN,
         id="except star",
         marks=pytest.mark.skipif(sys.version_info < (3, 11), reason="except* is Python 3.11+ syntax"),
     ),

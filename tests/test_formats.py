@@ -34,6 +34,7 @@ MODULE_SESSION = (
 UNCLOSED = "from sqlalchemy.orm import Session\n\n\ndef f():\n    session = Session(engine)\n    session.commit()\n"
 HANDLER = (
     "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        pass\n"
+    "\n\ndef run(session):\n    f(session)\n    session.commit()\n"  # goes on with the failed session
 )
 
 

@@ -61,12 +61,18 @@ def child_looks(source: str) -> int:
     return count
 
 
+def called(function: str) -> str:
+    """A caller that goes on with the session the helper `function` may leave failed: what makes
+    the helper's swallowing handlers findings (a helper nothing calls is not reported)."""
+    return f"\n\ndef run(session, *args):\n    {function}(session, *args)\n    session.commit()\n"
+
+
 def reassigned_in_lines(n: int) -> str:
     body = "".join(f"    stmt = stmt.where(table.c.a{i} == filters[{i}])\n" for i in range(n))
     return HEADER + (
         "def search(session: Session, table, filters):\n    stmt = select(table)\n" + body
         + "    try:\n        return session.execute(stmt)\n    except Exception:\n        return None\n"
-    )
+    ) + called("search")
 
 
 def reassigned_in_branches(n: int) -> str:
@@ -108,7 +114,7 @@ def nested_tries(n: int) -> str:
     for level in reversed(range(n)):
         pad = "    " * (level + 1)
         lines += [f"{pad}except Exception:", f"{pad}    log({level})"]
-    return HEADER + "\n".join(lines) + "\n"
+    return HEADER + "\n".join(lines) + "\n" + called("f")
 
 
 def _tries_in_handlers(n: int, handler: str, innermost: str) -> str:
@@ -118,7 +124,7 @@ def _tries_in_handlers(n: int, handler: str, innermost: str) -> str:
         pad = "    " * (level + 1)
         lines += [f"{pad}try:", f"{pad}    session.execute(q{level})", f"{pad}except Exception:"]
         lines += [f"{pad}    {handler.format(level=level)}"]
-    return HEADER + "\n".join(lines) + "\n" + "    " * (n + 1) + innermost + "\n"
+    return HEADER + "\n".join(lines) + "\n" + "    " * (n + 1) + innermost + "\n" + called("f")
 
 
 def tries_in_handlers(n: int) -> str:
@@ -146,7 +152,7 @@ def integrity_handlers(n: int) -> str:
         f"    try:\n        session.add(x{i})\n        session.flush()\n    except IntegrityError:\n        log({i})\n"
         for i in range(n)
     )
-    return HEADER + "def f(session):\n" + body
+    return HEADER + "def f(session):\n" + body + called("f")
 
 
 def sibling_tries(n: int) -> str:
@@ -154,7 +160,7 @@ def sibling_tries(n: int) -> str:
         f"        try:\n            session.execute(q{i})\n        except Exception:\n            log({i})\n"
         for i in range(n)
     )
-    return HEADER + "def f(session):\n    try:\n" + inner + "    except Exception:\n        log()\n"
+    return HEADER + "def f(session):\n    try:\n" + inner + "    except Exception:\n        log()\n" + called("f")
 
 
 def self_attributes(n: int) -> str:

@@ -20,8 +20,13 @@ SWALLOW = textwrap.dedent(
             session.commit()
         except Exception:
             logging.exception("commit failed")
+
+
+    def run(session):
+        f(session)
+        session.commit()
     """
-)  # SQS301 at 7:5
+)  # SQS301 at 7:5 (`run` goes on with the session f failed)
 BOTH = textwrap.dedent(
     """\
     import logging
@@ -36,6 +41,11 @@ BOTH = textwrap.dedent(
             session.commit()
         except Exception:
             logging.exception("commit failed")
+
+
+    def run(session):
+        f(session)
+        session.commit()
     """
 )  # SQS201 at 5:10, SQS301 at 11:5
 DJANGO_SETTINGS = textwrap.dedent(
@@ -180,7 +190,8 @@ def test_stdin_with_editor_style_format(tmp_path):
 
 OPTION_CASES = {
     "session-names": (
-        "def f(s):\n    try:\n        s.commit()\n    except Exception:\n        pass\n",
+        "def f(s):\n    try:\n        s.commit()\n    except Exception:\n        pass\n"
+        "\n\ndef run(s):\n    f(s)\n    s.commit()\n",
         "sqla-session-names",
         "s|db",
         "SQS301",
@@ -383,7 +394,8 @@ MODERN = {
         3,
         7,
         "async def f(session, lock):\n    async with lock:\n        try:\n"
-        "            await session.commit()\n        except Exception:\n            log()\n",
+        "            await session.commit()\n        except Exception:\n            log()\n"
+        "\n\nasync def run(session, lock):\n    await f(session, lock)\n    await session.commit()\n",
     ),
     "except star": (
         3,
@@ -421,6 +433,11 @@ def test_large_generated_file(tmp_path):
         "        session.commit()\n"
         "    except Exception:\n"
         "        log()\n"
+        "\n"
+        "\n"
+        "def run{n}(session):\n"
+        "    f{n}(session)\n"
+        "    session.commit()\n"
         "\n"
         "\n"
         "engine{n} = create_engine('mysql://db/app{n}')\n"

@@ -718,6 +718,10 @@ SWALLOWED_EXECUTE = """\
             session.execute(text("DROP INDEX ix_name"))
         except OperationalError:
             pass
+
+    def upgrade(session):
+        drop_index(session)
+        session.commit()
     """
 SWALLOWED_FLUSH = """\
     def save(session, row):
@@ -726,6 +730,10 @@ SWALLOWED_FLUSH = """\
             session.flush()
         except Exception:
             pass
+
+    def save_all(session, rows):
+        for row in rows:
+            save(session, row)
     """
 
 
@@ -780,6 +788,10 @@ def test_on_sqlite_a_statement_that_may_autoflush_what_the_function_added_is_sti
                 session.execute(text("SELECT 1"))
             except OperationalError:
                 pass
+
+        def refresh_all(session, rows):
+            for row in rows:
+                refresh(session, row)
         """})
     assert codes(root, "app/upgrade.py") == []
     assert codes(root, "app/autoflush.py") == [(8, "SQS301")]  # the autoflush of `row` may fail

@@ -26,6 +26,11 @@ FLAGS = {
 }
 
 
+# Each example is a module of its own, in a folder of its own: no file of this checkout is read as
+# part of its project (a helper of an example is called by nothing but the example).
+pytestmark = pytest.mark.usefixtures("fresh_project_caches")
+
+
 def core_positions(example: Example) -> list:
     case = example.case
     return positions(case.code, example.rule.code, dict(case.options), case.filename)

@@ -35,6 +35,9 @@ HANDLER = (
     "        session.commit()\n"
     "    except Exception:\n"
     "        log(\"not saved\")\n"
+    "\n\ndef run(session: Session) -> None:\n"  # goes on with the session `save` failed
+    "    save(session)\n"
+    "    session.commit()\n"
 )
 FIX_ALL = "source.fixAll.flake8-sqla-session"
 

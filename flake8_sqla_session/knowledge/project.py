@@ -100,6 +100,7 @@ class Stats:
     saves = 0  # cache files written
     closing_steps = 0  # dependencies looked at to close the answers of import cycles (`_close`)
     scans = 0  # reads of the whole project folder (`files_mentioning`)
+    word_reads = 0  # files whose words are read for the uses of helpers (`words_outside_imports`)
 
 
 # The stamp (size, mtime_ns) of every project file read and every folder listed (size -1; a
@@ -1486,6 +1487,34 @@ def referencing(files: list[tuple[str, str]], name: str, stars: bool = False) ->
         re.MULTILINE,
     )
     return [(path, text) for path, text in files if name in text and reference.search(one_line_end(text))]
+
+
+def words_outside_imports(text: str) -> frozenset[str]:
+    """The identifiers the text names anywhere but in its import statements and in quotes
+    (`__all__ = ["name"]`): calls, attributes (`module.name`), decorators, comments alike; and
+    the names it imports under another (`import name as other`: used by that one).  Read from
+    the words alone, in one pass, so that a use no reading of names can place still counts."""
+    Stats.word_reads += 1
+    text = one_line_end(text)
+    words: set[str] = set()
+    position = 0
+    for statement in _import_statements(text):
+        start, end = statement.span()
+        words.update(_unquoted_words(text, position, start))
+        names = statement.group("names")
+        if names is not None:
+            words.update(name for name, alias in _imported_names(names) if alias)
+        position = max(position, end)
+    words.update(_unquoted_words(text, position, len(text)))
+    return frozenset(words)
+
+
+def _unquoted_words(text: str, start: int, end: int) -> Iterator[str]:
+    for match in _IDENTIFIER.finditer(text, start, end):
+        first, last = match.span()
+        before = text[first - 1] if first else " "
+        if not (before in "'\"" and last < len(text) and text[last] == before):
+            yield match.group()
 
 
 def _stands_alone(text: str, name: str) -> bool:

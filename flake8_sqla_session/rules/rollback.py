@@ -333,6 +333,16 @@ class HandlerWithoutRollback(Rule):
     dependency (`current_user(db = Depends(get_db))`) is not a route: the
     route goes on with the same session, and its handlers are reported.
 
+    Nor is a handler reported in such a helper (its session a parameter,
+    used no more after the handler, in no loop) that nothing in the project
+    uses, its tests aside: an API another program calls, a function only
+    imported or listed in `__all__`. Whether its caller goes on with the
+    failed session cannot be read, and a false alarm costs more than a miss;
+    a helper in a file of its own is one such. One whose session comes from
+    `Depends(...)`, a FastAPI route, or an aiogram handler is still read as
+    above: a framework calls those, and a dependency's session is the
+    route's.
+
     Nor is a handler reported that is the last thing a command-line command
     does (a click command, a Typer app's, Flask's `AppGroup` or `app.cli`),
     outside a loop, or whose `try` is a statement of the command's own body
@@ -378,6 +388,13 @@ class HandlerWithoutRollback(Rule):
     valid = [
         Valid("def f(session):\n    try:\n        session.commit()\n    except Exception:\n"
               "        session.rollback()\n        log()\n"),
+        # A helper nothing in the project calls (seafevents' API for seahub): what its caller does
+        # with the session after the error cannot be read.
+        Valid("def f(session):\n    try:\n        session.commit()\n    except Exception:\n        log()\n"),
+        Valid("from sqlalchemy.exc import SQLAlchemyError\n\n__all__ = ['get_virus_files']\n\n"
+              "def get_virus_files(session, repo_id):\n    try:\n"
+              "        return session.query(VirusFile).filter_by(repo_id=repo_id).all()\n"
+              "    except SQLAlchemyError:\n        logger.exception('virus files')\n        return []\n"),
         # The `finally` removes the registry the session came from (SQLBot's `session_maker` parameter).
         Valid("def fill(session_maker):\n    try:\n        session = session_maker()\n"
               "        session.execute(stmt)\n        session.commit()\n    except Exception:\n"
@@ -778,11 +795,13 @@ class HandlerWithoutRollback(Rule):
     ]
     invalid = [
         Invalid(
-            "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        log()\n",
+            "def f(session):\n    try:\n        session.commit()\n    except Exception:\n        log()\n"
+            "\ndef main(session):\n    f(session)\n    session.commit()\n",
             at=(4, 4),
             fixed="def f(session):\n    try:\n        session.commit()\n"
             "    except Exception:\n        session.rollback()\n"
-            "        log()\n",
+            "        log()\n"
+            "\ndef main(session):\n    f(session)\n    session.commit()\n",
         ),
         Invalid(
             "from myproject import settings\n\ndef users():\n    try:\n"
@@ -798,32 +817,40 @@ class HandlerWithoutRollback(Rule):
         ),
         Invalid(
             "from sqlalchemy.exc import IntegrityError\n\ndef f(session):\n    try:\n        session.add(obj)\n"
-            "        session.flush()\n    except IntegrityError:\n        pass\n",
+            "        session.flush()\n    except IntegrityError:\n        pass\n"
+            "\ndef main(session):\n    f(session)\n    session.commit()\n",
             at=(7, 4),
             fixed="from sqlalchemy.exc import IntegrityError\n\ndef f(session):\n    try:\n        session.add(obj)\n"
-            "        session.flush()\n    except IntegrityError:\n        session.rollback()\n",
+            "        session.flush()\n    except IntegrityError:\n        session.rollback()\n"
+            "\ndef main(session):\n    f(session)\n    session.commit()\n",
         ),
         Invalid(
             "import sqlalchemy as sa\n\ndef f(db_session):\n    try:\n        db_session.commit()\n"
-            "    except sa.exc.SQLAlchemyError: log()\n",
+            "    except sa.exc.SQLAlchemyError: log()\n"
+            "\ndef main(db_session):\n    f(db_session)\n    db_session.commit()\n",
             at=(6, 4),
             fixed="import sqlalchemy as sa\n\ndef f(db_session):\n    try:\n        db_session.commit()\n"
-            "    except sa.exc.SQLAlchemyError:\n        db_session.rollback()\n        log()\n",
+            "    except sa.exc.SQLAlchemyError:\n        db_session.rollback()\n        log()\n"
+            "\ndef main(db_session):\n    f(db_session)\n    db_session.commit()\n",
         ),
         Invalid(
-            "async def f(session):\n    try:\n        await session.execute(q)\n    except:\n        log()\n",
+            "async def f(session):\n    try:\n        await session.execute(q)\n    except:\n        log()\n"
+            "\nasync def main(session):\n    await f(session)\n    await session.commit()\n",
             at=(4, 4),
             fixed="async def f(session):\n    try:\n        await session.execute(q)\n    except:\n"
-            "        await session.rollback()\n        log()\n",
+            "        await session.rollback()\n        log()\n"
+            "\nasync def main(session):\n    await f(session)\n    await session.commit()\n",
         ),
         Invalid(
             "from sqlalchemy.orm import Session\n\ndef f(db: Session):\n    try:\n        db.add(x)\n"
             "        db.commit()\n"
-            "    except Exception:\n        log()\n",
+            "    except Exception:\n        log()\n"
+            "\ndef main(db):\n    f(db)\n    db.commit()\n",
             at=(7, 4),
             fixed="from sqlalchemy.orm import Session\n\ndef f(db: Session):\n    try:\n        db.add(x)\n"
             "        db.commit()\n"
-            "    except Exception:\n        db.rollback()\n        log()\n",
+            "    except Exception:\n        db.rollback()\n        log()\n"
+            "\ndef main(db):\n    f(db)\n    db.commit()\n",
         ),
         Invalid(
             "import pymysql\nfrom sqlalchemy import exc\n\nclass Repo:\n    def save(self, obj):\n        try:\n"
@@ -868,14 +895,16 @@ class HandlerWithoutRollback(Rule):
         # The inner handler re-raises without rolling back: the outer one swallows a dead transaction.
         Invalid(
             "def f(session):\n    try:\n        try:\n            session.commit()\n        except Exception:\n"
-            "            log()\n            raise\n    except Exception:\n        notify()\n",
+            "            log()\n            raise\n    except Exception:\n        notify()\n"
+            "\ndef main(session):\n    f(session)\n    session.commit()\n",
             at=(8, 4),
         ),
         # The inner handler rolls back only after an IntegrityError: any other error reaches the outer one.
         Invalid(
             "from sqlalchemy.exc import IntegrityError\n\ndef f(session):\n    try:\n        try:\n"
             "            session.commit()\n        except IntegrityError:\n            session.rollback()\n"
-            "            raise\n    except Exception:\n        notify()\n",
+            "            raise\n    except Exception:\n        notify()\n"
+            "\ndef main(session):\n    f(session)\n    session.commit()\n",
             at=(10, 4),
         ),
         # An earlier handler lets an IntegrityError go on untidied, before the one that rolls back.
@@ -883,31 +912,37 @@ class HandlerWithoutRollback(Rule):
             "from sqlalchemy.exc import IntegrityError\n\ndef f(session):\n    try:\n        try:\n"
             "            session.commit()\n        except IntegrityError:\n            raise DuplicateError()\n"
             "        except Exception:\n            session.rollback()\n            raise\n"
-            "    except Exception:\n        notify()\n",
+            "    except Exception:\n        notify()\n"
+            "\ndef main(session):\n    f(session)\n    session.commit()\n",
             at=(12, 4),
         ),
         # IntegrityError without a savepoint: the session's transaction is dead.
         Invalid(
             "from sqlalchemy.exc import IntegrityError\n\ndef create(session, name):\n    try:\n"
             "        session.add(Tag(name=name))\n        session.commit()\n    except IntegrityError:\n"
-            "        log(name)\n",
+            "        log(name)\n"
+            "\ndef main(session, *args):\n    create(session, *args)\n    session.commit()\n",
             at=(7, 4),
         ),
         Invalid(
-            "def f(s):\n    try:\n        s.commit()\n    except Exception:\n        pass\n",
+            "def f(s):\n    try:\n        s.commit()\n    except Exception:\n        pass\n"
+            "\ndef main(s):\n    f(s)\n    s.commit()\n",
             at=(4, 4),
             options={"session_names": "s"},
-            fixed="def f(s):\n    try:\n        s.commit()\n    except Exception:\n        s.rollback()\n",
+            fixed="def f(s):\n    try:\n        s.commit()\n    except Exception:\n        s.rollback()\n"
+            "\ndef main(s):\n    f(s)\n    s.commit()\n",
         ),
         # SQLAlchemy 1.4 style: session.query()
         Invalid(
             "def find(session, email):\n    try:\n"
             "        return session.query(User).filter_by(email=email).first()\n    except Exception:\n"
-            "        log.exception('lookup failed')\n",
+            "        log.exception('lookup failed')\n"
+            "\ndef main(session, *args):\n    find(session, *args)\n    session.commit()\n",
             at=(4, 4),
             fixed="def find(session, email):\n    try:\n"
             "        return session.query(User).filter_by(email=email).first()\n    except Exception:\n"
-            "        session.rollback()\n        log.exception('lookup failed')\n",
+            "        session.rollback()\n        log.exception('lookup failed')\n"
+            "\ndef main(session, *args):\n    find(session, *args)\n    session.commit()\n",
         ),
         # The work done by a function of the module that the session is handed to.
         Invalid(
@@ -1036,11 +1071,13 @@ class HandlerWithoutRollback(Rule):
         # SQLAlchemy 1.4 style: an autocommit=True session's explicit begin(): nothing ends it when commit() fails
         Invalid(
             "def add(session, user):\n    try:\n        session.begin()\n        session.add(user)\n"
-            "        session.commit()\n    except Exception:\n        log.exception('not added')\n",
+            "        session.commit()\n    except Exception:\n        log.exception('not added')\n"
+            "\ndef main(session, *args):\n    add(session, *args)\n    session.commit()\n",
             at=(6, 4),
             fixed="def add(session, user):\n    try:\n        session.begin()\n        session.add(user)\n"
             "        session.commit()\n    except Exception:\n        session.rollback()\n"
-            "        log.exception('not added')\n",
+            "        log.exception('not added')\n"
+            "\ndef main(session, *args):\n    add(session, *args)\n    session.commit()\n",
         ),
         # A Flask-SQLAlchemy model's query works on `db.session` (its mixins aside): here its
         # autoflush flushes the new user.
@@ -1058,16 +1095,19 @@ class HandlerWithoutRollback(Rule):
         ),
         # An abort() of anything else (a job, a task) is no rollback.
         Invalid(
-            "def f(session, job):\n    try:\n        session.commit()\n    except Exception:\n        job.abort()\n",
+            "def f(session, job):\n    try:\n        session.commit()\n    except Exception:\n        job.abort()\n"
+            "\ndef main(session, *args):\n    f(session, *args)\n    session.commit()\n",
             at=(4, 4),
         ),
         # `dbsession` is a session's name too (RootTheBox's handlers, Pyramid's cookiecutter).
         Invalid(
             "def reset(dbsession, user):\n    try:\n        dbsession.delete(user)\n        dbsession.commit()\n"
-            "    except Exception:\n        log()\n",
+            "    except Exception:\n        log()\n"
+            "\ndef main(dbsession, *args):\n    reset(dbsession, *args)\n    dbsession.commit()\n",
             at=(5, 4),
             fixed="def reset(dbsession, user):\n    try:\n        dbsession.delete(user)\n        dbsession.commit()\n"
-            "    except Exception:\n        dbsession.rollback()\n        log()\n",
+            "    except Exception:\n        dbsession.rollback()\n        log()\n"
+            "\ndef main(dbsession, *args):\n    reset(dbsession, *args)\n    dbsession.commit()\n",
         ),
         # A classmethod of a model that queries its module's shared session (RootTheBox's `User.by_uuid`).
         Invalid(
@@ -1138,7 +1178,8 @@ class HandlerWithoutRollback(Rule):
         Invalid(
             "from sqlalchemy.exc import SQLAlchemyError\n\ndef pay(session, user, amount):\n    try:\n"
             "        session.add(Payment(user, amount))\n        session.commit()\n    except SQLAlchemyError:\n"
-            "        return None\n    raise Unreachable()\n",
+            "        return None\n    raise Unreachable()\n"
+            "\ndef main(session, *args):\n    pay(session, *args)\n    session.commit()\n",
             at=(7, 4),
         ),
         # A FastAPI route that goes on with its session after the handler.
@@ -1262,21 +1303,24 @@ class HandlerWithoutRollback(Rule):
         Invalid(
             "from sqlalchemy.orm import Session\n\nasync def process(session: Session, note, denied):\n"
             "    if denied:\n        try:\n            await session.commit()\n        except Exception:\n"
-            "            logger.warning('not saved')\n        return {'status': 'denied'}\n    raise Denied()\n",
+            "            logger.warning('not saved')\n        return {'status': 'denied'}\n    raise Denied()\n"
+            "\nasync def main(session, *args):\n    await process(session, *args)\n    await session.commit()\n",
             at=(7, 8),
         ),
         Invalid(
             "from sqlalchemy.orm import Session\n\nasync def process(session: Session, note):\n    try:\n"
             "        await index(note)\n    except Exception as e:\n        try:\n"
             "            await session.commit()\n        except Exception:\n            logger.error('not marked')\n"
-            "        logger.error(f'failed: {note.title}')\n        raise\n",
+            "        logger.error(f'failed: {note.title}')\n        raise\n"
+            "\nasync def main(session, *args):\n    await process(session, *args)\n    await session.commit()\n",
             at=(9, 8),
         ),
         # ... and an `if` on the way that may return leaves before the `raise`.
         Invalid(
             "from sqlalchemy.orm import Session\n\nasync def process(session: Session, denied):\n    try:\n"
             "        await session.commit()\n    except Exception:\n        logger.warning('not saved')\n"
-            "    if denied:\n        return {'status': 'denied'}\n    raise Boom()\n",
+            "    if denied:\n        return {'status': 'denied'}\n    raise Boom()\n"
+            "\nasync def main(session, *args):\n    await process(session, *args)\n    await session.commit()\n",
             at=(6, 4),
         ),
     ]

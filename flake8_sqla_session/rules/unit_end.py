@@ -64,13 +64,13 @@ import bisect
 import os
 import re
 import weakref
-from typing import TYPE_CHECKING, Hashable, Iterable, Optional
+from typing import TYPE_CHECKING, Callable, Hashable, Iterable, Optional
 
 from ..context import is_project_test
 from ..knowledge.kinds import ENGINES, FACTORIES, SESSIONS, Maker
 from ..knowledge.module import NESTED_CODE, TRY_NODES, returns_and_yields
 from ..knowledge.names import ANNOTATED, Scope, called_name, qualified_name, sa_name, single_binding
-from ..knowledge.project import referencing
+from ..knowledge.project import referencing, words_outside_imports
 from .request_end import names_function, references, resolve_binding
 from .sentinels import (
     Sentinel, Value, assigned_once, bound_values, bounded, handler_sentinel, sentinel_of, truth,
@@ -287,11 +287,10 @@ def _callers_end(
     the function returns `sentinel` on the path in question, after the test of it that leaves
     the caller: `_leaving`), and either is one whose owner closes the session (`_owns`) or is
     such a helper in turn (followed `_MAX_CALLERS` deep)."""
-    project = knowledge.project
-    if project is None or not knowledge.filename or not knowledge.module_name or depth >= _MAX_CALLERS:
+    if depth >= _MAX_CALLERS:
         return False
     owner = f"{placed[0]}." if placed[0] else ""
-    absolute = f"{knowledge.module_name}.{owner}{function.name}"
+    absolute = f"{knowledge.module_name}.{owner}{function.name}" if knowledge.module_name else f"{owner}{function.name}"
     memo = _memo(context).callers
     sentinel = bounded(_memo(context).asked, (absolute, names, depth), sentinel)
     key = (absolute, names, depth, sentinel)
@@ -305,16 +304,18 @@ def _read_callers(
     context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, placed: _Placed,
     absolute: str, names: frozenset[str], depth: int, sentinel: Optional[Sentinel],
 ) -> bool:
+    calls = _calls_ending(context, knowledge, function, function, placed, absolute, names, depth, sentinel)
+    if calls is None:
+        return False
     project = knowledge.project
-    assert project is not None
+    if project is None or not knowledge.filename or not knowledge.module_name:
+        # No project to read (a module alone, or one outside every import root): its own calls.
+        return calls > 0 or _unused(context, knowledge, function, names)
     found = project.naming(function.name)
     if found is None:
         return False
     here = os.path.abspath(knowledge.filename)
     folder = project.folder() or ""
-    calls = _calls_ending(context, knowledge, function, function, placed, absolute, names, depth, sentinel)
-    if calls is None:
-        return False
     others = [
         path for path, _ in referencing(found, function.name, stars=True)
         if os.path.abspath(path) != here and not is_project_test(path, folder)
@@ -334,7 +335,55 @@ def _read_callers(
         if more is None:
             return False
         calls += more
-    return calls > 0
+    if calls:
+        return True
+    for path, text in found:
+        if os.path.abspath(path) != here and not is_project_test(path, folder):
+            # (each file's words read once per process, however many helpers ask)
+            if function.name in project.fact(f"words-outside-imports:{path}", _words_of(text)):
+                return False
+    return _unused(context, knowledge, function, names)
+
+
+def _words_of(text: str) -> Callable[[Project], frozenset[str]]:
+    return lambda _project: words_outside_imports(text)
+
+
+def _unused(
+    context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef,
+    names: frozenset[str],
+) -> bool:
+    """Whether nothing uses the helper `function` of `knowledge`, whose other project files (its
+    tests aside) name it only in an import of it or in quotes (`__all__`; read from their words
+    by the caller, so that a call no reading of imports can place, through an alias or a path
+    the project's roots do not give, still counts as a use): its module names it nowhere either.
+    Such a helper (an API another program calls, one only its tests call) hands its session back
+    to a caller nobody can read, which may close it or go on with it.  Not one whose session a
+    framework plainly hands it and goes on with (a FastAPI dependency's session is the route's)."""
+    if references(context, knowledge).get(function.name):
+        return False
+    return not _framework_handed(context, knowledge, function, names)
+
+
+def _framework_handed(
+    context: Context, knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef,
+    names: frozenset[str],
+) -> bool:
+    """Whether a framework calls `function` and hands it the sessions `names`: a FastAPI route,
+    an aiogram handler, or a parameter from `Depends(...)` (a dependency shares its session with
+    the route it serves)."""
+    own = knowledge.scopes.get(function)
+    scope = own.parent if own is not None and own.parent is not None else knowledge.module
+    if _is_route(function) or _aiogram_handler(context, knowledge, function, scope):
+        return True
+    parameters = _parameters(function)
+    for name in names:
+        arg, default = parameters.get(name, (None, None))
+        if default is not None and _depends(knowledge, default, scope) is not None:
+            return True
+        if arg is not None and arg.annotation is not None and _annotated_depends(knowledge, arg.annotation, scope):
+            return True
+    return False
 
 
 def _calls_in_file(
