@@ -504,3 +504,85 @@ def test_cost_of_what_helpers_hand_back_grows_linearly(tmp_path: Path, monkeypat
     # about as unknown values, and a view that may go on keeps them.
     assert 0 < few < 10 and 0 < many < 80
     assert large / small < 10, (small, large)
+
+
+# ---- zeeguu's shape (fresh19): a module's alias of `db.session`, project reply builders that
+# call one another and set the reply's status, a project logger, the view's URL values ----------
+
+ERRORS = (
+    "import json\n\nimport flask\nimport sentry_sdk\nfrom flask import jsonify\n\n"
+    "logger = flask.logging.default_handler\n\n\n"
+    "def log(msg):\n    \"\"\"Log at INFO.\"\"\"\n    logger.info(msg)\n\n\n"
+    "def report(e):\n    log(f'#### Exception: {e}')\n    sentry_sdk.capture_exception(e)\n\n\n"
+    "def make_error(status_code, message):\n    response = jsonify({'message': message})\n"
+    "    response.status_code = status_code\n    return response\n\n\n"
+    "def bad_request(msg):\n    return make_error(400, msg)\n\n\n"
+    "def json_result(dictionary, status=200):\n    text = json.dumps(dictionary, cls=Encoder)\n"
+    "    return flask.Response(text, status=status, mimetype='application/json')\n"
+)
+ALIASED_VIEW = (
+    "from flask import Blueprint, request\n\nfrom panel.endpoints import db_session\nfrom panel.errors import "
+    "bad_request, log\nfrom panel.models import User\n\nbp = Blueprint('a', __name__)\n\n\n"
+    "@bp.route('/add_user/<email>', methods=['POST'])\ndef add_user(email):\n    name = request.form.get('name')\n"
+    "    try:\n        db_session.add(User(name=name))\n        db_session.commit()\n        return 'ok'\n"
+    "    except Exception as e:\n        from panel.errors import report\n\n        log(f'failed for {email}')\n"
+    "        report(e)\n        return bad_request(str(e))\n"
+)
+ALIASED_HANDLER = [(17, 4)]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        # the shape as it is: `db_session` is `db.session`, and the handler logs and answers
+        ({}, []),
+        # a teardown that removes the session first, then only prints
+        ({"panel/hooks.py": "import sys\n\nfrom panel import app\nfrom panel.extensions import db\n\n\n"
+                            "@app.teardown_request\ndef end(exception=None):\n    try:\n        db.session.remove()\n"
+                            "    except RuntimeError:\n        pass\n    if exception:\n"
+                            "        print(exception, file=sys.stderr)\n"}, []),
+        # the reply set up from a project builder, a field of it set, JSON text in a reply
+        ({"panel/endpoints/accounts.py": ALIASED_VIEW.replace("bad_request, log", "json_result, log").replace(
+            "        return bad_request(str(e))\n",
+            "        resp = json_result({'error': 'failed', 'email': email})\n        resp.status_code = 500\n"
+            "        return resp\n")}, []),
+        ({"panel/endpoints/accounts.py": ALIASED_VIEW.replace("from flask import Blueprint,", "import json\n\n"
+                                                              "from flask import Blueprint, Response,").replace(
+            "        return bad_request(str(e))\n",
+            "        text = json.dumps({'error': 'failed'})\n        return Response(text, status=500)\n")}, []),
+        # what brings it back: a view parameter that no URL variable fills (a decorator's object)
+        ({"panel/endpoints/accounts.py": ALIASED_VIEW.replace("'/add_user/<email>'", "'/add_user'")},
+         ALIASED_HANDLER),
+        # ... a name of `session` of something else than Flask-SQLAlchemy's `db`
+        ({"panel/endpoints/__init__.py": "from panel.other import registry\n\ndb_session = registry.session\n"},
+         ALIASED_HANDLER),
+        # ... a reply builder that reads an attribute of what it is handed
+        ({"panel/errors.py": ERRORS.replace("return make_error(400, msg)", "return make_error(400, msg.user)")},
+         ALIASED_HANDLER),
+        # ... a "logger" that does something else too
+        ({"panel/errors.py": ERRORS.replace("    logger.info(msg)\n", "    logger.info(msg)\n    audit(msg)\n")},
+         ALIASED_HANDLER),
+        # ... a teardown that prints before it removes the session (what runs before may be anything)
+        ({"panel/hooks.py": "from panel import app\nfrom panel.extensions import db\n\n\n"
+                            "@app.teardown_request\ndef end(exception=None):\n    note(exception)\n"
+                            "    db.session.remove()\n"}, ALIASED_HANDLER),
+        # ... a field set on what an unknown function made
+        ({"panel/endpoints/accounts.py": ALIASED_VIEW.replace(
+            "        return bad_request(str(e))\n",
+            "        resp = build(e)\n        resp.status_code = 500\n        return 'failed'\n")},
+         ALIASED_HANDLER),
+    ],
+    ids=["as-it-is", "teardown-removes-first", "reply-field-set", "json-text-reply", "parameter-not-in-url",
+         "session-of-another-object", "builder-reads-an-attribute", "logger-does-more", "teardown-works-first",
+         "field-of-an-unknown-value"],
+)
+def test_a_view_answering_through_a_modules_alias_of_the_session(
+    project: Path, files: dict[str, str], expected: list[tuple[int, int]]
+) -> None:
+    alias = "from panel.extensions import db\n\ndb_session = db.session\n"
+    add(project, "panel/endpoints/__init__.py", files.pop("panel/endpoints/__init__.py", alias))
+    add(project, "panel/errors.py", files.pop("panel/errors.py", ERRORS))
+    add(project, "panel/endpoints/accounts.py", files.pop("panel/endpoints/accounts.py", ALIASED_VIEW))
+    for relative, text in files.items():
+        add(project, relative, text)
+    assert sqs301_at(project, "panel/endpoints/accounts.py") == expected

@@ -23,7 +23,8 @@ the same way, and its view is the only caller; when the handler returns, only th
 blocks around it run after it.  A helper nobody is seen calling, a use of it that is not such
 a call (or a name a star import may bring), a project that registers `after_request` or
 teardown functions (but teardowns that only remove, close or roll back the session, as
-Flask-SQLAlchemy's own does) or keeps Flask-Session in SQLAlchemy (these run before the
+Flask-SQLAlchemy's own does, or that do so first: `_ends_session_first`) or keeps Flask-Session
+in SQLAlchemy (these run before the
 session is removed), or
 anything not on these short lists keeps the finding: when in doubt, the handler is reported,
 as the rule asks a rollback of every handler that swallows a database error.
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
 _HARMLESS_CALLS = frozenset(
     {
         "flask.flash", "flask.jsonify", "flask.redirect", "flask.url_for", "flask.make_response",
-        "builtins.len", "builtins.bool", "builtins.int", "builtins.float", "builtins.isinstance",
+        "flask.Response", "builtins.len", "builtins.bool", "builtins.int", "builtins.float", "builtins.isinstance",
         "builtins.list", "builtins.dict", "builtins.tuple", "builtins.set",
     }
 )
@@ -69,6 +70,9 @@ _FORMATTING_CALLS = frozenset(
         "flask_babelex.gettext", "flask_babelex.lazy_gettext", "flask_babelex._",
         # the error being handled, and its traceback's lines, as text
         "traceback.format_exc", "traceback.print_exc", "traceback.format_exception", "traceback.print_exception",
+        # plain values as JSON text (an object `json` cannot write raises; an encoder class, which
+        # might read one, is not a plain value)
+        "json.dumps",
     }
 )
 # Harmless calls (`_HARMLESS_CALLS`) whose result is text made of their plain arguments.
@@ -78,13 +82,19 @@ _TEXT_METHODS = frozenset({"__str__", "__repr__"})
 # Methods of a string literal that make text of their arguments (`"{}".format(e)`, `"".join(lines)`).
 _STRING_METHODS = frozenset({"format", "join"})
 # Of those, the ones that put their arguments in the reply (or in Flask's cookie session).
-_REPLIES = frozenset({"flask.flash", "flask.jsonify", "flask.make_response"})
+_REPLIES = frozenset({"flask.flash", "flask.jsonify", "flask.make_response", "flask.Response"})
+# What sends the error being handled to an error tracker (Sentry's SDK: it reads the exception and
+# its traceback, and the plain values it is handed as tags).
+_REPORTING = frozenset({"sentry_sdk.capture_exception", "sentry_sdk.capture_message"})
 _LOGGERS = frozenset({"log", "logger", "LOG", "LOGGER", "_log", "_logger"})
 _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical"})
 # Methods of the containers a helper files its messages in (`messages["error"].append(e)`).
 _CONTAINER_METHODS = frozenset({"append", "extend", "insert", "update", "add", "setdefault"})
 _ROUTE_METHODS = frozenset({"route", "get", "post", "put", "patch", "delete"})
+# A variable of a Flask route's rule (`<email>`, `<int:user_id>`) and the view parameter it fills.
+_URL_VARIABLE = re.compile(r"<(?:(?:string|int|float|path|uuid)(?:\([^)<>]*\))?:)?(\w+)>")
 _MAX_HANDED_ON = 4  # project modules a helper's name is followed through (`from .users import rename`)
+_MAX_REPLY_HOPS = 3  # project functions that build a reply by calling another (`bad_request` -> `make_error`)
 # `with app.app_context():`, and a request's context, which pushes the application's too.
 _APP_CONTEXTS = frozenset({"app_context", "test_request_context"})
 _RESPONSE_FIELDS = frozenset({"status", "status_code", "status_int"})
@@ -383,12 +393,30 @@ def flask_session(context: Context, receiver: ast.expr, scope: Scope) -> bool:
             and not value.keywords and isinstance(value.func, ast.Attribute) and value.func.attr in _TRANSACTIONS
             and isinstance(value.func.value, ast.Attribute) and value.func.value.attr == "session"
             and flask_session(context, value.func.value, scope)
-        )
+        ) or _flask_session_alias(context, receiver, scope)
     if not isinstance(receiver, ast.Attribute):
         return False
     if receiver.attr == "query":
         return context.classify(receiver.value, scope) == MODEL_CLASS
     return receiver.attr == "session" and context.classify(receiver.value, scope) is Kind.FLASK_DB
+
+
+def _flask_session_alias(context: Context, receiver: ast.Name, scope: Scope) -> bool:
+    """`db_session`, a module-level name of this module or of a project module it is imported
+    from, bound once to `db.session` itself (zeeguu's `db_session = db.session` in its
+    endpoints package, `db` Flask-SQLAlchemy's): the same request-scoped session by another
+    name."""
+    if receiver.id in scope.declared or (receiver.id in scope.names and scope is not context.module):
+        return False  # a name of the function itself: not the module's
+    resolved = resolve_binding(context, receiver.id, scope, _MAX_HANDED_ON)
+    if resolved is None:
+        return False
+    knowledge, binding = resolved
+    value = binding.value
+    return (
+        binding.kind == "assign" and isinstance(value, ast.Attribute) and value.attr == "session"
+        and knowledge.classify(value.value, knowledge.module) is Kind.FLASK_DB
+    )
 
 
 class _Memo:
@@ -556,6 +584,15 @@ class _Reader:
         # reply (`builds_reply`), or text (`formats_text`)
         self.callees: dict[tuple[str, str], bool] = {}
         self.functions = functions  # the same about each function, shared by the check's readers
+        # The parameters a Flask view's route fills from its URL (`@api.route("/add/<email>")`):
+        # text or numbers that werkzeug's converters made.
+        self.url_values = frozenset(
+            match.group(1)
+            for decorator in function.decorator_list
+            if isinstance(decorator, ast.Call) and decorator.args and isinstance(decorator.args[0], ast.Constant)
+            and isinstance(decorator.args[0].value, str) and _route(knowledge, decorator, scope)
+            for match in _URL_VARIABLE.finditer(decorator.args[0].value)
+        )
         self._place(function.body, None, "body")
 
     def _place(self, block: list[ast.stmt], owner: Optional[ast.stmt], role: str) -> None:
@@ -665,8 +702,8 @@ class _Reader:
         return found
 
     def _statement(self, node: ast.stmt) -> bool:
-        if isinstance(node, (ast.Pass, ast.Break, ast.Continue)):
-            return True
+        if isinstance(node, (ast.Pass, ast.Break, ast.Continue, ast.Import, ast.ImportFrom)):
+            return True  # (an import in a handler: `from app.logging import log`)
         if isinstance(node, ast.Expr):
             return self.expr(node.value)
         if isinstance(node, ast.Return):
@@ -692,7 +729,20 @@ class _Reader:
             return self.target(node.value)
         if isinstance(node, ast.Subscript):
             return isinstance(node.value, (ast.Name, ast.Subscript)) and self.expr(node.value) and self.expr(node.slice)
+        if (
+            isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and node.value.id not in self.scope.declared and self._reply_name(node.value.id)
+        ):
+            return True  # `resp.status_code = 500`, `resp` a reply made here
         return _response_field(node)  # Pyramid's `request.response.status = 400`
+
+    def _reply_name(self, name: str) -> bool:
+        """A local name bound only to the result of harmless calls (`resp = json_result(...)`, a
+        reply the function makes): setting a field of it reads nothing of the database."""
+        bindings = self.scope.names.get(name)
+        return bool(bindings) and self._remembered("reply", name, lambda: all(
+            b.kind == "assign" and isinstance(b.value, ast.Call) and self.call(b.value) for b in bindings or ()
+        ))
 
     def expr(self, node: ast.expr) -> bool:
         """Harmless to evaluate: it calls nothing that may reach the database and reads no
@@ -801,6 +851,8 @@ class _Reader:
 
         if qualified in _HARMLESS_CALLS:
             return each(self.rendered if self.strict and qualified in _REPLIES else self.expr)
+        if qualified == "json.dumps":
+            return each(self.rendered)  # JSON text of text, numbers, and dicts and lists of them
         if qualified in _FORMATTING_CALLS or self._logging(func, qualified):
             return each(self.plain)
         if isinstance(func, ast.Attribute):
@@ -817,6 +869,8 @@ class _Reader:
                 return each(self.rendered if self.strict else self.plain)
             if self._callee("text", func.id, formats_text):
                 return each(self.plain)  # it makes text of what it is handed (`message(str(e))`)
+            if self._callee("log", func.id, logs_only):
+                return each(self.plain)  # it logs what it is handed (`log(e)`)
         return False
 
     def needs(self, node: ast.stmt) -> Optional[frozenset[str]]:
@@ -873,7 +927,7 @@ class _Reader:
         return found
 
     def _logging(self, func: ast.expr, qualified: Optional[str]) -> bool:
-        if qualified is not None and qualified.startswith("logging."):
+        if qualified is not None and (qualified.startswith("logging.") or qualified in _REPORTING):
             return True
         if not isinstance(func, ast.Attribute) or func.attr not in _LOG_METHODS:
             return False
@@ -935,7 +989,8 @@ class _Reader:
     def _text_name(self, name: str) -> bool:
         bindings = self.scope.names.get(name) or []
         return self._remembered("text", name, lambda: bool(bindings) and all(
-            b.kind == "assign" and isinstance(b.value, ast.expr) and (self.holds_str(b.value) or self.text(b.value))
+            (b.kind == "assign" and isinstance(b.value, ast.expr) and (self.holds_str(b.value) or self.text(b.value)))
+            or (b.kind == "param" and name in self.url_values)  # (a string or a number of the URL)
             for b in bindings
         ))
 
@@ -998,6 +1053,7 @@ class _Reader:
             return False  # a global or an import: it may be anything
         return self._remembered("plain", name, lambda: all(
             (b.kind == "other" and self._caught(name))
+            or (b.kind == "param" and name in self.url_values)
             or (
                 b.kind == "assign" and isinstance(b.value, ast.expr)
                 and (self.holds_str(b.value) or self.plain(b.value))
@@ -1167,9 +1223,24 @@ def _registers_work_after_views(text: str) -> bool:
         1 for node in ast.walk(tree)
         if isinstance(node, ast.FunctionDef) and len(node.decorator_list) == 1
         and isinstance(node.decorator_list[0], ast.Attribute) and node.decorator_list[0].attr in _TEARDOWNS
-        and _only_ends_session(node.body)
+        and (_only_ends_session(node.body) or _ends_session_first(node.body))
     )
     return harmless < found
+
+
+def _ends_session_first(block: list[ast.stmt]) -> bool:
+    """Whether the first statement of a teardown (its docstring aside) ends the session, alone or
+    as the first statement of a `try` (`try: db.session.remove() except RuntimeError: pass`):
+    whatever follows (a log line, a print) cannot reach the failed session, which is gone (a
+    later use of `db.session` gets a new one).  Not an `if`: a view that swallowed its error
+    hands the teardown no exception."""
+    body = [s for s in block if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    if not body:
+        return False
+    first = body[0]
+    if isinstance(first, TRY_NODES):
+        first = first.body[0]
+    return not isinstance(first, ast.If) and _only_ends_session([first])
 
 
 def _only_ends_session(block: list[ast.stmt]) -> bool:
@@ -1203,7 +1274,7 @@ _REPLY_MAKERS = frozenset(
 )
 
 
-def builds_reply(knowledge: ModuleKnowledge, function: ast.FunctionDef) -> bool:
+def builds_reply(knowledge: ModuleKnowledge, function: ast.FunctionDef, depth: int = 0) -> bool:
     """Whether a project function only builds a reply from its arguments (iris-web's
     `response_error(msg, data=None, status=400)`): undecorated, its defaults constants, its
     body assignments of values made of its parameters and constants, then `return` of a reply
@@ -1215,11 +1286,71 @@ def builds_reply(knowledge: ModuleKnowledge, function: ast.FunctionDef) -> bool:
     if signature is None:
         return False
     known, body, value = signature
-    if not _binds_only(knowledge, body, known, lambda value: _made_of(value, known), unpacks=False):
-        return False
+    made: set[str] = set()  # names bound to a reply made here (`response = jsonify(...)`)
+    for statement in body:
+        knowledge.steps += 1
+        if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1):
+            return False
+        target = statement.targets[0]
+        assigned = statement.value
+        if isinstance(target, ast.Name) and (_made_of(assigned, known) or _json_of(knowledge, assigned, known)):
+            known.add(target.id)  # (text: `stringified = json.dumps(dictionary, cls=DateTimeEncoder)`)
+        elif isinstance(target, ast.Name) and _reply_call(knowledge, statement.value, known, depth):
+            made.add(target.id)
+        elif not (
+            isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id in made
+            and _made_of(statement.value, known)
+        ):
+            return False  # (`response.status_code = status_code` sets a field of the reply)
     parts = value.elts if isinstance(value, ast.Tuple) else [value]
-    replies = [part for part in parts if _reply_call(knowledge, part, known)]
+    replies = [
+        part for part in parts
+        if _reply_call(knowledge, part, known, depth) or (isinstance(part, ast.Name) and part.id in made)
+    ]
     return bool(replies) and all(part in replies or _made_of(part, known) for part in parts)
+
+
+def logs_only(knowledge: ModuleKnowledge, function: ast.FunctionDef, depth: int = 0) -> bool:
+    """Whether a project function only hands what it is given to a logger (zeeguu's `log(msg)`:
+    `logger.info(msg)`): undecorated, its defaults constants, each statement of its body (its
+    docstring aside) a call of a logger's method (`logger.info(...)`, `logging.warning(...)`)
+    or of `print`, or a report to Sentry, or a call of such a project function in turn
+    (zeeguu's `print_and_log_to_sentry(e)`: `log(...)`, `capture_exception(e)`), with values
+    made of its parameters and constants.  Handed text, it reads nothing of the database."""
+    arguments = function.args
+    if function.decorator_list or arguments.vararg or arguments.kwarg:
+        return False
+    if not all(isinstance(d, ast.Constant) for d in [*arguments.defaults, *arguments.kw_defaults] if d is not None):
+        return False
+    known = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+    body = function.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    for statement in body:
+        knowledge.steps += 1
+        call = statement.value if isinstance(statement, ast.Expr) else None
+        if not isinstance(call, ast.Call) or not all(
+            _made_of(value, known) for value in [*call.args, *(k.value for k in call.keywords)]
+        ):
+            return False
+        func = call.func
+        qualified = qualified_name(func, knowledge.module)
+        if not (
+            qualified in ("print", "builtins.print") or (qualified or "").startswith("logging.")
+            or qualified in _REPORTING or (
+                isinstance(func, ast.Attribute) and func.attr in _LOG_METHODS
+                and isinstance(func.value, ast.Name) and func.value.id in _LOGGERS
+            ) or (depth < _MAX_REPLY_HOPS and isinstance(func, ast.Name) and _project_logger(knowledge, func, depth))
+        ):
+            return False
+    return bool(body)
+
+
+def _project_logger(knowledge: ModuleKnowledge, func: ast.Name, depth: int) -> bool:
+    resolved = resolve_binding(knowledge, func.id, knowledge.module, _MAX_HANDED_ON)
+    if resolved is None or resolved[1].kind != "def" or not isinstance(resolved[1].value, ast.FunctionDef):
+        return False
+    return logs_only(resolved[0], resolved[1].value, depth + 1)
 
 
 def formats_text(knowledge: ModuleKnowledge, function: ast.FunctionDef) -> bool:
@@ -1336,23 +1467,40 @@ def _made_of(node: ast.expr, known: set[str]) -> bool:
     return False
 
 
-def _reply_call(knowledge: ModuleKnowledge, node: ast.expr, known: set[str]) -> bool:
+def _reply_call(knowledge: ModuleKnowledge, node: ast.expr, known: set[str], depth: int = 0) -> bool:
     if not isinstance(node, ast.Call) or any(k.arg is None for k in node.keywords):
         return False
     func = node.func
     if not (
         (isinstance(func, ast.Attribute) and func.attr == "response_class" and isinstance(func.value, ast.Name))
         or qualified_name(func, knowledge.module) in _REPLY_MAKERS
+        or (depth < _MAX_REPLY_HOPS and _project_reply(knowledge, func, depth))
     ):
         return False
     return all(
-        _made_of(value, known) or (
-            isinstance(value, ast.Call) and qualified_name(value.func, knowledge.module) == "json.dumps"
-            and all(_made_of(a, known) for a in value.args)
-            and all(k.arg and isinstance(k.value, (ast.Name, ast.Constant)) for k in value.keywords)
-        )
+        _made_of(value, known) or _json_of(knowledge, value, known)
         for value in [*node.args, *(k.value for k in node.keywords)]
     )
+
+
+def _json_of(knowledge: ModuleKnowledge, node: ast.expr, known: set[str]) -> bool:
+    """`json.dumps(value, cls=Encoder)` of a value made of `known` names and constants: text."""
+    return (
+        isinstance(node, ast.Call) and qualified_name(node.func, knowledge.module) == "json.dumps"
+        and all(_made_of(a, known) for a in node.args)
+        and all(k.arg and isinstance(k.value, (ast.Name, ast.Constant)) for k in node.keywords)
+    )
+
+
+def _project_reply(knowledge: ModuleKnowledge, func: ast.expr, depth: int) -> bool:
+    """A project function that builds a reply in turn (zeeguu's `bad_request(msg)`, which
+    returns `make_error(400, msg)`, which returns `jsonify(...)`)."""
+    if not isinstance(func, ast.Name):
+        return False
+    resolved = resolve_binding(knowledge, func.id, knowledge.module, _MAX_HANDED_ON)
+    if resolved is None or resolved[1].kind != "def" or not isinstance(resolved[1].value, ast.FunctionDef):
+        return False
+    return builds_reply(resolved[0], resolved[1].value, depth + 1)
 
 
 def resolve_binding(

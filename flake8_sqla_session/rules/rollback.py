@@ -88,6 +88,16 @@ class Work:
         self.helped = True
 
 
+# The head of two examples: a Flask application, its `db.session` by another name, and a
+# project function that builds a reply and sets its status.
+_FLASK_VIEW_HEAD = (
+    "from flask import Flask, jsonify\nfrom flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\n"
+    "db = SQLAlchemy(app)\ndb_session = db.session\n\n\n"
+    "def make_error(status, message):\n    response = jsonify({'message': message})\n"
+    "    response.status_code = status\n    return response\n\n\n"
+)
+
+
 class HandlerWithoutRollback(Rule):
     """## What it does
     Finds an `except` handler that catches database errors after session work
@@ -183,7 +193,9 @@ class HandlerWithoutRollback(Rule):
     its configuration, and on SQLite a failed read leaves the session usable.
 
     Nor is a handler reported in a helper of Flask-SQLAlchemy's `db.session`
-    (or of a transaction of it: `nested = db.session.begin_nested()`) whose
+    (or of a transaction of it: `nested = db.session.begin_nested()`, or of a
+    module-level name bound to it, here or in a project module it is imported
+    from: `db_session = db.session`) whose
     every caller ends its request without touching the session again
     (Flask-SQLAlchemy removes the session when the request ends): the helper is
     a module-level function whose `try` is in no `with`, nor in a loop unless
@@ -197,9 +209,13 @@ class HandlerWithoutRollback(Rule):
     loop or `with`, and the view does no more than that before it returns
     (`return jsonify(...)`, `return redirect(url_for(...))`, or a project
     function that builds the reply from the text it is handed, such as
-    `return response_error(str(e))`; reading an attribute, `current_user` or
-    a template is more; formatting what the request carries,
-    `request.args.get("q")`, is not). When the helper's handler returns a
+    `return response_error(str(e))`, even through another such function or
+    by setting a field of the reply it made (`response.status_code =
+    status`); reading an attribute, `current_user` or a template is more;
+    formatting what the request carries, `request.args.get("q")`, or a value
+    of the view's URL, `<email>`, is not; nor are an import, a report to
+    Sentry, JSON text of text, or a project function that only hands its
+    arguments to a logger, `log(msg)`). When the helper's handler returns a
     value the view can test (`return None, str(e)`), the view may bind it to
     names it binds nowhere else (`data, log = helper(...)`) and, on that path,
     go past harmless statements and tests then surely false (`if not
@@ -208,7 +224,8 @@ class HandlerWithoutRollback(Rule):
     text the handler made handed on; a few statements are read so, the rest as
     on any path. And no project file registers `after_request` or
     teardown functions (but teardowns that only remove or close the session,
-    as Flask-SQLAlchemy's own does) or keeps Flask-Session in SQLAlchemy. A
+    as Flask-SQLAlchemy's own does, or that do so first, alone or in a `try`,
+    before a log line) or keeps Flask-Session in SQLAlchemy. A
     handler in a view itself is read the same way (a view may be defined in a
     module-level function that makes its blueprint); when it returns, what
     follows its `try` does not run after it. A helper no view is seen calling
@@ -395,6 +412,14 @@ class HandlerWithoutRollback(Rule):
               "def get_virus_files(session, repo_id):\n    try:\n"
               "        return session.query(VirusFile).filter_by(repo_id=repo_id).all()\n"
               "    except SQLAlchemyError:\n        logger.exception('virus files')\n        return []\n"),
+        # A Flask view's own handler that logs a value of its URL and answers through a project
+        # function that sets the reply's status (zeeguu's accounts): the request ends, and
+        # Flask-SQLAlchemy removes `db.session` (here by another name).
+        Valid(_FLASK_VIEW_HEAD
+              + "@app.route('/users/<email>', methods=['POST'])\ndef add_user(email):\n    try:\n"
+              "        db_session.add(User(email=email))\n        db_session.commit()\n    except Exception as e:\n"
+              "        app.logger.error(f'not added: {email}')\n        return make_error(400, str(e))\n"
+              "    return 'ok'\n"),
         # The `finally` removes the registry the session came from (SQLBot's `session_maker` parameter).
         Valid("def fill(session_maker):\n    try:\n        session = session_maker()\n"
               "        session.execute(stmt)\n        session.commit()\n    except Exception:\n"
@@ -1322,6 +1347,16 @@ class HandlerWithoutRollback(Rule):
             "    if denied:\n        return {'status': 'denied'}\n    raise Boom()\n"
             "\nasync def main(session, *args):\n    await process(session, *args)\n    await session.commit()\n",
             at=(6, 4),
+        ),
+        # A Flask view like the valid one, but its `email` is no value of its URL: whatever hands it over may hand an
+        # object, whose formatting may load through the failed session.
+        Invalid(
+            _FLASK_VIEW_HEAD
+            + "@app.route('/users', methods=['POST'])\ndef add_user(email):\n    try:\n"
+            "        db_session.add(User(email=email))\n        db_session.commit()\n    except Exception as e:\n"
+            "        app.logger.error(f'not added: {email}')\n        return make_error(400, str(e))\n"
+            "    return 'ok'\n",
+            at=(20, 4),
         ),
     ]
 
