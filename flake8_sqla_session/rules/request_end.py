@@ -1317,15 +1317,10 @@ def logs_only(knowledge: ModuleKnowledge, function: ast.FunctionDef, depth: int 
     or of `print`, or a report to Sentry, or a call of such a project function in turn
     (zeeguu's `print_and_log_to_sentry(e)`: `log(...)`, `capture_exception(e)`), with values
     made of its parameters and constants.  Handed text, it reads nothing of the database."""
-    arguments = function.args
-    if function.decorator_list or arguments.vararg or arguments.kwarg:
+    plain = _plain_parameters(function)
+    if plain is None:
         return False
-    if not all(isinstance(d, ast.Constant) for d in [*arguments.defaults, *arguments.kw_defaults] if d is not None):
-        return False
-    known = {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
-    body = function.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]  # the docstring
+    known, body = plain
     for statement in body:
         knowledge.steps += 1
         call = statement.value if isinstance(statement, ast.Expr) else None
@@ -1389,10 +1384,9 @@ def _binds_only(
     return True
 
 
-def _plain_signature(function: ast.FunctionDef) -> Optional[tuple[set[str], list[ast.stmt], ast.expr]]:
+def _plain_parameters(function: ast.FunctionDef) -> Optional[tuple[set[str], list[ast.stmt]]]:
     """The parameters of an undecorated function whose defaults are constants (no `*args` or
-    `**kwargs`), the statements of its body before its last (the docstring aside) and the value
-    that last one returns, when it is a `return` of a value."""
+    `**kwargs`), and its body without its docstring."""
     arguments = function.args
     if function.decorator_list or arguments.vararg or arguments.kwarg:
         return None
@@ -1402,6 +1396,17 @@ def _plain_signature(function: ast.FunctionDef) -> Optional[tuple[set[str], list
     body = function.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]  # the docstring
+    return known, body
+
+
+def _plain_signature(function: ast.FunctionDef) -> Optional[tuple[set[str], list[ast.stmt], ast.expr]]:
+    """The parameters of an undecorated function whose defaults are constants (no `*args` or
+    `**kwargs`), the statements of its body before its last (the docstring aside) and the value
+    that last one returns, when it is a `return` of a value."""
+    plain = _plain_parameters(function)
+    if plain is None:
+        return None
+    known, body = plain
     if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
         return None
     return known, body[:-1], body[-1].value
