@@ -566,6 +566,10 @@ ALIASED_HANDLER = [(17, 4)]
         ({"panel/hooks.py": "from panel import app\nfrom panel.extensions import db\n\n\n"
                             "@app.teardown_request\ndef end(exception=None):\n    note(exception)\n"
                             "    db.session.remove()\n"}, ALIASED_HANDLER),
+        # ... a teardown whose first statement ends nothing (`pass`) before it works
+        ({"panel/hooks.py": "from panel import app\nfrom panel.extensions import db\n\n\n"
+                            "@app.teardown_request\ndef end(exception=None):\n    pass\n"
+                            "    db.session.commit()\n    db.session.remove()\n"}, ALIASED_HANDLER),
         # ... a field set on what an unknown function made
         ({"panel/endpoints/accounts.py": ALIASED_VIEW.replace(
             "        return bad_request(str(e))\n",
@@ -574,7 +578,7 @@ ALIASED_HANDLER = [(17, 4)]
     ],
     ids=["as-it-is", "teardown-removes-first", "reply-field-set", "json-text-reply", "parameter-not-in-url",
          "session-of-another-object", "builder-reads-an-attribute", "logger-does-more", "teardown-works-first",
-         "field-of-an-unknown-value"],
+         "teardown-passes-first", "field-of-an-unknown-value"],
 )
 def test_a_view_answering_through_a_modules_alias_of_the_session(
     project: Path, files: dict[str, str], expected: list[tuple[int, int]]

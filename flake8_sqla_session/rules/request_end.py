@@ -1240,7 +1240,8 @@ def _ends_session_first(block: list[ast.stmt]) -> bool:
     first = body[0]
     if isinstance(first, TRY_NODES):
         first = first.body[0]
-    return not isinstance(first, ast.If) and _only_ends_session([first])
+    # (a call: `pass`, which `_only_ends_session` lets by, ends nothing)
+    return isinstance(first, ast.Expr) and isinstance(first.value, ast.Call) and _only_ends_session([first])
 
 
 def _only_ends_session(block: list[ast.stmt]) -> bool:
