@@ -915,13 +915,12 @@ class _Reader:
         resolved once per reader, each function judged once per check."""
         found = self.callees.get((question, name))
         if found is None:
-            resolved = resolve_binding(self.knowledge, name, self.scope, _MAX_HANDED_ON)
+            defined = _project_function(self.knowledge, name, self.scope)
             found = False
-            if resolved is not None and resolved[1].kind == "def" and isinstance(resolved[1].value, ast.FunctionDef):
-                definition = resolved[1].value
-                key = (question, id(definition))
+            if defined is not None:
+                key = (question, id(defined[1]))
                 if key not in self.functions:
-                    self.functions[key] = judge(resolved[0], definition)
+                    self.functions[key] = judge(*defined)
                 found = self.functions[key]
             self.callees[(question, name)] = found
         return found
@@ -1343,10 +1342,8 @@ def logs_only(knowledge: ModuleKnowledge, function: ast.FunctionDef, depth: int 
 
 
 def _project_logger(knowledge: ModuleKnowledge, func: ast.Name, depth: int) -> bool:
-    resolved = resolve_binding(knowledge, func.id, knowledge.module, _MAX_HANDED_ON)
-    if resolved is None or resolved[1].kind != "def" or not isinstance(resolved[1].value, ast.FunctionDef):
-        return False
-    return logs_only(resolved[0], resolved[1].value, depth + 1)
+    defined = _project_function(knowledge, func.id, knowledge.module)
+    return defined is not None and logs_only(*defined, depth + 1)
 
 
 def formats_text(knowledge: ModuleKnowledge, function: ast.FunctionDef) -> bool:
@@ -1503,10 +1500,19 @@ def _project_reply(knowledge: ModuleKnowledge, func: ast.expr, depth: int) -> bo
     returns `make_error(400, msg)`, which returns `jsonify(...)`)."""
     if not isinstance(func, ast.Name):
         return False
-    resolved = resolve_binding(knowledge, func.id, knowledge.module, _MAX_HANDED_ON)
+    defined = _project_function(knowledge, func.id, knowledge.module)
+    return defined is not None and builds_reply(*defined, depth + 1)
+
+
+def _project_function(
+    knowledge: ModuleKnowledge, name: str, scope: Scope
+) -> Optional[tuple[ModuleKnowledge, ast.FunctionDef]]:
+    """The module and the (not async) function that `name` binds where `scope` sees it, here or
+    in a project module it is imported from (`_MAX_HANDED_ON` hops)."""
+    resolved = resolve_binding(knowledge, name, scope, _MAX_HANDED_ON)
     if resolved is None or resolved[1].kind != "def" or not isinstance(resolved[1].value, ast.FunctionDef):
-        return False
-    return builds_reply(resolved[0], resolved[1].value, depth + 1)
+        return None
+    return resolved[0], resolved[1].value
 
 
 def resolve_binding(

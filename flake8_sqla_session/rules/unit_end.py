@@ -319,10 +319,11 @@ def _read_callers(
         return False
     here = os.path.abspath(knowledge.filename)
     folder = project.folder() or ""
-    others = [
-        path for path, _ in referencing(found, function.name, stars=True)
-        if os.path.abspath(path) != here and not is_project_test(path, folder)
+    # The other files of the project that hold the name, its tests aside.
+    elsewhere = [
+        (path, text) for path, text in found if os.path.abspath(path) != here and not is_project_test(path, folder)
     ]
+    others = [path for path, _ in referencing(elsewhere, function.name, stars=True)]
     if placed[0] and len(others) > _MAX_METHOD_MODULES:
         return False  # a method's name many modules use: each use might be it
     for path in others:
@@ -340,11 +341,10 @@ def _read_callers(
         calls += more
     if calls:
         return True
-    for path, text in found:
-        if os.path.abspath(path) != here and not is_project_test(path, folder):
-            # (each file's words read once per process, however many helpers ask)
-            if function.name in project.fact(f"words-outside-imports:{path}", _words_of(text)):
-                return False
+    for path, text in elsewhere:
+        # (each file's words read once per process, however many helpers ask)
+        if function.name in project.fact(f"words-outside-imports:{path}", _words_of(text)):
+            return False
     return _unused(context, knowledge, function, names)
 
 
@@ -380,13 +380,7 @@ def _framework_handed(
     if _is_route(function) or _aiogram_handler(context, knowledge, function, scope):
         return True
     parameters = _parameters(function)
-    for name in names:
-        arg, default = parameters.get(name, (None, None))
-        if default is not None and _depends(knowledge, default, scope) is not None:
-            return True
-        if arg is not None and arg.annotation is not None and _annotated_depends(knowledge, arg.annotation, scope):
-            return True
-    return False
+    return any(name in parameters and _dependency_of(knowledge, parameters[name], scope) for name in names)
 
 
 def _calls_in_file(
@@ -897,10 +891,7 @@ def _depends_closed(
 ) -> bool:
     """Whether the parameter's value comes from `Depends(dependency)` with a dependency that
     yields a session and closes it."""
-    arg, default = parameter
-    found = _depends(knowledge, default, scope) if default is not None else None
-    if found is None and arg.annotation is not None:
-        found = _annotated_depends(knowledge, arg.annotation, scope)
+    found = _dependency_of(knowledge, parameter, scope)
     if found is None:
         return False
     holder, dependency, where = found
@@ -909,6 +900,18 @@ def _depends_closed(
 
 
 _Found = tuple["ModuleKnowledge", ast.expr, Scope]
+
+
+def _dependency_of(
+    knowledge: ModuleKnowledge, parameter: tuple[ast.arg, Optional[ast.expr]], scope: Scope
+) -> Optional[_Found]:
+    """The dependency a parameter's value comes from: `Depends(dependency)` as its default, or in
+    its annotation (`Annotated[Session, Depends(get_db)]`, or an alias of one)."""
+    arg, default = parameter
+    found = _depends(knowledge, default, scope) if default is not None else None
+    if found is None and arg.annotation is not None:
+        found = _annotated_depends(knowledge, arg.annotation, scope)
+    return found
 
 
 def _depends(knowledge: ModuleKnowledge, node: ast.expr, scope: Scope) -> Optional[_Found]:
