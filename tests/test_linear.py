@@ -332,6 +332,34 @@ def tries_in_one_with_block(n: int) -> str:
     return HEADER + "def f(engine, x):\n    with Session(engine) as session:\n" + tries
 
 
+def guarded_tries_in_one_with_block(n: int) -> str:
+    """n `x = None`, `try: x = session.get(...)`, `if x is None:` blocks in one `with` block that
+    owns the session, the last of them leaving (what follows each handler is read by blocks, each
+    block's statements listed once)."""
+    tries = "".join(
+        f"        a{i} = None\n        try:\n            a{i} = session.get(A, {i})\n"
+        f"        except SQLAlchemyError:\n            log()\n        if a{i} is None:\n            reply({i})\n"
+        for i in range(n)
+    )
+    return HEADER + "from sqlalchemy.exc import SQLAlchemyError\n" + (
+        "def f():\n    with session_context() as session:\n" + tries + "        return\n"
+    )
+
+
+def tries_at_every_depth_of_a_with_block(n: int) -> str:
+    """A swallowing `try` at each level of n nested `if` blocks in one `with` block that owns the
+    session (the way out of each is read at most `flow.MAX_LEVELS` blocks up)."""
+    lines = ["def f(c):", "    with session_context() as session:"]
+    for level in range(n):
+        pad = "    " * (level + 2)
+        lines += [
+            f"{pad}try:", f"{pad}    session.execute(q)", f"{pad}except SQLAlchemyError:", f"{pad}    log()",
+            f"{pad}if c[{level}]:",
+        ]
+    lines.append("    " * (n + 2) + "pass")
+    return HEADER + "from sqlalchemy.exc import SQLAlchemyError\n" + "\n".join(lines) + "\n"
+
+
 def tries_in_one_route(n: int) -> str:
     """n swallowing tries in one FastAPI route whose session a closing dependency hands out, each
     handler returning (where the route names its session is read once for all of them)."""
@@ -448,6 +476,8 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "engines returned by one function": (engines_returned_by_one_function, 20),
     "engines bound to one local": (engines_bound_to_one_local, 20),
     "tries in one with block": (tries_in_one_with_block, 20),
+    "guarded tries in one with block": (guarded_tries_in_one_with_block, 20),
+    "tries at every depth of a with block": (tries_at_every_depth_of_a_with_block, 10),  # 80 levels
     "tries in one FastAPI route": (tries_in_one_route, 20),
     "views answering through one reply builder": (views_answering_through_one_builder, 20),
     "tries before a raise": (tries_before_a_raise, 20),

@@ -88,7 +88,7 @@ Known = Union[Kind, Maker]
 # catching one does not mean the session's transaction failed.
 NOT_DATABASE_ERRORS = frozenset(
     {
-        "NoResultFound", "MultipleResultsFound", "ObjectDeletedError", "DetachedInstanceError",
+        "NoResultFound", "MultipleResultsFound", "ObjectDeletedError", "DetachedInstanceError", "InvalidRequestError",
         "UnmappedInstanceError", "UnmappedClassError", "UnmappedColumnError", "NoInspectionAvailable",
         "NoSuchModuleError", "ArgumentError", "CompileError", "UnsupportedCompilationError",
         "NoSuchTableError", "NoSuchColumnError", "NoReferenceError", "NoReferencedTableError",

@@ -16,6 +16,7 @@ from ..knowledge.names import SA_ROOTS, Scope, dotted, single_binding
 from ..knowledge.project import Project, one_line_end
 from ..settings import Settings
 from .base import Invalid, Rule, Valid
+from .flow import after_handler
 from .reuse import ReuseReader
 from .pool import declares_server_driver, sqlite_only
 from .request_end import EXITS, app_context_ends, ends_with_request, left_app_context, raises_after
@@ -535,6 +536,31 @@ class HandlerWithoutRollback(Rule):
         Valid(
             "from sqlalchemy.orm.exc import NoResultFound\n\ndef validate(session, model, value):\n    try:\n"
             "        session.query(model).filter(model.name == value).one()\n    except NoResultFound:\n        pass\n"
+        ),
+        # The `with` block that owns the session ends it before anything else uses it: on the
+        # handler's path the row stays None and the `if` leaves; the other branch never runs after
+        # the handler; a `return` right after the `try` leaves.
+        Valid(
+            "from sqlalchemy.exc import SQLAlchemyError\n\ndef show(agent_id):\n"
+            "    with session_context() as session:\n        agent = None\n        try:\n"
+            "            agent = session.query(Agent).filter_by(agent_id=agent_id).first()\n"
+            "        except SQLAlchemyError:\n            log.error('no agent')\n        if agent is None:\n"
+            "            return reply(404)\n        session.delete(agent)\n        session.commit()\n"
+        ),
+        Valid(
+            "from sqlalchemy.exc import SQLAlchemyError\n\ndef remove(agent_id, push):\n"
+            "    with session_context() as session:\n        if push:\n            try:\n"
+            "                session.execute(delete(Agent).where(Agent.id == agent_id))\n"
+            "                session.commit()\n            except SQLAlchemyError:\n"
+            "                reply(500)\n            return\n        else:\n"
+            "            session.get(Agent, agent_id).state = 'TERMINATED'\n            session.commit()\n"
+        ),
+        # `refresh()` of a row deleted meanwhile: InvalidRequestError (and its kin) never wraps a
+        # database error.
+        Valid(
+            "from sqlalchemy.exc import InvalidRequestError\n\ndef fresh(session, agents):\n"
+            "    for agent in agents:\n        try:\n            session.refresh(agent)\n"
+            "        except InvalidRequestError:\n            continue\n        yield agent\n"
         ),
         Valid(
             "from sqlalchemy.exc import MultipleResultsFound\n\ndef find(self, name):\n    try:\n"
@@ -1357,6 +1383,16 @@ class HandlerWithoutRollback(Rule):
             "        app.logger.error(f'not added: {email}')\n        return make_error(400, str(e))\n"
             "    return 'ok'\n",
             at=(20, 4),
+        ),
+        # The `with` block that owns the session goes on with it after the handler: the `if` on the
+        # handler's path (the row stays None) does not leave.
+        Invalid(
+            "from sqlalchemy.exc import SQLAlchemyError\n\ndef show(agent_id):\n"
+            "    with session_context() as session:\n        agent = None\n        try:\n"
+            "            agent = session.query(Agent).filter_by(agent_id=agent_id).first()\n"
+            "        except SQLAlchemyError:\n            log.error('no agent')\n        if agent is None:\n"
+            "            agent = Agent(agent_id=agent_id)\n        session.add(agent)\n        session.commit()\n",
+            at=(8, 8),
         ),
     ]
 
@@ -2397,11 +2433,20 @@ def _unused_below(
     lines = context.lines_naming(name)
     below = record.node.end_lineno or record.node.lineno
     end = with_node.end_lineno or with_node.lineno
-    index = bisect.bisect_right(lines, below)
-    if index == len(lines) or lines[index] > end:
-        return context.kept_local(function, name, "") is True
+    ranges = after_handler(context, with_node.body, record.node, handler)
+    if ranges is None:
+        ranges = [(below + 1, end)]
+    first = next(
+        (lines[index] for start, stop in ranges for index in (bisect.bisect_left(lines, start),)
+         if index < len(lines) and lines[index] <= stop),
+        None,
+    )
+    if first is None:
+        return context.kept_local(function, name, "") is True or not any(
+            carried_on(context, function, name, start - 1, stop) for start, stop in ranges
+        )
     return (
-        _rebound(context, record, name, lines[index])
+        _rebound(context, record, name, first)
         and not any(
             block and count_in(lines, block[0].lineno, block[-1].end_lineno or block[-1].lineno)
             for block in (handler.body, record.node.finalbody)
