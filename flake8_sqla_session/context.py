@@ -417,6 +417,8 @@ class UseIndex:
         self.attributes: dict[str, list[int]] = {}  # name -> numbers of `name.<attr>` nodes
         self.releases: dict[tuple[str, str], list[int]] = {}  # (name, attr) -> numbers
         functions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+        # A name lent to a query (`Model.query.with_session(session)`): used by it, not handed on.
+        lent: set[int] = set()
         number = 0
         stack: list[tuple[ast.AST, bool]] = [(tree, False)]
         while stack:
@@ -433,6 +435,13 @@ class UseIndex:
                 self.releases.setdefault((node.value.id, node.attr), []).append(number)
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 self.loads.setdefault(node.id, []).append(number)
+                if id(node) in lent:
+                    self.attributes.setdefault(node.id, []).append(number)
+            elif (
+                isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "with_session"
+                and len(node.args) == 1 and not node.keywords and isinstance(node.args[0], ast.Name)
+            ):
+                lent.add(id(node.args[0]))
             stack.extend((child, False) for child in reversed(list(ast.iter_child_nodes(node))))
         self.size = number
 
@@ -440,7 +449,8 @@ class UseIndex:
         """How the local `name` is used in `function`.
 
         None when `name.<release>` appears (`session.close`, `engine.dispose`);
-        True when `name` is only used as `name.<attribute>`; False when it is handed
+        True when `name` is only used as `name.<attribute>` (or lent to a query:
+        `query.with_session(name)`); False when it is handed
         on in any other way (returned, yielded, stored, passed, aliased), so it may be
         released elsewhere.
         """

@@ -108,14 +108,23 @@ def parameter_of(
 
 class Callee:
     """A function a call runs: where it is (`path:line`, a key for what is found of it), its
-    definition, and whether the call binds its first parameter (a method)."""
+    definition, whether the call binds its first parameter (a method), and the knowledge of
+    its module (what the names of its body are)."""
 
-    __slots__ = ("key", "node", "bound")
+    __slots__ = ("key", "node", "bound", "owner")
 
-    def __init__(self, key: str, node: ast.FunctionDef | ast.AsyncFunctionDef, bound: bool) -> None:
+    def __init__(
+        self, key: str, node: ast.FunctionDef | ast.AsyncFunctionDef, bound: bool, owner: ModuleKnowledge
+    ) -> None:
         self.key = key
         self.node = node
         self.bound = bound
+        self.owner = owner
+
+    @property
+    def scope(self) -> Optional[Scope]:
+        """The scope of the function's own names."""
+        return self.owner.scopes.get(self.node)
 
 
 class TryRecord:
@@ -368,7 +377,7 @@ class ModuleKnowledge:
             if binding is None:
                 return None
             if binding.kind == "def" and isinstance(binding.value, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                return Callee(f"{self.filename}:{binding.value.lineno}", binding.value, False)
+                return Callee(f"{self.filename}:{binding.value.lineno}", binding.value, False, self)
             if binding.kind == "import" and isinstance(binding.value, str) and self.project is not None:
                 return self.project.definition(binding.value, None, self)
             return None
@@ -419,13 +428,13 @@ class ModuleKnowledge:
         if not isinstance(value, (ast.FunctionDef, ast.AsyncFunctionDef)):
             return None
         binds = class_call_binds(value)
-        return None if binds is None else Callee(f"{self.filename}:{value.lineno}", value, binds)
+        return None if binds is None else Callee(f"{self.filename}:{value.lineno}", value, binds, self)
 
     def method_of(self, class_scope: Scope, name: str) -> Optional[Callee]:
         binding = single_binding(class_scope.names.get(name))
         value = binding.value if binding is not None and binding.kind == "def" else None
         if isinstance(value, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            return Callee(f"{self.filename}:{value.lineno}", value, True)
+            return Callee(f"{self.filename}:{value.lineno}", value, True, self)
         return None
 
     def imports_package(self, package: str) -> bool:

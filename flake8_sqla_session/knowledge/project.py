@@ -1077,21 +1077,43 @@ class Project:
 
     def _lookup(self, absolute: str, depth: int) -> Optional[Known]:
         """`app.db.engine.url`: the longest prefix that is a module (`app.db`), the name in it
-        (`engine`), then the attributes of that name (`.url`), which only a few kinds tell."""
+        (`engine`), then the attributes of that name (`.url`), which only a few kinds tell.
+
+        A package whose `__init__.py` binds a name over its submodule of that name (`from .db
+        import db`) hands over that name when it is the last part (`from app.model import db`);
+        when more parts follow (`app.model.db.Model`, which a module that did `from app.model
+        import db` reads as `db.Model`), the submodule is read first, as `from app.model.db import
+        x` would, and the package's name only when the submodule does not tell."""
         parts = absolute.split(".")
         module = ""
         path: Optional[str] = None
+        packages: list[tuple[int, str, str]] = []  # the packages passed through to a submodule
         for index, part in enumerate(parts):
             dotted = f"{module}.{part}" if module else part
             found = self.find(dotted)
             if found is None:
                 break
+            if path and path.endswith("__init__.py"):
+                if index == len(parts) - 1 and self._package_binds(path, module, part):
+                    break  # `from app.model import db`, where the package's `from .db import db` hides the module
+                packages.append((index, module, path))
             module, path = dotted, found
             if found and not found.endswith("__init__.py"):
                 index += 1
                 break  # a plain module: what follows are its names
         else:
             return Kind.OBJECT  # a project module: known, and not a session
+        kind = self._in_module(parts, index, module, path, depth)
+        for package in packages if kind is None else ():
+            if self._package_binds(package[2], package[1], parts[package[0]]):
+                return self._in_module(parts, *package, depth)
+        return kind
+
+    def _in_module(
+        self, parts: list[str], index: int, module: str, path: Optional[str], depth: int
+    ) -> Optional[Known]:
+        """What `parts[index:]` is in the project module `module` (at `path`): a name of it and
+        that name's attributes."""
         if not module:
             return None  # not the project's
         if index >= len(parts):
@@ -1103,6 +1125,20 @@ class Project:
         for attribute in attributes:
             kind = _attribute_of(kind, attribute)
         return kind
+
+    def _package_binds(self, path: str, package: str, name: str) -> bool:
+        """Whether the package's `__init__.py` (at `path`) binds `name` at its top to something
+        other than its submodule of that name (`from .db import db`, `db = SQLAlchemy()`): after
+        the import of the package, `from package import name` gets that, not the submodule (a
+        dotted name that goes on, `package.name.x`, is read in the submodule)."""
+        self._read_from(path)
+        outline = outline_of(path)
+        if outline is None:
+            return False
+        if name in outline.binders:
+            return True
+        submodule = (f".{name}", f"{package}.{name}")
+        return any(value not in submodule for value in outline.imported.get(name, ()))
 
     def _export(self, path: str, module: str, name: str, depth: int) -> Optional[Known]:
         key = f"{module}:{name}"  # a chain `X.a`, `X.b` looks `X` up once
@@ -1289,6 +1325,22 @@ class Project:
         `importer`); None when its module is not the project's."""
         absolute = _absolute(qualified, importer)
         return self._module_path(absolute) if absolute is not None else None
+
+    def origin(self, absolute: str, depth: int = 0) -> Optional[tuple[str, str, str]]:
+        """(path, module, name) of where the project name `absolute` is defined, followed through
+        the project modules that import it and hand it on (`from .language import Language` in a
+        package's `__init__.py`), `MAX_CHAIN` modules deep; None when it is no name of a project
+        module (the last module found, when the chain goes on past it)."""
+        located = self._module_path(absolute)
+        if located is None or depth > MAX_CHAIN:
+            return located
+        path, module, name = located
+        knowledge = self.knowledge_of_name(path, module, name)
+        binding = single_binding(knowledge.module.names.get(name)) if knowledge is not None else None
+        if knowledge is None or binding is None or binding.kind != "import" or not isinstance(binding.value, str):
+            return located
+        target = _absolute(binding.value, knowledge)
+        return (self.origin(target, depth + 1) if target is not None else None) or located
 
     def annotated_alias(self, qualified: str, importer: ModuleKnowledge) -> Optional[str]:
         """What an imported project name annotates when it is a module-level alias of

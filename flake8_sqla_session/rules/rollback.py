@@ -8,7 +8,7 @@ from typing import Callable, Iterator, cast
 
 from ..context import Context, TextFacts, count_in, line_starts, lines_span
 from ..finding import Finding, Fix, InsertFirstStatement, Span
-from ..knowledge.kinds import REGISTRIES, SESSIONS, Kind, Known
+from ..knowledge.kinds import NOT_DATABASE_ERRORS, REGISTRIES, SESSIONS, Kind, Known
 from ..knowledge.module import (
     MODEL_CLASS, NESTED_CODE, TRY_NODES, Callee, ModuleKnowledge, TryRecord, class_call_binds, parameter_of,
 )
@@ -19,7 +19,9 @@ from .base import Invalid, Rule, Valid
 from .flow import after_handler
 from .reuse import ReuseReader
 from .pool import declares_server_driver, sqlite_only
-from .request_end import EXITS, app_context_ends, ends_with_request, left_app_context, raises_after
+from .request_end import (
+    EXITS, app_context_ends, ends_with_request, flask_session, left_app_context, raises_after,
+)
 from .unit_end import carried_on, dropped_in_try, opens_own_session, owner_ends_unit
 
 ROLLBACK_DOCS = "https://docs.sqlalchemy.org/en/20/faq/sessions.html#this-session-s-transaction-has-been-rolled-back-due-to-a-previous-exception-during-flush-or-similar"  # noqa: E501
@@ -567,7 +569,12 @@ class HandlerWithoutRollback(Rule):
             "        return self.session.query(User).filter_by(name=name).one_or_none()\n"
             "    except MultipleResultsFound:\n        return None\n"
         ),
-        # `add()` alone never reaches the database; `x.get("key")` is a mapping's get.
+        # `add()` alone never reaches the database, nor does `merge(..., load=False)` (a cached copy put
+        # back: no SELECT, no autoflush); `x.get("key")` is a mapping's get.
+        Valid(
+            "def cached(db, redis, key):\n    try:\n        setting = pickle.loads(redis.get(key))\n"
+            "        return db.session.merge(setting, load=False)\n    except Exception:\n        return None\n"
+        ),
         Valid(
             "def f(db, cache):\n    try:\n        cache.set(key, value)\n        db.session.add(CacheKey(key))\n"
             "    except Exception:\n        log.warning('no cache')\n"
@@ -1384,6 +1391,14 @@ class HandlerWithoutRollback(Rule):
             "    return 'ok'\n",
             at=(20, 4),
         ),
+        # The work two helpers away: `outer` hands the session to `inner`, which queries it.
+        Invalid(
+            "def inner(session, tx):\n    return session.query(Tx).filter_by(hash=tx).one_or_none()\n\n"
+            "def outer(session, tx):\n    return inner(session, tx)\n\n"
+            "def lookup(session, txs):\n    for tx in txs:\n        try:\n            outer(session, tx)\n"
+            "        except Exception:\n            log('no such transaction')\n    session.commit()\n",
+            at=(11, 8),
+        ),
         # The `with` block that owns the session goes on with it after the handler: the `if` on the
         # handler's path (the row stays None) does not leave.
         Invalid(
@@ -1504,13 +1519,15 @@ class _WorkWalker:
     def __init__(self, context: Context) -> None:
         self.context = context
         self.verdicts: dict[tuple[str, int], bool] = {}
-        self.callees: dict[tuple[str, str], bool | None] = {}  # (callee, parameter) -> `_parameter_work`
+        # (callee, parameter, how many functions deep) -> `_parameter_work`
+        self.callees: dict[tuple[str, str, int], bool | None] = {}
         # Functions that work on a module-level session of their module (`_functions_global_work`):
         # those of this module, and the local names that may call one (None until asked).
         self.own_global_work: GlobalWork | None = None
         self.global_names: dict[tuple[str, int], bool] = {}  # (name, id(scope)) -> `_may_work_globally`
         self.escaping: dict[int, dict[str, Work]] = {}
         self.flask_db: str | None = None  # `_flask_db_name`, once asked
+        self.flask_alias: str | None = None  # `_flask_alias_name`, once asked
         self.summaries = _Summaries(context)
         self.idle: dict[int, dict[int, bool]] = {}  # id(a function) -> id(each statement of its body) -> `idle_after`
         self.reuse = ReuseReader(context)
@@ -1746,11 +1763,11 @@ class _WorkWalker:
         project = context.project
         if project is None:
             return ()
-        found = project.function_module(qualified, context)
+        found = _defined(project, project.function_module(qualified, context))
         within = ""  # the class, for `pkg.mod.Class.method` (a classmethod run through its class)
         if found is None or (found[2] != "*" and "." in found[2]):
             head, _, method = qualified.rpartition(".")
-            found = project.function_module(head, context) if head else None
+            found = _defined(project, project.function_module(head, context) if head else None)
             if found is None or "." in found[2]:
                 return ()
             within = f"{found[2]}."
@@ -1788,6 +1805,8 @@ class _WorkWalker:
                   and context.module.names.get(func.value.id) == [binding]):
                 found = self._own_global_work().get(f"{func.value.id}.{func.attr}", ())
         for name, flushes in found:
+            model = name.endswith(MODEL_READ)
+            name = name[: -len(MODEL_READ)] if model else name
             if name.endswith(".session"):
                 # Flask-SQLAlchemy's session, which this module knows by its own name for `db`
                 # (one `SQLAlchemy()` per application): work on it here.
@@ -1795,26 +1814,43 @@ class _WorkWalker:
                     self.flask_db = _flask_db_name(context)
                 owner = name.partition(".")[0]  # (the helper's name for it, imported here but not used so)
                 local = self.flask_db or (owner if _is_flask_db(context, owner) else "")
+                if not local:
+                    if self.flask_alias is None:
+                        self.flask_alias = _flask_alias_name(context)
+                    if self.flask_alias:  # `db_session = db.session`, here or imported: the same session
+                        alias = ast.copy_location(ast.Name(id=self.flask_alias, ctx=ast.Load()), call)
+                        _note_work(work, self.flask_alias, alias, awaited, True, flushes, model=model, helped=True)
+                        continue
                 if local:
                     receiver = ast.Attribute(value=ast.Name(id=local, ctx=ast.Load()), attr="session", ctx=ast.Load())
                     _note_work(work, f"{local}.session", ast.copy_location(receiver, call), awaited, True, flushes,
-                               helped=True)
+                               model=model, helped=True)
                 else:  # no name for it here: the finding names it by the helper's module, with no fix
                     _note_work(work, name, ast.Name(id=name, ctx=ast.Load()), awaited, True, flushes, elsewhere,
-                               helped=True)
+                               model=model, helped=True)
                 continue
             _note_work(work, name, ast.Name(id=name, ctx=ast.Load()), awaited, True, flushes, elsewhere)
 
-    def _callee_work(self, callee: Callee, index: int, keyword: str | None) -> bool | None:
+    def _callee_work(self, callee: Callee, index: int, keyword: str | None, depth: int = 0) -> bool | None:
         """`_parameter_work` of the callee's parameter that receives argument `index` (or
-        `keyword`), once per callee and parameter; None when there is no such parameter."""
+        `keyword`), once per callee, parameter and depth; None when there is no such parameter.
+        What the callee hands that parameter to in turn (`inner(session)`) is read the same way,
+        `_MAX_HANDED` functions deep in all."""
         node = callee.node
         parameter = parameter_of(node, index if keyword is None else keyword, callee.bound)
         if parameter is None:
             return None
-        memo = (callee.key, parameter)
-        if memo not in self.callees:  # (callees are not followed further: no recursion reaches here)
-            self.callees[memo] = _parameter_work(self.context, node, parameter)
+        memo = (callee.key, parameter, depth)
+        if memo not in self.callees:
+            self.callees[memo] = None  # a helper that hands the session back to itself adds nothing
+            scope = callee.scope
+            deeper = depth + 1 < _MAX_HANDED and scope is not None
+
+            def follow(call: ast.Call, position: int, name: str | None) -> bool | None:
+                inner = callee.owner.callee(call.func, scope) if scope is not None else None
+                return None if inner is None else self._callee_work(inner, position, name, depth + 1)
+
+            self.callees[memo] = _parameter_work(self.context, node, parameter, follow if deeper else None)
         return self.callees[memo]
 
 
@@ -1840,6 +1876,15 @@ def module_global_work(project: Project, path: str, module: str) -> GlobalWork:
     return project.module_fact("global-work:", path, compute, saved=_decode_global_work)
 
 
+def _defined(project: Project, found: tuple[str, str, str] | None) -> tuple[str, str, str] | None:
+    """Where a name of a project module (`found`: path, module, name) is defined, when that module
+    imports it from another (`from .language import Language` in a package's `__init__.py`);
+    `found` itself otherwise (and for `*`, any name of that module)."""
+    if found is None or found[2] == "*":
+        return found
+    return project.origin(f"{found[1]}.{found[2]}") or found
+
+
 def _imports_global_worker(text: TextFacts) -> bool:
     """Whether a module that imports no SQLAlchemy name calls, in a `try` body, a function it
     imports from a project module that works on a session its own module shares (`from
@@ -1858,7 +1903,7 @@ def _imports_global_worker(text: TextFacts) -> bool:
             if attribute and attribute in module_global_work(project, *modules[local]):
                 return True
             continue
-        path, module, name = imported[local]
+        path, module, name = _defined(project, imported[local]) or imported[local]
         if (f"{name}.{attribute}" if attribute else name) in module_global_work(project, path, module):
             return True
     return False
@@ -1908,6 +1953,30 @@ def _called_in_tries(source: str, names: set[str]) -> set[str]:
             elif text in names:
                 called.add(text)
     return called
+
+
+def _flask_alias_name(context: Context) -> str:
+    """The module-level name this module works on as Flask-SQLAlchemy's session itself (`db_session`
+    of `db_session.commit()`, bound to `db.session` here or in the project module it is imported
+    from: `flask_session`); "" when it has none."""
+    if context.source is not None:
+        candidates = dict.fromkeys(match.group(1) for match in _WORK_RECEIVER.finditer(context.source))
+    else:
+        candidates = dict.fromkeys(
+            node.func.value.id for node in ast.walk(context.tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and _is_work_method(node.func.attr) and isinstance(node.func.value, ast.Name)
+        )
+    for name in candidates:
+        if name in context.module.names and flask_session(
+            context, ast.Name(id=name, ctx=ast.Load()), context.module
+        ):
+            return name
+    return ""
+
+
+# `name.commit(`, `name.add(`, ...: the receiver of a session work method, by its name.
+_WORK_RECEIVER = re.compile(r"\b([A-Za-z_]\w*)[ \t]*" + _WORK_CALL.pattern)
 
 
 def _flask_db_name(context: Context) -> str:
@@ -2046,12 +2115,18 @@ def _session_work_owners(text: str) -> set[str]:
     return names
 
 
+_MODEL_BASE = re.compile(r"\b([A-Za-z_]\w*)[ \t]*\.[ \t]*Model\b")
+
+
 def _flask_globals(text: str | None, classify: Callable[[str], Known | None]) -> frozenset[str]:
     """The names a module binds at its top to Flask-SQLAlchemy's `SQLAlchemy()` (`db`) whose
-    session its functions call work methods on (`db.session.commit(`, found in the text)."""
-    if not text or ".session" not in text:
+    session its functions call work methods on (`db.session.commit(`, found in the text), or
+    whose models it defines and queries (`class User(db.Model):` and `.query`)."""
+    if not text:
         return frozenset()
-    candidates = _session_work_owners(text)
+    candidates = _session_work_owners(text) if ".session" in text else set()
+    if ".query" in text:  # the `db` of its models (`class User(db.Model):`), whose queries run on its session
+        candidates.update(match.group(1) for match in _MODEL_BASE.finditer(text))
     if not candidates:
         return frozenset()
     return frozenset(
@@ -2075,51 +2150,166 @@ def _shared_globals_of_tree(context: Context) -> frozenset[str]:
 def _functions_global_work(
     knowledge: ModuleKnowledge, shared: frozenset[str], text: str | None = None, flask: frozenset[str] = frozenset()
 ) -> GlobalWork:
-    """`GlobalWork` of a module: its module-level functions that call work methods on one of the
-    `shared` sessions of the module, or on the session of one of its `flask` names for
-    Flask-SQLAlchemy's `db` (noted as "db.session"), outside their own `try` statements and
-    `with <session>.begin():` blocks.  A rollback, close or remove elsewhere in the function (in a
-    handler of its own `try`, or after the work) does not run when that work fails: its error
-    leaves the function with the session broken (SaitamaRobot's `un_fban_user` queries its
-    `SESSION`, then commits in a `try` whose handler rolls back).  Only the functions whose text
-    names one of them are walked."""
-    found: GlobalWork = {}
+    """`GlobalWork` of a module: its module-level functions (and the classmethods and
+    staticmethods of its module-level classes) that call work methods on one of the `shared`
+    sessions of the module, or on the session of one of its `flask` names for Flask-SQLAlchemy's
+    `db` (noted as "db.session"), outside their own `try` statements and `with
+    <session>.begin():` blocks; or run a query of a Flask-SQLAlchemy model (`cls.query.filter(...)
+    .one()` in a classmethod of a model, `User.query.get(id)`: noted as "db.session" with
+    `MODEL_READ`, a read on the session of the one `flask` name); or call such a function of
+    the module (`cls.find(code)`, `by_name(name)`), followed `_MAX_MODULE_CALLS` calls deep.
+
+    A rollback, close or remove elsewhere in the function (in a handler of its own `try`, or
+    after the work) does not run when that work fails: its error leaves the function with the
+    session broken (SaitamaRobot's `un_fban_user` queries its `SESSION`, then commits in a `try`
+    whose handler rolls back).  A `try` whose handlers catch no database error (`except
+    NoResultFound:`) keeps none of its work's.  Only the functions whose text names one of the
+    sessions, a model's `query`, or (in the next rounds) a function found working are walked,
+    each once."""
+    found: dict[str, dict[str, bool]] = {}
+    depth: dict[str, int] = {}  # how many calls of the module away from the work each function is
+    calls: dict[str, set[str]] = {}
     names = [re.escape(name) for name in sorted(shared)]
     names += [re.escape(name) + r"[ \t]*\.[ \t]*session" for name in sorted(flask)]
-    pattern = re.compile(r"\b(?:" + "|".join(names) + r")\b")
+    if flask:
+        names.append(r"query")
+    db = min(flask) if flask else ""
     lines = line_starts(text) if text is not None else None
-    for function, scope in knowledge.functions:
-        key = _global_function_key(knowledge, function, scope)
-        if key is None or not _holds(knowledge, function, pattern, lines, text):
+    walked: set[str] = set()
+    searched: set[str] = set()
+    for _ in range(_MAX_MODULE_CALLS + 1):
+        pattern = re.compile(r"\b(?:" + "|".join(names) + r")\b")
+        for function, scope in knowledge.functions:
+            key = _global_function_key(knowledge, function, scope)
+            if key is None or key in walked or not _holds(knowledge, function, pattern, lines, text):
+                continue
+            walked.add(key)
+            worked, called = _global_work_of(knowledge, function, scope, shared, flask, db)
+            if worked:
+                found[key], depth[key] = worked, 0
+            if called:
+                calls[key] = called
+        _through_calls(found, depth, calls)
+        working = {key.rpartition(".")[2] for key in found} - searched
+        searched |= working
+        names = [re.escape(name) for name in sorted(working)]
+        if not names:
+            break
+    return {key: tuple(sorted(worked.items())) for key, worked in found.items() if worked}
+
+
+def _through_calls(found: dict[str, dict[str, bool]], depth: dict[str, int], calls: dict[str, set[str]]) -> None:
+    """Add to what each function of `calls` does the work of the functions it calls, at most
+    `_MAX_MODULE_CALLS` calls away from the work (`depth`), a call deeper each pass."""
+    for _ in range(_MAX_MODULE_CALLS):
+        grown = False
+        for key, called in calls.items():
+            for callee in called:
+                if callee not in found or depth[callee] >= _MAX_MODULE_CALLS:
+                    continue
+                worked = found.setdefault(key, {})
+                for name, flushes in found[callee].items():
+                    if worked.get(name) is None or (flushes and not worked[name]):
+                        worked[name] = flushes
+                        grown = True
+                if depth.get(key, _MAX_MODULE_CALLS + 1) > depth[callee] + 1:
+                    depth[key] = depth[callee] + 1
+                    grown = True
+        if not grown:
+            return
+
+
+# How many calls deep `_functions_global_work` follows the functions of a module that call each
+# other (`find_or_create` -> `cls.find` -> `cls.query...one()`).
+_MAX_MODULE_CALLS = 3
+# Noted after "db.session" for a Flask-SQLAlchemy model's query run by a function: a read only, which
+# on a database not known to be a server's leaves the transaction usable (`Work.model_only`).
+MODEL_READ = ":model"
+
+
+def _global_work_of(
+    knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope,
+    shared: frozenset[str], flask: frozenset[str], db: str,
+) -> tuple[dict[str, bool], set[str]]:
+    """What one function of `_functions_global_work` does itself: the sessions it works on (each
+    with whether that work may flush), and the functions of its module it calls outside its own
+    `try` statements (by their `GlobalWork` key)."""
+    worked: dict[str, bool] = {}
+    called: set[str] = set()
+    parent = scope.parent
+    owner = parent.node.name if parent is not None and isinstance(parent.node, ast.ClassDef) else ""
+    bound = class_call_binds(function) if owner else None
+    first = function.args.posonlyargs + function.args.args
+    cls = first[0].arg if bound and first else ""
+    model = bool(cls) and knowledge.classify(ast.Name(id=owner, ctx=ast.Load()), knowledge.module) == MODEL_CLASS
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        knowledge.steps += 1
+        if isinstance(node, NESTED_CODE):
             continue
-        worked: dict[str, bool] = {}
-        stack: list[ast.AST] = list(function.body)
-        while stack:
-            node = stack.pop()
-            knowledge.steps += 1
-            if isinstance(node, NESTED_CODE):
-                continue
-            if isinstance(node, TRY_NODES) and keeps_its_errors(node):
-                continue  # its handlers judge its work
-            if isinstance(node, (ast.With, ast.AsyncWith)) and any(
-                isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
-                and item.context_expr.func.attr in SELF_CLEANING for item in node.items
+        if isinstance(node, TRY_NODES) and keeps_its_errors(node):
+            continue  # its handlers judge its work
+        if isinstance(node, (ast.With, ast.AsyncWith)) and any(
+            isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
+            and item.context_expr.func.attr in SELF_CLEANING for item in node.items
+        ):
+            continue
+        func = node.func if isinstance(node, ast.Call) else None
+        name = _global_receiver(func, shared, flask)
+        if name is not None and isinstance(func, ast.Attribute):
+            assert isinstance(node, ast.Call)
+            holder = name.partition(".")[0]
+            if _is_work_method(func.attr) and (holder not in scope.names or holder in scope.globals):
+                done = _work_call(node)
+                if done is not None and done[0]:
+                    worked[name] = worked.get(name, False) or done[1]
+        elif isinstance(func, ast.Attribute) and func.attr in QUERY_RUNS and db:
+            base = _query_base(func)
+            if base is not None and (
+                (model and isinstance(base, ast.Name) and base.id == cls)
+                or knowledge.classify(base, scope) == MODEL_CLASS
             ):
-                continue
-            func = node.func if isinstance(node, ast.Call) else None
-            name = _global_receiver(func, shared, flask)
-            if name is not None and isinstance(func, ast.Attribute):
-                assert isinstance(node, ast.Call)
-                owner = name.partition(".")[0]
-                if _is_work_method(func.attr) and (owner not in scope.names or owner in scope.globals):
-                    done = _work_call(node)
-                    if done is not None and done[0]:
-                        worked[name] = worked.get(name, False) or done[1]
-            stack.extend(ast.iter_child_nodes(node))
-        work = tuple(sorted(worked.items()))
-        if work:
-            found[key] = work
-    return found
+                worked.setdefault(f"{db}.session{MODEL_READ}", False)
+        if func is not None:
+            callee = _module_callee(knowledge, func, scope, owner, cls)
+            if callee is not None:
+                called.add(callee)
+        stack.extend(ast.iter_child_nodes(node))
+    return worked, called
+
+
+def _query_base(func: ast.Attribute) -> ast.expr | None:
+    """What the `.query` of a query chain hangs from (`cls` of `cls.query.filter(...).one`)."""
+    chain: ast.expr = func
+    while isinstance(chain, (ast.Attribute, ast.Call)):
+        if isinstance(chain, ast.Attribute) and chain.attr == "query":
+            return chain.value
+        chain = chain.func if isinstance(chain, ast.Call) else chain.value
+    return None
+
+
+def _module_callee(
+    knowledge: ModuleKnowledge, func: ast.expr, scope: Scope, owner: str, cls: str
+) -> str | None:
+    """The `GlobalWork` key of a function of the module that a call runs: `helper(...)` (a
+    module-level function the scope does not bind otherwise), `cls.find(...)` (in a classmethod of
+    `owner`), `Model.find(...)` (a module-level class)."""
+    module = knowledge.module
+    if isinstance(func, ast.Name):
+        binding = single_binding(scope.lookup(func.id))
+        if binding is not None and binding.kind == "def" and module.names.get(func.id) == [binding]:
+            return func.id
+        return None
+    if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Name):
+        return None
+    base = func.value.id
+    if cls and base == cls:
+        return f"{owner}.{func.attr}"
+    binding = single_binding(scope.lookup(base))
+    if binding is not None and binding.kind == "class" and module.names.get(base) == [binding]:
+        return f"{base}.{func.attr}"
+    return None
 
 
 # Exceptions that no session raises, by their last name: a `try` of a helper that catches only
@@ -2141,13 +2331,15 @@ def keeps_its_errors(node: ast.Try | ast.stmt) -> bool:
 
 
 def catches_database_errors(node: ast.Try | ast.stmt) -> bool:
-    """Whether a handler of the `try` may catch what a session raises: any handler but one whose
-    every class is named in `NOT_DATABASE_ERRORS_BY_NAME` (read from the text alone: when unsure, yes)."""
+    """Whether a handler of the `try` may catch a database error: any handler but one whose every
+    class is named in `NOT_DATABASE_ERRORS_BY_NAME` or is one of SQLAlchemy's that no failed
+    statement raises (`NoResultFound`; read from the text alone: when unsure, yes)."""
     for handler in getattr(node, "handlers", ()):
         types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
         for expr in types:
             name = dotted(expr) if expr is not None else None
-            if name is None or name.rpartition(".")[2] not in NOT_DATABASE_ERRORS_BY_NAME:
+            last = name.rpartition(".")[2] if name is not None else None
+            if last is None or last not in NOT_DATABASE_ERRORS_BY_NAME and last not in NOT_DATABASE_ERRORS:
                 return True
     return False
 
@@ -2233,11 +2425,21 @@ def _names_here(context: Context, work: Work, scope: Scope) -> bool:
     )
 
 
-def _parameter_work(context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef, parameter: str) -> bool | None:
-    """What `function` itself does with its `parameter`, outside its own `try` statements and
-    `with <parameter>...` blocks: True when it calls a work method on it that may flush, False
-    when only ones that read; None when none that reach the database, or when it rolls back or
-    closes it, or binds the parameter anew: then the caller's handler is not judged by it."""
+# How many functions deep the work on a session handed to a function is followed (`helper(session)`,
+# which does `inner(session)`, which does `session.query(...)`).
+_MAX_HANDED = 3
+
+
+def _parameter_work(
+    context: Context, function: ast.FunctionDef | ast.AsyncFunctionDef, parameter: str,
+    follow: Callable[[ast.Call, int, str | None], bool | None] | None = None,
+) -> bool | None:
+    """What `function` does with its `parameter`, outside its own `try` statements and `with
+    <parameter>...` blocks: True when it calls a work method on it that may flush, False when
+    only ones that read; None when none that reach the database, or when it rolls back or
+    closes it, or binds the parameter anew: then the caller's handler is not judged by it.
+    With `follow`, what a call it hands the parameter to (`inner(session)`, as argument `index`
+    or keyword) does with it counts too (`follow` tells, as this function does)."""
     reads = flushes = False
     stack: list[ast.AST] = list(function.body)
     while stack:
@@ -2259,6 +2461,15 @@ def _parameter_work(context: Context, function: ast.FunctionDef | ast.AsyncFunct
             if done is not None:
                 reads = reads or done[0]
                 flushes = flushes or done[1]
+        elif follow is not None and isinstance(node, ast.Call):
+            handed: list[tuple[int, str | None]] = [
+                (i, None) for i, a in enumerate(node.args) if isinstance(a, ast.Name) and a.id == parameter
+            ]
+            handed += [(-1, k.arg) for k in node.keywords if isinstance(k.value, ast.Name) and k.value.id == parameter]
+            for position, keyword in handed:
+                found = follow(node, position, keyword)
+                if found is not None:
+                    reads, flushes = True, flushes or found
         stack.extend(ast.iter_child_nodes(node))
     if not reads:
         return None
@@ -2271,6 +2482,10 @@ def _work_call(call: ast.Call) -> tuple[bool, bool] | None:
     func = call.func
     if not isinstance(func, ast.Attribute) or not _is_work_method(func.attr) or _foreign_get(call):
         return None
+    if func.attr == "merge" and any(
+        k.arg == "load" and isinstance(k.value, ast.Constant) and k.value.value is False for k in call.keywords
+    ):
+        return False, True  # `merge(obj, load=False)`: no SELECT and no autoflush; its change waits for a flush
     return func.attr not in NO_IO_METHODS, func.attr in FLUSHING_METHODS or func.attr.startswith("bulk_")
 
 

@@ -625,6 +625,12 @@ class UnclosedSession(Rule):
             "    return [count(kind) for kind in kinds]\n",
             at=(4, 14),
         ),
+        # A session lent to a query runs it, and stays this function's to close.
+        Invalid(
+            "from sqlalchemy.orm import Session\n\ndef instance(address):\n    session = Session(engine)\n"
+            "    return Instance.get(address).with_session(session).one()\n",
+            at=(4, 14),
+        ),
     ]
 
     def check(self, context: Context) -> Iterator[Finding]:
