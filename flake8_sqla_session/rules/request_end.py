@@ -124,19 +124,20 @@ _SENTINEL_STATEMENTS = 12
 
 
 def ends_with_request(
-    context: Context, record: TryRecord, handler: ast.ExceptHandler, receivers: list[ast.expr]
+    context: Context, record: TryRecord, handler: ast.ExceptHandler, receivers: list[ast.expr], flask: bool = False
 ) -> bool:
     """Whether nothing can use the Flask-SQLAlchemy session that `handler` leaves failed before
-    the request that runs it ends (see the module's docstring).  An expression too deep to read
+    the request that runs it ends (see the module's docstring); `flask` when a function of another
+    module worked on it too (this module has no name for it).  An expression too deep to read
     (a string of a few thousand `+`) leaves the answer no."""
     try:
-        return _ends_with_request(context, record, handler, receivers)
+        return _ends_with_request(context, record, handler, receivers, flask)
     except RecursionError:
         return False
 
 
 def _ends_with_request(
-    context: Context, record: TryRecord, handler: ast.ExceptHandler, receivers: list[ast.expr]
+    context: Context, record: TryRecord, handler: ast.ExceptHandler, receivers: list[ast.expr], flask: bool
 ) -> bool:
     function = record.scope.node
     parent = record.scope.parent
@@ -145,10 +146,13 @@ def _ends_with_request(
     returns = bool(handler.body) and isinstance(handler.body[-1], ast.Return)
     if (
         not isinstance(function, ast.FunctionDef)
-        or (parent is not context.module and not _factory_view(context, function, parent))
+        or (
+            parent is not context.module and not _factory_view(context, function, parent)
+            and not (parent is not None and _class_view(context, function, parent))
+        )
         or (record.looped and not returns)  # (a handler that returns leaves every loop around it)
         or record.withs
-        or not receivers
+        or not (receivers or flask)
     ):
         return False
     reader = _reader(context, context, function, record.scope, strict=True)
@@ -158,7 +162,9 @@ def _ends_with_request(
     ):
         return False
     if not all(flask_session(context, receiver, record.scope) for receiver in receivers):
-        return returns and _ends_with_pyramid_request(context, record, handler, receivers, function, reader)
+        return (
+            returns and not flask and _ends_with_pyramid_request(context, record, handler, receivers, function, reader)
+        )
     if _is_view(context, function, record.scope.parent or context.module):
         # The handler is the view's own: the request ends when it returns.
         if context.project is None or not context.filename:
@@ -398,25 +404,50 @@ def flask_session(context: Context, receiver: ast.expr, scope: Scope) -> bool:
         return False
     if receiver.attr == "query":
         return context.classify(receiver.value, scope) == MODEL_CLASS
-    return receiver.attr == "session" and context.classify(receiver.value, scope) is Kind.FLASK_DB
+    if receiver.attr != "session":
+        return False
+    owner = context.classify(receiver.value, scope)
+    return owner is Kind.FLASK_DB or (owner is Kind.OBJECT and _module_alias(context, receiver, scope, 0))
 
 
 def _flask_session_alias(context: Context, receiver: ast.Name, scope: Scope) -> bool:
     """`db_session`, a module-level name of this module or of a project module it is imported
     from, bound once to `db.session` itself (zeeguu's `db_session = db.session` in its
-    endpoints package, `db` Flask-SQLAlchemy's): the same request-scoped session by another
-    name."""
+    endpoints package, `db` Flask-SQLAlchemy's), or to such a name of a project module
+    (`db_session = zeeguu.core.model.db.session`, where that module does `session =
+    db.session`): the same request-scoped session by another name."""
     if receiver.id in scope.declared or (receiver.id in scope.names and scope is not context.module):
         return False  # a name of the function itself: not the module's
     resolved = resolve_binding(context, receiver.id, scope, _MAX_HANDED_ON)
-    if resolved is None:
-        return False
-    knowledge, binding = resolved
+    return resolved is not None and _binds_flask_session(*resolved, 0)
+
+
+def _binds_flask_session(knowledge: ModuleKnowledge, binding: Binding, hops: int) -> bool:
+    """Whether a module-level binding of `knowledge` is `name = db.session` (`db`
+    Flask-SQLAlchemy's), or `name = module.session` of a project module whose own `session` is
+    (`_MAX_HANDED_ON` modules deep)."""
     value = binding.value
-    return (
-        binding.kind == "assign" and isinstance(value, ast.Attribute) and value.attr == "session"
-        and knowledge.classify(value.value, knowledge.module) is Kind.FLASK_DB
-    )
+    if binding.kind != "assign" or not isinstance(value, ast.Attribute) or value.attr != "session":
+        return False
+    owner = knowledge.classify(value.value, knowledge.module)
+    return owner is Kind.FLASK_DB or (owner is Kind.OBJECT and _module_alias(knowledge, value, knowledge.module, hops))
+
+
+def _module_alias(knowledge: ModuleKnowledge, receiver: ast.Attribute, scope: Scope, hops: int) -> bool:
+    """Whether `receiver` (`db.session`, `zeeguu.core.model.db.session`) is a module-level name of
+    a project module (here `db` is that module, `from zeeguu.core.model import db`) bound to
+    Flask-SQLAlchemy's session (`session = db.session` there)."""
+    project = knowledge.project
+    qualified = knowledge.qualified(receiver, scope)
+    if project is None or qualified is None or hops >= _MAX_HANDED_ON:
+        return False
+    located = project.origin(qualified)
+    if located is None or project.find(f"{located[1]}.{located[2]}") is not None:
+        return False  # not a project module's name (or a module itself)
+    path, module, name = located
+    other = project.knowledge(path, module)
+    binding = single_binding(other.module.names.get(name)) if other is not None else None
+    return binding is not None and other is not None and _binds_flask_session(other, binding, hops + 1)
 
 
 class _Memo:
@@ -440,25 +471,27 @@ _MEMOS: weakref.WeakKeyDictionary[Context, _Memo] = weakref.WeakKeyDictionary()
 
 
 def left_app_context(
-    context: Context, record: TryRecord, receivers: list[ast.expr], body: Optional[list[ast.stmt]] = None
+    context: Context, record: TryRecord, receivers: list[ast.expr], body: Optional[list[ast.stmt]] = None,
+    flask: bool = False,
 ) -> bool:
     """Whether the `try` body (or the part of it that works on the session: `body`) is made of
     `with <app>.app_context():` (or `test_request_context()`) blocks alone, and the work is on
     Flask-SQLAlchemy's session: leaving the block (the error does) ends the application
     context, and Flask-SQLAlchemy removes its session, failed or not, before a handler runs.
     Or of `with transaction.manager:` blocks alone, the work on a zope.sqlalchemy session:
-    leaving the block aborts zope's transaction, which rolls back and closes the session."""
-    if not receivers:
+    leaving the block aborts zope's transaction, which rolls back and closes the session.
+    `flask`: a function of another module worked on Flask-SQLAlchemy's session too."""
+    if not (receivers or flask):
         return False
     if body is None:
         body = record.node.body
     if all(flask_session(context, r, record.scope) for r in receivers):
         return bool(body) and all(
-            isinstance(statement, ast.With) and _enters_app_context(statement) for statement in body
+            isinstance(statement, ast.With) and enters_app_context(statement) for statement in body
         )
     # `with transaction.manager:` aborts zope's transaction when the error leaves it, and
     # zope.sqlalchemy rolls back and closes every session joined to it.
-    return all(zope_session(context, r, record.scope) for r in receivers) and all(
+    return not flask and all(zope_session(context, r, record.scope) for r in receivers) and all(
         isinstance(statement, ast.With) and any(
             qualified_name(item.context_expr, record.scope) == "transaction.manager" for item in statement.items
         )
@@ -467,25 +500,26 @@ def left_app_context(
 
 
 def app_context_ends(
-    context: Context, record: TryRecord, handler: ast.ExceptHandler, receivers: list[ast.expr]
+    context: Context, record: TryRecord, handler: ast.ExceptHandler, receivers: list[ast.expr], flask: bool = False
 ) -> bool:
     """Whether the `try` is the last thing a `with app.app_context():` block around it runs (no
     loop of the block holds it), the work on Flask-SQLAlchemy's session: when the handler is
     done the block ends, and Flask-SQLAlchemy removes the session, failed or not.  The handler
-    and the `finally` must be harmless (a log line; not a query through the failed session)."""
+    and the `finally` must be harmless (a log line; not a query through the failed session).
+    `flask`: a function of another module worked on Flask-SQLAlchemy's session too."""
     function = record.scope.node
-    if not receivers or not isinstance(function, ast.FunctionDef):
+    if not (receivers or flask) or not isinstance(function, ast.FunctionDef):
         return False
     if not all(flask_session(context, r, record.scope) for r in receivers):
         return False
     for with_node, tail, straight in record.withs:
-        if tail and straight and _enters_app_context(with_node):
+        if tail and straight and enters_app_context(with_node):
             reader = _reader(context, context, function, record.scope)
             return reader.block(handler.body) and reader.block(record.node.finalbody)
     return False
 
 
-def _enters_app_context(statement: ast.With | ast.AsyncWith) -> bool:
+def enters_app_context(statement: ast.With | ast.AsyncWith) -> bool:
     """`with app.app_context():`, `with app.test_request_context():`."""
     return any(
         isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
@@ -1632,7 +1666,40 @@ def names_function(
 
 
 def _is_view(knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> bool:
+    """A Flask view: a function under `@app.route(...)` (or `@blueprint.post(...)`), or the HTTP
+    method of a class-based view (`def get(self):` of a `MethodView` or a Flask-RESTful or
+    Flask-RESTX `Resource`, here or through the module's own classes)."""
+    if scope.kind == "class":
+        return _class_view(knowledge, function, scope)
     return any(_route(knowledge, d, scope) for d in function.decorator_list)
+
+
+_HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
+_CLASS_VIEWS = frozenset({
+    "flask.views.MethodView", "flask.views.View", "flask_restful.Resource", "flask_restx.Resource",
+    "flask_restplus.Resource", "flask.MethodView",
+})
+
+
+def _class_view(knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> bool:
+    """The HTTP method (`get`, `post`, ...) of a module-level class that is a Flask class-based
+    view: a subclass of `MethodView` or of a Flask-RESTful or Flask-RESTX `Resource`, directly or
+    through classes of its module (three deep)."""
+    if function.name not in _HTTP_METHODS or scope.parent is not knowledge.module:
+        return False
+    node = scope.node
+    for _ in range(3):
+        if not isinstance(node, ast.ClassDef):
+            return False
+        if any(knowledge.qualified(base, knowledge.module) in _CLASS_VIEWS for base in node.bases):
+            return True
+        local = [base for base in node.bases if isinstance(base, ast.Name)]
+        bindings = [single_binding(knowledge.module.names.get(base.id)) for base in local]
+        parents = [b.value for b in bindings if b is not None and b.kind == "class"]
+        if len(parents) != 1 or not isinstance(parents[0], ast.ClassDef):
+            return False
+        node = parents[0]
+    return False
 
 
 def _ends(knowledge: ModuleKnowledge, function: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> bool:

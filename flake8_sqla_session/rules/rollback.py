@@ -20,7 +20,7 @@ from .flow import after_handler
 from .reuse import ReuseReader
 from .pool import declares_server_driver, sqlite_only
 from .request_end import (
-    EXITS, app_context_ends, ends_with_request, flask_session, left_app_context, raises_after,
+    EXITS, app_context_ends, ends_with_request, enters_app_context, flask_session, left_app_context, raises_after,
 )
 from .unit_end import carried_on, dropped_in_try, opens_own_session, owner_ends_unit
 
@@ -74,7 +74,7 @@ PENDING_METHODS = frozenset({"add", "add_all", "delete", "merge"})  # what they 
 class Work:
     """Session work on one receiver in a `try` body."""
 
-    __slots__ = ("receiver", "text", "awaited", "model_only", "io", "flushes", "elsewhere", "helped")
+    __slots__ = ("receiver", "text", "awaited", "model_only", "io", "flushes", "elsewhere", "helped", "flask")
 
     def __init__(self, receiver: ast.expr, text: str, elsewhere: str = "") -> None:
         self.receiver = receiver
@@ -89,6 +89,9 @@ class Work:
         self.flushes = False  # whether any of it may flush (`FLUSHING_METHODS`, `bulk_*`)
         # Whether all of it is a project function's work on Flask-SQLAlchemy's session (`track()`)
         self.helped = True
+        # Whether it is Flask-SQLAlchemy's session that a function of another module works on, which
+        # this module has no name for (`persons_service.count_active_users()`)
+        self.flask = False
 
 
 # The head of two examples: a Flask application, its `db.session` by another name, and a
@@ -1440,6 +1443,11 @@ class HandlerWithoutRollback(Rule):
                 if _integrity_only(context, handler.type, record.scope):
                     if summaries.of_block(record.node.body, record.scope).savepoint:
                         continue  # the savepoint's exit rolled back what raised IntegrityError
+                    if all(w.model_only and not w.flushes for w in work.values()) and walker.pending(
+                        record.scope
+                    ).isdisjoint(work):
+                        continue  # a model's query writes nothing (nor does its autoflush, with nothing
+                        # added here): no IntegrityError comes from it
                 # A commit in the handler after a failed flush raises PendingRollbackError: no tidying.
                 flushed = any(w.flushes for w in work.values())
                 if summaries.tidies(handler.body, record.scope, work, leaving=True, commits=not flushed):
@@ -1467,13 +1475,21 @@ class HandlerWithoutRollback(Rule):
                     used = summaries.of_block(handler.body, record.scope).called
                     if used.isdisjoint(w.text for w in left):
                         continue  # the command ends, and the process with it: nothing uses the session again
-                receivers = [] if any(w.elsewhere for w in left) else [w.receiver for w in left]
-                if left_app_context(context, record, receivers, walker.working_part(record.node.body, record.scope)):
+                # Flask-SQLAlchemy's session worked on by another module's function (`flask`) is the
+                # request's, though this module has no name for it: judged as the session of its views.
+                flask = any(w.elsewhere and w.flask for w in left)
+                receivers = [] if any(w.elsewhere and not w.flask for w in left) else [
+                    w.receiver for w in left if not w.elsewhere
+                ]
+                if left_app_context(
+                    context, record, receivers, walker.working_part(record.node.body, record.scope), flask=flask
+                ):
                     continue  # the application context the work ran in has ended: its session is gone
-                if app_context_ends(context, record, handler, receivers):
+                if app_context_ends(context, record, handler, receivers, flask=flask):
                     continue  # the application context it runs in ends after it: its session is removed
-                if ends_with_request(context, record, handler, receivers):
+                if ends_with_request(context, record, handler, receivers, flask=flask):
                     continue  # a helper of Flask-SQLAlchemy's session whose every caller ends its request
+                receivers = [] if flask else receivers
                 if owner_ends_unit(context, record, handler, receivers):
                     continue  # a FastAPI route's or aiogram handler's session, which its owner closes after it
                 if (
@@ -1615,7 +1631,6 @@ class _WorkWalker:
         `begin()`) before any handler runs.  So is a `get` that is not `Session.get()`.
         """
         context = self.context
-        verdicts = self.verdicts
         work: dict[str, Work] = {}
         awaited: set[int] = set()
         none: frozenset[str] = frozenset()
@@ -1644,21 +1659,35 @@ class _WorkWalker:
                 func = node.func
                 if isinstance(func, ast.Attribute) and func.attr in QUERY_RUNS and self._model_query(node, scope, work):
                     pass  # `User.query.filter_by(...).first()`: work on `db.session`
-                elif isinstance(func, ast.Attribute) and _is_work_method(func.attr):
-                    done = _work_call(node)
-                    text = dotted(func.value)
-                    if done is not None and text is not None and text.partition(".")[0] not in scoped:
-                        key = (text, id(scope))
-                        if key not in verdicts:
-                            verdicts[key] = context.is_receiver(func.value, scope)
-                        if verdicts[key]:
-                            _note_work(work, text, func.value, id(node) in awaited, done[0], done[1])
-                else:
+                elif isinstance(func, ast.Attribute) and _is_work_method(func.attr) and self._on_receiver(
+                    node, func, scope, scoped, work, id(node) in awaited
+                ):
+                    pass  # `session.commit()`
+                else:  # (`jobs.refresh(app)`, `persons.get(key)`: a function named like a session's method)
                     if node.args or node.keywords:
                         self._handed_work(node, scope, scoped, work, id(node) in awaited)
                     self._global_work(node, scope, work, id(node) in awaited)
             stack.extend((child, scoped) for child in ast.iter_child_nodes(node))
         return work
+
+    def _on_receiver(
+        self, call: ast.Call, func: ast.Attribute, scope: Scope, scoped: frozenset[str], work: dict[str, Work],
+        awaited: bool,
+    ) -> bool:
+        """Whether `call` (`x.commit()`, ...) is a session's work method called on a session, noted;
+        False when `x` is no session (a module's function named like one: `jobs.refresh(app)`)."""
+        text = dotted(func.value)
+        if text is None or text.partition(".")[0] in scoped:
+            return True  # (a session a `with` inside the body ends: not this body's work)
+        key = (text, id(scope))
+        if key not in self.verdicts:
+            self.verdicts[key] = self.context.is_receiver(func.value, scope)
+        if not self.verdicts[key]:
+            return False
+        done = _work_call(call)
+        if done is not None:
+            _note_work(work, text, func.value, awaited, done[0], done[1])
+        return True
 
     def _model_query(self, call: ast.Call, scope: Scope, work: dict[str, Work]) -> bool:
         """Whether `call` runs a Flask-SQLAlchemy model's query (`User.query.filter_by(...).first()`,
@@ -1753,7 +1782,10 @@ class _WorkWalker:
 
                 shared = _shared_globals(context.source, classify, context.project)
                 flask = _flask_globals(context.source, classify)
-            self.own_global_work = _functions_global_work(context, shared, flask=flask) if shared or flask else {}
+            queries = context.source is None or ".query" in context.source
+            self.own_global_work = (
+                _functions_global_work(context, shared, context.source, flask) if shared or flask or queries else {}
+            )
         return self.own_global_work
 
     def _imported_global_work(self, qualified: str) -> tuple[tuple[str, bool], ...]:
@@ -1827,7 +1859,7 @@ class _WorkWalker:
                                model=model, helped=True)
                 else:  # no name for it here: the finding names it by the helper's module, with no fix
                     _note_work(work, name, ast.Name(id=name, ctx=ast.Load()), awaited, True, flushes, elsewhere,
-                               model=model, helped=True)
+                               model=model, helped=True, flask=True)
                 continue
             _note_work(work, name, ast.Name(id=name, ctx=ast.Load()), awaited, True, flushes, elsewhere)
 
@@ -1870,7 +1902,7 @@ def module_global_work(project: Project, path: str, module: str) -> GlobalWork:
 
         shared = _shared_globals(text, classify, project)
         flask = _flask_globals(text, classify)
-        knowledge = project.knowledge(path, module) if shared or flask else None
+        knowledge = project.knowledge(path, module) if shared or flask or (text and ".query" in text) else None
         return _functions_global_work(knowledge, shared, text, flask) if knowledge is not None else {}
 
     return project.module_fact("global-work:", path, compute, saved=_decode_global_work)
@@ -2007,12 +2039,13 @@ _FLASK_DB_USE = re.compile(r"(?<![\w.])([A-Za-z_]\w*)[ \t]*\.[ \t]*(?:session|Mo
 
 def _note_work(
     work: dict[str, Work], text: str, receiver: ast.expr, awaited: bool, io: bool, flushes: bool, elsewhere: str = "",
-    model: bool = False, helped: bool = False,
+    model: bool = False, helped: bool = False, flask: bool = False,
 ) -> None:
     """Add work on the receiver `text` to `work` (the first receiver node and `elsewhere` kept)."""
     item = work.get(text)
     if item is None:
         item = work[text] = Work(receiver, text, elsewhere)
+        item.flask = flask
     elif item.elsewhere and not elsewhere:  # the name is one of this scope's too: the one to roll back
         item.receiver, item.elsewhere = receiver, ""
     item.awaited = item.awaited or awaited
@@ -2171,9 +2204,12 @@ def _functions_global_work(
     calls: dict[str, set[str]] = {}
     names = [re.escape(name) for name in sorted(shared)]
     names += [re.escape(name) + r"[ \t]*\.[ \t]*session" for name in sorted(flask)]
-    if flask:
+    queries = text is None or ".query" in text
+    if queries:
         names.append(r"query")
-    db = min(flask) if flask else ""
+    # What the work of a model's query is noted on: this module's name for Flask-SQLAlchemy's `db`,
+    # else the name applications give it (the module only imports the model).
+    db = min(flask) if flask else "db"
     lines = line_starts(text) if text is not None else None
     walked: set[str] = set()
     searched: set[str] = set()
@@ -2250,11 +2286,11 @@ def _global_work_of(
             continue
         if isinstance(node, TRY_NODES) and keeps_its_errors(node):
             continue  # its handlers judge its work
-        if isinstance(node, (ast.With, ast.AsyncWith)) and any(
+        if isinstance(node, (ast.With, ast.AsyncWith)) and (any(
             isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
             and item.context_expr.func.attr in SELF_CLEANING for item in node.items
-        ):
-            continue
+        ) or (flask and enters_app_context(node))):
+            continue  # `with app.app_context():` removes Flask-SQLAlchemy's session, failed or not, as an error leaves
         func = node.func if isinstance(node, ast.Call) else None
         name = _global_receiver(func, shared, flask)
         if name is not None and isinstance(func, ast.Attribute):
@@ -2264,7 +2300,7 @@ def _global_work_of(
                 done = _work_call(node)
                 if done is not None and done[0]:
                     worked[name] = worked.get(name, False) or done[1]
-        elif isinstance(func, ast.Attribute) and func.attr in QUERY_RUNS and db:
+        elif isinstance(func, ast.Attribute) and func.attr in QUERY_RUNS:
             base = _query_base(func)
             if base is not None and (
                 (model and isinstance(base, ast.Name) and base.id == cls)
