@@ -360,6 +360,14 @@ def tries_at_every_depth_of_a_with_block(n: int) -> str:
     return HEADER + "from sqlalchemy.exc import SQLAlchemyError\n" + "\n".join(lines) + "\n"
 
 
+def tries_in_a_main_block(n: int) -> str:
+    """n swallowing tries in a script's main block (what follows each is read once for all)."""
+    tries = "".join(
+        f"    try:\n        session.execute(q{i})\n    except Exception:\n        print({i})\n" for i in range(n)
+    )
+    return HEADER + "if __name__ == '__main__':\n    session = SessionLocal()\n" + tries + "    print('done')\n"
+
+
 def tries_in_one_route(n: int) -> str:
     """n swallowing tries in one FastAPI route whose session a closing dependency hands out, each
     handler returning (where the route names its session is read once for all of them)."""
@@ -478,6 +486,7 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "tries in one with block": (tries_in_one_with_block, 20),
     "guarded tries in one with block": (guarded_tries_in_one_with_block, 20),
     "tries at every depth of a with block": (tries_at_every_depth_of_a_with_block, 10),  # 80 levels
+    "tries in a main block": (tries_in_a_main_block, 20),
     "tries in one FastAPI route": (tries_in_one_route, 20),
     "views answering through one reply builder": (views_answering_through_one_builder, 20),
     "tries before a raise": (tries_before_a_raise, 20),

@@ -247,7 +247,7 @@ class ModuleKnowledge:
                     self.imports_sqlalchemy = _imports_sqlalchemy(stmt)
             elif kind is ast.If:
                 assert isinstance(stmt, ast.If)
-                main = under_main or (at_module and _is_main_guard(stmt.test))
+                main = under_main or (at_module and is_main_guard(stmt.test))
                 self._walk(stmt.body, scope, withs, main, looped, ends)
                 self._walk(stmt.orelse, scope, withs, under_main, looped, ends)
             elif kind is ast.With or kind is ast.AsyncWith:
@@ -824,7 +824,7 @@ def _imports_sqlalchemy(stmt: ast.Import | ast.ImportFrom) -> bool:
     return stmt.level == 0 and (stmt.module or "").partition(".")[0] in SA_ROOTS
 
 
-def _is_main_guard(test: ast.expr) -> bool:
+def is_main_guard(test: ast.expr) -> bool:
     return (
         isinstance(test, ast.Compare)
         and isinstance(test.left, ast.Name)

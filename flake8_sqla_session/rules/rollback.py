@@ -10,7 +10,8 @@ from ..context import Context, TextFacts, count_in, line_starts, lines_span
 from ..finding import Finding, Fix, InsertFirstStatement, Span
 from ..knowledge.kinds import NOT_DATABASE_ERRORS, REGISTRIES, SESSIONS, Kind, Known
 from ..knowledge.module import (
-    MODEL_CLASS, NESTED_CODE, TRY_NODES, Callee, ModuleKnowledge, TryRecord, class_call_binds, parameter_of,
+    MODEL_CLASS, NESTED_CODE, TRY_NODES, Callee, ModuleKnowledge, TryRecord, class_call_binds, is_main_guard,
+    parameter_of,
 )
 from ..knowledge.names import SA_ROOTS, Scope, dotted, single_binding
 from ..knowledge.project import Project, one_line_end
@@ -559,6 +560,13 @@ class HandlerWithoutRollback(Rule):
             "                session.commit()\n            except SQLAlchemyError:\n"
             "                reply(500)\n            return\n        else:\n"
             "            session.get(Agent, agent_id).state = 'TERMINATED'\n            session.commit()\n"
+        ),
+        # A script's main block: after the handler the process only prints and ends, and the session
+        # with it.
+        Valid(
+            "from app.db import SessionLocal\n\nif __name__ == '__main__':\n    session = SessionLocal()\n"
+            "    try:\n        session.execute(update_usernames)\n        session.commit()\n"
+            "    except Exception as e:\n        print(f'failed: {e}')\n    print('done')\n"
         ),
         # `refresh()` of a row deleted meanwhile: InvalidRequestError (and its kin) never wraps a
         # database error.
@@ -1394,6 +1402,13 @@ class HandlerWithoutRollback(Rule):
             "    return 'ok'\n",
             at=(20, 4),
         ),
+        # ... but a main block that goes on with the session after the handler is reported.
+        Invalid(
+            "from app.db import SessionLocal\n\nif __name__ == '__main__':\n    session = SessionLocal()\n"
+            "    try:\n        session.execute(update_usernames)\n        session.commit()\n"
+            "    except Exception as e:\n        print(f'failed: {e}')\n    print(session.query(User).count())\n",
+            at=(8, 4),
+        ),
         # The work two helpers away: `outer` hands the session to `inner`, which queries it.
         Invalid(
             "def inner(session, tx):\n    return session.query(Tx).filter_by(hash=tx).one_or_none()\n\n"
@@ -1469,8 +1484,9 @@ class HandlerWithoutRollback(Rule):
                 ):
                     continue  # it answers after a helper's work: most often a reply the project builds from the
                     # error, which ends the request (and the session) before anything uses it again
-                if not record.node.finalbody and context.is_command(record.scope) and (
-                    record.last or walker.idle_after(record)
+                if not record.node.finalbody and (
+                    (context.is_command(record.scope) and (record.last or walker.idle_after(record)))
+                    or walker.ends_script(record)
                 ):
                     used = summaries.of_block(handler.body, record.scope).called
                     if used.isdisjoint(w.text for w in left):
@@ -1546,6 +1562,7 @@ class _WorkWalker:
         self.flask_alias: str | None = None  # `_flask_alias_name`, once asked
         self.summaries = _Summaries(context)
         self.idle: dict[int, dict[int, bool]] = {}  # id(a function) -> id(each statement of its body) -> `idle_after`
+        self.main_guard: tuple[int, ast.If | None] | None = None  # `ends_script`: where the main block is
         self.reuse = ReuseReader(context)
 
     def idle_after(self, record: TryRecord) -> bool:
@@ -1565,6 +1582,32 @@ class _WorkWalker:
                     isinstance(node, TRY_NODES) for node in ast.walk(body[index])
                 ) and not any(item.io for item in self._walk([body[index]], record.scope).values())
             found = self.idle[id(function)] = {id(statement): idle[i + 1] for i, statement in enumerate(body)}
+        return found.get(id(record.node), False)
+
+    def ends_script(self, record: TryRecord) -> bool:
+        """Whether the `try` is a statement of a script's `if __name__ == "__main__":` block and
+        nothing after it, in that block or below it in the module, does session work or holds a
+        `try`: the process ends, and with it the session (each such block walked once)."""
+        if record.scope.kind != "module":
+            return False
+        module = self.context.tree.body
+        if self.main_guard is None:  # the module's first `if __name__ == "__main__":`, found once
+            self.main_guard = next(
+                ((i, top) for i, top in enumerate(module) if isinstance(top, ast.If) and is_main_guard(top.test)),
+                (-1, None),
+            )
+        index, guard = self.main_guard
+        if guard is None:
+            return False
+        found = self.idle.get(id(guard))
+        if found is None:
+            body = [*guard.body, *module[index + 1:]]
+            idle = [True] * (len(body) + 1)
+            for at in range(len(body) - 1, -1, -1):
+                idle[at] = idle[at + 1] and not any(
+                    isinstance(node, TRY_NODES) for node in ast.walk(body[at])
+                ) and not any(item.io for item in self._walk([body[at]], record.scope).values())
+            found = self.idle[id(guard)] = {id(statement): idle[i + 1] for i, statement in enumerate(guard.body)}
         return found.get(id(record.node), False)
 
     def working_part(self, body: list[ast.stmt], scope: Scope) -> list[ast.stmt]:
