@@ -561,6 +561,12 @@ class HandlerWithoutRollback(Rule):
             "                reply(500)\n            return\n        else:\n"
             "            session.get(Agent, agent_id).state = 'TERMINATED'\n            session.commit()\n"
         ),
+        # The transaction the `try` is the last statement of ends with its block.
+        Valid(
+            "async def register(session, blocks):\n    for block in blocks:\n        async with session.begin():\n"
+            "            try:\n                await session.execute(insert_schema(block))\n"
+            "            except Exception:\n                logger.exception('not registered')\n"
+        ),
         # A script's main block: after the handler the process only prints and ends, and the session
         # with it.
         Valid(
@@ -1401,6 +1407,14 @@ class HandlerWithoutRollback(Rule):
             "        app.logger.error(f'not added: {email}')\n        return make_error(400, str(e))\n"
             "    return 'ok'\n",
             at=(20, 4),
+        ),
+        # ... but not before the `try`'s last statement: the block goes on in the failed transaction.
+        Invalid(
+            "async def register(session, blocks):\n    for block in blocks:\n        async with session.begin():\n"
+            "            try:\n                await session.execute(insert_schema(block))\n"
+            "            except Exception:\n                logger.exception('not registered')\n"
+            "            await session.execute(mark_registered(block))\n",
+            at=(6, 12),
         ),
         # ... but a main block that goes on with the session after the handler is reported.
         Invalid(
@@ -2683,7 +2697,11 @@ def _closed_by_with(
     session, with nothing using the session before it does: the `try` is the block's last
     statement, or the handler ends in `return`; or no loop of the block holds the `try`, and
     the handler ends in `continue` or `break` (which leave the block) or nothing below the `try`
-    in the block names the session, nor does the handler or the `finally` call a method of it."""
+    in the block names the session, nor does the handler or the `finally` call a method of it.
+    Or the handler leaves a `with <receiver>.begin():` block right away (the `try` is its last
+    statement, or the handler returns): the block's end commits or rolls back the transaction,
+    and the session begins a new one for what follows (Prefect's registration of each block
+    schema in a transaction of its own)."""
     last = handler.body[-1] if handler.body else None
     leaves = isinstance(last, ast.Return)
     for with_node, tail, straight in record.withs:
@@ -2691,6 +2709,12 @@ def _closed_by_with(
             continue
         for item in with_node.items:
             target = item.optional_vars
+            expr = item.context_expr
+            if (
+                (tail or leaves) and isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute)
+                and expr.func.attr == "begin" and dotted(expr.func.value) == work.text
+            ):
+                return True  # `async with session.begin():` ends the transaction (commit, or rollback) next
             if not isinstance(target, ast.Name) or target.id != work.text:
                 continue
             # `with Session(...) as s:`, or any context manager handing out the
