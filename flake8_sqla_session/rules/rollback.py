@@ -1839,7 +1839,7 @@ class _WorkWalker:
 
                 shared = _shared_globals(context.source, classify, context.project)
                 flask = _flask_globals(context.source, classify)
-            queries = context.source is None or ".query" in context.source
+            queries = context.source is None or _MODEL_QUERY.search(context.source) is not None
             self.own_global_work = (
                 _functions_global_work(context, shared, context.source, flask) if shared or flask or queries else {}
             )
@@ -1959,7 +1959,8 @@ def module_global_work(project: Project, path: str, module: str) -> GlobalWork:
 
         shared = _shared_globals(text, classify, project)
         flask = _flask_globals(text, classify)
-        knowledge = project.knowledge(path, module) if shared or flask or (text and ".query" in text) else None
+        queries = text is not None and _MODEL_QUERY.search(text) is not None
+        knowledge = project.knowledge(path, module) if shared or flask or queries else None
         return _functions_global_work(knowledge, shared, text, flask) if knowledge is not None else {}
 
     return project.module_fact("global-work:", path, compute, saved=_decode_global_work)
@@ -2205,6 +2206,9 @@ def _session_work_owners(text: str) -> set[str]:
     return names
 
 
+# A Flask-SQLAlchemy model's query in a text (`User.query.filter_by(`, `cls.query.get(`; not a
+# session's `session.query(User)`).
+_MODEL_QUERY = re.compile(r"\.[ \t]*query[ \t]*\.")
 _MODEL_BASE = re.compile(r"\b([A-Za-z_]\w*)[ \t]*\.[ \t]*Model\b")
 
 
@@ -2215,7 +2219,7 @@ def _flask_globals(text: str | None, classify: Callable[[str], Known | None]) ->
     if not text:
         return frozenset()
     candidates = _session_work_owners(text) if ".session" in text else set()
-    if ".query" in text:  # the `db` of its models (`class User(db.Model):`), whose queries run on its session
+    if _MODEL_QUERY.search(text):  # the `db` of its models (`class User(db.Model):`), whose queries run on it
         candidates.update(match.group(1) for match in _MODEL_BASE.finditer(text))
     if not candidates:
         return frozenset()
@@ -2261,9 +2265,8 @@ def _functions_global_work(
     calls: dict[str, set[str]] = {}
     names = [re.escape(name) for name in sorted(shared)]
     names += [re.escape(name) + r"[ \t]*\.[ \t]*session" for name in sorted(flask)]
-    queries = text is None or ".query" in text
-    if queries:
-        names.append(r"query")
+    if text is None or _MODEL_QUERY.search(text):
+        names.append(r"query[ \t]*\.")  # a model's `query.filter(`, not a session's `query(`
     # What the work of a model's query is noted on: this module's name for Flask-SQLAlchemy's `db`,
     # else the name applications give it (the module only imports the model).
     db = min(flask) if flask else "db"
