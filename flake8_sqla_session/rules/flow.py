@@ -205,7 +205,7 @@ def _error_values(
         return {}
     if handler.name == name or any(
         isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load)
-        for block in (handler.body, statement.finalbody) for part in block for node in ast.walk(part)
+        for after in (handler.body, statement.finalbody) for part in after for node in ast.walk(part)
     ):
         return {}
     return {name: ("=", value.value)}

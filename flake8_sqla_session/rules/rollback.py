@@ -1589,13 +1589,7 @@ class _WorkWalker:
             return False
         found = self.idle.get(id(function))
         if found is None:
-            idle = [True] * (len(body) + 1)
-            for index in range(len(body) - 1, -1, -1):
-                # (a `try` keeps its body's errors to its handlers, not its work: one is taken for work)
-                idle[index] = idle[index + 1] and not any(
-                    isinstance(node, TRY_NODES) for node in ast.walk(body[index])
-                ) and not any(item.io for item in self._walk([body[index]], record.scope).values())
-            found = self.idle[id(function)] = {id(statement): idle[i + 1] for i, statement in enumerate(body)}
+            found = self.idle[id(function)] = self._idle_after_each(body, len(body), record.scope)
         return found.get(id(record.node), False)
 
     def ends_script(self, record: TryRecord) -> bool:
@@ -1615,14 +1609,21 @@ class _WorkWalker:
             return False
         found = self.idle.get(id(guard))
         if found is None:
-            body = [*guard.body, *module[index + 1:]]
-            idle = [True] * (len(body) + 1)
-            for at in range(len(body) - 1, -1, -1):
-                idle[at] = idle[at + 1] and not any(
-                    isinstance(node, TRY_NODES) for node in ast.walk(body[at])
-                ) and not any(item.io for item in self._walk([body[at]], record.scope).values())
-            found = self.idle[id(guard)] = {id(statement): idle[i + 1] for i, statement in enumerate(guard.body)}
+            found = self.idle[id(guard)] = self._idle_after_each(
+                [*guard.body, *module[index + 1:]], len(guard.body), record.scope
+            )
         return found.get(id(record.node), False)
+
+    def _idle_after_each(self, statements: list[ast.stmt], count: int, scope: Scope) -> dict[int, bool]:
+        """For each of the first `count` statements, whether none of the statements after it does
+        session work or holds a `try` (by the statement's id): each statement walked once."""
+        idle = [True] * (len(statements) + 1)
+        for index in range(len(statements) - 1, -1, -1):
+            # (a `try` keeps its body's errors to its handlers, not its work: one is taken for work)
+            idle[index] = idle[index + 1] and not any(
+                isinstance(node, TRY_NODES) for node in ast.walk(statements[index])
+            ) and not any(item.io for item in self._walk([statements[index]], scope).values())
+        return {id(statement): idle[i + 1] for i, statement in enumerate(statements[:count])}
 
     def working_part(self, body: list[ast.stmt], scope: Scope) -> list[ast.stmt]:
         """`body` from its first `with` statement on, when what comes before it does no session
@@ -1750,12 +1751,8 @@ class _WorkWalker:
         """Whether `call` runs a Flask-SQLAlchemy model's query (`User.query.filter_by(...).first()`,
         `Post.query.get(id)`): work on `db.session`, noted under the name this module has for
         Flask-SQLAlchemy's `db` (none: not noted, as nothing here could roll it back by name)."""
-        chain: ast.expr = call.func
-        while isinstance(chain, (ast.Attribute, ast.Call)):
-            if isinstance(chain, ast.Attribute) and chain.attr == "query":
-                break
-            chain = chain.func if isinstance(chain, ast.Call) else chain.value
-        if not isinstance(chain, ast.Attribute) or dotted(chain.value) is None:
+        chain = _query_attribute(call.func)
+        if chain is None or dotted(chain.value) is None:
             return False
         if self.context.classify(chain.value, scope) != MODEL_CLASS:
             return False
@@ -2361,7 +2358,8 @@ def _global_work_of(
                 if done is not None and done[0]:
                     worked[name] = worked.get(name, False) or done[1]
         elif isinstance(func, ast.Attribute) and func.attr in QUERY_RUNS:
-            base = _query_base(func)
+            query = _query_attribute(func)
+            base = query.value if query is not None else None
             if base is not None and (
                 (model and isinstance(base, ast.Name) and base.id == cls)
                 or knowledge.classify(base, scope) == MODEL_CLASS
@@ -2375,12 +2373,12 @@ def _global_work_of(
     return worked, called
 
 
-def _query_base(func: ast.Attribute) -> ast.expr | None:
-    """What the `.query` of a query chain hangs from (`cls` of `cls.query.filter(...).one`)."""
-    chain: ast.expr = func
+def _query_attribute(func: ast.expr) -> ast.Attribute | None:
+    """The `.query` of a query chain (`cls.query` of `cls.query.filter(...).one`), if there is one."""
+    chain = func
     while isinstance(chain, (ast.Attribute, ast.Call)):
         if isinstance(chain, ast.Attribute) and chain.attr == "query":
-            return chain.value
+            return chain
         chain = chain.func if isinstance(chain, ast.Call) else chain.value
     return None
 
